@@ -1,0 +1,103 @@
+//! The topic log: every payment record, where it lives and when it is produced.
+//!
+//! The log is computed once from the scenario and never changes during a run (production over
+//! time is expressed by each record's `produced_at_ms`), so checkpoints share it instead of
+//! copying it.
+
+use crate::murmur2::partition_for_key;
+use crate::rng::SimRng;
+use crate::scenario::Scenario;
+use crate::Ms;
+
+/// A payment carried by one record.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Payment {
+    /// 1-based payment number; shown as `P-0001`.
+    pub number: u32,
+    pub partition: u32,
+    pub offset: i64,
+    /// `customer-N` when the scenario produces keyed records.
+    pub key: Option<String>,
+    pub amount_cents: u32,
+    /// Carries invalid data: processing it fails permanently.
+    pub invalid: bool,
+    pub produced_at_ms: Ms,
+}
+
+impl Payment {
+    pub fn id(&self) -> String {
+        payment_id(self.number)
+    }
+}
+
+/// `P-0001` for payment 1.
+pub fn payment_id(number: u32) -> String {
+    format!("P-{number:04}")
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Log {
+    pub topic: String,
+    pub payments: Vec<Payment>,
+    /// For each partition, the payment index at each offset.
+    pub partitions: Vec<Vec<u32>>,
+}
+
+impl Log {
+    pub fn build(sc: &Scenario, rng: &mut SimRng) -> Log {
+        let spec = &sc.topic.payments;
+        let n_parts = sc.topic.partitions.max(1);
+        let mut partitions: Vec<Vec<u32>> = vec![Vec::new(); n_parts as usize];
+        let mut payments = Vec::with_capacity(spec.count as usize);
+        for i in 0..spec.count {
+            let number = i + 1;
+            let key = spec.keyed.then(|| format!("customer-{}", rng.below(spec.customers as u64) + 1));
+            let partition = match &key {
+                Some(k) => partition_for_key(k.as_bytes(), n_parts),
+                None => i % n_parts,
+            };
+            let amount_cents = 100 + rng.below(50_000) as u32;
+            let list = &mut partitions[partition as usize];
+            let offset = list.len() as i64;
+            list.push(i);
+            payments.push(Payment {
+                number,
+                partition,
+                offset,
+                key,
+                amount_cents,
+                invalid: spec.invalid.contains(&number),
+                produced_at_ms: spec.start_ms.saturating_add(spec.interval_ms.saturating_mul(i as u64)),
+            });
+        }
+        Log { topic: sc.topic.name.clone(), payments, partitions }
+    }
+
+    pub fn partition_count(&self) -> u32 {
+        self.partitions.len() as u32
+    }
+
+    /// The payment at `offset` of `partition`, if there is one.
+    pub fn at(&self, partition: u32, offset: i64) -> Option<u32> {
+        if offset < 0 {
+            return None;
+        }
+        self.partitions.get(partition as usize)?.get(offset as usize).copied()
+    }
+
+    pub fn payment(&self, ix: u32) -> &Payment {
+        &self.payments[ix as usize]
+    }
+
+    /// The log end offset of a partition at `now`: one past the last record produced by then.
+    pub fn log_end_offset(&self, partition: u32, now: Ms) -> i64 {
+        let Some(list) = self.partitions.get(partition as usize) else { return 0 };
+        // Records are produced in offset order, so the produced ones are a prefix.
+        list.partition_point(|&ix| self.payments[ix as usize].produced_at_ms <= now) as i64
+    }
+
+    /// The full length of a partition (all records, produced or not yet).
+    pub fn len(&self, partition: u32) -> i64 {
+        self.partitions.get(partition as usize).map_or(0, |l| l.len() as i64)
+    }
+}

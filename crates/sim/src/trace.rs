@@ -1,0 +1,534 @@
+//! The trace: a structured list of everything that happened, one event per line.
+//!
+//! Events are small and carry indices (consumer, payment), not text. The plain-language
+//! explanation of a notable event is generated only when asked ([`TraceEvent::explain`]), never
+//! on the hot path.
+
+use serde::Serialize;
+
+use crate::Ms;
+use crate::log::{Log, payment_id};
+use crate::scenario::{ClientModel, CrashKind, Scenario};
+
+/// Errors a client or broker reports, by Kafka's names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum KafkaError {
+    UnknownMemberId,
+    IllegalGeneration,
+    RebalanceInProgress,
+    CoordinatorNotAvailable,
+    /// librdkafka `_NO_OFFSET`: nothing new is stored to commit (B4).
+    #[serde(rename = "_NO_OFFSET")]
+    NoOffset,
+    /// librdkafka `_ASSIGNMENT_LOST` (B14).
+    #[serde(rename = "_ASSIGNMENT_LOST")]
+    AssignmentLost,
+    /// librdkafka `_MAX_POLL_EXCEEDED` (B14).
+    #[serde(rename = "_MAX_POLL_EXCEEDED")]
+    MaxPollExceeded,
+    /// librdkafka `_STATE`: storing an offset for a partition that is not assigned (B3).
+    #[serde(rename = "_STATE")]
+    State,
+    /// librdkafka `_AUTO_OFFSET_RESET` with `auto.offset.reset=error` (B9).
+    #[serde(rename = "_AUTO_OFFSET_RESET")]
+    AutoOffsetReset,
+}
+
+impl KafkaError {
+    pub fn name(self) -> &'static str {
+        match self {
+            KafkaError::UnknownMemberId => "UNKNOWN_MEMBER_ID",
+            KafkaError::IllegalGeneration => "ILLEGAL_GENERATION",
+            KafkaError::RebalanceInProgress => "REBALANCE_IN_PROGRESS",
+            KafkaError::CoordinatorNotAvailable => "COORDINATOR_NOT_AVAILABLE",
+            KafkaError::NoOffset => "_NO_OFFSET",
+            KafkaError::AssignmentLost => "_ASSIGNMENT_LOST",
+            KafkaError::MaxPollExceeded => "_MAX_POLL_EXCEEDED",
+            KafkaError::State => "_STATE",
+            KafkaError::AutoOffsetReset => "_AUTO_OFFSET_RESET",
+        }
+    }
+
+    /// What the Java client throws for it (D4).
+    pub fn java_name(self) -> &'static str {
+        match self {
+            KafkaError::UnknownMemberId | KafkaError::IllegalGeneration | KafkaError::AssignmentLost => {
+                "CommitFailedException"
+            }
+            KafkaError::RebalanceInProgress => "RebalanceInProgressException",
+            _ => self.name(),
+        }
+    }
+}
+
+/// Who asked for a commit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CommitSource {
+    /// librdkafka's background auto-commit timer (B5), or Java's auto-commit inside poll (D2).
+    Auto,
+    /// The program's `commit()` / `commit(message)` call.
+    Manual,
+    /// The commit of stored offsets when partitions are revoked (B10, D3).
+    Revoke,
+    /// The final commit inside `close()` (B11, D3).
+    Close,
+}
+
+/// Why a rebalance started.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RebalanceReason {
+    /// The first member joined an empty group: the join waits for
+    /// `group.initial.rebalance.delay.ms` (C3).
+    FirstJoin { delay_ms: u64 },
+    MemberJoined { member: u32 },
+    MemberLeft { member: u32 },
+    SessionExpired { member: u32 },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum EventKind {
+    /// `Consumer(conf)`: the auto-commit timer starts now (B5).
+    Constructed { incarnation: u32 },
+    JoinSent { member: Option<u32> },
+    RebalanceStarted { generation: i32, reason: RebalanceReason },
+    /// The broker completed a join: a new generation with these members.
+    GenerationStarted { generation: i32, members: Vec<u32> },
+    Joined { member: u32, generation: i32 },
+    GroupStable { generation: i32 },
+    /// `on_assign` ran in the application's `poll()`.
+    Assigned { partitions: Vec<u32> },
+    /// Where fetching starts for a newly assigned partition (B9).
+    StartOffset { partition: u32, offset: i64, committed: bool },
+    /// `on_revoke` (or `on_lost` when `lost`) ran in the application's `poll()`.
+    Revoked { partitions: Vec<u32>, lost: bool },
+    /// `poll()`/`consume()` returned these payments.
+    Polled { payments: Vec<u32> },
+    PollEmpty,
+    /// `poll()` returned an error event.
+    PollError { error: KafkaError },
+    /// The stored offset moved: at poll return (auto) or by `store_offsets` (B2, B3).
+    OffsetStored { partition: u32, offset: i64, auto: bool },
+    StoreFailed { partition: u32, error: KafkaError },
+    ProcessingStarted { payment: u32, until_ms: Ms },
+    EffectApplied { payment: u32, count: u32 },
+    /// An auto-commit tick found nothing new to commit, or was skipped (B5).
+    AutoCommitTick { skipped_rebalancing: bool },
+    CommitSent { id: u32, source: CommitSource, sync: bool, offsets: Vec<(u32, i64)> },
+    /// A commit that never left the client (nothing to commit, assignment lost).
+    CommitRefused { source: CommitSource, sync: bool, error: KafkaError },
+    /// The broker wrote the offsets (C1 accepted).
+    CommitApplied { id: u32, source: CommitSource, offsets: Vec<(u32, i64)> },
+    /// The broker refused the commit (C1).
+    CommitRejected { id: u32, source: CommitSource, error: KafkaError },
+    /// The committed offset moved past a payment that is still being worked on: it is at risk.
+    AtRisk { payment: u32, partition: u32, committed: i64 },
+    /// `on_commit` ran inside a later `poll()` (B6).
+    CommitCallback { id: u32, error: Option<KafkaError> },
+    Heartbeat { error: Option<KafkaError> },
+    /// The broker removed a member whose session expired (C2).
+    SessionExpired { member: u32 },
+    MemberLeft { member: u32 },
+    /// `max.poll.interval.ms` passed since the last poll (B14).
+    MaxPollExceeded,
+    Crashed { kind: CrashKind, finally_close: bool },
+    CloseStarted,
+    Closed,
+    RestartScheduled { at_ms: Ms },
+    ProcessingMsChanged { processing_ms: Ms },
+    RunEnded,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct TraceEvent {
+    pub at_ms: Ms,
+    /// The simulation step that produced it (several events can share a step).
+    pub step: u32,
+    /// The consumer (index into the scenario's consumers) it concerns, if any.
+    pub consumer: Option<u8>,
+    #[serde(flatten)]
+    pub kind: EventKind,
+}
+
+/// What an explanation needs besides the event.
+pub struct Context<'a> {
+    pub scenario: &'a Scenario,
+    pub log: &'a Log,
+}
+
+impl Context<'_> {
+    fn consumer(&self, ix: Option<u8>) -> &str {
+        ix.and_then(|i| self.scenario.consumers.get(i as usize)).map_or("the broker", |c| c.name.as_str())
+    }
+    fn pid(&self, payment: u32) -> String {
+        self.log.payments.get(payment as usize).map_or_else(|| payment_id(payment + 1), |p| p.id())
+    }
+    fn part(&self, p: u32) -> String {
+        format!("{}-{p}", self.log.topic)
+    }
+    fn java(&self) -> bool {
+        self.scenario.client == ClientModel::Java
+    }
+}
+
+fn offsets_text(ctx: &Context, offsets: &[(u32, i64)]) -> String {
+    offsets.iter().map(|(p, o)| format!("{} → {o}", ctx.part(*p))).collect::<Vec<_>>().join(", ")
+}
+
+impl EventKind {
+    /// Notable events change what a student sees; the rest (heartbeats, empty polls, silent
+    /// auto-commit ticks) are skipped by "step to next notable event".
+    pub fn is_notable(&self) -> bool {
+        !matches!(
+            self,
+            EventKind::Heartbeat { error: None }
+                | EventKind::PollEmpty
+                | EventKind::AutoCommitTick { .. }
+                | EventKind::JoinSent { .. }
+                | EventKind::CommitCallback { error: None, .. }
+                | EventKind::OffsetStored { auto: true, .. }
+        )
+    }
+
+    /// A short machine-friendly name, used in golden traces and filters.
+    pub fn name(&self) -> &'static str {
+        match self {
+            EventKind::Constructed { .. } => "constructed",
+            EventKind::JoinSent { .. } => "join-sent",
+            EventKind::RebalanceStarted { .. } => "rebalance-started",
+            EventKind::GenerationStarted { .. } => "generation",
+            EventKind::Joined { .. } => "joined",
+            EventKind::GroupStable { .. } => "stable",
+            EventKind::Assigned { .. } => "assigned",
+            EventKind::StartOffset { .. } => "start-offset",
+            EventKind::Revoked { .. } => "revoked",
+            EventKind::Polled { .. } => "polled",
+            EventKind::PollEmpty => "poll-empty",
+            EventKind::PollError { .. } => "poll-error",
+            EventKind::OffsetStored { .. } => "stored",
+            EventKind::StoreFailed { .. } => "store-failed",
+            EventKind::ProcessingStarted { .. } => "processing",
+            EventKind::EffectApplied { .. } => "applied",
+            EventKind::AutoCommitTick { .. } => "auto-commit-tick",
+            EventKind::CommitSent { .. } => "commit-sent",
+            EventKind::CommitRefused { .. } => "commit-refused",
+            EventKind::CommitApplied { .. } => "committed",
+            EventKind::CommitRejected { .. } => "commit-rejected",
+            EventKind::AtRisk { .. } => "at-risk",
+            EventKind::CommitCallback { .. } => "on-commit",
+            EventKind::Heartbeat { .. } => "heartbeat",
+            EventKind::SessionExpired { .. } => "session-expired",
+            EventKind::MemberLeft { .. } => "member-left",
+            EventKind::MaxPollExceeded => "max-poll-exceeded",
+            EventKind::Crashed { .. } => "crashed",
+            EventKind::CloseStarted => "close-started",
+            EventKind::Closed => "closed",
+            EventKind::RestartScheduled { .. } => "restart-scheduled",
+            EventKind::ProcessingMsChanged { .. } => "processing-ms",
+            EventKind::RunEnded => "end",
+        }
+    }
+}
+
+fn source_text(s: CommitSource) -> &'static str {
+    match s {
+        CommitSource::Auto => "auto",
+        CommitSource::Manual => "manual",
+        CommitSource::Revoke => "revoke",
+        CommitSource::Close => "close",
+    }
+}
+
+fn kind_text(k: CrashKind) -> &'static str {
+    match k {
+        CrashKind::Kill => "kill",
+        CrashKind::SysExit => "sys.exit",
+        CrashKind::Close => "close",
+    }
+}
+
+/// `12.345s` for 12345 ms.
+pub fn fmt_ms(ms: Ms) -> String {
+    format!("{}.{:03}s", ms / 1000, ms % 1000)
+}
+
+impl TraceEvent {
+    /// One compact line: the golden-trace format (see `docs/trace-format.md`).
+    pub fn line(&self) -> String {
+        use std::fmt::Write;
+        let mut s = String::with_capacity(48);
+        let _ = write!(s, "{:>10} ", fmt_ms(self.at_ms));
+        match self.consumer {
+            Some(c) => {
+                let _ = write!(s, "c{c} ");
+            }
+            None => s.push_str("broker "),
+        }
+        s.push_str(self.kind.name());
+        let offs = |s: &mut String, o: &[(u32, i64)]| {
+            for (p, off) in o {
+                let _ = write!(s, " p{p}={off}");
+            }
+        };
+        match &self.kind {
+            EventKind::Constructed { incarnation } => {
+                let _ = write!(s, " #{incarnation}");
+            }
+            EventKind::JoinSent { member } => {
+                if let Some(m) = member {
+                    let _ = write!(s, " m{m}");
+                }
+            }
+            EventKind::RebalanceStarted { generation, reason } => {
+                let _ = write!(s, " gen={generation} {reason:?}");
+            }
+            EventKind::GenerationStarted { generation, members } => {
+                let _ = write!(s, " gen={generation} members={members:?}");
+            }
+            EventKind::Joined { member, generation } => {
+                let _ = write!(s, " m{member} gen={generation}");
+            }
+            EventKind::GroupStable { generation } => {
+                let _ = write!(s, " gen={generation}");
+            }
+            EventKind::Assigned { partitions } | EventKind::Revoked { partitions, lost: false } => {
+                let _ = write!(s, " {partitions:?}");
+            }
+            EventKind::Revoked { partitions, lost: true } => {
+                let _ = write!(s, " {partitions:?} lost");
+            }
+            EventKind::StartOffset { partition, offset, committed } => {
+                let _ = write!(s, " p{partition}={offset} {}", if *committed { "committed" } else { "reset" });
+            }
+            EventKind::Polled { payments } => {
+                for p in payments {
+                    let _ = write!(s, " {}", payment_id(p + 1));
+                }
+            }
+            EventKind::PollError { error } | EventKind::StoreFailed { error, .. } => {
+                let _ = write!(s, " {}", error.name());
+            }
+            EventKind::OffsetStored { partition, offset, auto } => {
+                let _ = write!(s, " p{partition}={offset}{}", if *auto { " auto" } else { "" });
+            }
+            EventKind::ProcessingStarted { payment, until_ms } => {
+                let _ = write!(s, " {} until={}", payment_id(payment + 1), fmt_ms(*until_ms));
+            }
+            EventKind::EffectApplied { payment, count } => {
+                let _ = write!(s, " {} x{count}", payment_id(payment + 1));
+            }
+            EventKind::AutoCommitTick { skipped_rebalancing } => {
+                s.push_str(if *skipped_rebalancing { " skipped(rebalancing)" } else { " nothing-new" });
+            }
+            EventKind::CommitSent { id, source, sync, offsets } => {
+                let _ = write!(s, " #{id} {} {}", source_text(*source), if *sync { "sync" } else { "async" });
+                offs(&mut s, offsets);
+            }
+            EventKind::CommitRefused { source, sync, error } => {
+                let _ = write!(s, " {} {} {}", source_text(*source), if *sync { "sync" } else { "async" }, error.name());
+            }
+            EventKind::CommitApplied { id, source, offsets } => {
+                let _ = write!(s, " #{id} {}", source_text(*source));
+                offs(&mut s, offsets);
+            }
+            EventKind::CommitRejected { id, source, error } => {
+                let _ = write!(s, " #{id} {} {}", source_text(*source), error.name());
+            }
+            EventKind::AtRisk { payment, partition, committed } => {
+                let _ = write!(s, " {} p{partition} committed={committed}", payment_id(payment + 1));
+            }
+            EventKind::CommitCallback { id, error } => {
+                let _ = write!(s, " #{id} {}", error.map_or("ok", |e| e.name()));
+            }
+            EventKind::Heartbeat { error } => {
+                if let Some(e) = error {
+                    let _ = write!(s, " {}", e.name());
+                }
+            }
+            EventKind::SessionExpired { member } | EventKind::MemberLeft { member } => {
+                let _ = write!(s, " m{member}");
+            }
+            EventKind::Crashed { kind, finally_close } => {
+                let _ = write!(s, " {}{}", kind_text(*kind), if *finally_close { " (finally: close)" } else { "" });
+            }
+            EventKind::RestartScheduled { at_ms } => {
+                let _ = write!(s, " at={}", fmt_ms(*at_ms));
+            }
+            EventKind::ProcessingMsChanged { processing_ms } => {
+                let _ = write!(s, " {processing_ms}");
+            }
+            EventKind::PollEmpty
+            | EventKind::MaxPollExceeded
+            | EventKind::CloseStarted
+            | EventKind::Closed
+            | EventKind::RunEnded => {}
+        }
+        s
+    }
+
+    /// A plain-language explanation for a student, for notable events.
+    pub fn explain(&self, ctx: &Context) -> Option<String> {
+        let who = ctx.consumer(self.consumer);
+        let text = match &self.kind {
+            EventKind::Constructed { incarnation } => {
+                let cfg = self.consumer.and_then(|i| ctx.scenario.consumers.get(i as usize)).map(|c| &c.config);
+                let timer = match (cfg, ctx.java()) {
+                    (Some(c), false) if c.enable_auto_commit => format!(
+                        " Its auto-commit timer starts now and fires every {} ms in the background, whatever the program is doing (B5).",
+                        c.auto_commit_interval_ms
+                    ),
+                    (Some(c), true) if c.enable_auto_commit => format!(
+                        " The Java client auto-commits only inside poll(), once {} ms have passed (D2).",
+                        c.auto_commit_interval_ms
+                    ),
+                    _ => " Auto-commit is off: only the program's own commits move the committed offset.".to_string(),
+                };
+                if *incarnation > 1 {
+                    format!("{who} starts again (run #{incarnation}) and will resume at the group's committed offset.{timer}")
+                } else {
+                    format!("{who} is constructed.{timer}")
+                }
+            }
+            EventKind::RebalanceStarted { reason, .. } => match reason {
+                RebalanceReason::FirstJoin { delay_ms } => format!(
+                    "The group was empty: the broker waits group.initial.rebalance.delay.ms = {delay_ms} ms for more members before assigning partitions (C3)."
+                ),
+                RebalanceReason::MemberJoined { .. } => {
+                    "A member joined: the group rebalances. Every member must rejoin; a dead member holds the rebalance up until its session expires (C2).".to_string()
+                }
+                RebalanceReason::MemberLeft { .. } => {
+                    "A member left with LeaveGroup: the group rebalances at once (C4).".to_string()
+                }
+                RebalanceReason::SessionExpired { .. } => {
+                    "The broker removed a member that stopped heartbeating: the group rebalances (C2).".to_string()
+                }
+            },
+            EventKind::GenerationStarted { generation, members } => {
+                format!("Generation {generation} starts with {} member(s); partitions are assigned.", members.len())
+            }
+            EventKind::Assigned { partitions } => {
+                let parts: Vec<String> = partitions.iter().map(|p| ctx.part(*p)).collect();
+                format!("{who} is assigned {}.", if parts.is_empty() { "no partitions".to_string() } else { parts.join(", ") })
+            }
+            EventKind::StartOffset { partition, offset, committed } => {
+                if *committed {
+                    format!("{who} resumes {} at the committed offset {offset} (B9). Anything before it will not be delivered again.", ctx.part(*partition))
+                } else {
+                    format!("No committed offset for {}: auto.offset.reset decides where to start, offset {offset} (B9).", ctx.part(*partition))
+                }
+            }
+            EventKind::Revoked { partitions, lost } => {
+                let parts: Vec<String> = partitions.iter().map(|p| ctx.part(*p)).collect();
+                if *lost {
+                    format!("{who} lost {} without a chance to commit (on_lost): whatever it processed since the last commit will be redelivered (B10, B14).", parts.join(", "))
+                } else {
+                    format!("{who} gives up {} for the rebalance (on_revoke).", parts.join(", "))
+                }
+            }
+            EventKind::Polled { payments } => {
+                let ids: Vec<String> = payments.iter().map(|p| ctx.pid(*p)).collect();
+                let store = if ctx.java() {
+                    " Its position moves past them; that is what Java commits (D1)."
+                } else {
+                    " With enable.auto.offset.store=true, their offsets are stored for the next commit right now, before any processing (B2)."
+                };
+                // B2 matters to the student only when something commits the stored offset.
+                let auto_store = self
+                    .consumer
+                    .and_then(|i| ctx.scenario.consumers.get(i as usize))
+                    .is_some_and(|c| c.config.enable_auto_offset_store && c.config.enable_auto_commit);
+                format!("poll() returned {}.{}", ids.join(", "), if auto_store || ctx.java() { store } else { "" })
+            }
+            EventKind::PollError { error } => format!("poll() returned an error event: {}.", error.name()),
+            EventKind::OffsetStored { partition, offset, auto: false } => format!(
+                "store_offsets(): the next commit of {} will be {offset}, only now that processing is done (B3).",
+                ctx.part(*partition)
+            ),
+            EventKind::StoreFailed { partition, error } => {
+                format!("store_offsets() for {} failed with {} (B3).", ctx.part(*partition), error.name())
+            }
+            EventKind::ProcessingStarted { payment, until_ms } => format!(
+                "{who} starts processing {}; its effect is recorded when processing ends at {}.",
+                ctx.pid(*payment),
+                fmt_ms(*until_ms)
+            ),
+            EventKind::EffectApplied { payment, count } => {
+                if *count > 1 {
+                    format!("{} was applied again: {count} times in all. This is a duplicate.", ctx.pid(*payment))
+                } else {
+                    format!("{} is recorded in the ledger.", ctx.pid(*payment))
+                }
+            }
+            EventKind::CommitSent { source, sync, offsets, .. } => {
+                let what = offsets_text(ctx, offsets);
+                match source {
+                    CommitSource::Auto if !ctx.java() => format!(
+                        "The auto-commit timer fired in the background and commits the stored offsets: {what} (B4, B5)."
+                    ),
+                    CommitSource::Auto => format!("poll() auto-commits the positions of what earlier polls returned: {what} (D2)."),
+                    CommitSource::Manual => format!(
+                        "The program commits {what} ({}).",
+                        if *sync { "synchronously: it waits for the answer" } else { "asynchronously: it does not wait" }
+                    ),
+                    CommitSource::Revoke => format!("Partitions are being revoked: the client commits the stored offsets first: {what} (B10)."),
+                    CommitSource::Close => format!("close() commits the stored offsets before leaving: {what} (B11)."),
+                }
+            }
+            EventKind::CommitRefused { error, .. } => format!("The commit was not sent: {} (B4, B6).", error.name()),
+            EventKind::CommitApplied { offsets, .. } => {
+                format!("The broker now holds committed offset {}. A restart resumes there (A1).", offsets_text(ctx, offsets))
+            }
+            EventKind::CommitRejected { error, .. } => {
+                format!("The broker rejected the commit with {} (C1). The committed offset does not move.", error.name())
+            }
+            EventKind::AtRisk { payment, partition, committed } => format!(
+                "The committed offset of {} jumped to {committed}, past {}, which is still being processed. {} is now at risk: if the consumer dies before finishing it, it is lost.",
+                ctx.part(*partition),
+                ctx.pid(*payment),
+                ctx.pid(*payment)
+            ),
+            EventKind::CommitCallback { error: Some(e), .. } => format!("on_commit reports {} inside poll() (B6).", e.name()),
+            EventKind::Heartbeat { error: Some(e) } => format!("The heartbeat answer is {}.", e.name()),
+            EventKind::SessionExpired { .. } => {
+                "The broker heard no heartbeat for session.timeout.ms and removed the dead member (C2). Its partitions can now be taken over.".to_string()
+            }
+            EventKind::MemberLeft { .. } => "A member left the group with LeaveGroup (C4).".to_string(),
+            EventKind::MaxPollExceeded => format!(
+                "{who} has not called poll() for max.poll.interval.ms: it leaves the group and its partitions are lost, uncommitted (B14)."
+            ),
+            EventKind::Crashed { kind, finally_close } => match (kind, finally_close) {
+                (CrashKind::Close, _) | (_, true) => format!(
+                    "{who} exits through close(){}. close() commits what poll() stored — even a payment still being processed (B11, B13).",
+                    if *finally_close { " in the finally block" } else { "" }
+                ),
+                (CrashKind::Kill, _) => format!(
+                    "{who} is killed. Nothing more is committed and it does not leave the group: the group waits out session.timeout.ms before anyone takes its partitions (B12, B13)."
+                ),
+                (CrashKind::SysExit, _) => format!(
+                    "{who} calls sys.exit(1) without close(). Nothing more is committed and no LeaveGroup is sent: the group waits out session.timeout.ms (B12, B13)."
+                ),
+            },
+            EventKind::Closed => format!("{who} has closed and left the group."),
+            EventKind::RestartScheduled { at_ms } => format!("{who} will be restarted at {}.", fmt_ms(*at_ms)),
+            EventKind::ProcessingMsChanged { processing_ms } => format!("Processing now takes {processing_ms} ms."),
+            EventKind::RunEnded => "The run ends here.".to_string(),
+            _ => return None,
+        };
+        Some(text)
+    }
+}
+
+/// FNV-1a over the compact lines: a stable fingerprint of a trace, the same on every platform.
+pub fn trace_hash(events: &[TraceEvent]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for e in events {
+        for b in e.line().bytes().chain(std::iter::once(b'\n')) {
+            h ^= b as u64;
+            h = h.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+    h
+}
