@@ -22,6 +22,7 @@ pub mod group;
 pub mod log;
 pub mod murmur2;
 pub mod outcome;
+pub mod render;
 pub mod rng;
 pub mod scenario;
 pub mod timeline;
