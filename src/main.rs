@@ -1,1 +1,3 @@
-fn main() {}
+fn main() {
+    offset_lab::start();
+}
