@@ -1,0 +1,172 @@
+// Helpers for the end-to-end tests (run with `node --test tests/e2e/`,
+// normally through `cargo xtask test`, after `trunk build --release`).
+//
+//   import { withPage, screenshot, expectText } from './lib.mjs';
+//   test('my flow', () => withPage(async (page) => { ... }));
+//
+// Environment:
+//   OFFSET_LAB_URL   test an already running server (e.g. http://127.0.0.1:8080/ from
+//                    `cargo xtask serve`) instead of serving dist/ here
+//   OFFSET_LAB_DIST  directory to serve instead of <repo>/dist
+//   CHROMIUM_PATH    browser binary instead of /usr/bin/chromium
+
+import http from 'node:http';
+import { createReadStream } from 'node:fs';
+import { mkdir, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const DIST = path.resolve(process.env.OFFSET_LAB_DIST ?? path.join(ROOT, 'dist'));
+export const SCREENSHOTS = path.join(ROOT, 'tests', 'e2e', 'screenshots');
+
+// Flags for Debian's Chromium on a sandboxed machine with a closed network (see README).
+export const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+const MIME = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.wasm': 'application/wasm',
+  '.json': 'application/json',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.ico': 'image/x-icon',
+  '.txt': 'text/plain; charset=utf-8',
+  '.woff2': 'font/woff2',
+};
+
+async function isFile(p) {
+  try {
+    return (await stat(p)).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Serve `dir` (default: dist/) on 127.0.0.1 at a free port.
+ * Unknown paths without a file extension fall back to index.html (client-side routes).
+ * Resolves to { url, close() }; url ends with '/'.
+ */
+export async function serveDist({ dir = DIST } = {}) {
+  if (!(await isFile(path.join(dir, 'index.html')))) {
+    throw new Error(`${dir}/index.html not found: run \`trunk build --release\` first (cargo xtask test does)`);
+  }
+  const server = http.createServer(async (req, res) => {
+    let file;
+    try {
+      const { pathname } = new URL(req.url, 'http://localhost');
+      file = path.join(dir, path.normalize(decodeURIComponent(pathname)));
+    } catch {
+      res.writeHead(400).end();
+      return;
+    }
+    if (file !== dir && !file.startsWith(dir + path.sep)) {
+      res.writeHead(403).end();
+      return;
+    }
+    if (!(await isFile(file))) {
+      if (path.extname(file) === '') {
+        file = path.join(dir, 'index.html');
+      } else {
+        res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
+        return;
+      }
+    }
+    res.writeHead(200, {
+      'content-type': MIME[path.extname(file)] ?? 'application/octet-stream',
+      'cache-control': 'no-store',
+    });
+    if (req.method === 'HEAD') {
+      res.end();
+      return;
+    }
+    createReadStream(file).pipe(res);
+  });
+  await new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', resolve);
+  });
+  server.unref(); // never keep the test process alive
+  const { port } = server.address();
+  return {
+    url: `http://127.0.0.1:${port}/`,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}
+
+let shared; // one server per test file, reused by every withPage call
+async function baseUrl() {
+  if (process.env.OFFSET_LAB_URL) return process.env.OFFSET_LAB_URL;
+  shared ??= serveDist();
+  return (await shared).url;
+}
+
+/**
+ * Launch headless Chromium, open the app, run `fn(page)`, close everything.
+ * The test fails if the page logs a console error or throws an uncaught error,
+ * even when `fn` itself passed. On failure a screenshot `FAILED-<n>.png` is saved.
+ * Options: { path: 'relative/path?query' (default ''), viewport: {width, height} }.
+ */
+export async function withPage(fn, { path: urlPath = '', viewport = { width: 1280, height: 800 } } = {}) {
+  const url = new URL(urlPath, await baseUrl()).href;
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    headless: true,
+    args: CHROMIUM_ARGS,
+  });
+  const errors = [];
+  try {
+    const page = await browser.newPage({ viewport });
+    page.on('pageerror', (err) => errors.push(`uncaught: ${err.stack ?? err.message}`));
+    page.on('console', (msg) => {
+      if (msg.type() === 'error') errors.push(`console.error: ${msg.text()}`);
+    });
+    await page.goto(url);
+    try {
+      await fn(page);
+    } catch (err) {
+      await screenshot(page, `FAILED-${Date.now()}`).catch(() => {});
+      throw err;
+    }
+    if (errors.length > 0) {
+      await screenshot(page, `FAILED-${Date.now()}`).catch(() => {});
+      throw new Error(`the page reported errors:\n  ${errors.join('\n  ')}`);
+    }
+  } finally {
+    await browser.close();
+  }
+}
+
+/** Save a full-page PNG to tests/e2e/screenshots/<name>.png and return its path. */
+export async function screenshot(page, name) {
+  await mkdir(SCREENSHOTS, { recursive: true });
+  const file = path.join(SCREENSHOTS, `${name}.png`);
+  await page.screenshot({ path: file, fullPage: true });
+  return file;
+}
+
+/** Wait until the first element matching `selector` has exactly the text `expected`. */
+export async function expectText(page, selector, expected, { timeout = 5000 } = {}) {
+  try {
+    await page.waitForFunction(
+      ([sel, exp]) => document.querySelector(sel)?.textContent === exp,
+      [selector, expected],
+      { timeout },
+    );
+  } catch {
+    const actual = await page.locator(selector).first().textContent({ timeout: 100 }).catch(() => null);
+    throw new Error(`expected ${selector} to read ${JSON.stringify(expected)}, it reads ${JSON.stringify(actual)}`);
+  }
+}
