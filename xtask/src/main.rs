@@ -1,1 +1,613 @@
-fn main() {}
+//! Project tasks for Offset Lab: `cargo xtask <setup|serve|test|bundle-size>`.
+//!
+//! std only. Everything it installs comes through cargo, npm or apt, and only
+//! when missing or at the wrong version; see `cargo xtask help`.
+
+use std::env;
+use std::ffi::OsString;
+use std::fs;
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode, Stdio};
+use std::time::{Duration, Instant};
+
+const TRUNK_VERSION: &str = "0.21.14";
+const WASM_OPT_VERSION: &str = "132";
+const WASM_TARGET: &str = "wasm32-unknown-unknown";
+const CHROMIUM: &str = "/usr/bin/chromium";
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+/// Budget for the gzipped release bundle (wasm + js + css).
+const BUNDLE_LIMIT_KIB: f64 = 350.0;
+
+const HELP: &str = "\
+usage: cargo xtask <command> [args]
+
+  setup          install what is missing: wasm32 target, trunk, wasm-bindgen-cli,
+                 npm packages (wasm-opt, playwright-core), Debian chromium + chromedriver
+  serve [ARGS]   setup, then `trunk serve` on http://127.0.0.1:8080 (ARGS go to trunk,
+                 e.g. `cargo xtask serve --port 9000`)
+  test           setup, then every test stage with a summary table:
+                 native tests, wasm tests (headless Chromium), release build,
+                 end-to-end tests (playwright-core), bundle size
+  test --native  only the native tests (`cargo test --workspace`), no setup
+  bundle-size    setup, `trunk build --release`, print gzipped wasm + js + css sizes
+";
+
+fn main() -> ExitCode {
+    let mut args = env::args().skip(1);
+    let command = args.next().unwrap_or_default();
+    let rest: Vec<String> = args.collect();
+    let root = repo_root();
+    if let Err(e) = env::set_current_dir(&root) {
+        eprintln!("xtask: cannot enter {}: {e}", root.display());
+        return ExitCode::FAILURE;
+    }
+    extend_path(&root);
+
+    let result = match command.as_str() {
+        "setup" => setup(&root),
+        "serve" => serve(&root, &rest),
+        "test" => return test(&root, &rest),
+        "bundle-size" => bundle_size_command(&root),
+        "" | "help" | "-h" | "--help" => {
+            print!("{HELP}");
+            Ok(())
+        }
+        other => Err(format!("unknown command `{other}`\n\n{HELP}")),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+type Result<T = (), E = String> = std::result::Result<T, E>;
+
+fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives in the repo root")
+        .to_path_buf()
+}
+
+/// Put `node_modules/.bin` (wasm-opt for trunk) and cargo's bin dir (trunk,
+/// wasm-bindgen, wasm-bindgen-test-runner) in front of PATH for every child.
+fn extend_path(root: &Path) {
+    let cargo_bin = env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))
+        .map(|p| p.join("bin"));
+    let mut paths = vec![root.join("node_modules").join(".bin")];
+    paths.extend(cargo_bin);
+    paths.extend(env::split_paths(&env::var_os("PATH").unwrap_or_default()));
+    let joined: OsString = env::join_paths(paths).expect("PATH entries are valid");
+    // SAFETY: called once at startup, before any other thread exists.
+    unsafe { env::set_var("PATH", joined) };
+}
+
+// ---------------------------------------------------------------- setup
+
+fn setup(root: &Path) -> Result {
+    let started = Instant::now();
+    println!("setup: checking tools (first run installs them, ~15 min on 2 cores)");
+    setup_wasm_target()?;
+    setup_cargo_tool("trunk", "trunk", TRUNK_VERSION, &["--locked"])?;
+    let wb = wasm_bindgen_version(root)?;
+    setup_cargo_tool("wasm-bindgen-cli", "wasm-bindgen", &wb, &[])?;
+    check_version("wasm-bindgen-test-runner", &wb)?;
+    setup_npm(root)?;
+    setup_chromium()?;
+    run_quiet("cargo", &["fetch", "--quiet"]).map_err(|e| format!("cargo fetch failed: {e}"))?;
+    println!("✓ crates fetched (trunk builds offline)");
+    println!("setup: done in {}", fmt_duration(started.elapsed()));
+    Ok(())
+}
+
+fn setup_wasm_target() -> Result {
+    let installed = output("rustup", &["target", "list", "--installed"])
+        .map(|out| out.lines().any(|l| l.trim() == WASM_TARGET))
+        .unwrap_or(false);
+    if installed {
+        println!("✓ rust target {WASM_TARGET} already installed");
+        return Ok(());
+    }
+    println!("→ installing rust target {WASM_TARGET} (rustup)…");
+    run("rustup", &["target", "add", WASM_TARGET])
+}
+
+/// First whitespace-separated token after the program name in `<bin> --version`.
+fn tool_version(bin: &str) -> Option<String> {
+    let out = output(bin, &["--version"]).ok()?;
+    out.split_whitespace().nth(1).map(str::to_owned)
+}
+
+fn setup_cargo_tool(krate: &str, bin: &str, version: &str, extra: &[&str]) -> Result {
+    match tool_version(bin) {
+        Some(v) if v == version => {
+            println!("✓ {bin} {version} already installed");
+            return Ok(());
+        }
+        Some(v) => println!("→ {bin} is {v}, installing {version} (cargo install {krate}, several minutes)…"),
+        None => println!("→ installing {bin} {version} (cargo install {krate}, several minutes)…"),
+    }
+    let mut args = vec!["install", krate, "--version", version];
+    args.extend_from_slice(extra);
+    run("cargo", &args)?;
+    check_version(bin, version)
+}
+
+fn check_version(bin: &str, version: &str) -> Result {
+    match tool_version(bin) {
+        Some(v) if v == version => Ok(()),
+        Some(v) => Err(format!("{bin} reports version {v}, expected {version} (is another copy first on PATH?)")),
+        None => Err(format!("{bin} is not runnable after installing it (is ~/.cargo/bin on PATH?)")),
+    }
+}
+
+/// The `wasm-bindgen` version in Cargo.lock: the CLI must match it exactly.
+fn wasm_bindgen_version(root: &Path) -> Result<String> {
+    let lock = fs::read_to_string(root.join("Cargo.lock"))
+        .map_err(|e| format!("cannot read Cargo.lock: {e}"))?;
+    lock_version(&lock, "wasm-bindgen").ok_or_else(|| "Cargo.lock has no wasm-bindgen package".into())
+}
+
+fn lock_version(lock: &str, package: &str) -> Option<String> {
+    let wanted = format!("name = \"{package}\"");
+    let mut lines = lock.lines();
+    while let Some(line) = lines.next() {
+        if line.trim() == wanted {
+            let next = lines.next()?.trim();
+            let version = next.strip_prefix("version = \"")?.strip_suffix('"')?;
+            return Some(version.to_owned());
+        }
+    }
+    None
+}
+
+fn setup_npm(root: &Path) -> Result {
+    let lock = root.join("package-lock.json");
+    let stamp = root.join("node_modules").join(".xtask-package-lock.json");
+    let wanted = fs::read(&lock).map_err(|e| format!("cannot read package-lock.json: {e}"))?;
+    let current = fs::read(&stamp).ok();
+    if current.as_deref() == Some(wanted.as_slice()) {
+        println!("✓ npm packages already installed (wasm-opt, playwright-core)");
+    } else {
+        if output("npm", &["--version"]).is_err() {
+            return Err("npm not found: install Node.js 20 with npm".into());
+        }
+        let why = if current.is_none() { "node_modules missing" } else { "package-lock.json changed" };
+        println!("→ installing npm packages ({why}): npm ci…");
+        run("npm", &["ci", "--no-audit", "--no-fund", "--loglevel=error"])?;
+        fs::write(&stamp, &wanted).map_err(|e| format!("cannot write {}: {e}", stamp.display()))?;
+    }
+    let out = output("wasm-opt", &["--version"]).unwrap_or_default();
+    if !out.contains(&format!("version {WASM_OPT_VERSION}")) {
+        return Err(format!(
+            "wasm-opt {WASM_OPT_VERSION} from node_modules/.bin not found (got {:?}); \
+             check package.json pins binaryen {WASM_OPT_VERSION}",
+            out.trim()
+        ));
+    }
+    Ok(())
+}
+
+fn setup_chromium() -> Result {
+    let have = |p: &str| Path::new(p).exists();
+    if have(CHROMIUM) && have(CHROMEDRIVER) {
+        println!("✓ chromium and chromedriver already installed");
+        return Ok(());
+    }
+    let cmd = "apt-get update && apt-get install -y chromium chromium-driver";
+    let is_root = output("id", &["-u"]).map(|s| s.trim() == "0").unwrap_or(false);
+    if !is_root {
+        return Err(format!(
+            "Chromium and ChromeDriver are needed for the browser tests; install them with:\n\n    sudo sh -c '{cmd}'\n\nthen run this command again"
+        ));
+    }
+    println!("→ installing chromium and chromium-driver (apt-get)…");
+    let status = Command::new("sh")
+        .args(["-c", cmd])
+        .env("DEBIAN_FRONTEND", "noninteractive")
+        .stdin(Stdio::null())
+        .status()
+        .map_err(|e| format!("cannot run apt-get: {e}"))?;
+    if !status.success() || !have(CHROMIUM) || !have(CHROMEDRIVER) {
+        return Err(format!("`{cmd}` failed"));
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------- serve
+
+fn serve(root: &Path, args: &[String]) -> Result {
+    setup(root)?;
+    println!("serve: http://127.0.0.1:8080 (unless --port/--address say otherwise); Ctrl-C stops");
+    let mut cmd = Command::new("trunk");
+    cmd.arg("serve").args(args);
+    let status = cmd.status().map_err(|e| format!("cannot run trunk: {e}"))?;
+    if status.success() { Ok(()) } else { Err(format!("trunk serve exited with {status}")) }
+}
+
+// ---------------------------------------------------------------- test
+
+#[derive(Clone, Copy, PartialEq)]
+enum Outcome {
+    Passed,
+    Failed,
+    Skipped,
+}
+
+struct Stage {
+    name: &'static str,
+    outcome: Outcome,
+    detail: String,
+    time: Duration,
+}
+
+#[derive(Default)]
+struct Counts {
+    passed: u64,
+    failed: u64,
+    seen: bool,
+}
+
+impl Counts {
+    fn describe(&self) -> String {
+        if self.seen { format!("{} passed, {} failed", self.passed, self.failed) } else { String::new() }
+    }
+}
+
+fn test(root: &Path, args: &[String]) -> ExitCode {
+    let native_only = match args {
+        [] => false,
+        [a] if a == "--native" => true,
+        _ => {
+            eprintln!("xtask: unknown arguments {args:?}\n\n{HELP}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let mut stages = Vec::new();
+
+    let setup_ok = if native_only {
+        true
+    } else {
+        let t = Instant::now();
+        let r = setup(root);
+        let ok = r.is_ok();
+        stages.push(Stage {
+            name: "setup",
+            outcome: if ok { Outcome::Passed } else { Outcome::Failed },
+            detail: r.err().map(|e| first_line(&e)).unwrap_or_default(),
+            time: t.elapsed(),
+        });
+        if !ok {
+            eprintln!("xtask: setup failed; running the native tests only");
+        }
+        ok
+    };
+
+    banner("native tests: cargo test --workspace");
+    stages.push(test_stage("native tests", Command::new("cargo").args(["test", "--workspace"])));
+
+    if !native_only {
+        let mut wasm = Command::new("cargo");
+        wasm.args(["test", "--target", WASM_TARGET, "-p", "offset-lab"]).env("CHROMEDRIVER", CHROMEDRIVER);
+        let mut build = Command::new("trunk");
+        build.args(["build", "--release"]);
+        let mut e2e = Command::new("node");
+        e2e.args(["--test", "--test-reporter=spec", "tests/e2e/"]);
+
+        if !setup_ok {
+            for name in ["wasm tests", "release build", "e2e tests", "bundle size"] {
+                stages.push(skipped(name, "setup failed"));
+            }
+        } else {
+            banner("wasm tests: cargo test --target wasm32-unknown-unknown -p offset-lab (headless Chromium)");
+            stages.push(test_stage("wasm tests", &mut wasm));
+
+            banner("release build: trunk build --release");
+            let built = test_stage("release build", &mut build);
+            let built_ok = built.outcome == Outcome::Passed;
+            stages.push(built);
+
+            if built_ok {
+                banner("e2e tests: node --test tests/e2e/ (playwright-core, headless Chromium)");
+                stages.push(test_stage("e2e tests", &mut e2e));
+                stages.push(bundle_stage(root));
+            } else {
+                stages.push(skipped("e2e tests", "release build failed"));
+                stages.push(skipped("bundle size", "release build failed"));
+            }
+        }
+    }
+
+    print_summary(&stages);
+    if stages.iter().all(|s| s.outcome == Outcome::Passed) { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+}
+
+fn banner(title: &str) {
+    println!("\n==> {title}");
+}
+
+fn skipped(name: &'static str, why: &str) -> Stage {
+    Stage { name, outcome: Outcome::Skipped, detail: format!("skipped: {why}"), time: Duration::ZERO }
+}
+
+/// Run `cmd`, echoing its stdout while counting test results
+/// (`test result: ok. N passed; M failed` from cargo, `ℹ pass N` from node).
+fn test_stage(name: &'static str, cmd: &mut Command) -> Stage {
+    let started = Instant::now();
+    let mut counts = Counts::default();
+    let result = run_counting(cmd, &mut counts);
+    let time = started.elapsed();
+    let (outcome, detail) = match result {
+        Ok(true) => (Outcome::Passed, counts.describe()),
+        Ok(false) => {
+            let d = counts.describe();
+            (Outcome::Failed, if d.is_empty() { "exited non-zero".into() } else { d })
+        }
+        Err(e) => (Outcome::Failed, e),
+    };
+    Stage { name, outcome, detail, time }
+}
+
+fn run_counting(cmd: &mut Command, counts: &mut Counts) -> Result<bool> {
+    let program = cmd.get_program().to_string_lossy().into_owned();
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot run {program}: {e}"))?;
+    let stdout = child.stdout.take().expect("stdout is piped");
+    let mut out = std::io::stdout();
+    for line in BufReader::new(stdout).lines() {
+        let Ok(line) = line else { break };
+        let _ = writeln!(out, "{line}");
+        parse_counts(&line, counts);
+    }
+    let status = child.wait().map_err(|e| format!("{program}: {e}"))?;
+    Ok(status.success())
+}
+
+fn parse_counts(line: &str, counts: &mut Counts) {
+    let line = line.trim();
+    if let Some(rest) = line.strip_prefix("test result: ") {
+        // "ok. 3 passed; 0 failed; 0 ignored; ..."
+        let number_before = |word: &str| {
+            rest.split(';').find_map(|part| {
+                let mut it = part.split_whitespace().rev();
+                (it.next() == Some(word)).then(|| it.next()?.parse::<u64>().ok()).flatten()
+            })
+        };
+        counts.passed += number_before("passed").unwrap_or(0);
+        counts.failed += number_before("failed").unwrap_or(0);
+        counts.seen = true;
+        return;
+    }
+    // node --test spec reporter ("ℹ pass 2") or TAP ("# pass 2")
+    for prefix in ["ℹ ", "# "] {
+        if let Some(rest) = line.strip_prefix(prefix) {
+            let mut it = rest.split_whitespace();
+            let (key, value) = (it.next(), it.next().and_then(|v| v.parse::<u64>().ok()));
+            match (key, value, it.next()) {
+                (Some("pass"), Some(n), None) => {
+                    counts.passed += n;
+                    counts.seen = true;
+                }
+                (Some("fail"), Some(n), None) => {
+                    counts.failed += n;
+                    counts.seen = true;
+                }
+                _ => {}
+            }
+        }
+    }
+}
+
+fn print_summary(stages: &[Stage]) {
+    let rows: Vec<[String; 4]> = stages
+        .iter()
+        .map(|s| {
+            let outcome = match s.outcome {
+                Outcome::Passed => "passed",
+                Outcome::Failed => "FAILED",
+                Outcome::Skipped => "skipped",
+            };
+            [s.name.to_owned(), outcome.to_owned(), fmt_duration(s.time), s.detail.clone()]
+        })
+        .collect();
+    let header = ["stage", "result", "time", "details"].map(str::to_owned);
+    let mut widths = [0; 4];
+    for row in std::iter::once(&header).chain(&rows) {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let line = |row: &[String; 4]| {
+        format!("  {:<w0$}  {:<w1$}  {:>w2$}  {}", row[0], row[1], row[2], row[3], w0 = widths[0], w1 = widths[1], w2 = widths[2])
+            .trim_end()
+            .to_owned()
+    };
+    let total: Duration = stages.iter().map(|s| s.time).sum();
+    println!("\n==> test summary (total {})", fmt_duration(total));
+    println!("{}", line(&header));
+    for row in &rows {
+        println!("{}", line(row));
+    }
+    let passed = stages.iter().filter(|s| s.outcome == Outcome::Passed).count();
+    // A skipped stage could not run, so it counts as failed.
+    let failed = stages.len() - passed;
+    println!("summary: {passed} passed, {failed} failed");
+}
+
+// ---------------------------------------------------------------- bundle size
+
+struct Bundle {
+    /// (kind, raw bytes, gzipped bytes)
+    parts: Vec<(&'static str, u64, u64)>,
+}
+
+impl Bundle {
+    fn gzip_total(&self) -> u64 {
+        self.parts.iter().map(|p| p.2).sum()
+    }
+
+    fn describe(&self) -> String {
+        let parts: Vec<String> = self.parts.iter().map(|(k, _, gz)| format!("{k} {}", kib(*gz))).collect();
+        format!("{} = {} gzipped (limit {BUNDLE_LIMIT_KIB:.0} KiB)", parts.join(" + "), kib(self.gzip_total()))
+    }
+}
+
+fn kib(bytes: u64) -> String {
+    format!("{:.1} KiB", bytes as f64 / 1024.0)
+}
+
+fn measure_bundle(root: &Path) -> Result<Bundle> {
+    let dist = root.join("dist");
+    let entries = fs::read_dir(&dist).map_err(|e| format!("cannot read {}: {e}", dist.display()))?;
+    let mut files: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    files.sort();
+    let mut parts = Vec::new();
+    for kind in ["wasm", "js", "css"] {
+        let (mut raw, mut gz) = (0, 0);
+        for f in files.iter().filter(|f| f.extension().is_some_and(|e| e == kind)) {
+            raw += fs::metadata(f).map(|m| m.len()).unwrap_or(0);
+            gz += gzip_size(f)?;
+        }
+        if kind != "css" && raw == 0 {
+            return Err(format!("no .{kind} file in dist/"));
+        }
+        parts.push((kind, raw, gz));
+    }
+    Ok(Bundle { parts })
+}
+
+fn gzip_size(file: &Path) -> Result<u64> {
+    let out = Command::new("gzip")
+        .args(["-9", "-c"])
+        .arg(file)
+        .stderr(Stdio::inherit())
+        .output()
+        .map_err(|e| format!("cannot run gzip: {e}"))?;
+    if !out.status.success() {
+        return Err(format!("gzip failed on {}", file.display()));
+    }
+    Ok(out.stdout.len() as u64)
+}
+
+fn print_bundle(bundle: &Bundle) {
+    println!("release bundle (dist/), gzip -9:");
+    for (kind, raw, gz) in &bundle.parts {
+        println!("  {kind:<5} {:>11} raw  {:>11} gzipped", kib(*raw), kib(*gz));
+    }
+    println!("  total {:>11} gzipped (limit {BUNDLE_LIMIT_KIB:.0} KiB)", kib(bundle.gzip_total()));
+}
+
+fn over_limit(bundle: &Bundle) -> bool {
+    bundle.gzip_total() as f64 / 1024.0 > BUNDLE_LIMIT_KIB
+}
+
+fn bundle_stage(root: &Path) -> Stage {
+    let started = Instant::now();
+    banner("bundle size");
+    let (outcome, detail) = match measure_bundle(root) {
+        Ok(b) => {
+            print_bundle(&b);
+            (if over_limit(&b) { Outcome::Failed } else { Outcome::Passed }, b.describe())
+        }
+        Err(e) => (Outcome::Failed, e),
+    };
+    Stage { name: "bundle size", outcome, detail, time: started.elapsed() }
+}
+
+fn bundle_size_command(root: &Path) -> Result {
+    setup(root)?;
+    run("trunk", &["build", "--release"])?;
+    let bundle = measure_bundle(root)?;
+    print_bundle(&bundle);
+    if over_limit(&bundle) {
+        return Err(format!("bundle is over the {BUNDLE_LIMIT_KIB:.0} KiB budget"));
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------- helpers
+
+fn run(program: &str, args: &[&str]) -> Result {
+    let status = Command::new(program)
+        .args(args)
+        .stdin(Stdio::null())
+        .status()
+        .map_err(|e| format!("cannot run {program}: {e}"))?;
+    if status.success() { Ok(()) } else { Err(format!("`{program} {}` failed ({status})", args.join(" "))) }
+}
+
+fn run_quiet(program: &str, args: &[&str]) -> Result {
+    let out = Command::new(program)
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| format!("cannot run {program}: {e}"))?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(String::from_utf8_lossy(&out.stderr).trim().to_owned())
+    }
+}
+
+/// stdout of a successful command.
+fn output(program: &str, args: &[&str]) -> Result<String> {
+    let out = Command::new(program)
+        .args(args)
+        .stdin(Stdio::null())
+        .stderr(Stdio::null())
+        .output()
+        .map_err(|e| format!("cannot run {program}: {e}"))?;
+    if !out.status.success() {
+        return Err(format!("{program} exited with {}", out.status));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+fn first_line(s: &str) -> String {
+    s.lines().next().unwrap_or_default().to_owned()
+}
+
+fn fmt_duration(d: Duration) -> String {
+    let secs = d.as_secs_f64();
+    if secs < 60.0 { format!("{secs:.1}s") } else { format!("{}m{:02}s", d.as_secs() / 60, d.as_secs() % 60) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_a_version_from_cargo_lock() {
+        let lock = "[[package]]\nname = \"wasm-bindgen\"\nversion = \"0.2.130\"\n\n[[package]]\nname = \"wasm-bindgen-shared\"\nversion = \"0.2.130\"\n";
+        assert_eq!(lock_version(lock, "wasm-bindgen").as_deref(), Some("0.2.130"));
+        assert_eq!(lock_version(lock, "yew"), None);
+    }
+
+    #[test]
+    fn counts_cargo_and_node_results() {
+        let mut c = Counts::default();
+        parse_counts("test result: ok. 3 passed; 0 failed; 1 ignored; 0 measured; 0 filtered out; finished in 0.01s", &mut c);
+        parse_counts("test result: FAILED. 1 passed; 2 failed; 0 ignored", &mut c);
+        parse_counts("ℹ pass 4", &mut c);
+        parse_counts("ℹ fail 1", &mut c);
+        parse_counts("# pass 1", &mut c);
+        parse_counts("ℹ tests 5", &mut c);
+        assert_eq!((c.passed, c.failed), (9, 3));
+        assert_eq!(c.describe(), "9 passed, 3 failed");
+    }
+
+    #[test]
+    fn formats_durations() {
+        assert_eq!(fmt_duration(Duration::from_millis(1500)), "1.5s");
+        assert_eq!(fmt_duration(Duration::from_secs(125)), "2m05s");
+    }
+}
