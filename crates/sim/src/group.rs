@@ -180,17 +180,19 @@ impl Group {
             GroupState::Empty => {
                 // C3: the first join into an empty group waits for more members.
                 self.start_rebalance(now, RebalanceReason::FirstJoin { delay_ms: self.initial_delay_ms }, out);
-                let until = now + self.initial_delay_ms;
-                self.initial_delay_until = Some(until);
-                out.push(Out::Timer { at_ms: until, timer: GroupTimer::InitialDelay { epoch: self.epoch } });
+                if self.initial_delay_ms > 0 {
+                    let until = now + self.initial_delay_ms;
+                    self.initial_delay_until = Some(until);
+                    out.push(Out::Timer { at_ms: until, timer: GroupTimer::InitialDelay { epoch: self.epoch } });
+                }
             }
             GroupState::Stable | GroupState::CompletingRebalance => {
                 self.start_rebalance(now, RebalanceReason::MemberJoined { member: id }, out);
             }
             GroupState::PreparingRebalance => {
                 // C3: a new member during the initial delay extends it, up to the rebalance timeout.
-                if let Some(until) = self.initial_delay_until {
-                    if member.is_none() {
+                if let Some(until) = self.initial_delay_until
+                    && member.is_none() {
                         let cap = self.rebalance_started_ms + self.max_rebalance_timeout();
                         let new_until = (now + self.initial_delay_ms).min(cap).max(until);
                         if new_until > until {
@@ -198,7 +200,6 @@ impl Group {
                             out.push(Out::Timer { at_ms: new_until, timer: GroupTimer::InitialDelay { epoch: self.epoch } });
                         }
                     }
-                }
             }
         }
         self.try_complete_join(now, out);

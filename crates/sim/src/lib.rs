@@ -27,6 +27,7 @@ pub mod rng;
 pub mod scenario;
 pub mod timeline;
 pub mod trace;
+pub mod why;
 pub mod world;
 
 /// Simulated time in milliseconds.

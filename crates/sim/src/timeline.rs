@@ -42,7 +42,7 @@ impl Timeline {
         let mut interval = FIRST_INTERVAL;
         while world.steps < MAX_STEPS && world.step() {
             world.drain_events_into(&mut events);
-            if world.steps % interval == 0 {
+            if world.steps.is_multiple_of(interval) {
                 checkpoints.push(world.clone());
                 if checkpoints.len() > MAX_CHECKPOINTS {
                     // Keep the even ones: they sit at multiples of the doubled interval.

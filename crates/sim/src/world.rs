@@ -617,11 +617,10 @@ impl World {
         let cl = self.cl(c);
         match err {
             None => {}
-            Some(KafkaError::RebalanceInProgress) => {
-                if cl.join == JoinState::Steady || cl.join == JoinState::AwaitingAssign {
+            Some(KafkaError::RebalanceInProgress)
+                if (cl.join == JoinState::Steady || cl.join == JoinState::AwaitingAssign) => {
                     self.begin_rejoin(c, false);
                 }
-            }
             Some(KafkaError::UnknownMemberId) | Some(KafkaError::IllegalGeneration) => {
                 if matches!(cl.join, JoinState::Steady | JoinState::AwaitingAssign | JoinState::AwaitingSync) {
                     if err == Some(KafkaError::UnknownMemberId) {
