@@ -5,10 +5,13 @@
 //! offset-lab run --preset NAME [--json]   run a preset to its end
 //! offset-lab run FILE [--json]            run a scenario file
 //! offset-lab trace --preset NAME | FILE   print the golden-trace lines
+//! offset-lab bench                       the simulator benchmark (prints figures)
 //! ```
 //! Bad arguments or a bad file: a message on stderr and exit code 2.
 
 use std::process::ExitCode;
+
+mod bench;
 
 use offset_lab_sim::trace::{Context, fmt_ms};
 use offset_lab_sim::{Scenario, Timeline, Verdict, preset, preset_names};
@@ -16,7 +19,8 @@ use offset_lab_sim::{Scenario, Timeline, Verdict, preset, preset_names};
 const USAGE: &str = "usage:
   offset-lab presets
   offset-lab run (--preset NAME | FILE) [--json]
-  offset-lab trace (--preset NAME | FILE)";
+  offset-lab trace (--preset NAME | FILE)
+  offset-lab bench";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -86,6 +90,7 @@ fn run(args: &[String]) -> Result<String, String> {
             let tl = Timeline::new(scenario).map_err(|e| e.to_string())?;
             Ok(tl.trace_text())
         }
+        Some("bench") if args.len() == 1 => bench::run(),
         Some("-h" | "--help" | "help") => Ok(format!("{USAGE}\n")),
         _ => Err(USAGE.to_string()),
     }
