@@ -1,7 +1,7 @@
 //! Panic hook for the browser: log the panic to the console and show a
 //! visible error banner with a Reload button, instead of a silently dead page.
 //!
-//! Call [`install`] once, first thing in `start()`. The banner is a
+//! Call [`install`] once, first thing in `start()`, before rendering. The banner is a
 //! `<div id="panic-banner" class="panic-banner" role="alert">` inserted as the
 //! first child of `<body>`; style it with the `.panic-banner` rules in
 //! `static/style.css` (never with inline `style=` attributes: the dev server's
@@ -19,9 +19,11 @@ pub const BANNER_ID: &str = "panic-banner";
 pub fn install() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
-        std::panic::set_hook(Box::new(|info| {
+        // Through yew, or `Renderer::render()` replaces it with yew's default hook.
+        yew::set_custom_panic_hook(Box::new(|info| {
             let message = info.to_string();
-            web_sys::console::error_1(&format!("Offset Lab crashed: {message}").into());
+            // A JS Error, so that the console shows the stack too.
+            web_sys::console::error_1(&js_sys::Error::new(&format!("Offset Lab crashed: {message}")));
             show_banner(&message);
         }));
     });
