@@ -17,11 +17,13 @@
 //! integer API. No wall clock, no OS randomness, no hash-ordered iteration: the same scenario
 //! gives the same trace, byte for byte, on every platform.
 
+pub mod app;
 pub mod client;
 pub mod group;
 pub mod log;
 pub mod murmur2;
 pub mod outcome;
+pub mod protocol;
 pub mod render;
 pub mod rng;
 pub mod scenario;

@@ -1,0 +1,452 @@
+//! The client library's side of a consumer (librdkafka B*, Java D*): construction, the
+//! auto-commit, heartbeat and max-poll timers, answers from the broker, rebalances, crashes and
+//! `close()`. The application's program is in `app.rs`; the broker in `world.rs`.
+
+use crate::client::{AppState, Client, Ended, InFlight, JoinState, Pc, RebalanceOp};
+use crate::group::Response;
+use crate::scenario::{ActionKind, CrashKind, OffsetReset, ProgramPoint};
+use crate::trace::{CommitSource, EventKind, KafkaError};
+use crate::world::{Ev, MAX_POLL_CHECK_MS, Request, World};
+
+impl World {
+    // ---- consumer lifecycle ---------------------------------------------------------------
+
+    pub(crate) fn on_start(&mut self, c: usize, incarnation: u32) {
+        let con = &mut self.consumers[c];
+        if con.incarnation != incarnation || con.client.is_some() {
+            return; // already restarted by a user action
+        }
+        con.incarnation += 1;
+        con.restart_at_ms = None;
+        con.ended = None;
+        let inc = con.incarnation;
+        let now = self.now;
+        let mut client = Client::new(now);
+        let cfg = self.scenario.consumers[c].config.clone();
+        if cfg.enable_auto_commit {
+            // B5: librdkafka's timer starts at construction. D2: Java's deadline starts here too.
+            client.next_auto_commit_ms = Some(now + cfg.auto_commit_interval_ms);
+        }
+        self.consumers[c].client = Some(client);
+        self.emit(Some(c), EventKind::Constructed { incarnation: inc });
+        if cfg.enable_auto_commit && !self.java() {
+            self.schedule(now + cfg.auto_commit_interval_ms, Ev::AutoCommit { c, inc });
+        }
+        self.schedule(now + MAX_POLL_CHECK_MS, Ev::MaxPollCheck { c, inc });
+        // subscribe(): JoinGroup as a new member.
+        self.send_join(c, inc, None);
+        self.run_app(c);
+    }
+
+    pub(crate) fn send_join(&mut self, c: usize, inc: u32, member: Option<u32>) {
+        self.cl(c).join = JoinState::Joining;
+        self.emit(Some(c), EventKind::JoinSent { member });
+        self.send(c, inc, Request::Join { member });
+    }
+
+    pub(crate) fn on_time_crash(&mut self, c: usize, ix: usize) {
+        if self.consumers[c].crash_fired[ix] {
+            return;
+        }
+        self.consumers[c].crash_fired[ix] = true;
+        if self.consumers[c].client.is_some() {
+            let cp = self.spec(c).crashes[ix].clone();
+            self.crash(c, cp.kind, cp.restart_after_ms);
+        }
+    }
+
+    pub(crate) fn on_action(&mut self, ix: usize) {
+        let a = self.scenario.actions[ix].clone();
+        let Some(c) = self.scenario.consumer_index(&a.consumer) else { return };
+        match a.act {
+            ActionKind::Crash { kind } => {
+                if self.consumers[c].client.is_some() {
+                    self.crash(c, kind, None);
+                }
+            }
+            ActionKind::Restart => {
+                if self.consumers[c].client.is_none() {
+                    let inc = self.consumers[c].incarnation;
+                    self.consumers[c].pending_restart_after_ms = None;
+                    self.on_start(c, inc);
+                }
+            }
+            ActionKind::SetProcessingMs { processing_ms } => {
+                self.consumers[c].processing_ms = processing_ms;
+                self.emit(Some(c), EventKind::ProcessingMsChanged { processing_ms });
+            }
+        }
+    }
+
+    /// Ends a consumer process (B12, B13). `sys.exit` inside `try/finally: close()` closes.
+    pub(crate) fn crash(&mut self, c: usize, kind: CrashKind, restart_after_ms: Option<u64>) {
+        let finally_close = kind == CrashKind::SysExit && self.spec(c).program.close_in_finally;
+        self.emit(Some(c), EventKind::Crashed { kind, finally_close });
+        self.consumers[c].pending_restart_after_ms = restart_after_ms;
+        if kind == CrashKind::Close || finally_close {
+            self.begin_close(c);
+        } else {
+            // B12: no final commit, no LeaveGroup, no callbacks. Requests already on the wire
+            // still reach the broker; the member stays until its session expires (C2).
+            self.process_ended(c, false);
+        }
+    }
+
+    pub(crate) fn process_ended(&mut self, c: usize, closed: bool) {
+        let now = self.now;
+        let con = &mut self.consumers[c];
+        con.client = None;
+        con.ended = Some(Ended { at_ms: now, closed });
+        if let Some(after) = con.pending_restart_after_ms.take() {
+            let at = now + after;
+            con.restart_at_ms = Some(at);
+            let inc = con.incarnation;
+            self.emit(Some(c), EventKind::RestartScheduled { at_ms: at });
+            self.schedule(at, Ev::Start { c, incarnation: inc });
+        }
+    }
+
+    /// B11 (librdkafka) / D3 (Java): revoke, commit if auto-commit is on, LeaveGroup.
+    pub(crate) fn begin_close(&mut self, c: usize) {
+        let inc = self.consumers[c].incarnation;
+        let java = self.java();
+        let auto = self.spec(c).config.enable_auto_commit;
+        let cl = self.cl(c);
+        cl.app.token += 1;
+        cl.app.state = AppState::Closing;
+        cl.app.pc = Pc::Close;
+        cl.join = JoinState::Closing;
+        cl.heartbeat_epoch += 1;
+        self.emit(Some(c), EventKind::CloseStarted);
+        let cl = self.cl(c);
+        let parts = cl.partitions();
+        let lost = cl.assignment_lost;
+        let mut offsets = Vec::new();
+        if !parts.is_empty() && cl.member.is_some() {
+            if !lost && auto {
+                offsets = if java { positions(cl) } else { stored_to_commit(cl) };
+            }
+            cl.parts.clear();
+            cl.pending_op = None;
+            self.emit(Some(c), EventKind::Revoked { partitions: parts, lost });
+        }
+        if offsets.is_empty() {
+            self.close_leave(c, inc);
+        } else {
+            let id = self.send_commit(c, inc, CommitSource::Close, true, offsets);
+            self.cl(c).close_commit = Some(id);
+        }
+    }
+
+    pub(crate) fn close_leave(&mut self, c: usize, inc: u32) {
+        match self.cl(c).member {
+            Some(member) => self.send(c, inc, Request::Leave { member }),
+            None => self.finish_close(c),
+        }
+    }
+
+    pub(crate) fn finish_close(&mut self, c: usize) {
+        self.emit(Some(c), EventKind::Closed);
+        self.process_ended(c, true);
+    }
+
+    // ---- client timers ---------------------------------------------------------------------
+
+    /// B5: librdkafka's background auto-commit timer.
+    pub(crate) fn on_auto_commit_timer(&mut self, c: usize, inc: u32) {
+        let interval = self.spec(c).config.auto_commit_interval_ms;
+        let now = self.now;
+        let Some(cl) = self.client_mut(c, inc) else { return };
+        if cl.join == JoinState::Closing {
+            return;
+        }
+        cl.next_auto_commit_ms = Some(now + interval);
+        self.schedule(now + interval, Ev::AutoCommit { c, inc });
+        let cl = self.cl(c);
+        if cl.join != JoinState::Steady || cl.assignment_lost {
+            // B5: skipped while rebalancing or when the assignment is lost.
+            self.emit(Some(c), EventKind::AutoCommitTick { skipped_rebalancing: true });
+            return;
+        }
+        let offsets = stored_to_commit(cl);
+        if offsets.is_empty() {
+            // B5: an empty auto-commit is silent.
+            self.emit(Some(c), EventKind::AutoCommitTick { skipped_rebalancing: false });
+            return;
+        }
+        self.send_commit(c, inc, CommitSource::Auto, false, offsets);
+    }
+
+    pub(crate) fn on_heartbeat_timer(&mut self, c: usize, inc: u32, epoch: u32) {
+        let interval = self.spec(c).config.heartbeat_interval_ms;
+        let now = self.now;
+        let Some(cl) = self.client_mut(c, inc) else { return };
+        if cl.heartbeat_epoch != epoch {
+            return;
+        }
+        // B15: heartbeats run on the client's own thread, whatever the application does.
+        let send = match (cl.member, cl.join) {
+            (Some(m), JoinState::AwaitingSync | JoinState::AwaitingAssign | JoinState::Steady | JoinState::AwaitingRevoke)
+                if cl.generation >= 0 =>
+            {
+                Some((m, cl.generation))
+            }
+            _ => None,
+        };
+        self.schedule(now + interval, Ev::Heartbeat { c, inc, epoch });
+        if let Some((member, generation)) = send {
+            self.send(c, inc, Request::Heartbeat { member, generation });
+        }
+    }
+
+    /// B14: a member that has not polled for `max.poll.interval.ms` leaves and loses its
+    /// assignment; the next `poll()` returns `_MAX_POLL_EXCEEDED` and rejoins.
+    pub(crate) fn on_max_poll_check(&mut self, c: usize, inc: u32) {
+        let limit = self.spec(c).config.max_poll_interval_ms;
+        let now = self.now;
+        let Some(cl) = self.client_mut(c, inc) else { return };
+        if cl.join == JoinState::Closing {
+            return;
+        }
+        let polling = cl.in_poll();
+        let idle = now.saturating_sub(cl.last_poll_ms);
+        let eligible = cl.member.is_some() && !matches!(cl.join, JoinState::LeftMaxPoll);
+        self.schedule(now + MAX_POLL_CHECK_MS, Ev::MaxPollCheck { c, inc });
+        if polling || !eligible || idle <= limit {
+            return;
+        }
+        let cl = self.cl(c);
+        let member = cl.member.take().unwrap_or(0);
+        cl.assignment_lost = true;
+        cl.pending_op = Some(RebalanceOp::Revoke { lost: true });
+        cl.join = JoinState::LeftMaxPoll;
+        cl.heartbeat_epoch += 1;
+        cl.heartbeat_started = false;
+        cl.max_poll_error = true;
+        self.emit(Some(c), EventKind::MaxPollExceeded);
+        self.send(c, inc, Request::Leave { member });
+    }
+
+    // ---- client responses -----------------------------------------------------------------
+
+    pub(crate) fn on_client_response(&mut self, c: usize, inc: u32, resp: Response) {
+        if self.client(c, inc).is_none() {
+            return; // the process is gone: nobody reads the answer
+        }
+        match resp {
+            Response::Join(Ok((member, generation))) => {
+                let cl = self.cl(c);
+                if cl.join != JoinState::Joining {
+                    return;
+                }
+                cl.member = Some(member);
+                cl.generation = generation;
+                cl.join = JoinState::AwaitingSync;
+                let start_hb = !cl.heartbeat_started;
+                cl.heartbeat_started = true;
+                let epoch = cl.heartbeat_epoch;
+                self.emit(Some(c), EventKind::Joined { member, generation });
+                self.send(c, inc, Request::Sync { member, generation });
+                if start_hb {
+                    let interval = self.spec(c).config.heartbeat_interval_ms;
+                    self.schedule(self.now + interval, Ev::Heartbeat { c, inc, epoch });
+                }
+            }
+            Response::Join(Err(_)) => {
+                // UNKNOWN_MEMBER_ID: forget the member id and join as a new member.
+                let cl = self.cl(c);
+                if cl.join == JoinState::Joining {
+                    cl.member = None;
+                    self.send_join(c, inc, None);
+                }
+            }
+            Response::Sync(Ok((generation, parts))) => {
+                let cl = self.cl(c);
+                if cl.join != JoinState::AwaitingSync || cl.generation != generation {
+                    return;
+                }
+                // B10: the assignment is served by the application's poll().
+                cl.join = JoinState::AwaitingAssign;
+                cl.pending_op = Some(RebalanceOp::Assign(parts));
+                self.poke(c);
+            }
+            Response::Sync(Err(_)) => {
+                let cl = self.cl(c);
+                if cl.join == JoinState::AwaitingSync {
+                    let m = cl.member;
+                    self.send_join(c, inc, m);
+                }
+            }
+            Response::Heartbeat(err) => self.on_heartbeat_response(c, inc, err),
+            Response::Commit { id, result } => self.on_commit_response(c, inc, id, result),
+            Response::OffsetFetch(offsets) => self.on_offset_fetch(c, offsets),
+            Response::Leave => {
+                if self.cl(c).join == JoinState::Closing {
+                    self.finish_close(c);
+                }
+            }
+        }
+    }
+
+    pub(crate) fn on_heartbeat_response(&mut self, c: usize, _inc: u32, err: Option<KafkaError>) {
+        self.emit(Some(c), EventKind::Heartbeat { error: err });
+        let cl = self.cl(c);
+        match err {
+            None => {}
+            Some(KafkaError::RebalanceInProgress)
+                if (cl.join == JoinState::Steady || cl.join == JoinState::AwaitingAssign) => {
+                    self.begin_rejoin(c, false);
+                }
+            Some(KafkaError::UnknownMemberId) | Some(KafkaError::IllegalGeneration) => {
+                if matches!(cl.join, JoinState::Steady | JoinState::AwaitingAssign | JoinState::AwaitingSync) {
+                    if err == Some(KafkaError::UnknownMemberId) {
+                        cl.member = None;
+                    } else {
+                        cl.generation = -1;
+                    }
+                    cl.assignment_lost = true;
+                    self.begin_rejoin(c, true);
+                }
+            }
+            Some(_) => {}
+        }
+    }
+
+    /// A rebalance: revoke everything (eager, B10) in the next poll(), then rejoin.
+    pub(crate) fn begin_rejoin(&mut self, c: usize, lost: bool) {
+        let inc = self.consumers[c].incarnation;
+        let cl = self.cl(c);
+        if cl.parts.is_empty() && !matches!(cl.pending_op, Some(RebalanceOp::Assign(_))) {
+            cl.pending_op = None;
+            cl.assignment_lost = false;
+            let m = cl.member;
+            self.send_join(c, inc, m);
+            return;
+        }
+        cl.pending_op = Some(RebalanceOp::Revoke { lost });
+        cl.join = JoinState::AwaitingRevoke;
+        self.poke(c);
+    }
+
+    pub(crate) fn on_commit_response(&mut self, c: usize, inc: u32, id: u32, result: Result<(), KafkaError>) {
+        let cl = self.cl(c);
+        let Some(pos) = cl.in_flight.iter().position(|f| f.id == id) else { return };
+        let f = cl.in_flight.remove(pos);
+        match result {
+            Ok(()) => {
+                // B6: a successful commit sets committed_local for its partitions.
+                for (p, o) in &f.offsets {
+                    if let Some(part) = cl.part_mut(*p) {
+                        part.committed_local = *o;
+                    }
+                }
+            }
+            Err(e) => {
+                // B7: UNKNOWN_MEMBER_ID and ILLEGAL_GENERATION lose the assignment.
+                if matches!(e, KafkaError::UnknownMemberId | KafkaError::IllegalGeneration) && cl.join == JoinState::Steady {
+                    if e == KafkaError::UnknownMemberId {
+                        cl.member = None;
+                    } else {
+                        cl.generation = -1;
+                    }
+                    cl.assignment_lost = true;
+                    self.begin_rejoin(c, true);
+                }
+            }
+        }
+        let err = result.err();
+        match f.source {
+            CommitSource::Auto => self.cl(c).callbacks.push((id, err)),
+            CommitSource::Manual if !f.sync => self.cl(c).callbacks.push((id, err)),
+            CommitSource::Manual => {
+                let cl = self.cl(c);
+                if cl.app.state == (AppState::WaitCommit { id }) {
+                    cl.app.state = AppState::Ready;
+                    self.advance(c);
+                    if self.check_point_crash(c, ProgramPoint::AfterCommit) {
+                        return;
+                    }
+                    self.run_app(c);
+                }
+            }
+            CommitSource::Revoke => {
+                let cl = self.cl(c);
+                if cl.join == (JoinState::RevokeCommit { id }) {
+                    let m = cl.member;
+                    self.send_join(c, inc, m);
+                }
+            }
+            CommitSource::Close => {
+                if self.cl(c).close_commit == Some(id) {
+                    self.close_leave(c, inc);
+                }
+            }
+        }
+    }
+
+    /// B9: start where the group committed, else where `auto.offset.reset` says.
+    pub(crate) fn on_offset_fetch(&mut self, c: usize, offsets: Vec<(u32, i64)>) {
+        let now = self.now;
+        let rtt = self.rtt();
+        let reset = self.spec(c).config.auto_offset_reset;
+        let log = self.log.clone();
+        let mut events = Vec::new();
+        let cl = self.cl(c);
+        for (p, committed) in offsets {
+            let Some(part) = cl.part_mut(p) else { continue };
+            if part.fetch_ready_ms.is_some() {
+                continue;
+            }
+            let end = log.log_end_offset(p, now);
+            part.committed_local = committed;
+            let start = if committed >= 0 && committed <= end {
+                Some((committed, true))
+            } else {
+                match reset {
+                    OffsetReset::Earliest => Some((0, false)),
+                    OffsetReset::Latest => Some((end, false)),
+                    OffsetReset::Error => None,
+                }
+            };
+            match start {
+                Some((offset, from_commit)) => {
+                    part.next = offset;
+                    part.fetch_ready_ms = Some(now + rtt);
+                    events.push(EventKind::StartOffset { partition: p, offset, committed: from_commit });
+                }
+                None => events.push(EventKind::PollError { error: KafkaError::AutoOffsetReset }),
+            }
+        }
+        for e in events {
+            self.emit(Some(c), e);
+        }
+        self.poke(c);
+    }
+
+    pub(crate) fn send_commit(&mut self, c: usize, inc: u32, source: CommitSource, sync: bool, offsets: Vec<(u32, i64)>) -> u32 {
+        let id = self.next_commit_id;
+        self.next_commit_id += 1;
+        let now = self.now;
+        let cl = self.cl(c);
+        let (member, generation) = (cl.member, cl.generation);
+        cl.in_flight.push(InFlight { id, source, sync, offsets: offsets.clone(), sent_ms: now });
+        self.emit(Some(c), EventKind::CommitSent { id, source, sync, offsets: offsets.clone() });
+        self.send(c, inc, Request::Commit { id, source, member, generation, offsets });
+        id
+    }
+}
+
+
+/// B4: the stored offsets of the current assignment that are greater than the last commit.
+pub(crate) fn stored_to_commit(cl: &Client) -> Vec<(u32, i64)> {
+    cl.parts
+        .iter()
+        .filter(|p| p.stored >= 0 && p.stored > p.committed_local)
+        .map(|p| (p.partition, p.stored))
+        .collect()
+}
+
+/// D1: the Java client commits positions (`allConsumed()`).
+pub(crate) fn positions(cl: &Client) -> Vec<(u32, i64)> {
+    cl.parts.iter().filter(|p| p.app_pos >= 0).map(|p| (p.partition, p.app_pos)).collect()
+}
