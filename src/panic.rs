@@ -3,9 +3,8 @@
 //!
 //! Call [`install`] once, first thing in `start()`, before rendering. The banner is a
 //! `<div id="panic-banner" class="panic-banner" role="alert">` inserted as the
-//! first child of `<body>`; style it with the `.panic-banner` rules in
-//! `static/style.css` (never with inline `style=` attributes: the dev server's
-//! CSP blocks them).
+//! first child of `<body>`, styled by the `.panic-banner` rules in
+//! `static/style.css` (unstyled but still visible without them).
 
 use std::sync::Once;
 
