@@ -62,6 +62,7 @@ pub fn large_scenario() -> Scenario {
         broker: BrokerSpec { group_initial_rebalance_delay_ms: 3000, ..BrokerSpec::default() },
         consumers,
         sink: SinkSpec::default(),
+        faults: vec![],
         actions: vec![],
         duration_ms: 300_000,
     }

@@ -3,10 +3,11 @@
 
 use crate::Ms;
 use crate::client::{AppState, JoinState, Part, Pc, RebalanceOp};
+use crate::group::Response;
 use crate::protocol::{positions, stored_to_commit};
-use crate::scenario::{BatchStep, CrashWhen, MessageStep, ProgramPoint};
-use crate::trace::{CommitSource, EventKind, KafkaError};
-use crate::world::{Ev, Flow, MAX_STEPS_WITHOUT_BLOCKING, Request, World};
+use crate::scenario::{BatchStep, CrashWhen, FailureAction, Fault, MessageStep, ProgramPoint, SinkKind};
+use crate::trace::{CommitSource, EventKind, Failure, KafkaError};
+use crate::world::{DeadLetter, Ev, Flow, MAX_STEPS_WITHOUT_BLOCKING, Output, OutputState, Request, World};
 
 impl World {
     // ---- the application ------------------------------------------------------------------
@@ -24,11 +25,15 @@ impl World {
             return;
         }
         match cl.app.state {
-            AppState::Processing { payment, crash, .. } => {
+            AppState::Processing { payment, attempt, crash, failure, .. } => {
                 if let Some(ix) = crash {
                     // The crash interrupts the processing: the effect never lands.
                     let cp = self.spec(c).crashes[ix].clone();
                     self.crash(c, cp.kind, cp.restart_after_ms);
+                    return;
+                }
+                if let Some(failure) = failure {
+                    self.on_processing_failed(c, payment, attempt, failure);
                     return;
                 }
                 self.apply_effect(c, payment);
@@ -39,12 +44,120 @@ impl World {
                 self.advance(c);
                 self.run_app(c);
             }
+            AppState::Backoff { payment, attempt, .. } => self.start_processing(c, payment, attempt + 1),
+            AppState::Publishing { payment, .. } => {
+                let now = self.now;
+                self.dead_letters.push(DeadLetter { payment, consumer: c, at_ms: now });
+                self.emit(Some(c), EventKind::DeadLettered { payment });
+                self.handled_without_effect(c, payment);
+                self.cl(c).app.state = AppState::Ready;
+                self.advance(c);
+                self.run_app(c);
+            }
             AppState::InPoll { .. } => self.run_app(c),
             _ => {}
         }
     }
 
+    /// A failed attempt: retry with backoff, or apply the program's failure action.
+    fn on_processing_failed(&mut self, c: usize, payment: u32, attempt: u32, failure: Failure) {
+        let policy = self.spec(c).program.retry.clone();
+        let now = self.now;
+        if failure == Failure::Transient && attempt < policy.attempts {
+            let backoff = policy.backoff_ms.saturating_mul(1u64 << (attempt - 1).min(20));
+            let until = now + backoff;
+            self.emit(Some(c), EventKind::ProcessingFailed { payment, attempt, failure, retry_at_ms: Some(until) });
+            self.cl(c).app.state = AppState::Backoff { payment, attempt, until_ms: until };
+            self.block_until(c, until);
+            return;
+        }
+        self.emit(Some(c), EventKind::ProcessingFailed { payment, attempt, failure, retry_at_ms: None });
+        let action = match failure {
+            Failure::Transient => policy.on_exhausted,
+            Failure::Permanent => self.spec(c).program.on_invalid,
+        };
+        match action {
+            FailureAction::Skip => {
+                self.skipped[payment as usize] = true;
+                self.emit(Some(c), EventKind::PaymentSkipped { payment });
+                self.handled_without_effect(c, payment);
+                self.cl(c).app.state = AppState::Ready;
+                self.advance(c);
+                self.run_app(c);
+            }
+            FailureAction::DeadLetter => {
+                // Producing to the dead-letter topic takes a round trip.
+                let until = now + self.rtt();
+                self.cl(c).app.state = AppState::Publishing { payment, until_ms: until };
+                self.block_until(c, until);
+            }
+            FailureAction::Stop => {
+                self.emit(Some(c), EventKind::ProgramStopped { payment });
+                self.stop_program(c);
+            }
+        }
+    }
+
+    /// The database sink records a skipped or dead-lettered payment's offset too (E4), so
+    /// that it is not retried forever.
+    fn handled_without_effect(&mut self, c: usize, payment: u32) {
+        if self.scenario.sink.kind == SinkKind::Database {
+            let p = self.log.payment(payment);
+            let (partition, next) = (p.partition, p.offset + 1);
+            if next > self.db_offsets[partition as usize] {
+                self.db_offsets[partition as usize] = next;
+                self.emit(Some(c), EventKind::DbOffsetWritten { partition, offset: next });
+            }
+        }
+    }
+
+    /// The payment's effect reaches the sink.
     pub(crate) fn apply_effect(&mut self, c: usize, payment: u32) {
+        let ix = payment as usize;
+        self.deliveries[ix] += 1;
+        let deliveries = self.deliveries[ix];
+        let now = self.now;
+        match self.scenario.sink.kind {
+            SinkKind::Ledger => self.count_effect(c, payment),
+            SinkKind::Idempotent => {
+                if self.applied[ix] == 0 {
+                    self.count_effect(c, payment);
+                } else {
+                    self.emit(Some(c), EventKind::EffectDeduplicated { payment, deliveries });
+                }
+            }
+            SinkKind::Database => {
+                // E4: one transaction writes the result and the next offset. A payment below
+                // the stored offset is already in the database (a zombie or a redelivery).
+                let p = self.log.payment(payment);
+                let (partition, next) = (p.partition, p.offset + 1);
+                if next > self.db_offsets[partition as usize] {
+                    self.db_offsets[partition as usize] = next;
+                    self.count_effect(c, payment);
+                    self.emit(Some(c), EventKind::DbOffsetWritten { partition, offset: next });
+                } else {
+                    self.emit(Some(c), EventKind::EffectDeduplicated { payment, deliveries });
+                }
+            }
+            SinkKind::RefundsTopic => {
+                self.outputs.push(Output { payment, consumer: c, at_ms: now, state: OutputState::Committed });
+                self.emit(Some(c), EventKind::OutputProduced { payment, transactional: false });
+                self.count_effect(c, payment);
+            }
+            SinkKind::Transactional => {
+                let i = self.outputs.len();
+                self.outputs.push(Output { payment, consumer: c, at_ms: now, state: OutputState::Open });
+                self.cl(c).open_outputs.push(i);
+                self.emit(Some(c), EventKind::OutputProduced { payment, transactional: true });
+                if !self.scenario.sink.read_committed {
+                    // E2: a read_uncommitted reader sees it now, even if it is aborted later.
+                    self.count_effect(c, payment);
+                }
+            }
+        }
+    }
+
+    fn count_effect(&mut self, c: usize, payment: u32) {
         let n = &mut self.applied[payment as usize];
         *n += 1;
         let count = *n;
@@ -89,7 +202,7 @@ impl World {
     pub(crate) fn run_app(&mut self, c: usize) {
         for _ in 0..MAX_STEPS_WITHOUT_BLOCKING {
             let Some(cl) = self.consumers[c].client.as_ref() else { return };
-            if matches!(cl.app.state, AppState::Processing { .. } | AppState::WaitCommit { .. } | AppState::Closing) {
+            if !matches!(cl.app.state, AppState::Ready | AppState::InPoll { .. }) {
                 return;
             }
             let flow = match cl.app.pc {
@@ -135,7 +248,8 @@ impl World {
         let max = if java { self.spec(c).config.max_poll_records } else { self.spec(c).program.poll.max_messages } as usize;
 
         // B10: rebalance callbacks run inside poll().
-        if let Some(op) = self.cl(c).pending_op.take() {
+        while !self.cl(c).pending_ops.is_empty() {
+            let op = self.cl(c).pending_ops.remove(0);
             self.serve_rebalance(c, inc, op);
             if self.consumers[c].client.is_none() {
                 return Flow::Blocked;
@@ -264,32 +378,57 @@ impl World {
     pub(crate) fn serve_rebalance(&mut self, c: usize, inc: u32, op: RebalanceOp) {
         let java = self.java();
         let auto = self.spec(c).config.enable_auto_commit;
+        let revoke_commit = self.spec(c).program.on_revoke_commit;
         let interval = self.spec(c).config.auto_commit_interval_ms;
+        let from_db = self.scenario.sink.kind == SinkKind::Database;
         let now = self.now;
         match op {
             RebalanceOp::Assign(partitions) => {
                 let cl = self.cl(c);
-                cl.parts = partitions.iter().map(|&p| Part::new(p)).collect();
+                // Eager: the whole new assignment. Cooperative: added to what is kept.
+                for &p in &partitions {
+                    if cl.part(p).is_none() {
+                        cl.parts.push(Part::new(p));
+                    }
+                }
+                cl.parts.sort_by_key(|p| p.partition);
                 cl.assignment_lost = false;
-                cl.join = JoinState::Steady;
+                if cl.join != JoinState::AwaitingRevoke && !matches!(cl.join, JoinState::RevokeCommit { .. } | JoinState::Joining) {
+                    cl.join = JoinState::Steady;
+                }
                 if java && auto {
                     // D2: the auto-commit deadline restarts after each successful join.
                     cl.next_auto_commit_ms = Some(now + interval);
                 }
                 self.emit(Some(c), EventKind::Assigned { partitions: partitions.clone() });
-                if !partitions.is_empty() {
+                if partitions.is_empty() {
+                    return;
+                }
+                if from_db {
+                    // E4: on_assign reads the offsets stored with the results and seeks there.
+                    let offsets = partitions.iter().map(|&p| (p, self.db_offsets[p as usize])).collect();
+                    let rtt = self.rtt();
+                    self.schedule(now + rtt, Ev::ToClient { c, inc, resp: Response::DbOffsets(offsets) });
+                } else {
                     self.send(c, inc, Request::OffsetFetch { partitions });
                 }
             }
-            RebalanceOp::Revoke { lost } => {
+            RebalanceOp::Revoke { partitions, lost } => {
                 let cl = self.cl(c);
-                let parts = cl.partitions();
-                // B10: commit on revoke (librdkafka: stored offsets; D3 Java: positions), not
-                // for a lost assignment.
-                let offsets = if !lost && auto { if java { positions(cl) } else { stored_to_commit(cl) } } else { vec![] };
-                cl.parts.clear(); // B10.2: stored offsets reset
-                cl.assignment_lost = false;
-                self.emit(Some(c), EventKind::Revoked { partitions: parts, lost });
+                let gone: Vec<u32> = partitions.unwrap_or_else(|| cl.partitions());
+                // B10: commit on revoke (librdkafka: stored offsets; D3 Java: positions), or
+                // the program's own commit in on_revoke; never for a lost assignment.
+                let offsets: Vec<(u32, i64)> = if !lost && (auto || revoke_commit) {
+                    let all = if java { positions(cl) } else { stored_to_commit(cl) };
+                    all.into_iter().filter(|(p, _)| gone.contains(p)).collect()
+                } else {
+                    vec![]
+                };
+                cl.parts.retain(|p| !gone.contains(&p.partition)); // B10.2: stored offsets reset
+                if cl.parts.is_empty() {
+                    cl.assignment_lost = false;
+                }
+                self.emit(Some(c), EventKind::Revoked { partitions: gone, lost });
                 let cl = self.cl(c);
                 if cl.join == JoinState::LeftMaxPoll {
                     return; // rejoins after the error event (B14)
@@ -298,7 +437,7 @@ impl World {
                     let m = cl.member;
                     self.send_join(c, inc, m);
                 } else {
-                    let id = self.send_commit(c, inc, CommitSource::Revoke, false, offsets);
+                    let id = self.send_commit(c, inc, CommitSource::Revoke, revoke_commit, offsets);
                     self.cl(c).join = JoinState::RevokeCommit { id };
                 }
             }
@@ -308,7 +447,76 @@ impl World {
     pub(crate) fn do_batch_step(&mut self, c: usize, step: BatchStep) -> Flow {
         match step {
             BatchStep::Commit { asynchronous } => self.app_commit(c, None, asynchronous),
+            BatchStep::CommitTransaction => self.commit_transaction(c),
         }
+    }
+
+    /// E1: `send_offsets_to_transaction(consumer.position(...))` + `commit_transaction()`.
+    fn commit_transaction(&mut self, c: usize) -> Flow {
+        let inc = self.consumers[c].incarnation;
+        let id = self.next_commit_id;
+        self.next_commit_id += 1;
+        let cl = self.cl(c);
+        let offsets = positions(cl);
+        let outputs = std::mem::take(&mut cl.open_outputs);
+        if offsets.is_empty() && outputs.is_empty() {
+            self.advance(c);
+            return Flow::Continue;
+        }
+        let (member, generation) = (cl.member, cl.generation);
+        cl.app.state = AppState::WaitTxn { id };
+        self.send(c, inc, Request::TxnCommit { id, member, generation, offsets, outputs });
+        Flow::Blocked
+    }
+
+    /// Starts an attempt at a payment: decides, from the faults and the seeded stream, how long
+    /// it takes and whether it fails, and whether a crash point interrupts it.
+    pub(crate) fn start_processing(&mut self, c: usize, payment: u32, attempt: u32) {
+        let now = self.now;
+        let seq = self.cl(c).app.current_seq;
+        let ix = payment as usize;
+        let tries = self.attempts[ix];
+        self.attempts[ix] += 1;
+        let mut duration = self.consumers[c].processing_ms;
+        let mut failure = self.log.payment(payment).invalid.then_some(Failure::Permanent);
+        for f in &self.scenario.faults {
+            match *f {
+                Fault::SlowPayment { payment: n, processing_ms, times } if n == payment + 1 && tries < times => duration = processing_ms,
+                Fault::FailPayment { payment: n, attempts } if n == payment + 1 && tries < attempts && failure.is_none() => {
+                    failure = Some(Failure::Transient);
+                }
+                _ => {}
+            }
+        }
+        let jitter = self.spec(c).program.processing_jitter_ms;
+        if jitter > 0 {
+            duration += self.rng.between(0, jitter);
+        }
+        let per_mille = self.scenario.faults.iter().find_map(|f| match f {
+            Fault::TransientFailures { per_mille } => Some(*per_mille as u64),
+            _ => None,
+        });
+        if let Some(pm) = per_mille {
+            // Drawn for every attempt, so the stream does not depend on earlier outcomes.
+            if self.rng.chance(pm, 1000) && failure.is_none() {
+                failure = Some(Failure::Transient);
+            }
+        }
+        let until = now + duration;
+        let crash = if attempt == 1 {
+            let found = self.spec(c).crashes.iter().enumerate().position(|(ix, cp)| {
+                !self.consumers[c].crash_fired[ix] && cp.when() == CrashWhen::Point(ProgramPoint::DuringProcessing, seq)
+            });
+            if let Some(ix) = found {
+                self.consumers[c].crash_fired[ix] = true;
+            }
+            found
+        } else {
+            None
+        };
+        self.cl(c).app.state = AppState::Processing { payment, attempt, started_ms: now, until_ms: until, crash, failure };
+        self.emit(Some(c), EventKind::ProcessingStarted { payment, until_ms: until });
+        self.block_until(c, until);
     }
 
     pub(crate) fn do_message_step(&mut self, c: usize, step: MessageStep) -> Flow {
@@ -320,22 +528,8 @@ impl World {
         let p = self.log.payment(payment).clone();
         match step {
             MessageStep::Process => {
-                let base = self.consumers[c].processing_ms;
-                let jitter = self.spec(c).program.processing_jitter_ms;
-                let extra = if jitter > 0 { self.rng.between(0, jitter) } else { 0 };
-                let until = self.now + base + extra;
-                let crash = self.spec(c).crashes.iter().enumerate().position(|(ix, cp)| {
-                    !self.consumers[c].crash_fired[ix] && cp.when() == CrashWhen::Point(ProgramPoint::DuringProcessing, seq)
-                });
-                if let Some(ix) = crash {
-                    self.consumers[c].crash_fired[ix] = true;
-                }
-                let now = self.now;
-                let cl = self.cl(c);
-                cl.app.current_seq = seq;
-                cl.app.state = AppState::Processing { payment, started_ms: now, until_ms: until, crash };
-                self.emit(Some(c), EventKind::ProcessingStarted { payment, until_ms: until });
-                self.block_until(c, until);
+                self.cl(c).app.current_seq = seq;
+                self.start_processing(c, payment, 1);
                 Flow::Blocked
             }
             MessageStep::StoreOffsets => {

@@ -6,7 +6,7 @@
 
 use crate::Ms;
 use crate::group::INVALID_OFFSET;
-use crate::trace::{CommitSource, KafkaError};
+use crate::trace::{CommitSource, Failure, KafkaError};
 
 /// The life of one consumer of the scenario, over its restarts.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -85,8 +85,11 @@ pub enum JoinState {
 /// A rebalance operation the client queued for the application's `poll()` (B10).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum RebalanceOp {
+    /// `on_assign`: eager (the whole assignment) or incremental (cooperative-sticky, added only).
     Assign(Vec<u32>),
-    Revoke { lost: bool },
+    /// `on_revoke` / `on_lost`: everything (eager, `None`) or only the partitions that move
+    /// (cooperative-sticky).
+    Revoke { partitions: Option<Vec<u32>>, lost: bool },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -119,8 +122,15 @@ pub enum AppState {
     Ready,
     /// Blocked in `poll()` until messages arrive or the timeout.
     InPoll { deadline_ms: Ms },
-    /// Processing a payment until `until_ms`; `crash` is the crash point that fires at its end.
-    Processing { payment: u32, started_ms: Ms, until_ms: Ms, crash: Option<usize> },
+    /// Processing a payment until `until_ms`; `crash` is the crash point that fires at its end,
+    /// `failure` how this attempt ends if it fails.
+    Processing { payment: u32, attempt: u32, started_ms: Ms, until_ms: Ms, crash: Option<usize>, failure: Option<Failure> },
+    /// Waiting before the next attempt at a payment.
+    Backoff { payment: u32, attempt: u32, until_ms: Ms },
+    /// Producing a payment to the dead-letter topic.
+    Publishing { payment: u32, until_ms: Ms },
+    /// Waiting for `commit_transaction()` (E1).
+    WaitTxn { id: u32 },
     /// Waiting for a synchronous commit's answer.
     WaitCommit { id: u32 },
     /// Inside `close()`.
@@ -152,7 +162,8 @@ pub struct Client {
     pub parts: Vec<Part>,
     /// The assignment was lost (session, max poll, fencing): nothing is committed for it (B10).
     pub assignment_lost: bool,
-    pub pending_op: Option<RebalanceOp>,
+    /// Rebalance operations waiting for the application's `poll()`, in order.
+    pub pending_ops: Vec<RebalanceOp>,
     pub last_poll_ms: Ms,
     pub in_flight: Vec<InFlight>,
     /// Results of async and auto commits, delivered to `on_commit` in a later `poll()` (B6).
@@ -165,6 +176,10 @@ pub struct Client {
     /// auto-commit (D2).
     pub next_auto_commit_ms: Option<Ms>,
     pub close_commit: Option<u32>,
+    /// B15: the last successful heartbeat answer.
+    pub last_heartbeat_ok_ms: Ms,
+    /// Outputs of the open transaction (indices into `World::outputs`).
+    pub open_outputs: Vec<usize>,
     pub app: App,
 }
 
@@ -177,7 +192,7 @@ impl Client {
             join: JoinState::Joining,
             parts: Vec::new(),
             assignment_lost: false,
-            pending_op: None,
+            pending_ops: Vec::new(),
             last_poll_ms: now,
             in_flight: Vec::new(),
             callbacks: Vec::new(),
@@ -186,6 +201,8 @@ impl Client {
             heartbeat_started: false,
             next_auto_commit_ms: None,
             close_commit: None,
+            last_heartbeat_ok_ms: now,
+            open_outputs: Vec::new(),
             app: App { pc: Pc::Poll, state: AppState::Ready, batch: Vec::new(), msg_ix: 0, current_seq: 0, token: 0 },
         }
     }

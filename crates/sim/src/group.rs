@@ -70,6 +70,10 @@ pub enum Response {
     Heartbeat(Option<KafkaError>),
     Commit { id: u32, result: Result<(), KafkaError> },
     OffsetFetch(Vec<(u32, i64)>),
+    /// E4: the offsets read from the database in `on_assign`.
+    DbOffsets(Vec<(u32, i64)>),
+    /// E1: the end of `commit_transaction()`.
+    Txn { id: u32, result: Result<(), KafkaError> },
     Leave,
 }
 

@@ -5,8 +5,8 @@
 use crate::client::{AppState, Client, Ended, InFlight, JoinState, Pc, RebalanceOp};
 use crate::group::Response;
 use crate::scenario::{ActionKind, CrashKind, OffsetReset, ProgramPoint};
-use crate::trace::{CommitSource, EventKind, KafkaError};
-use crate::world::{Ev, MAX_POLL_CHECK_MS, Request, World};
+use crate::trace::{CommitSource, EventKind, KafkaError, StartFrom};
+use crate::world::{Ev, MAX_POLL_CHECK_MS, RETRY_BACKOFF_MS, Request, World};
 
 impl World {
     // ---- consumer lifecycle ---------------------------------------------------------------
@@ -92,8 +92,21 @@ impl World {
         }
     }
 
+    /// An exception ends the program: through `close()` when the loop sits in `try/finally`,
+    /// otherwise like `sys.exit` without close (B13). Nobody restarts it.
+    pub(crate) fn stop_program(&mut self, c: usize) {
+        self.consumers[c].pending_restart_after_ms = None;
+        if self.spec(c).program.close_in_finally {
+            self.begin_close(c);
+        } else {
+            self.process_ended(c, false);
+        }
+    }
+
     pub(crate) fn process_ended(&mut self, c: usize, closed: bool) {
         let now = self.now;
+        // An open transaction dies with its producer: its outputs are never committed (E1).
+        self.abort_transaction(c);
         let con = &mut self.consumers[c];
         con.client = None;
         con.ended = Some(Ended { at_ms: now, closed });
@@ -127,7 +140,7 @@ impl World {
                 offsets = if java { positions(cl) } else { stored_to_commit(cl) };
             }
             cl.parts.clear();
-            cl.pending_op = None;
+            cl.pending_ops.clear();
             self.emit(Some(c), EventKind::Revoked { partitions: parts, lost });
         }
         if offsets.is_empty() {
@@ -194,6 +207,16 @@ impl World {
             _ => None,
         };
         self.schedule(now + interval, Ev::Heartbeat { c, inc, epoch });
+        let session = self.spec(c).config.session_timeout_ms;
+        let cl = self.cl(c);
+        if send.is_some() && cl.join == JoinState::Steady && now.saturating_sub(cl.last_heartbeat_ok_ms) > session {
+            // B15 (client side): no successful heartbeat for session.timeout.ms: the assignment
+            // is lost, and the client rejoins.
+            cl.last_heartbeat_ok_ms = now;
+            cl.assignment_lost = true;
+            self.begin_rejoin(c, true);
+            return;
+        }
         if let Some((member, generation)) = send {
             self.send(c, inc, Request::Heartbeat { member, generation });
         }
@@ -218,7 +241,7 @@ impl World {
         let cl = self.cl(c);
         let member = cl.member.take().unwrap_or(0);
         cl.assignment_lost = true;
-        cl.pending_op = Some(RebalanceOp::Revoke { lost: true });
+        cl.pending_ops = vec![RebalanceOp::Revoke { partitions: None, lost: true }];
         cl.join = JoinState::LeftMaxPoll;
         cl.heartbeat_epoch += 1;
         cl.heartbeat_started = false;
@@ -235,6 +258,7 @@ impl World {
         }
         match resp {
             Response::Join(Ok((member, generation))) => {
+                let now = self.now;
                 let cl = self.cl(c);
                 if cl.join != JoinState::Joining {
                     return;
@@ -242,6 +266,7 @@ impl World {
                 cl.member = Some(member);
                 cl.generation = generation;
                 cl.join = JoinState::AwaitingSync;
+                cl.last_heartbeat_ok_ms = now;
                 let start_hb = !cl.heartbeat_started;
                 cl.heartbeat_started = true;
                 let epoch = cl.heartbeat_epoch;
@@ -261,13 +286,27 @@ impl World {
                 }
             }
             Response::Sync(Ok((generation, parts))) => {
+                let cooperative = self.cooperative(c);
                 let cl = self.cl(c);
                 if cl.join != JoinState::AwaitingSync || cl.generation != generation {
                     return;
                 }
                 // B10: the assignment is served by the application's poll().
-                cl.join = JoinState::AwaitingAssign;
-                cl.pending_op = Some(RebalanceOp::Assign(parts));
+                if cooperative {
+                    // Cooperative-sticky: revoke only what moved, then rejoin; add what is new.
+                    let cl = self.cl(c);
+                    let owned = cl.partitions();
+                    let revoked: Vec<u32> = owned.iter().copied().filter(|p| !parts.contains(p)).collect();
+                    let added: Vec<u32> = parts.iter().copied().filter(|p| !owned.contains(p)).collect();
+                    cl.join = if revoked.is_empty() { JoinState::AwaitingAssign } else { JoinState::AwaitingRevoke };
+                    if !revoked.is_empty() {
+                        cl.pending_ops.push(RebalanceOp::Revoke { partitions: Some(revoked), lost: false });
+                    }
+                    cl.pending_ops.push(RebalanceOp::Assign(added));
+                } else {
+                    cl.join = JoinState::AwaitingAssign;
+                    cl.pending_ops.push(RebalanceOp::Assign(parts));
+                }
                 self.poke(c);
             }
             Response::Sync(Err(_)) => {
@@ -279,7 +318,9 @@ impl World {
             }
             Response::Heartbeat(err) => self.on_heartbeat_response(c, inc, err),
             Response::Commit { id, result } => self.on_commit_response(c, inc, id, result),
-            Response::OffsetFetch(offsets) => self.on_offset_fetch(c, offsets),
+            Response::OffsetFetch(offsets) => self.on_offset_fetch(c, offsets, false),
+            Response::DbOffsets(offsets) => self.on_offset_fetch(c, offsets, true),
+            Response::Txn { id, result } => self.on_txn_response(c, id, result),
             Response::Leave => {
                 if self.cl(c).join == JoinState::Closing {
                     self.finish_close(c);
@@ -290,14 +331,17 @@ impl World {
 
     pub(crate) fn on_heartbeat_response(&mut self, c: usize, _inc: u32, err: Option<KafkaError>) {
         self.emit(Some(c), EventKind::Heartbeat { error: err });
+        let now = self.now;
         let cl = self.cl(c);
         match err {
-            None => {}
+            None => cl.last_heartbeat_ok_ms = now,
             Some(KafkaError::RebalanceInProgress)
                 if (cl.join == JoinState::Steady || cl.join == JoinState::AwaitingAssign) => {
                     self.begin_rejoin(c, false);
                 }
+            Some(e) if e.is_retriable() => {} // B7: wait for the coordinator to come back
             Some(KafkaError::UnknownMemberId) | Some(KafkaError::IllegalGeneration) => {
+                cl.last_heartbeat_ok_ms = now;
                 if matches!(cl.join, JoinState::Steady | JoinState::AwaitingAssign | JoinState::AwaitingSync) {
                     if err == Some(KafkaError::UnknownMemberId) {
                         cl.member = None;
@@ -312,25 +356,41 @@ impl World {
         }
     }
 
-    /// A rebalance: revoke everything (eager, B10) in the next poll(), then rejoin.
+    /// A rebalance. Eager (B10): revoke everything in the next poll(), then rejoin.
+    /// Cooperative-sticky: rejoin at once, keep consuming, revoke only what moves.
     pub(crate) fn begin_rejoin(&mut self, c: usize, lost: bool) {
         let inc = self.consumers[c].incarnation;
+        let cooperative = self.cooperative(c);
         let cl = self.cl(c);
-        if cl.parts.is_empty() && !matches!(cl.pending_op, Some(RebalanceOp::Assign(_))) {
-            cl.pending_op = None;
-            cl.assignment_lost = false;
+        let assign_pending = cl.pending_ops.iter().any(|op| matches!(op, RebalanceOp::Assign(_)));
+        if (cl.parts.is_empty() && !assign_pending) || (cooperative && !lost) {
+            cl.pending_ops.retain(|op| matches!(op, RebalanceOp::Revoke { .. }));
+            if cl.parts.is_empty() {
+                cl.assignment_lost = false;
+            }
             let m = cl.member;
             self.send_join(c, inc, m);
             return;
         }
-        cl.pending_op = Some(RebalanceOp::Revoke { lost });
+        cl.pending_ops = vec![RebalanceOp::Revoke { partitions: None, lost }];
         cl.join = JoinState::AwaitingRevoke;
         self.poke(c);
     }
 
+    pub(crate) fn cooperative(&self, c: usize) -> bool {
+        self.spec(c).config.partition_assignment_strategy == crate::scenario::AssignmentStrategy::CooperativeSticky
+    }
+
     pub(crate) fn on_commit_response(&mut self, c: usize, inc: u32, id: u32, result: Result<(), KafkaError>) {
+        let Some(pos) = self.cl(c).in_flight.iter().position(|f| f.id == id) else { return };
+        let (source, sync) = (self.cl(c).in_flight[pos].source, self.cl(c).in_flight[pos].sync);
+        let retry = result.is_err_and(|e| e.is_retriable()) && self.retries_commit(c, source, sync);
+        if retry {
+            // B7 (librdkafka) / D4 (Java commitSync): sent again after retry.backoff.ms.
+            self.schedule(self.now + RETRY_BACKOFF_MS, Ev::RetryCommit { c, inc, id });
+            return;
+        }
         let cl = self.cl(c);
-        let Some(pos) = cl.in_flight.iter().position(|f| f.id == id) else { return };
         let f = cl.in_flight.remove(pos);
         match result {
             Ok(()) => {
@@ -384,8 +444,23 @@ impl World {
         }
     }
 
-    /// B9: start where the group committed, else where `auto.offset.reset` says.
-    pub(crate) fn on_offset_fetch(&mut self, c: usize, offsets: Vec<(u32, i64)>) {
+    pub(crate) fn on_retry_commit(&mut self, c: usize, inc: u32, id: u32) {
+        let Some(cl) = self.client_mut(c, inc) else { return };
+        let Some(f) = cl.in_flight.iter().find(|f| f.id == id).cloned() else { return };
+        let (member, generation) = (cl.member, cl.generation);
+        self.emit(Some(c), EventKind::CommitSent { id, source: f.source, sync: f.sync, offsets: f.offsets.clone() });
+        self.send(c, inc, Request::Commit { id, source: f.source, member, generation, offsets: f.offsets });
+    }
+
+    /// Does the client retry a commit that failed with a retriable error? librdkafka retries
+    /// all of them (B7); Java retries `commitSync` only, never `commitAsync` (D4, D5).
+    fn retries_commit(&self, _c: usize, source: CommitSource, sync: bool) -> bool {
+        !self.java() || sync || matches!(source, CommitSource::Close | CommitSource::Revoke)
+    }
+
+    /// B9: start where the group committed, else where `auto.offset.reset` says. E4: with the
+    /// database sink, where the database says.
+    pub(crate) fn on_offset_fetch(&mut self, c: usize, offsets: Vec<(u32, i64)>, from_db: bool) {
         let now = self.now;
         let rtt = self.rtt();
         let reset = self.spec(c).config.auto_offset_reset;
@@ -398,21 +473,23 @@ impl World {
                 continue;
             }
             let end = log.log_end_offset(p, now);
-            part.committed_local = committed;
+            if !from_db {
+                part.committed_local = committed;
+            }
             let start = if committed >= 0 && committed <= end {
-                Some((committed, true))
+                Some((committed, if from_db { StartFrom::Database } else { StartFrom::Committed }))
             } else {
                 match reset {
-                    OffsetReset::Earliest => Some((0, false)),
-                    OffsetReset::Latest => Some((end, false)),
+                    OffsetReset::Earliest => Some((0, StartFrom::Reset)),
+                    OffsetReset::Latest => Some((end, StartFrom::Reset)),
                     OffsetReset::Error => None,
                 }
             };
             match start {
-                Some((offset, from_commit)) => {
+                Some((offset, from)) => {
                     part.next = offset;
                     part.fetch_ready_ms = Some(now + rtt);
-                    events.push(EventKind::StartOffset { partition: p, offset, committed: from_commit });
+                    events.push(EventKind::StartOffset { partition: p, offset, from });
                 }
                 None => events.push(EventKind::PollError { error: KafkaError::AutoOffsetReset }),
             }
@@ -433,6 +510,42 @@ impl World {
         self.emit(Some(c), EventKind::CommitSent { id, source, sync, offsets: offsets.clone() });
         self.send(c, inc, Request::Commit { id, source, member, generation, offsets });
         id
+    }
+
+    /// E1: the answer to `commit_transaction()`. On failure the program aborts and rewinds to
+    /// the committed offsets (`committed()` + `seek()`).
+    pub(crate) fn on_txn_response(&mut self, c: usize, id: u32, result: Result<(), KafkaError>) {
+        let inc = self.consumers[c].incarnation;
+        let cl = self.cl(c);
+        if cl.app.state != (AppState::WaitTxn { id }) {
+            return;
+        }
+        cl.app.state = AppState::Ready;
+        if result.is_err() {
+            self.abort_transaction(c);
+            let cl = self.cl(c);
+            let parts = cl.partitions();
+            for p in &mut cl.parts {
+                p.fetch_ready_ms = None;
+            }
+            if !parts.is_empty() {
+                self.send(c, inc, Request::OffsetFetch { partitions: parts });
+            }
+        }
+        self.advance(c);
+        self.run_app(c);
+    }
+
+    pub(crate) fn abort_transaction(&mut self, c: usize) {
+        let Some(cl) = self.consumers[c].client.as_mut() else { return };
+        let open = std::mem::take(&mut cl.open_outputs);
+        if open.is_empty() {
+            return;
+        }
+        for &i in &open {
+            self.outputs[i].state = crate::world::OutputState::Aborted;
+        }
+        self.emit(Some(c), EventKind::TransactionAborted { outputs: open.len() as u32 });
     }
 }
 

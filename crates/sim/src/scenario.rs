@@ -36,6 +36,8 @@ pub struct Scenario {
     pub consumers: Vec<ConsumerSpec>,
     #[serde(default)]
     pub sink: SinkSpec,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub faults: Vec<Fault>,
     /// User actions applied at given times ("forks"): crash or restart a consumer, change a
     /// setting from then on. Part of the scenario so that a run stays reproducible.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -243,6 +245,51 @@ pub struct Program {
     /// `sys.exit()` goes through `close()` (B13).
     #[serde(default)]
     pub close_in_finally: bool,
+    /// `on_revoke` calls `consumer.commit(asynchronous=False)` before the partitions go: the
+    /// classic fix for rebalances with manual commits (B10).
+    #[serde(default)]
+    pub on_revoke_commit: bool,
+    /// What to do when processing fails transiently (a network error).
+    #[serde(default)]
+    pub retry: RetryPolicy,
+    /// What to do with a payment that can never succeed (invalid data).
+    #[serde(default)]
+    pub on_invalid: FailureAction,
+}
+
+/// Retries of a transiently failing payment.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RetryPolicy {
+    /// Attempts in all, the first included (1: no retry).
+    #[serde(default = "one")]
+    pub attempts: u32,
+    /// Wait before the second attempt; it doubles on each further attempt.
+    #[serde(default = "d1000")]
+    pub backoff_ms: u64,
+    /// What to do when the attempts run out.
+    #[serde(default)]
+    pub on_exhausted: FailureAction,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy { attempts: 1, backoff_ms: 1000, on_exhausted: FailureAction::Stop }
+    }
+}
+
+/// How the program handles a payment it cannot process.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FailureAction {
+    /// Log it and go on: its offset is committed with the rest, so it is never applied.
+    Skip,
+    /// Publish it to a dead-letter topic and go on: it waits there for a person or a repair job.
+    DeadLetter,
+    /// Let the exception end the program (through `close()` if it sits in `try/finally`): the
+    /// partition stalls behind the payment.
+    #[default]
+    Stop,
 }
 
 impl Default for Program {
@@ -255,6 +302,9 @@ impl Default for Program {
             processing_ms: 100,
             processing_jitter_ms: 0,
             close_in_finally: false,
+            on_revoke_commit: false,
+            retry: RetryPolicy::default(),
+            on_invalid: FailureAction::Stop,
         }
     }
 }
@@ -284,6 +334,9 @@ pub enum BatchStep {
         #[serde(default)]
         asynchronous: bool,
     },
+    /// E1: `producer.send_offsets_to_transaction(consumer.position(...), ...)` then
+    /// `producer.commit_transaction()`: the batch's outputs and its offsets commit together.
+    CommitTransaction,
 }
 
 /// A step run for each message of a poll result.
@@ -389,19 +442,69 @@ pub enum ActionKind {
     SetProcessingMs { processing_ms: u64 },
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SinkSpec {
     #[serde(default)]
     pub kind: SinkKind,
+    /// For the refunds topic: does the downstream reader use `isolation.level=read_committed`
+    /// (E2)? A `read_uncommitted` reader also sees the outputs of aborted transactions.
+    #[serde(default = "yes")]
+    pub read_committed: bool,
 }
 
+impl Default for SinkSpec {
+    fn default() -> Self {
+        SinkSpec { kind: SinkKind::Ledger, read_committed: true }
+    }
+}
+
+/// Where a processed payment's effect lands.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SinkKind {
     /// A payments ledger that applies every delivery it is given and counts the applications.
     #[default]
     Ledger,
+    /// A ledger that deduplicates by payment id: redeliveries happen, double effects don't.
+    Idempotent,
+    /// A database whose transaction writes the result and the offset together; on assignment
+    /// the consumer seeks to the database's offset (E4). Kafka's committed offset is advisory.
+    Database,
+    /// Each processed payment produces a refund record to the `refunds` topic, without a
+    /// transaction: a redelivery produces it again.
+    RefundsTopic,
+    /// The refunds and the consumer's offsets are committed in one Kafka transaction (E1–E3).
+    Transactional,
+}
+
+/// Faults injected into a run.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Fault {
+    /// Every processing attempt fails transiently with probability `per_mille` / 1000 (seeded).
+    TransientFailures { per_mille: u32 },
+    /// The first `attempts` attempts at payment `payment` (1-based) fail transiently.
+    FailPayment { payment: u32, attempts: u32 },
+    /// The first `times` attempts at payment `payment` take `processing_ms` (a stall).
+    SlowPayment { payment: u32, processing_ms: u64, times: u32 },
+    /// OffsetCommit requests reaching the broker in `[from_ms, to_ms)` fail with `error`.
+    CommitErrors { from_ms: u64, to_ms: u64, error: RetriableError },
+    /// The group coordinator answers nothing but COORDINATOR_NOT_AVAILABLE in `[from_ms, to_ms)`.
+    CoordinatorUnavailable { from_ms: u64, to_ms: u64 },
+    /// Each commit takes up to `max_extra_ms` longer to reach the broker (seeded), so async
+    /// commits can complete out of order.
+    CommitLatency { max_extra_ms: u64 },
+}
+
+/// Retriable commit errors (B7, D4).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RetriableError {
+    RequestTimedOut,
+    CoordinatorNotAvailable,
+    CoordinatorLoadInProgress,
+    NotCoordinator,
 }
 
 fn default_topic_name() -> String {
@@ -589,6 +692,59 @@ impl Scenario {
                     check_range(&format!("{cpath}.restart_after_ms"), r, 0, MAX_DURATION_MS)?;
                 }
             }
+        }
+        if self.faults.len() > 32 {
+            return Err(err("faults", "at most 32 faults"));
+        }
+        for (i, f) in self.faults.iter().enumerate() {
+            let path = format!("faults[{i}]");
+            let count = self.topic.payments.count;
+            match *f {
+                Fault::TransientFailures { per_mille } => check_range(&format!("{path}.per_mille"), per_mille as u64, 0, 1000)?,
+                Fault::FailPayment { payment, attempts } => {
+                    check_range(&format!("{path}.payment"), payment as u64, 1, count.max(1) as u64)?;
+                    check_range(&format!("{path}.attempts"), attempts as u64, 1, 1000)?;
+                }
+                Fault::SlowPayment { payment, processing_ms, times } => {
+                    check_range(&format!("{path}.payment"), payment as u64, 1, count.max(1) as u64)?;
+                    check_range(&format!("{path}.processing_ms"), processing_ms, 0, 3_600_000)?;
+                    check_range(&format!("{path}.times"), times as u64, 1, 1000)?;
+                }
+                Fault::CommitErrors { from_ms, to_ms, .. } | Fault::CoordinatorUnavailable { from_ms, to_ms } => {
+                    check_range(&format!("{path}.from_ms"), from_ms, 0, MAX_DURATION_MS)?;
+                    check_range(&format!("{path}.to_ms"), to_ms, from_ms, MAX_DURATION_MS)?;
+                }
+                Fault::CommitLatency { max_extra_ms } => check_range(&format!("{path}.max_extra_ms"), max_extra_ms, 0, 60_000)?,
+            }
+        }
+        let transactional = self.sink.kind == SinkKind::Transactional;
+        for (i, c) in self.consumers.iter().enumerate() {
+            let path = format!("consumers[{i}]");
+            let has_txn = c.program.after.contains(&BatchStep::CommitTransaction) || c.program.before.contains(&BatchStep::CommitTransaction);
+            if transactional {
+                // E1: offsets are committed by the transaction only.
+                if c.config.enable_auto_commit {
+                    return Err(err(format!("{path}.config.enable.auto.commit"), "must be false with the transactional sink (E1)"));
+                }
+                if !c.program.after.contains(&BatchStep::CommitTransaction) {
+                    return Err(err(format!("{path}.program.after"), "the transactional sink needs a \"commit_transaction\" step after the batch (E1)"));
+                }
+                if c.program.per_message.iter().any(|m| matches!(m, MessageStep::Commit { .. }))
+                    || c.program.before.iter().chain(&c.program.after).any(|b| matches!(b, BatchStep::Commit { .. }))
+                {
+                    return Err(err(format!("{path}.program"), "no consumer commits with the transactional sink: the transaction commits the offsets (E1)"));
+                }
+            } else if has_txn {
+                return Err(err(format!("{path}.program"), "\"commit_transaction\" needs the transactional sink"));
+            }
+            if self.client == ClientModel::Java && c.program.per_message.contains(&MessageStep::StoreOffsets) {
+                return Err(err(
+                    format!("{path}.program.per_message"),
+                    "the Java client has no store_offsets; commit the record's offset instead (D1)",
+                ));
+            }
+            check_range(&format!("{path}.program.retry.attempts"), c.program.retry.attempts as u64, 1, 100)?;
+            check_range(&format!("{path}.program.retry.backoff_ms"), c.program.retry.backoff_ms, 0, 3_600_000)?;
         }
         if self.actions.len() > MAX_ACTIONS {
             return Err(err("actions", format!("at most {MAX_ACTIONS} actions")));

@@ -33,6 +33,9 @@ pub enum KafkaError {
     /// librdkafka `_AUTO_OFFSET_RESET` with `auto.offset.reset=error` (B9).
     #[serde(rename = "_AUTO_OFFSET_RESET")]
     AutoOffsetReset,
+    RequestTimedOut,
+    CoordinatorLoadInProgress,
+    NotCoordinator,
 }
 
 impl KafkaError {
@@ -47,7 +50,21 @@ impl KafkaError {
             KafkaError::MaxPollExceeded => "_MAX_POLL_EXCEEDED",
             KafkaError::State => "_STATE",
             KafkaError::AutoOffsetReset => "_AUTO_OFFSET_RESET",
+            KafkaError::RequestTimedOut => "REQUEST_TIMED_OUT",
+            KafkaError::CoordinatorLoadInProgress => "COORDINATOR_LOAD_IN_PROGRESS",
+            KafkaError::NotCoordinator => "NOT_COORDINATOR",
         }
+    }
+
+    /// B7/D4: errors the clients retry (or defer until the coordinator is back).
+    pub fn is_retriable(self) -> bool {
+        matches!(
+            self,
+            KafkaError::CoordinatorNotAvailable
+                | KafkaError::RequestTimedOut
+                | KafkaError::CoordinatorLoadInProgress
+                | KafkaError::NotCoordinator
+        )
     }
 
     /// What the Java client throws for it (D4).
@@ -57,6 +74,7 @@ impl KafkaError {
                 "CommitFailedException"
             }
             KafkaError::RebalanceInProgress => "RebalanceInProgressException",
+            e if e.is_retriable() => "RetriableCommitFailedException",
             _ => self.name(),
         }
     }
@@ -74,6 +92,28 @@ pub enum CommitSource {
     Revoke,
     /// The final commit inside `close()` (B11, D3).
     Close,
+}
+
+/// Where a newly assigned partition starts (B9, E4).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StartFrom {
+    /// The group's committed offset in Kafka.
+    Committed,
+    /// No usable committed offset: `auto.offset.reset`.
+    Reset,
+    /// The offset stored in the database with the results (E4).
+    Database,
+}
+
+/// How a processing attempt failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Failure {
+    /// A network error or a busy downstream: another attempt may succeed.
+    Transient,
+    /// Invalid data: no attempt will ever succeed.
+    Permanent,
 }
 
 /// Why a rebalance started.
@@ -102,7 +142,7 @@ pub enum EventKind {
     /// `on_assign` ran in the application's `poll()`.
     Assigned { partitions: Vec<u32> },
     /// Where fetching starts for a newly assigned partition (B9).
-    StartOffset { partition: u32, offset: i64, committed: bool },
+    StartOffset { partition: u32, offset: i64, from: StartFrom },
     /// `on_revoke` (or `on_lost` when `lost`) ran in the application's `poll()`.
     Revoked { partitions: Vec<u32>, lost: bool },
     /// `poll()`/`consume()` returned these payments.
@@ -115,6 +155,24 @@ pub enum EventKind {
     StoreFailed { partition: u32, error: KafkaError },
     ProcessingStarted { payment: u32, until_ms: Ms },
     EffectApplied { payment: u32, count: u32 },
+    /// The idempotent sink (or the database) saw this payment again and ignored it.
+    EffectDeduplicated { payment: u32, deliveries: u32 },
+    /// E4: the database transaction wrote the result and the next offset together.
+    DbOffsetWritten { partition: u32, offset: i64 },
+    /// A processing attempt failed; `retry_at_ms` when another attempt follows.
+    ProcessingFailed { payment: u32, attempt: u32, failure: Failure, retry_at_ms: Option<Ms> },
+    /// The program logged the payment and went on without it.
+    PaymentSkipped { payment: u32 },
+    /// The program published the payment to the dead-letter topic.
+    DeadLettered { payment: u32 },
+    /// An exception ended the program at this payment.
+    ProgramStopped { payment: u32 },
+    /// A refund record was produced (in an open transaction when `transactional`).
+    OutputProduced { payment: u32, transactional: bool },
+    /// E1: the outputs and the offsets committed together.
+    TransactionCommitted { outputs: u32, offsets: Vec<(u32, i64)> },
+    /// The open transaction's outputs will never be visible to a read_committed reader.
+    TransactionAborted { outputs: u32 },
     /// An auto-commit tick found nothing new to commit, or was skipped (B5).
     AutoCommitTick { skipped_rebalancing: bool },
     CommitSent { id: u32, source: CommitSource, sync: bool, offsets: Vec<(u32, i64)> },
@@ -212,6 +270,15 @@ impl EventKind {
             EventKind::StoreFailed { .. } => "store-failed",
             EventKind::ProcessingStarted { .. } => "processing",
             EventKind::EffectApplied { .. } => "applied",
+            EventKind::EffectDeduplicated { .. } => "deduplicated",
+            EventKind::DbOffsetWritten { .. } => "db-offset",
+            EventKind::ProcessingFailed { .. } => "failed",
+            EventKind::PaymentSkipped { .. } => "skipped",
+            EventKind::DeadLettered { .. } => "dead-lettered",
+            EventKind::ProgramStopped { .. } => "program-stopped",
+            EventKind::OutputProduced { .. } => "output",
+            EventKind::TransactionCommitted { .. } => "txn-committed",
+            EventKind::TransactionAborted { .. } => "txn-aborted",
             EventKind::AutoCommitTick { .. } => "auto-commit-tick",
             EventKind::CommitSent { .. } => "commit-sent",
             EventKind::CommitRefused { .. } => "commit-refused",
@@ -300,8 +367,40 @@ impl TraceEvent {
             EventKind::Revoked { partitions, lost: true } => {
                 let _ = write!(s, " {partitions:?} lost");
             }
-            EventKind::StartOffset { partition, offset, committed } => {
-                let _ = write!(s, " p{partition}={offset} {}", if *committed { "committed" } else { "reset" });
+            EventKind::StartOffset { partition, offset, from } => {
+                let from = match from {
+                    StartFrom::Committed => "committed",
+                    StartFrom::Reset => "reset",
+                    StartFrom::Database => "database",
+                };
+                let _ = write!(s, " p{partition}={offset} {from}");
+            }
+            EventKind::EffectDeduplicated { payment, deliveries } => {
+                let _ = write!(s, " {} deliveries={deliveries}", payment_id(payment + 1));
+            }
+            EventKind::DbOffsetWritten { partition, offset } => {
+                let _ = write!(s, " p{partition}={offset}");
+            }
+            EventKind::ProcessingFailed { payment, attempt, failure, retry_at_ms } => {
+                let _ = write!(s, " {} attempt={attempt} {failure:?}", payment_id(payment + 1));
+                if let Some(t) = retry_at_ms {
+                    let _ = write!(s, " retry-at={}", fmt_ms(*t));
+                }
+            }
+            EventKind::PaymentSkipped { payment }
+            | EventKind::DeadLettered { payment }
+            | EventKind::ProgramStopped { payment } => {
+                let _ = write!(s, " {}", payment_id(payment + 1));
+            }
+            EventKind::OutputProduced { payment, transactional } => {
+                let _ = write!(s, " {}{}", payment_id(payment + 1), if *transactional { " in-txn" } else { "" });
+            }
+            EventKind::TransactionCommitted { outputs, offsets } => {
+                let _ = write!(s, " outputs={outputs}");
+                offs(&mut s, offsets);
+            }
+            EventKind::TransactionAborted { outputs } => {
+                let _ = write!(s, " outputs={outputs}");
             }
             EventKind::Polled { payments } => {
                 for p in payments {
@@ -413,13 +512,63 @@ impl TraceEvent {
                 let parts: Vec<String> = partitions.iter().map(|p| ctx.part(*p)).collect();
                 format!("{who} is assigned {}.", if parts.is_empty() { "no partitions".to_string() } else { parts.join(", ") })
             }
-            EventKind::StartOffset { partition, offset, committed } => {
-                if *committed {
-                    format!("{who} resumes {} at the committed offset {offset} (B9). Anything before it will not be delivered again.", ctx.part(*partition))
-                } else {
-                    format!("No committed offset for {}: auto.offset.reset decides where to start, offset {offset} (B9).", ctx.part(*partition))
-                }
+            EventKind::StartOffset { partition, offset, from } => match from {
+                StartFrom::Committed => format!(
+                    "{who} resumes {} at the committed offset {offset} (B9). Anything before it will not be delivered again; anything from it on will be, even if it was processed before.",
+                    ctx.part(*partition)
+                ),
+                StartFrom::Reset => format!(
+                    "No committed offset for {}: auto.offset.reset decides where to start, offset {offset} (B9).",
+                    ctx.part(*partition)
+                ),
+                StartFrom::Database => format!(
+                    "on_assign read offset {offset} for {} from the database, where it was written with the results, and seeks there (E4). Kafka's committed offset is not used.",
+                    ctx.part(*partition)
+                ),
+            },
+            EventKind::EffectDeduplicated { payment, deliveries } => format!(
+                "{} arrived again (delivery {deliveries}), but the sink already has it and ignores it: no double effect.",
+                ctx.pid(*payment)
+            ),
+            EventKind::DbOffsetWritten { partition, offset } => format!(
+                "The same database transaction stored {}'s next offset, {offset}: the result and the offset commit or roll back together (E4).",
+                ctx.part(*partition)
+            ),
+            EventKind::ProcessingFailed { payment, attempt, failure, retry_at_ms } => match (failure, retry_at_ms) {
+                (Failure::Permanent, _) => format!("{} is invalid: processing fails and no retry can help.", ctx.pid(*payment)),
+                (Failure::Transient, Some(t)) => format!(
+                    "Attempt {attempt} at {} failed with a transient error; the program backs off and retries at {}.",
+                    ctx.pid(*payment),
+                    fmt_ms(*t)
+                ),
+                (Failure::Transient, None) => format!("Attempt {attempt} at {} failed and the retries are used up.", ctx.pid(*payment)),
+            },
+            EventKind::PaymentSkipped { payment } => format!(
+                "The program logs {} and skips it. Its offset will be committed with the others: it is never applied.",
+                ctx.pid(*payment)
+            ),
+            EventKind::DeadLettered { payment } => format!(
+                "{} goes to the dead-letter topic, where it can be inspected and replayed; the partition moves on.",
+                ctx.pid(*payment)
+            ),
+            EventKind::ProgramStopped { payment } => format!(
+                "The exception from {} ends the program. Nothing will consume past it until someone fixes it: the partition stalls.",
+                ctx.pid(*payment)
+            ),
+            EventKind::OutputProduced { payment, transactional: true } => format!(
+                "A refund for {} is written to the refunds topic inside the open transaction: read_committed readers do not see it yet (E2).",
+                ctx.pid(*payment)
+            ),
+            EventKind::OutputProduced { payment, transactional: false } => {
+                format!("A refund for {} is written to the refunds topic and is visible at once.", ctx.pid(*payment))
             }
+            EventKind::TransactionCommitted { outputs, offsets } => format!(
+                "The transaction commits {outputs} refund(s) and the consumer offsets {} together: both or neither (E1).",
+                offsets_text(ctx, offsets)
+            ),
+            EventKind::TransactionAborted { outputs } => format!(
+                "The transaction is aborted: its {outputs} refund(s) stay invisible to read_committed readers and the offsets do not move (E1, E2)."
+            ),
             EventKind::Revoked { partitions, lost } => {
                 let parts: Vec<String> = partitions.iter().map(|p| ctx.part(*p)).collect();
                 if *lost {

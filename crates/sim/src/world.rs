@@ -10,16 +10,18 @@ use std::sync::Arc;
 
 use crate::Ms;
 use crate::client::{Client, Consumer};
-use crate::group::{Group, GroupTimer, Out, Response};
+use crate::group::{Group, GroupTimer, INVALID_OFFSET, Out, Response};
 use crate::log::Log;
 use crate::rng::SimRng;
-use crate::scenario::{
+use crate::scenario::{Fault, RetriableError, 
     ClientModel, ConsumerSpec, CrashWhen,
     Scenario,
 };
-use crate::trace::{CommitSource, EventKind, TraceEvent};
+use crate::trace::{CommitSource, EventKind, KafkaError, TraceEvent};
 
 /// How often librdkafka checks `max.poll.interval.ms` (B14).
+/// `retry.backoff.ms` (both clients' default).
+pub(crate) const RETRY_BACKOFF_MS: u64 = 100;
 pub(crate) const MAX_POLL_CHECK_MS: u64 = 500;
 /// A bound on the instantaneous steps the program runs before it must block.
 pub(crate) const MAX_STEPS_WITHOUT_BLOCKING: usize = 256;
@@ -32,6 +34,8 @@ pub(crate) enum Request {
     Leave { member: u32 },
     Commit { id: u32, source: CommitSource, member: Option<u32>, generation: i32, offsets: Vec<(u32, i64)> },
     OffsetFetch { partitions: Vec<u32> },
+    /// E1: `send_offsets_to_transaction` + `commit_transaction` for these outputs.
+    TxnCommit { id: u32, member: Option<u32>, generation: i32, offsets: Vec<(u32, i64)>, outputs: Vec<usize> },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -46,6 +50,9 @@ pub(crate) enum Ev {
     Group(GroupTimer),
     Crash { c: usize, ix: usize },
     Action { ix: usize },
+    RetryCommit { c: usize, inc: u32, id: u32 },
+    /// The coordinator is reachable again after a `CoordinatorUnavailable` fault.
+    CoordinatorBack,
     End,
 }
 
@@ -77,6 +84,31 @@ impl Ord for Queued {
     }
 }
 
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OutputState {
+    /// In an open transaction: invisible to read_committed readers (E2).
+    Open,
+    Committed,
+    Aborted,
+}
+
+/// A record of the `refunds` topic.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Output {
+    pub payment: u32,
+    pub consumer: usize,
+    pub at_ms: Ms,
+    pub state: OutputState,
+}
+
+/// A record of the dead-letter topic.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DeadLetter {
+    pub payment: u32,
+    pub consumer: usize,
+    pub at_ms: Ms,
+}
+
 /// The whole simulated system at one instant. Cloning it is a checkpoint.
 #[derive(Clone, Debug)]
 pub struct World {
@@ -91,8 +123,21 @@ pub struct World {
     pub log: Arc<Log>,
     pub group: Group,
     pub consumers: Vec<Consumer>,
-    /// How many times each payment's effect was applied to the sink.
+    /// How many times each payment's effect is visible in the sink (for the refunds topic:
+    /// to the downstream reader).
     pub applied: Vec<u32>,
+    /// How many times processing each payment completed and handed it to the sink.
+    pub deliveries: Vec<u32>,
+    /// Processing attempts started per payment (faults script attempts).
+    pub attempts: Vec<u32>,
+    /// E4: the next offset per partition, written by the database with the results.
+    pub db_offsets: Vec<i64>,
+    /// The `refunds` topic, for the refunds-topic and transactional sinks.
+    pub outputs: Vec<Output>,
+    /// The dead-letter topic.
+    pub dead_letters: Vec<DeadLetter>,
+    /// Payments the program skipped on purpose.
+    pub skipped: Vec<bool>,
     pub(crate) next_commit_id: u32,
     pub(crate) out: Vec<TraceEvent>,
 }
@@ -131,6 +176,12 @@ impl World {
             queue: BinaryHeap::new(),
             rng,
             applied: vec![0; log.payments.len()],
+            deliveries: vec![0; log.payments.len()],
+            attempts: vec![0; log.payments.len()],
+            db_offsets: vec![INVALID_OFFSET; log.partition_count() as usize],
+            outputs: Vec::new(),
+            dead_letters: Vec::new(),
+            skipped: vec![false; log.payments.len()],
             log,
             group,
             consumers,
@@ -148,6 +199,11 @@ impl World {
         }
         for (ix, a) in scenario.actions.iter().enumerate() {
             w.schedule_class(a.at_ms, 1, Ev::Action { ix });
+        }
+        for f in &scenario.faults {
+            if let Fault::CoordinatorUnavailable { to_ms, .. } = f {
+                w.schedule(*to_ms, Ev::CoordinatorBack);
+            }
         }
         w.schedule_class(scenario.duration_ms, 2, Ev::End);
         w
@@ -226,12 +282,25 @@ impl World {
             Ev::ToBroker { c, inc, req } => self.on_broker_request(c, inc, req),
             Ev::ToClient { c, inc, resp } => self.on_client_response(c, inc, resp),
             Ev::Group(t) => {
+                if let Some(back) = self.coordinator_unavailable_until() {
+                    // Nothing expires while the coordinator is away.
+                    self.schedule(back, Ev::Group(t));
+                    return true;
+                }
                 let mut out = Vec::new();
                 self.group.on_timer(self.now, t, &mut out);
                 self.apply_group_out(out);
             }
+            Ev::CoordinatorBack => {
+                // A coordinator that (re)loads the group restarts every member's session clock.
+                let now = self.now;
+                for m in &mut self.group.members {
+                    m.last_heartbeat_ms = now;
+                }
+            }
             Ev::Crash { c, ix } => self.on_time_crash(c, ix),
             Ev::Action { ix } => self.on_action(ix),
+            Ev::RetryCommit { c, inc, id } => self.on_retry_commit(c, inc, id),
             Ev::End => {
                 self.emit(None, EventKind::RunEnded);
                 self.finished = true;
@@ -250,8 +319,37 @@ impl World {
     // ---- broker side ---------------------------------------------------------------------
 
     pub(crate) fn send(&mut self, c: usize, inc: u32, req: Request) {
-        let half = self.rtt() / 2;
-        self.schedule(self.now + half, Ev::ToBroker { c, inc, req });
+        let mut delay = self.rtt() / 2;
+        if matches!(req, Request::Commit { .. }) {
+            let extra = self.scenario.faults.iter().find_map(|f| match f {
+                Fault::CommitLatency { max_extra_ms } => Some(*max_extra_ms),
+                _ => None,
+            });
+            if let Some(max) = extra {
+                delay += self.rng.between(0, max);
+            }
+        }
+        self.schedule(self.now + delay, Ev::ToBroker { c, inc, req });
+    }
+
+    /// When the coordinator comes back, if it is unavailable now.
+    pub(crate) fn coordinator_unavailable_until(&self) -> Option<Ms> {
+        self.scenario.faults.iter().find_map(|f| match *f {
+            Fault::CoordinatorUnavailable { from_ms, to_ms } if self.now >= from_ms && self.now < to_ms => Some(to_ms),
+            _ => None,
+        })
+    }
+
+    fn commit_error_now(&self) -> Option<KafkaError> {
+        self.scenario.faults.iter().find_map(|f| match *f {
+            Fault::CommitErrors { from_ms, to_ms, error } if self.now >= from_ms && self.now < to_ms => Some(match error {
+                RetriableError::RequestTimedOut => KafkaError::RequestTimedOut,
+                RetriableError::CoordinatorNotAvailable => KafkaError::CoordinatorNotAvailable,
+                RetriableError::CoordinatorLoadInProgress => KafkaError::CoordinatorLoadInProgress,
+                RetriableError::NotCoordinator => KafkaError::NotCoordinator,
+            }),
+            _ => None,
+        })
     }
 
     pub(crate) fn respond(&mut self, c: usize, inc: u32, resp: Response) {
@@ -272,6 +370,28 @@ impl World {
     fn on_broker_request(&mut self, c: usize, inc: u32, req: Request) {
         let mut out = Vec::new();
         let now = self.now;
+        if let Some(back) = self.coordinator_unavailable_until() {
+            // B7: COORDINATOR_NOT_AVAILABLE. Heartbeats and commits report it; the client's
+            // other requests wait for the coordinator to come back.
+            match req {
+                Request::Heartbeat { .. } => {
+                    self.respond(c, inc, Response::Heartbeat(Some(KafkaError::CoordinatorNotAvailable)));
+                }
+                Request::Commit { id, source, .. } => {
+                    let error = KafkaError::CoordinatorNotAvailable;
+                    self.emit(Some(c), EventKind::CommitRejected { id, source, error });
+                    self.respond(c, inc, Response::Commit { id, result: Err(error) });
+                }
+                req => self.schedule(back, Ev::ToBroker { c, inc, req }),
+            }
+            return;
+        }
+        if let (Request::Commit { id, source, .. }, Some(error)) = (&req, self.commit_error_now()) {
+            let (id, source) = (*id, *source);
+            self.emit(Some(c), EventKind::CommitRejected { id, source, error });
+            self.respond(c, inc, Response::Commit { id, result: Err(error) });
+            return;
+        }
         match req {
             Request::Join { member } => {
                 let cfg = &self.scenario.consumers[c].config;
@@ -300,6 +420,32 @@ impl World {
                     Err(error) => self.emit(Some(c), EventKind::CommitRejected { id, source, error }),
                 }
                 out.push(Out::Respond { consumer: c, incarnation: inc, resp: Response::Commit { id, result } });
+            }
+            Request::TxnCommit { id, member, generation, offsets, outputs } => {
+                // E1: the offsets are validated like a group commit (the group metadata fences
+                // zombies) and, with the outputs, become visible together or not at all.
+                let before: Vec<i64> = offsets.iter().map(|(p, _)| self.group.committed[*p as usize]).collect();
+                let result = self.group.on_commit(member, generation, &offsets);
+                if result.is_ok() {
+                    let read_committed = self.scenario.sink.read_committed;
+                    for &i in &outputs {
+                        self.outputs[i].state = OutputState::Committed;
+                        if read_committed {
+                            let p = self.outputs[i].payment as usize;
+                            self.applied[p] += 1;
+                        }
+                    }
+                    self.emit(Some(c), EventKind::TransactionCommitted { outputs: outputs.len() as u32, offsets: offsets.clone() });
+                    for ((p, new), old) in offsets.iter().zip(before) {
+                        self.flag_at_risk(*p, old, *new);
+                    }
+                } else {
+                    for &i in &outputs {
+                        self.outputs[i].state = OutputState::Aborted;
+                    }
+                    self.emit(Some(c), EventKind::TransactionAborted { outputs: outputs.len() as u32 });
+                }
+                out.push(Out::Respond { consumer: c, incarnation: inc, resp: Response::Txn { id, result } });
             }
             Request::OffsetFetch { partitions } => {
                 // B9: the committed offsets, INVALID where there are none.

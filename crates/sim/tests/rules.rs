@@ -5,7 +5,7 @@ mod common;
 use common::*;
 use offset_lab_sim::group::{Group, GroupState, INVALID_OFFSET, Out};
 use offset_lab_sim::scenario::*;
-use offset_lab_sim::trace::{CommitSource, EventKind, KafkaError};
+use offset_lab_sim::trace::{CommitSource, EventKind, KafkaError, StartFrom};
 use offset_lab_sim::{Scenario, Verdict};
 
 fn manual_commit(mut s: Scenario) -> Scenario {
@@ -145,14 +145,14 @@ fn b9_resume_at_committed_offset_else_reset() {
         .into_iter()
         .map(|e| e.kind.clone())
         .collect();
-    assert_eq!(starts[0], EventKind::StartOffset { partition: 0, offset: 0, committed: false });
-    assert_eq!(starts[1], EventKind::StartOffset { partition: 0, offset: 2, committed: true });
+    assert_eq!(starts[0], EventKind::StartOffset { partition: 0, offset: 0, from: StartFrom::Reset });
+    assert_eq!(starts[1], EventKind::StartOffset { partition: 0, offset: 2, from: StartFrom::Committed });
 
     let mut latest = one_consumer(4, 100);
     latest.consumers[0].config.auto_offset_reset = OffsetReset::Latest;
     let t = run(latest);
     let s = find(&t, |k| matches!(k, EventKind::StartOffset { .. }));
-    assert_eq!(s[0].kind, EventKind::StartOffset { partition: 0, offset: 4, committed: false });
+    assert_eq!(s[0].kind, EventKind::StartOffset { partition: 0, offset: 4, from: StartFrom::Reset });
     assert_eq!(t.final_world.summary().pending, 4, "latest skips what is already there");
 }
 

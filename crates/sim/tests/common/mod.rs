@@ -21,6 +21,7 @@ pub fn one_consumer(count: u32, processing_ms: u64) -> Scenario {
         broker: BrokerSpec { group_initial_rebalance_delay_ms: 0, ..BrokerSpec::default() },
         consumers: vec![consumer("consumer-1", processing_ms)],
         sink: SinkSpec::default(),
+        faults: vec![],
         actions: vec![],
         duration_ms: 120_000,
     }
