@@ -110,10 +110,22 @@ fn human(tl: &Timeline) -> String {
         }
     }
     let _ = writeln!(s);
-    let _ = writeln!(
+    let _ = write!(
         s,
         "outcome: lost {} · duplicated {} · once {} · pending {}",
         r.summary.lost, r.summary.duplicated, r.summary.once, r.summary.pending
+    );
+    if r.summary.skipped > 0 {
+        let _ = write!(s, " · skipped {}", r.summary.skipped);
+    }
+    if r.summary.dead_lettered > 0 {
+        let _ = write!(s, " · dead-lettered {}", r.summary.dead_lettered);
+    }
+    let _ = writeln!(s);
+    let _ = writeln!(
+        s,
+        "cost: {} commits sent ({} failed) · {} payments/s while busy",
+        r.metrics.commits_sent, r.metrics.commits_failed, r.metrics.payments_per_s
     );
     for p in r.payments.iter().filter(|p| matches!(p.outcome, Verdict::Lost | Verdict::Duplicated)) {
         let _ = writeln!(s, "  {} (partition {}, offset {}): {:?}, applied {}×", p.id, p.partition, p.offset, p.outcome, p.applied);

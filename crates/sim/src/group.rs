@@ -140,12 +140,14 @@ impl Group {
         });
     }
 
-    /// JoinGroup. A new member (`member: None`) gets an id.
+    /// JoinGroup. A new member (`member: None`) gets an id; `owned` is what the member still
+    /// holds (empty for eager members, which revoke everything before rejoining).
     #[allow(clippy::too_many_arguments)]
     pub fn on_join(
         &mut self,
         now: Ms,
         member: Option<u32>,
+        owned: Vec<u32>,
         consumer: usize,
         incarnation: u32,
         session_timeout_ms: u64,
@@ -179,6 +181,8 @@ impl Group {
         if let Some(m) = self.member_mut(id) {
             m.awaiting_join = true;
             m.last_heartbeat_ms = now;
+            // KIP-429: what the member still owns (cooperative members keep partitions).
+            m.assignment = owned;
         }
         match self.state {
             GroupState::Empty => {
@@ -317,7 +321,10 @@ impl Group {
                     let &i = order.iter().min_by_key(|&&i| (self.members[i].assignment.len(), self.members[i].id)).unwrap_or(&0);
                     self.members[i].assignment.push(p);
                 }
-                for m in &mut self.members {
+                // KIP-429: a partition that changes owner is first revoked by its old owner;
+                // only the next rebalance (after the old owner rejoins) gives it away.
+                for (i, m) in self.members.iter_mut().enumerate() {
+                    m.assignment.retain(|p| !prev.iter().enumerate().any(|(j, owned)| j != i && owned.contains(p)));
                     m.assignment.sort_unstable();
                 }
             }

@@ -4,7 +4,7 @@ use serde::Serialize;
 
 use crate::Ms;
 use crate::group::INVALID_OFFSET;
-use crate::trace::{TraceEvent, trace_hash};
+use crate::trace::{EventKind, TraceEvent, trace_hash};
 use crate::world::World;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -18,6 +18,10 @@ pub enum Verdict {
     Lost,
     /// Not applied yet, and still ahead of the committed offset (or still being worked on).
     Pending,
+    /// Never applied on purpose: the program logged it and skipped it.
+    Skipped,
+    /// Never applied; parked in the dead-letter topic.
+    DeadLettered,
 }
 
 /// What a payment looks like at one instant, for the log view.
@@ -36,6 +40,8 @@ pub enum CellState {
     AppliedOnce,
     AppliedMany,
     Lost,
+    Skipped,
+    DeadLettered,
 }
 
 impl CellState {
@@ -49,6 +55,8 @@ impl CellState {
             CellState::AppliedOnce => "applied once",
             CellState::AppliedMany => "applied twice or more",
             CellState::Lost => "lost",
+            CellState::Skipped => "skipped",
+            CellState::DeadLettered => "dead-lettered",
         }
     }
 }
@@ -59,6 +67,14 @@ pub struct Summary {
     pub duplicated: u32,
     pub lost: u32,
     pub pending: u32,
+    #[serde(skip_serializing_if = "is_zero")]
+    pub skipped: u32,
+    #[serde(skip_serializing_if = "is_zero")]
+    pub dead_lettered: u32,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -67,13 +83,17 @@ pub struct PaymentOutcome {
     pub partition: u32,
     pub offset: i64,
     pub applied: u32,
+    /// How many times processing completed and handed it to the sink (more than `applied`
+    /// when an idempotent sink or the database ignored a redelivery).
+    pub deliveries: u32,
     pub outcome: Verdict,
 }
 
 impl World {
     /// The offset a restarted consumer would resume at for `partition` (A1).
     pub fn resume_offset(&self, partition: u32) -> i64 {
-        self.group.committed.get(partition as usize).copied().unwrap_or(INVALID_OFFSET)
+        let table = if self.scenario.sink.kind == crate::scenario::SinkKind::Database { &self.db_offsets } else { &self.group.committed };
+        table.get(partition as usize).copied().unwrap_or(INVALID_OFFSET)
     }
 
     /// Which live consumer holds the payment, and whether it is processing it right now.
@@ -94,6 +114,10 @@ impl World {
     /// The state of every payment at this instant, in payment order.
     pub fn cell_states(&self) -> Vec<CellState> {
         let mut held: Vec<Option<bool>> = vec![None; self.applied.len()];
+        let mut dead: Vec<bool> = vec![false; self.applied.len()];
+        for d in &self.dead_letters {
+            dead[d.payment as usize] = true;
+        }
         for con in &self.consumers {
             let Some(cl) = &con.client else { continue };
             for (i, (p, _)) in cl.app.batch.iter().enumerate().skip(cl.app.msg_ix) {
@@ -112,6 +136,10 @@ impl World {
                     CellState::AppliedMany
                 } else if applied == 1 {
                     CellState::AppliedOnce
+                } else if dead[i] {
+                    CellState::DeadLettered
+                } else if self.skipped[i] {
+                    CellState::Skipped
                 } else if let Some(processing) = held[i] {
                     if committed_past {
                         CellState::AtRisk
@@ -142,10 +170,13 @@ impl World {
                 partition: p.partition,
                 offset: p.offset,
                 applied: self.applied[i],
+                deliveries: self.deliveries[i],
                 outcome: match state {
                     CellState::AppliedOnce => Verdict::Once,
                     CellState::AppliedMany => Verdict::Duplicated,
                     CellState::Lost => Verdict::Lost,
+                    CellState::Skipped => Verdict::Skipped,
+                    CellState::DeadLettered => Verdict::DeadLettered,
                     _ => Verdict::Pending,
                 },
             })
@@ -160,6 +191,8 @@ impl World {
                 Verdict::Duplicated => s.duplicated += 1,
                 Verdict::Lost => s.lost += 1,
                 Verdict::Pending => s.pending += 1,
+                Verdict::Skipped => s.skipped += 1,
+                Verdict::DeadLettered => s.dead_lettered += 1,
             }
         }
         s
@@ -173,8 +206,51 @@ pub struct CommittedOffset {
     pub offset: i64,
 }
 
+/// What a run cost: commits, and how fast payments went through.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Metrics {
+    /// Commit requests sent (retries included), by anyone.
+    pub commits_sent: u32,
+    pub commits_failed: u32,
+    /// Effects applied (duplicates included).
+    pub applications: u32,
+    /// From the first poll that returned a payment to the last effect.
+    pub busy_ms: Ms,
+    /// Applications per simulated second over `busy_ms`.
+    pub payments_per_s: f64,
+}
+
+impl Metrics {
+    pub fn new(events: &[TraceEvent]) -> Metrics {
+        let mut m = Metrics { commits_sent: 0, commits_failed: 0, applications: 0, busy_ms: 0, payments_per_s: 0.0 };
+        let mut first: Option<Ms> = None;
+        let mut last: Ms = 0;
+        for e in events {
+            match e.kind {
+                EventKind::CommitSent { .. } | EventKind::TransactionCommitted { .. } => m.commits_sent += 1,
+                EventKind::CommitRejected { .. } | EventKind::CommitRefused { .. } => m.commits_failed += 1,
+                EventKind::Polled { .. } if first.is_none() => first = Some(e.at_ms),
+                EventKind::EffectApplied { .. } => {
+                    m.applications += 1;
+                    last = e.at_ms;
+                }
+                _ => {}
+            }
+        }
+        if let Some(f) = first {
+            m.busy_ms = last.saturating_sub(f);
+            if m.busy_ms > 0 {
+                // Rounded to 0.01 through integers, so every platform prints the same digits.
+                let centi = (m.applications as u64 * 100_000) / m.busy_ms;
+                m.payments_per_s = centi as f64 / 100.0;
+            }
+        }
+        m
+    }
+}
+
 /// The report the CLI prints with `--json`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Report {
     pub scenario: String,
     pub seed: u64,
@@ -184,6 +260,7 @@ pub struct Report {
     /// FNV-1a of the golden-trace lines, as 16 hex digits.
     pub trace_hash: String,
     pub summary: Summary,
+    pub metrics: Metrics,
     pub committed: Vec<CommittedOffset>,
     pub payments: Vec<PaymentOutcome>,
 }
@@ -198,6 +275,7 @@ impl Report {
             events: events.len(),
             trace_hash: format!("{:016x}", trace_hash(events)),
             summary: world.summary(),
+            metrics: Metrics::new(events),
             committed: (0..world.log.partition_count())
                 .map(|p| CommittedOffset { partition: p, offset: world.resume_offset(p) })
                 .collect(),

@@ -41,7 +41,9 @@ impl World {
     pub(crate) fn send_join(&mut self, c: usize, inc: u32, member: Option<u32>) {
         self.cl(c).join = JoinState::Joining;
         self.emit(Some(c), EventKind::JoinSent { member });
-        self.send(c, inc, Request::Join { member });
+        // KIP-429: a cooperative member tells the coordinator what it still owns.
+        let owned = self.cl(c).partitions();
+        self.send(c, inc, Request::Join { member, owned });
     }
 
     pub(crate) fn on_time_crash(&mut self, c: usize, ix: usize) {

@@ -107,8 +107,10 @@ impl Timeline {
             ),
             Verdict::Once => format!("{id} was recorded exactly once."),
             Verdict::Pending => format!("{id} has not been recorded yet, and its offset is not committed: it will still be delivered."),
+            Verdict::Skipped => format!("{id} could not be processed and the program skipped it on purpose: it is never applied."),
+            Verdict::DeadLettered => format!("{id} could not be processed and waits in the dead-letter topic."),
         };
-        if matches!(verdict, Verdict::Once | Verdict::Pending) {
+        if matches!(verdict, Verdict::Once | Verdict::Pending | Verdict::Skipped | Verdict::DeadLettered) {
             causes.clear();
         }
         Some(Story { payment, verdict, summary, causes })

@@ -28,7 +28,7 @@ pub(crate) const MAX_STEPS_WITHOUT_BLOCKING: usize = 256;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum Request {
-    Join { member: Option<u32> },
+    Join { member: Option<u32>, owned: Vec<u32> },
     Sync { member: u32, generation: i32 },
     Heartbeat { member: u32, generation: i32 },
     Leave { member: u32 },
@@ -393,10 +393,10 @@ impl World {
             return;
         }
         match req {
-            Request::Join { member } => {
+            Request::Join { member, owned } => {
                 let cfg = &self.scenario.consumers[c].config;
                 let (st, mp) = (cfg.session_timeout_ms, cfg.max_poll_interval_ms);
-                self.group.on_join(now, member, c, inc, st, mp, &mut out);
+                self.group.on_join(now, member, owned, c, inc, st, mp, &mut out);
             }
             Request::Sync { member, generation } => self.group.on_sync(member, generation, c, inc, &mut out),
             Request::Heartbeat { member, generation } => {
@@ -428,14 +428,17 @@ impl World {
                 let result = self.group.on_commit(member, generation, &offsets);
                 if result.is_ok() {
                     let read_committed = self.scenario.sink.read_committed;
+                    self.emit(Some(c), EventKind::TransactionCommitted { outputs: outputs.len() as u32, offsets: offsets.clone() });
                     for &i in &outputs {
                         self.outputs[i].state = OutputState::Committed;
                         if read_committed {
-                            let p = self.outputs[i].payment as usize;
-                            self.applied[p] += 1;
+                            // E2: the refund becomes visible to the read_committed reader now.
+                            let payment = self.outputs[i].payment;
+                            self.applied[payment as usize] += 1;
+                            let count = self.applied[payment as usize];
+                            self.emit(Some(c), EventKind::EffectApplied { payment, count });
                         }
                     }
-                    self.emit(Some(c), EventKind::TransactionCommitted { outputs: outputs.len() as u32, offsets: offsets.clone() });
                     for ((p, new), old) in offsets.iter().zip(before) {
                         self.flag_at_risk(*p, old, *new);
                     }

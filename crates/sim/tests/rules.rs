@@ -242,7 +242,7 @@ fn c1_offset_commit_validation() {
     // C1.2: a stand-alone commit into an empty group.
     assert_eq!(g.on_commit(None, -1, &[(0, 5)]), Ok(()));
     assert_eq!(g.committed[0], 5);
-    g.on_join(0, None, 0, 1, 45_000, 300_000, &mut out);
+    g.on_join(0, None, vec![], 0, 1, 45_000, 300_000, &mut out);
     // C1.4: no member id, no generation, group not empty.
     assert_eq!(g.on_commit(None, -1, &[(0, 6)]), Err(KafkaError::UnknownMemberId));
     // The join completed at once (delay 0): CompletingRebalance → C1.5.
@@ -256,7 +256,7 @@ fn c1_offset_commit_validation() {
     // C1.7: no ownership check — member 1 may commit any partition.
     assert_eq!(g.on_commit(Some(1), 1, &[(1, 3)]), Ok(()));
     // C1.6: accepted during PreparingRebalance.
-    g.on_join(10, None, 1, 1, 45_000, 300_000, &mut out);
+    g.on_join(10, None, vec![], 1, 1, 45_000, 300_000, &mut out);
     assert_eq!(g.state, GroupState::PreparingRebalance);
     assert_eq!(g.on_commit(Some(1), 1, &[(0, 7)]), Ok(()));
     assert_eq!(g.committed, vec![7, 3]);
@@ -290,12 +290,12 @@ fn c3_first_join_into_an_empty_group_waits_the_initial_delay() {
 fn c4_leave_group_removes_the_member_at_once() {
     let mut g = Group::new(1, 0, AssignmentStrategy::Range);
     let mut out = Vec::new();
-    g.on_join(0, None, 0, 1, 45_000, 300_000, &mut out);
+    g.on_join(0, None, vec![], 0, 1, 45_000, 300_000, &mut out);
     g.on_sync(1, 1, 0, 1, &mut out);
     assert_eq!(g.state, GroupState::Stable);
-    g.on_join(1, None, 1, 1, 45_000, 300_000, &mut out);
+    g.on_join(1, None, vec![], 1, 1, 45_000, 300_000, &mut out);
     assert_eq!(g.state, GroupState::PreparingRebalance, "member 1 must rejoin");
-    g.on_join(2, Some(1), 0, 1, 45_000, 300_000, &mut out);
+    g.on_join(2, Some(1), vec![], 0, 1, 45_000, 300_000, &mut out);
     assert_eq!((g.state, g.generation), (GroupState::CompletingRebalance, 2));
     g.on_sync(1, 2, 0, 1, &mut out);
     g.on_sync(2, 2, 1, 1, &mut out);
