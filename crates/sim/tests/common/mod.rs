@@ -3,6 +3,7 @@
 
 use offset_lab_sim::scenario::*;
 use offset_lab_sim::trace::{EventKind, TraceEvent};
+use offset_lab_sim::rng::SimRng;
 use offset_lab_sim::{Timeline, Verdict};
 
 /// One consumer, one partition, `count` payments waiting, auto-commit on, no initial delay.
@@ -63,3 +64,147 @@ pub fn find(t: &Timeline, pred: impl Fn(&EventKind) -> bool) -> Vec<&TraceEvent>
 pub fn first_time(t: &Timeline, pred: impl Fn(&EventKind) -> bool) -> Option<u64> {
     t.events.iter().find(|e| pred(&e.kind)).map(|e| e.at_ms)
 }
+
+/// A varied scenario drawn from a seed: several consumers, partitions, programs and crashes.
+pub fn random_scenario(seed: u64) -> Scenario {
+    let mut r = SimRng::new(seed);
+    let mut s = one_consumer(r.between(1, 40) as u32, r.between(0, 3000));
+    s.seed = seed;
+    s.topic.partitions = r.between(1, 4) as u32;
+    s.topic.payments.interval_ms = r.between(0, 400);
+    s.topic.payments.keyed = r.chance(1, 2);
+    s.broker.group_initial_rebalance_delay_ms = [0, 3000][r.below(2) as usize];
+    s.duration_ms = r.between(10_000, 150_000);
+    let n = r.between(1, 3) as usize;
+    s.consumers.clear();
+    for i in 0..n {
+        let mut c = consumer(&format!("consumer-{}", i + 1), r.between(0, 3000));
+        c.start_ms = r.between(0, 10_000);
+        c.config.enable_auto_commit = r.chance(2, 3);
+        c.config.auto_commit_interval_ms = r.between(500, 8000);
+        c.config.max_poll_interval_ms = r.between(6000, 20_000);
+        c.config.session_timeout_ms = r.between(6000, 30_000);
+        c.config.heartbeat_interval_ms = 1000;
+        c.program.processing_jitter_ms = r.between(0, 500);
+        c.program.poll.max_messages = r.between(1, 5) as u32;
+        let manual = !c.config.enable_auto_commit || r.chance(1, 3);
+        match r.below(4) {
+            0 if manual => c.program.per_message.push(MessageStep::Commit { asynchronous: r.chance(1, 2), message: true }),
+            1 if manual => c.program.after.push(BatchStep::Commit { asynchronous: r.chance(1, 2) }),
+            2 if manual => c.program.before.push(BatchStep::Commit { asynchronous: false }),
+            3 => {
+                c.config.enable_auto_offset_store = false;
+                c.program.per_message.push(MessageStep::StoreOffsets);
+            }
+            _ => {}
+        }
+        c.program.close_in_finally = r.chance(1, 4);
+        for _ in 0..r.below(3) {
+            let kind = [CrashKind::Kill, CrashKind::SysExit, CrashKind::Close][r.below(3) as usize];
+            let restart = r.chance(3, 4).then(|| r.between(0, 5000));
+            let cp = if r.chance(1, 2) {
+                CrashPoint { at_ms: Some(r.between(0, s.duration_ms)), point: None, message: None, kind, restart_after_ms: restart }
+            } else {
+                let points = [
+                    ProgramPoint::AfterPoll,
+                    ProgramPoint::DuringProcessing,
+                    ProgramPoint::AfterEffect,
+                    ProgramPoint::AfterCommit,
+                    ProgramPoint::CommitInFlight,
+                ];
+                crash_at_point(points[r.below(5) as usize], r.between(1, 20) as u32, kind, restart)
+            };
+            c.crashes.push(cp);
+        }
+        s.consumers.push(c);
+    }
+    s.sink.kind = [SinkKind::Ledger, SinkKind::Idempotent, SinkKind::Database, SinkKind::RefundsTopic, SinkKind::Transactional]
+        [r.below(5) as usize];
+    if s.sink.kind == SinkKind::Transactional {
+        for c in &mut s.consumers {
+            c.config.enable_auto_commit = false;
+            c.program.before.clear();
+            c.program.after = vec![BatchStep::CommitTransaction];
+            c.program.per_message.retain(|m| !matches!(m, MessageStep::Commit { .. }));
+        }
+    }
+    let count = s.topic.payments.count;
+    for _ in 0..r.below(3) {
+        let f = match r.below(6) {
+            0 => Fault::TransientFailures { per_mille: r.between(0, 300) as u32 },
+            1 => Fault::FailPayment { payment: r.between(1, count as u64) as u32, attempts: r.between(1, 3) as u32 },
+            2 => Fault::SlowPayment { payment: r.between(1, count as u64) as u32, processing_ms: r.between(1000, 30_000), times: 1 },
+            3 => {
+                let from_ms = r.between(0, s.duration_ms);
+                Fault::CommitErrors { from_ms, to_ms: from_ms + r.between(0, 5000), error: RetriableError::RequestTimedOut }
+            }
+            4 => {
+                let from_ms = r.between(0, s.duration_ms);
+                Fault::CoordinatorUnavailable { from_ms, to_ms: from_ms + r.between(0, 20_000) }
+            }
+            _ => Fault::CommitLatency { max_extra_ms: r.between(0, 500) },
+        };
+        s.faults.push(f);
+    }
+    for c in &mut s.consumers {
+        c.program.retry = RetryPolicy {
+            attempts: r.between(1, 4) as u32,
+            backoff_ms: r.between(0, 1000),
+            on_exhausted: [FailureAction::Skip, FailureAction::DeadLetter, FailureAction::Stop][r.below(3) as usize],
+        };
+        c.program.on_invalid = [FailureAction::Skip, FailureAction::DeadLetter, FailureAction::Stop][r.below(3) as usize];
+        c.program.on_revoke_commit = r.chance(1, 3);
+    }
+    let strategy = [AssignmentStrategy::Range, AssignmentStrategy::RoundRobin, AssignmentStrategy::CooperativeSticky][r.below(3) as usize];
+    for c in &mut s.consumers {
+        c.config.partition_assignment_strategy = strategy;
+    }
+    if r.chance(1, 5) && count > 0 {
+        s.topic.payments.invalid = vec![r.between(1, count as u64) as u32];
+    }
+    if r.chance(1, 4) {
+        s.client = ClientModel::Java;
+        for c in &mut s.consumers {
+            c.program.per_message.retain(|m| *m != MessageStep::StoreOffsets);
+        }
+    }
+    s
+}
+
+
+/// Invariants that hold for every run; `what` says how to reproduce a failure.
+pub fn check_invariants(tl: &Timeline, what: &str) {
+    let w = &tl.final_world;
+    for p in 0..w.log.partition_count() {
+        let committed = w.group.committed[p as usize];
+        assert!(committed <= w.log.log_end_offset(p, w.now), "{what}: committed offset past the log end on partition {p}");
+    }
+    let s = w.summary();
+    assert_eq!(
+        s.once + s.duplicated + s.lost + s.pending + s.skipped + s.dead_lettered,
+        w.log.payments.len() as u32,
+        "{what}: counts add up"
+    );
+    match w.scenario.sink.kind {
+        // E4 and deduplication: never a double effect; the database never loses one either.
+        SinkKind::Database => assert_eq!((s.duplicated, s.lost), (0, 0), "{what}: the database sink is exactly-once"),
+        SinkKind::Idempotent => assert_eq!(s.duplicated, 0, "{what}: the idempotent sink never doubles"),
+        SinkKind::Transactional if w.scenario.sink.read_committed => {
+            assert_eq!(s.duplicated, 0, "{what}: read_committed sees each refund once")
+        }
+        _ => {}
+    }
+    for (i, o) in w.outcomes().iter().enumerate() {
+        match o.outcome {
+            Verdict::Lost | Verdict::Pending | Verdict::Skipped | Verdict::DeadLettered => {
+                assert_eq!(w.applied[i], 0, "{what}: {} {:?} but applied", o.id, o.outcome)
+            }
+            Verdict::Once => assert_eq!(w.applied[i], 1),
+            Verdict::Duplicated => assert!(w.applied[i] >= 2),
+        }
+    }
+    for pair in tl.events.windows(2) {
+        assert!(pair[0].at_ms <= pair[1].at_ms, "{what}: time goes forward");
+    }
+}
+
