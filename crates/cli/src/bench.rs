@@ -7,7 +7,9 @@ use std::time::Instant;
 use offset_lab_sim::scenario::*;
 use offset_lab_sim::{Timeline, World};
 
-/// 100,000 payments on 12 partitions, 6 consumers, crashes, restarts and rebalances.
+/// 100,000 payments on 12 partitions, 6 consumers, crashes, restarts and rebalances, with the
+/// part-2 features: retries and a dead-letter topic, transient failures, a stall past
+/// max.poll.interval.ms, commit latency and errors, a coordinator outage, an idempotent sink.
 pub fn large_scenario() -> Scenario {
     let mut consumers = Vec::new();
     for i in 0..6u64 {
@@ -21,7 +23,13 @@ pub fn large_scenario() -> Scenario {
                 auto_commit_interval_ms: 1000 + 500 * i,
                 ..ConsumerConfig::default()
             },
-            program: Program { processing_ms: 4, processing_jitter_ms: 3, ..Program::default() },
+            program: Program {
+                processing_ms: 4,
+                processing_jitter_ms: 3,
+                retry: RetryPolicy { attempts: 3, backoff_ms: 50, on_exhausted: FailureAction::DeadLetter },
+                on_invalid: FailureAction::DeadLetter,
+                ..Program::default()
+            },
             crashes: vec![],
         };
         match i {
@@ -57,12 +65,25 @@ pub fn large_scenario() -> Scenario {
         topic: TopicSpec {
             name: "payments".into(),
             partitions: 12,
-            payments: PaymentsSpec { count: 100_000, keyed: true, customers: 5000, interval_ms: 0, ..PaymentsSpec::default() },
+            payments: PaymentsSpec {
+                count: 100_000,
+                keyed: true,
+                customers: 5000,
+                interval_ms: 0,
+                invalid: vec![10, 50_000, 99_999],
+                ..PaymentsSpec::default()
+            },
         },
         broker: BrokerSpec { group_initial_rebalance_delay_ms: 3000, ..BrokerSpec::default() },
         consumers,
-        sink: SinkSpec::default(),
-        faults: vec![],
+        sink: SinkSpec { kind: SinkKind::Idempotent, read_committed: true },
+        faults: vec![
+            Fault::TransientFailures { per_mille: 10 },
+            Fault::SlowPayment { payment: 40_000, processing_ms: 400_000, times: 1 },
+            Fault::CommitLatency { max_extra_ms: 30 },
+            Fault::CoordinatorUnavailable { from_ms: 90_000, to_ms: 95_000 },
+            Fault::CommitErrors { from_ms: 120_000, to_ms: 121_000, error: RetriableError::RequestTimedOut },
+        ],
         actions: vec![],
         duration_ms: 300_000,
     }
@@ -94,9 +115,13 @@ pub fn run() -> Result<String, String> {
     let tl = Timeline::run(scenario.clone());
     let timeline_s = start.elapsed().as_secs_f64();
     let s = tl.final_world.summary();
-    let _ = writeln!(out, "scenario: 100,000 payments, 12 partitions, 6 consumers, crashes and rebalances");
+    let _ = writeln!(out, "scenario: 100,000 payments, 12 partitions, 6 consumers, crashes, rebalances, faults, retries");
     let _ = writeln!(out, "  simulated {} s, {steps} steps, {events} trace events", tl.end_ms() / 1000);
-    let _ = writeln!(out, "  outcome: once {} · duplicated {} · lost {} · pending {}", s.once, s.duplicated, s.lost, s.pending);
+    let _ = writeln!(
+        out,
+        "  outcome: once {} · duplicated {} · lost {} · pending {} · dead-lettered {}",
+        s.once, s.duplicated, s.lost, s.pending, s.dead_lettered
+    );
     let _ = writeln!(out, "engine:   {:.3} s best of 3 → {:.2} M events/s ({:.2} M steps/s)", best_engine, events as f64 / best_engine / 1e6, steps as f64 / best_engine / 1e6);
     let _ = writeln!(out, "timeline: {:.3} s with checkpoints → {:.2} M events/s", timeline_s, events as f64 / timeline_s / 1e6);
 

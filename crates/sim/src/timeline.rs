@@ -11,7 +11,7 @@ use crate::trace::{TraceEvent, trace_hash};
 use crate::world::World;
 
 /// Keep at most this many checkpoints; past it, the interval doubles.
-const MAX_CHECKPOINTS: usize = 256;
+const MAX_CHECKPOINTS: usize = 64;
 const FIRST_INTERVAL: u32 = 256;
 /// A hard bound on the steps of one run, so that no scenario can run forever.
 pub const MAX_STEPS: u32 = 20_000_000;
