@@ -19,6 +19,7 @@
 
 pub mod app;
 pub mod client;
+pub mod explore;
 pub mod group;
 pub mod log;
 pub mod murmur2;
