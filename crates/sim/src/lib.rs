@@ -20,6 +20,7 @@
 pub mod app;
 pub mod client;
 pub mod explore;
+pub mod export;
 pub mod group;
 pub mod log;
 pub mod murmur2;
