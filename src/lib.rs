@@ -1,10 +1,15 @@
-//! Offset Lab web app (placeholder until the real UI lands).
+//! Offset Lab web app. The state, view models and hooks are in place; the components follow.
 
+pub mod code;
+pub mod edit;
 pub mod panic;
+pub mod scenarios;
+pub mod state;
+pub mod view;
 
 use yew::prelude::*;
 
-/// Root component.
+/// Root component (placeholder until the components land).
 #[component]
 pub fn App() -> Html {
     let count = use_state(|| 0u32);

@@ -1,0 +1,215 @@
+//! The log: one lane per partition, one cell per payment, and the offsets that matter as
+//! markers on the boundaries between cells (an offset names the *next* record: committed 1 means
+//! "everything before offset 1 is done", A1).
+
+use offset_lab_sim::scenario::ClientModel;
+use offset_lab_sim::{CellState, World};
+
+use super::part_name;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MarkerKind {
+    /// The group's committed offset: where a restart resumes.
+    Committed,
+    /// A consumer's `position()`: last returned + 1.
+    Position,
+    /// A consumer's stored offset: what its next commit would commit (librdkafka).
+    Stored,
+    /// The log end offset.
+    LogEnd,
+}
+
+impl MarkerKind {
+    pub fn class(self) -> &'static str {
+        match self {
+            MarkerKind::Committed => "mk mk-committed",
+            MarkerKind::Position => "mk mk-position",
+            MarkerKind::Stored => "mk mk-stored",
+            MarkerKind::LogEnd => "mk mk-end",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Marker {
+    pub kind: MarkerKind,
+    pub offset: i64,
+    pub label: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Cell {
+    pub payment: u32,
+    pub offset: i64,
+    pub state: CellState,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Lane {
+    pub partition: u32,
+    pub name: String,
+    pub cells: Vec<Cell>,
+    /// Sorted by offset; an offset equal to `cells.len()` sits after the last cell.
+    pub markers: Vec<Marker>,
+    /// One line that says what the markers say, for screen readers and small screens.
+    pub summary: String,
+    /// Who holds the partition now.
+    pub holder: Option<String>,
+    /// The offset the view should keep in sight: the work in progress, else the committed offset.
+    pub focus: i64,
+}
+
+/// The CSS classes of a cell (the state's colour; the glyph comes from the same class).
+pub fn cell_class(s: CellState) -> &'static str {
+    match s {
+        CellState::NotProduced => "cell s-unproduced",
+        CellState::NotFetched => "cell s-unfetched",
+        CellState::Delivered => "cell s-delivered",
+        CellState::Processing => "cell s-processing",
+        CellState::AtRisk => "cell s-atrisk",
+        CellState::AppliedOnce => "cell s-once",
+        CellState::AppliedMany => "cell s-many",
+        CellState::Lost => "cell s-lost",
+        CellState::Skipped => "cell s-skipped",
+        CellState::DeadLettered => "cell s-dead",
+    }
+}
+
+/// The glyph shown with a state, so that colour is never the only signal.
+pub fn glyph(s: CellState) -> &'static str {
+    match s {
+        CellState::NotProduced => "",
+        CellState::NotFetched => "·",
+        CellState::Delivered => "↓",
+        CellState::Processing => "…",
+        CellState::AtRisk => "!",
+        CellState::AppliedOnce => "✓",
+        CellState::AppliedMany => "✓✓",
+        CellState::Lost => "✕",
+        CellState::Skipped => "⤼",
+        CellState::DeadLettered => "☗",
+    }
+}
+
+/// The legend, in the order a payment usually lives through.
+pub const LEGEND: [CellState; 10] = [
+    CellState::NotProduced,
+    CellState::NotFetched,
+    CellState::Delivered,
+    CellState::Processing,
+    CellState::AtRisk,
+    CellState::AppliedOnce,
+    CellState::AppliedMany,
+    CellState::Lost,
+    CellState::Skipped,
+    CellState::DeadLettered,
+];
+
+pub fn lanes(world: &World) -> Vec<Lane> {
+    let sc = &world.scenario;
+    let states = world.cell_states();
+    let many_consumers = sc.consumers.len() > 1;
+    let librdkafka = sc.client == ClientModel::Librdkafka;
+    let log = &world.log;
+    (0..log.partition_count())
+        .map(|p| {
+            let list = &log.partitions[p as usize];
+            let cells: Vec<Cell> = list
+                .iter()
+                .enumerate()
+                .map(|(o, &ix)| Cell { payment: ix, offset: o as i64, state: states[ix as usize] })
+                .collect();
+            let mut markers = Vec::new();
+            let committed = world.resume_offset(p);
+            if committed >= 0 {
+                markers.push(Marker { kind: MarkerKind::Committed, offset: committed, label: format!("committed {committed}") });
+            }
+            let end = log.log_end_offset(p, world.now);
+            markers.push(Marker { kind: MarkerKind::LogEnd, offset: end, label: format!("log end {end}") });
+            let mut holder = None;
+            let mut summary = vec![
+                format!("committed {}", if committed >= 0 { committed.to_string() } else { "none".into() }),
+            ];
+            for (c, con) in world.consumers.iter().enumerate() {
+                let Some(part) = con.client.as_ref().and_then(|cl| cl.part(p)) else { continue };
+                let name = &sc.consumers[c].name;
+                holder = Some(name.clone());
+                let who = if many_consumers { format!(" · {name}") } else { String::new() };
+                if part.app_pos >= 0 {
+                    markers.push(Marker {
+                        kind: MarkerKind::Position,
+                        offset: part.app_pos,
+                        label: format!("position {}{who}", part.app_pos),
+                    });
+                    summary.push(format!("position {}{who}", part.app_pos));
+                }
+                if librdkafka && part.stored >= 0 {
+                    markers.push(Marker {
+                        kind: MarkerKind::Stored,
+                        offset: part.stored,
+                        label: format!("stored {}{who}", part.stored),
+                    });
+                    summary.push(format!("stored {}{who}", part.stored));
+                }
+            }
+            summary.push(format!("log end {end}"));
+            markers.sort_by_key(|m| (m.offset, m.kind as u8));
+            let focus = cells
+                .iter()
+                .find(|c| matches!(c.state, CellState::Processing | CellState::AtRisk | CellState::Delivered))
+                .map(|c| c.offset)
+                .unwrap_or(committed.max(0));
+            Lane { partition: p, name: part_name(sc, p), cells, markers, summary: summary.join(" · "), holder, focus }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::view::test_util::{after, timeline};
+
+    #[test]
+    fn at_risk_shows_committed_past_the_processing_payment() {
+        // Moment 1: the auto-commit committed offset 1 while P-0001 (offset 0) is processing.
+        let tl = timeline("step1-autocommit-sleep7");
+        let w = tl.world_at(after(&tl, "at-risk"));
+        let lane = &lanes(&w)[0];
+        assert_eq!(lane.name, "payments-0");
+        assert_eq!(lane.cells[0].state, CellState::AtRisk);
+        let kinds: Vec<(MarkerKind, i64)> = lane.markers.iter().map(|m| (m.kind, m.offset)).collect();
+        assert!(kinds.contains(&(MarkerKind::Committed, 1)));
+        assert!(kinds.contains(&(MarkerKind::Position, 1)));
+        assert!(kinds.contains(&(MarkerKind::Stored, 1)));
+        assert!(kinds.contains(&(MarkerKind::LogEnd, 3)));
+        assert_eq!(lane.focus, 0);
+        assert!(lane.summary.starts_with("committed 1"));
+        assert_eq!(lane.holder.as_deref(), Some("consumer-1"));
+    }
+
+    #[test]
+    fn at_the_start_nothing_is_committed_and_nobody_holds_the_lane() {
+        let tl = timeline("step1-autocommit-sleep7");
+        let lane = &lanes(&tl.world_at(0))[0];
+        assert!(lane.markers.iter().all(|m| m.kind == MarkerKind::LogEnd));
+        assert!(lane.summary.contains("committed none"));
+        assert_eq!(lane.holder, None);
+    }
+
+    #[test]
+    fn the_end_of_sleep7_shows_the_lost_payment() {
+        let tl = timeline("step1-autocommit-sleep7");
+        let lane = &lanes(&tl.final_world)[0];
+        assert_eq!(lane.cells[0].state, CellState::Lost);
+        assert_eq!(glyph(lane.cells[0].state), "✕");
+        assert_eq!(cell_class(lane.cells[0].state), "cell s-lost");
+    }
+
+    #[test]
+    fn many_payments_has_four_lanes_of_all_payments() {
+        let tl = timeline(crate::scenarios::MANY_PAYMENTS);
+        let ls = lanes(&tl.final_world);
+        assert_eq!(ls.len(), 4);
+        assert_eq!(ls.iter().map(|l| l.cells.len()).sum::<usize>(), 1000);
+    }
+}

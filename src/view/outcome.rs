@@ -1,0 +1,280 @@
+//! The outcome: counters, the ledger of payments with their verdicts, why each lost or
+//! duplicated payment ended that way (the events that caused it), and what the run cost in
+//! commits and time.
+
+use offset_lab_sim::trace::CommitSource;
+use offset_lab_sim::outcome::Metrics;
+use offset_lab_sim::{CellState, EventKind, Ms, Summary, Timeline, Verdict, World};
+
+use super::{clock, consumer_name, dur, part_name, pid};
+
+/// One event that explains a payment's fate, from the core's story (`Timeline::why`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Cause {
+    pub ix: usize,
+    pub at_ms: Ms,
+    pub text: String,
+    /// This event is what made it lost or duplicated (shown emphasised).
+    pub decisive: bool,
+}
+
+/// The core's story of every payment that ends lost or duplicated (None for the others), as
+/// causes linked to their events. Computed once per run.
+pub fn causes(tl: &Timeline) -> Vec<Vec<Cause>> {
+    let outcomes = tl.final_world.outcomes();
+    outcomes
+        .iter()
+        .enumerate()
+        .map(|(i, o)| {
+            if !matches!(o.outcome, Verdict::Lost | Verdict::Duplicated) {
+                return Vec::new();
+            }
+            let Some(story) = tl.why(i as u32) else { return Vec::new() };
+            story
+                .causes
+                .into_iter()
+                .filter_map(|c| {
+                    let e = tl.events.get(c.event)?;
+                    let decisive = match &e.kind {
+                        EventKind::AtRisk { .. } | EventKind::CommitApplied { .. } => true,
+                        EventKind::StartOffset { offset, .. } => {
+                            let p = &tl.final_world.log.payments[i];
+                            *offset > p.offset || o.outcome == Verdict::Duplicated
+                        }
+                        EventKind::EffectApplied { count, .. } => *count > 1,
+                        _ => false,
+                    };
+                    // The core's sentence starts with the time ("5.002s: …"); the UI shows
+                    // the time as a link of its own.
+                    let text = c.text.split_once(": ").map_or(c.text.as_str(), |(_, rest)| rest).to_string();
+                    Some(Cause { ix: c.event, at_ms: e.at_ms, text, decisive })
+                })
+                .collect()
+        })
+        .collect()
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LedgerRow {
+    pub payment: u32,
+    pub id: String,
+    pub place: String,
+    pub amount: String,
+    pub applied: u32,
+    pub state: CellState,
+    pub verdict: Verdict,
+    /// For lost and duplicated payments: the events up to the cursor that explain it.
+    pub why: Vec<Cause>,
+}
+
+pub fn verdict_label(v: Verdict) -> &'static str {
+    match v {
+        Verdict::Once => "once",
+        Verdict::Duplicated => "duplicated",
+        Verdict::Lost => "lost",
+        Verdict::Pending => "pending",
+        Verdict::Skipped => "skipped",
+        Verdict::DeadLettered => "dead-lettered",
+    }
+}
+
+/// The ledger at the cursor: every payment when there are few, else the lost and duplicated
+/// ones and those in flight, at most `limit` rows. Returns the rows and how many were left out.
+pub fn ledger(world: &World, causes: &[Vec<Cause>], cursor: usize, limit: usize, problems_only: bool) -> (Vec<LedgerRow>, usize) {
+    let sc = &world.scenario;
+    let states = world.cell_states();
+    let outcomes = world.outcomes();
+    let mut rows = Vec::new();
+    let mut left_out = 0;
+    for (i, (o, st)) in outcomes.iter().zip(&states).enumerate() {
+        let interesting = matches!(o.outcome, Verdict::Lost | Verdict::Duplicated)
+            || matches!(st, CellState::AtRisk | CellState::Processing | CellState::Delivered);
+        if problems_only && !interesting {
+            continue;
+        }
+        if rows.len() >= limit {
+            left_out += 1;
+            continue;
+        }
+        let p = &world.log.payments[i];
+        let why = if matches!(o.outcome, Verdict::Lost | Verdict::Duplicated) || *st == CellState::AtRisk {
+            causes.get(i).map(|cs| cs.iter().filter(|c| c.ix < cursor).cloned().collect()).unwrap_or_default()
+        } else {
+            Vec::new()
+        };
+        rows.push(LedgerRow {
+            payment: i as u32,
+            id: o.id.clone(),
+            place: format!("{} @ {}", part_name(sc, p.partition), p.offset),
+            amount: format!("${}.{:02}", p.amount_cents / 100, p.amount_cents % 100),
+            applied: o.applied,
+            state: *st,
+            verdict: o.outcome,
+            why,
+        });
+    }
+    (rows, left_out)
+}
+
+/// What a run cost: commits and time (the core's `Metrics`, plus what the UI points out).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct RunStats {
+    pub summary: Summary,
+    /// Commit requests sent (transactions included).
+    pub commits: u32,
+    pub auto_commits: u32,
+    pub failed_commits: u32,
+    /// Time the program spent blocked in synchronous `commit()` calls.
+    pub sync_wait_ms: u64,
+    /// Effects applied, duplicates included.
+    pub applications: u32,
+    /// When the last effect was applied.
+    pub done_ms: Option<Ms>,
+    /// Applications per simulated second while busy.
+    pub per_second: f64,
+}
+
+pub fn run_stats(tl: &Timeline, world: &World, cursor: usize) -> RunStats {
+    let events = &tl.events[..cursor.min(tl.events.len())];
+    let m = Metrics::new(events);
+    let mut s = RunStats {
+        summary: world.summary(),
+        commits: m.commits_sent,
+        failed_commits: m.commits_failed,
+        applications: m.applications,
+        per_second: m.payments_per_s,
+        ..RunStats::default()
+    };
+    let mut sync_sent: Vec<(u32, Ms)> = Vec::new();
+    for e in events {
+        match &e.kind {
+            EventKind::CommitSent { source: CommitSource::Auto, .. } => s.auto_commits += 1,
+            EventKind::CommitSent { id, source: CommitSource::Manual, sync: true, .. } => sync_sent.push((*id, e.at_ms)),
+            EventKind::CommitRejected { id, .. } | EventKind::CommitApplied { id, .. } => {
+                if let Some(k) = sync_sent.iter().position(|(i, _)| i == id) {
+                    let (_, at) = sync_sent.swap_remove(k);
+                    // The answer reaches the client half a round trip after the broker wrote it.
+                    let rtt = tl.scenario.broker.rtt_ms;
+                    s.sync_wait_ms += e.at_ms.saturating_sub(at) + (rtt - rtt / 2);
+                }
+            }
+            EventKind::EffectApplied { .. } => s.done_ms = Some(e.at_ms),
+            _ => {}
+        }
+    }
+    s
+}
+
+/// "lost 1 → 0" style comparison lines between a run before a change and this one.
+pub fn compare(before: &RunStats, now: &RunStats) -> Vec<(String, String, String)> {
+    let mut rows = vec![
+        ("lost".to_string(), before.summary.lost.to_string(), now.summary.lost.to_string()),
+        ("duplicated".to_string(), before.summary.duplicated.to_string(), now.summary.duplicated.to_string()),
+        ("once".to_string(), before.summary.once.to_string(), now.summary.once.to_string()),
+        ("commit requests".to_string(), before.commits.to_string(), now.commits.to_string()),
+        ("waiting for sync commits".to_string(), dur(before.sync_wait_ms), dur(now.sync_wait_ms)),
+    ];
+    rows.push((
+        "last payment recorded at".to_string(),
+        before.done_ms.map_or("—".into(), clock),
+        now.done_ms.map_or("—".into(), clock),
+    ));
+    rows
+}
+
+/// A one-line description of a payment for the details panel.
+pub fn describe(world: &World, payment: u32) -> Option<String> {
+    let p = world.log.payments.get(payment as usize)?;
+    let st = world.cell_states().get(payment as usize).copied()?;
+    let holder = world
+        .holder(payment)
+        .map(|(c, processing)| {
+            format!(
+                " · {} by {}",
+                if processing { "being processed" } else { "waiting in the batch" },
+                consumer_name(&world.scenario, Some(c as u8))
+            )
+        })
+        .unwrap_or_default();
+    Some(format!(
+        "{} · {} @ offset {} · ${}.{:02}{} · applied {}× · {}{}",
+        pid(payment),
+        part_name(&world.scenario, p.partition),
+        p.offset,
+        p.amount_cents / 100,
+        p.amount_cents % 100,
+        p.key.as_ref().map(|k| format!(" · key {k}")).unwrap_or_default(),
+        world.applied[payment as usize],
+        st.label(),
+        holder
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::view::test_util::timeline;
+
+    #[test]
+    fn the_lost_payment_of_sleep7_explains_itself() {
+        let tl = timeline("step1-autocommit-sleep7");
+        let cs = causes(&tl);
+        let end = tl.events.len();
+        let (rows, left_out) = ledger(&tl.final_world, &cs, end, 100, false);
+        assert_eq!(left_out, 0);
+        assert_eq!(rows.len(), 3);
+        let p1 = &rows[0];
+        assert_eq!(p1.id, "P-0001");
+        assert_eq!(p1.verdict, Verdict::Lost);
+        let texts: Vec<&str> = p1.why.iter().map(|c| c.text.as_str()).collect();
+        assert!(texts.iter().any(|t| t.contains("moved to 1, past P-0001")), "{texts:?}");
+        assert!(texts.iter().any(|t| t.contains("sys.exit(1) without close()")), "{texts:?}");
+        assert!(texts.iter().any(|t| t.contains("resumed at offset 1, after P-0001")), "{texts:?}");
+        assert!(texts.iter().all(|t| !t.starts_with(char::is_numeric)), "the time is split off: {texts:?}");
+        assert!(p1.why.iter().any(|c| c.decisive));
+        // Before the cursor reaches the causes, they are not shown.
+        let (early, _) = ledger(&tl.world_at(5), &cs, 5, 100, false);
+        assert!(early[0].why.is_empty());
+    }
+
+    #[test]
+    fn the_duplicate_of_step2_explains_itself() {
+        let tl = timeline("step2-manual-commit");
+        let cs = causes(&tl);
+        let (rows, _) = ledger(&tl.final_world, &cs, tl.events.len(), 100, true);
+        assert_eq!(rows.len(), 1, "only the duplicate is a problem");
+        let p2 = &rows[0];
+        assert_eq!(p2.id, "P-0002");
+        assert_eq!(p2.verdict, Verdict::Duplicated);
+        let texts: Vec<&str> = p2.why.iter().map(|c| c.text.as_str()).collect();
+        assert!(texts.iter().any(|t| t.contains("sys.exit(1) without close()")), "{texts:?}");
+        assert!(texts.iter().any(|t| t.contains("before P-0002: it is delivered again")), "{texts:?}");
+        assert!(texts.iter().any(|t| t.contains("application 2")), "{texts:?}");
+        assert!(p2.why.iter().any(|c| c.decisive));
+    }
+
+    #[test]
+    fn stats_count_commits_and_the_fix_costs_commits() {
+        let t1 = timeline("step1-autocommit-sleep7");
+        let s1 = run_stats(&t1, &t1.final_world, t1.events.len());
+        assert_eq!(s1.summary.lost, 1);
+        assert!(s1.auto_commits >= 1);
+        let t2 = timeline("step2-manual-commit");
+        let s2 = run_stats(&t2, &t2.final_world, t2.events.len());
+        assert_eq!(s2.summary.lost, 0);
+        assert!(s2.commits > s1.commits);
+        assert!(s2.sync_wait_ms > 0);
+        assert!(s2.per_second > 0.0);
+        let rows = compare(&s1, &s2);
+        assert_eq!(rows[0], ("lost".into(), "1".into(), "0".into()));
+    }
+
+    #[test]
+    fn describe_names_the_payment() {
+        let tl = timeline("step1-autocommit-sleep7");
+        let d = describe(&tl.final_world, 0).unwrap();
+        assert!(d.starts_with("P-0001 · payments-0 @ offset 0"), "{d}");
+        assert!(d.contains("lost"));
+        assert!(describe(&tl.final_world, 99).is_none());
+    }
+}
