@@ -239,9 +239,8 @@ impl Metrics {
         }
         if let Some(f) = first {
             m.busy_ms = last.saturating_sub(f);
-            if m.busy_ms > 0 {
-                // Rounded to 0.01 through integers, so every platform prints the same digits.
-                let centi = (m.applications as u64 * 100_000) / m.busy_ms;
+            // Rounded to 0.01 through integers, so every platform prints the same digits.
+            if let Some(centi) = (m.applications as u64 * 100_000).checked_div(m.busy_ms) {
                 m.payments_per_s = centi as f64 / 100.0;
             }
         }

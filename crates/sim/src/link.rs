@@ -1,0 +1,242 @@
+//! Shareable links: the whole state of a playground (scenario, time, open panels) as a URL
+//! query string, versioned. A scenario equal to a preset travels as its name; anything else as
+//! base64url-encoded JSON. Decoding never panics: a broken, truncated or old link gives an
+//! error that says what is wrong, and the caller shows it next to a working default.
+
+use crate::Ms;
+use crate::scenario::{Scenario, preset, preset_names};
+
+/// The link format version this build writes and reads.
+pub const LINK_VERSION: u32 = 1;
+/// Links longer than this are refused rather than half-parsed.
+const MAX_LINK_LEN: usize = 64 * 1024;
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct LinkState {
+    pub scenario: Scenario,
+    /// The cursor's simulated time.
+    pub t_ms: Ms,
+    /// Open panels, by name (the app decides which names exist).
+    pub panels: Vec<String>,
+    /// `?embed=1`: the compact layout for iframes.
+    pub embed: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LinkError {
+    pub message: String,
+}
+
+impl std::fmt::Display for LinkError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+fn fail(message: impl Into<String>) -> LinkError {
+    LinkError { message: message.into() }
+}
+
+/// The query string (without `?`) for a state.
+pub fn encode(state: &LinkState) -> String {
+    let mut parts = vec![format!("v={LINK_VERSION}")];
+    match preset_names().find(|n| preset(n).is_ok_and(|p| p == state.scenario)) {
+        Some(name) => parts.push(format!("preset={name}")),
+        None => {
+            let json = serde_json::to_string(&state.scenario).unwrap_or_default();
+            parts.push(format!("s={}", base64url_encode(json.as_bytes())));
+        }
+    }
+    if state.t_ms > 0 {
+        parts.push(format!("t={}", state.t_ms));
+    }
+    if !state.panels.is_empty() {
+        parts.push(format!("panels={}", state.panels.join(",")));
+    }
+    if state.embed {
+        parts.push("embed=1".into());
+    }
+    parts.join("&")
+}
+
+/// Reads a query string (with or without the leading `?` or `#`). With no scenario in it,
+/// `default_preset` is used.
+pub fn decode(query: &str, default_preset: &str) -> Result<LinkState, LinkError> {
+    let query = query.trim_start_matches(['?', '#']);
+    if query.len() > MAX_LINK_LEN {
+        return Err(fail("This link is too long to be an Offset Lab link."));
+    }
+    let mut version: Option<u32> = None;
+    let mut scenario: Option<Scenario> = None;
+    let mut t_ms = 0;
+    let mut panels = Vec::new();
+    let mut embed = false;
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
+        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+        let value = percent_decode(value);
+        match key {
+            "v" => {
+                let v: u32 = value.parse().map_err(|_| fail(format!("The link's version \"{value}\" is not a number.")))?;
+                if v > LINK_VERSION {
+                    return Err(fail(format!("This link was made by a newer Offset Lab (link version {v}); this one reads version {LINK_VERSION}.")));
+                }
+                version = Some(v);
+            }
+            "preset" => {
+                scenario = Some(preset(&value).map_err(|_| fail(format!("The link names a scenario \"{value}\" that this Offset Lab does not have.")))?);
+            }
+            "s" => {
+                let bytes = base64url_decode(&value).ok_or_else(|| fail("The scenario in this link is damaged (it may have been cut short)."))?;
+                let text = String::from_utf8(bytes).map_err(|_| fail("The scenario in this link is damaged (not text)."))?;
+                scenario = Some(Scenario::from_json(&text).map_err(|e| fail(format!("The scenario in this link is not valid: {e}")))?);
+            }
+            "t" => t_ms = value.parse().map_err(|_| fail(format!("The time \"{value}\" in this link is not a number of milliseconds.")))?,
+            "panels" => panels = value.split(',').filter(|p| !p.is_empty()).map(str::to_string).collect(),
+            "embed" => embed = value == "1" || value == "true",
+            _ => {} // other parameters belong to the page that embeds us
+        }
+    }
+    if scenario.is_some() && version.is_none() {
+        return Err(fail("This link has no version (v=…); it may come from an early preview of Offset Lab."));
+    }
+    let scenario = match scenario {
+        Some(s) => s,
+        None => preset(default_preset).map_err(|e| fail(e.to_string()))?,
+    };
+    Ok(LinkState { scenario, t_ms, panels, embed })
+}
+
+const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+/// RFC 4648 §5 base64url, without padding.
+pub fn base64url_encode(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let n = (b[0] as u32) << 16 | (b[1] as u32) << 8 | b[2] as u32;
+        for i in 0..=chunk.len() {
+            out.push(B64[((n >> (18 - 6 * i)) & 63) as usize] as char);
+        }
+    }
+    out
+}
+
+pub fn base64url_decode(text: &str) -> Option<Vec<u8>> {
+    let text = text.trim_end_matches('=');
+    if text.len() % 4 == 1 {
+        return None;
+    }
+    let mut out = Vec::with_capacity(text.len() * 3 / 4);
+    let mut acc: u32 = 0;
+    let mut bits = 0;
+    for c in text.bytes() {
+        let v = match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'-' | b'+' => 62,
+            b'_' | b'/' => 63,
+            _ => return None,
+        };
+        acc = (acc << 6) | v as u32;
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+            acc &= (1 << bits) - 1;
+        }
+    }
+    Some(out)
+}
+
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'%' if i + 2 < bytes.len() => {
+                let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).ok().and_then(|h| u8::from_str_radix(h, 16).ok());
+                match hex {
+                    Some(b) => {
+                        out.push(b);
+                        i += 3;
+                        continue;
+                    }
+                    None => out.push(b'%'),
+                }
+            }
+            b'+' => out.push(b' '),
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn state(name: &str) -> LinkState {
+        LinkState { scenario: preset(name).unwrap(), t_ms: 7016, panels: vec!["code".into(), "timeline".into()], embed: false }
+    }
+
+    #[test]
+    fn a_preset_travels_by_name_and_round_trips() {
+        let s = state("step1-autocommit-sleep7");
+        let q = encode(&s);
+        assert_eq!(q, "v=1&preset=step1-autocommit-sleep7&t=7016&panels=code,timeline");
+        assert_eq!(decode(&q, "step2-manual-commit").unwrap(), s);
+        assert_eq!(decode(&format!("?{q}"), "x").unwrap(), s);
+    }
+
+    #[test]
+    fn an_edited_scenario_travels_whole_and_round_trips() {
+        let mut s = state("step1-autocommit-sleep7");
+        s.scenario.consumers[0].program.processing_ms = 2500;
+        s.scenario.actions.push(crate::scenario::Action {
+            at_ms: 3000,
+            consumer: "consumer-1".into(),
+            act: crate::scenario::ActionKind::Crash { kind: crate::scenario::CrashKind::Kill },
+        });
+        s.embed = true;
+        let q = encode(&s);
+        assert!(q.contains("&s=") && q.ends_with("embed=1"));
+        assert_eq!(decode(&q, "step2-manual-commit").unwrap(), s);
+    }
+
+    #[test]
+    fn broken_links_say_what_is_wrong() {
+        let q = encode(&{
+            let mut s = state("step1-autocommit-sleep7");
+            s.scenario.seed = 99;
+            s
+        });
+        let truncated = &q[..q.len() / 2];
+        let e = decode(truncated, "step1-autocommit-sleep7").unwrap_err();
+        assert!(e.message.contains("damaged") || e.message.contains("not valid"), "{e}");
+        assert!(decode("v=2&preset=x", "a").unwrap_err().message.contains("newer"));
+        assert!(decode("v=1&preset=nope", "a").unwrap_err().message.contains("nope"));
+        assert!(decode("preset=step2-manual-commit", "a").unwrap_err().message.contains("version"));
+        assert!(decode("v=1&preset=step2-manual-commit&t=soon", "a").unwrap_err().message.contains("soon"));
+        assert!(decode("v=1&s=%%%", "a").is_err());
+    }
+
+    #[test]
+    fn no_scenario_means_the_default() {
+        let s = decode("", "step2-manual-commit").unwrap();
+        assert_eq!(s.scenario.name, "step2-manual-commit");
+        assert!(decode("utm_source=course&embed=1", "step2-manual-commit").unwrap().embed);
+    }
+
+    #[test]
+    fn base64url_round_trips_every_length() {
+        for n in 0..40u8 {
+            let bytes: Vec<u8> = (0..n).map(|i| i.wrapping_mul(37)).collect();
+            assert_eq!(base64url_decode(&base64url_encode(&bytes)).unwrap(), bytes);
+        }
+        assert_eq!(base64url_encode(b"Man"), "TWFu");
+        assert!(base64url_decode("A").is_none());
+    }
+}
