@@ -22,6 +22,7 @@ pub mod client;
 pub mod explore;
 pub mod export;
 pub mod group;
+pub mod lab;
 pub mod link;
 pub mod log;
 pub mod murmur2;

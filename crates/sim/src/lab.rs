@@ -1,0 +1,313 @@
+//! Lab mode: Lab 05 as a guided path through the presets, with "predict before you run"
+//! questions, the lab's questions answered by what the student just saw, and the lab's success
+//! criteria as a checklist that ticks itself from what the student actually ran.
+//!
+//! Pure data and logic: the app renders it and keeps progress in local storage.
+
+use serde::{Deserialize, Serialize};
+
+use crate::outcome::Verdict;
+use crate::scenario::{BatchStep, MessageStep};
+use crate::timeline::Timeline;
+use crate::trace::EventKind;
+
+/// A "predict before you run" question.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Predict {
+    pub question: &'static str,
+    pub options: &'static [&'static str],
+    pub correct: usize,
+    /// Shown once the student has answered and run the scenario.
+    pub explanation: &'static str,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LabStep {
+    pub id: &'static str,
+    pub title: &'static str,
+    /// The presets this step uses, the first one opened by default.
+    pub presets: &'static [&'static str],
+    /// What to do, in Offset Lab's words.
+    pub todo: &'static str,
+    pub predict: Option<Predict>,
+    /// The lab's questions this step answers, with the answer the run shows.
+    pub answers: &'static [(&'static str, &'static str)],
+}
+
+pub const STEPS: &[LabStep] = &[
+    LabStep {
+        id: "step1",
+        title: "Step 1 — prove that auto-commit loses payments",
+        presets: &["step1-autocommit-sleep7", "step1-autocommit-sleep2", "step1-lab-literal", "step1-phase-explorer", "java-autocommit-sleep7"],
+        todo: "Run the auto-commit consumer that sleeps 7 s and then calls sys.exit(1). Watch the auto-commit countdown on the consumer card: the timer fires during the sleep, and the committed offset jumps past P-0001 while it is still being processed. Then try the 2 s version, the lab as literally run, and the phase explorer: the result depends on where the timer is in its cycle, not on 2 < 5.",
+        predict: Some(Predict {
+            question: "The lab says a 7 s sleep does not lose the message. With confluent-kafka (librdkafka), will P-0001 be lost with a 7 s sleep?",
+            options: &["Yes, it is lost", "No, it is redelivered", "It depends on timing"],
+            correct: 0,
+            explanation: "librdkafka's auto-commit timer runs in the background every 5 s from construction, and poll() stored the offset the moment it returned the message (B2, B5). Any 7-second window contains a tick, so the offset is always committed before the crash. The lab's claim holds for the Java client (java-autocommit-sleep7), which only auto-commits inside poll().",
+        }),
+        answers: &[(
+            "Why might you lose messages with auto-commit?",
+            "Auto-commit commits the offsets poll() has stored, on a timer, whether or not processing finished. A crash after a tick and before the processing ends loses every payment the tick committed.",
+        )],
+    },
+    LabStep {
+        id: "step2",
+        title: "Step 2 — commit manually, after processing",
+        presets: &["step2-manual-commit", "step2-crash-after-commit", "exp3-offsets-in-kafka"],
+        todo: "Run the manual-commit consumer: enable.auto.commit=false, and commit(message) only after the payment is recorded. It crashes after recording P-0002 but before committing it. Place your own crash points by clicking the gutter of the code: before the commit, after the commit, during processing. Nothing is ever lost; a crash before the commit repeats one payment.",
+        predict: Some(Predict {
+            question: "The consumer crashes after recording P-0002 and before committing it. After the restart, what happens to P-0002?",
+            options: &["It is lost", "It is processed again", "Nothing: it was recorded once"],
+            correct: 1,
+            explanation: "The committed offset still points at P-0002 (A1), so the restarted consumer resumes there and records it again. That is at-least-once: never lost, sometimes twice.",
+        }),
+        answers: &[(
+            "What's the trade-off with manual commits?",
+            "No payment is lost, but a crash between the effect and the commit repeats it, and every synchronous commit costs a round trip.",
+        )],
+    },
+    LabStep {
+        id: "step3",
+        title: "Step 3 — batches of five, commit after the batch",
+        presets: &["step3-batch5-fail-at-3"],
+        todo: "consume(num_messages=5) returns five payments; the program commits once after the whole batch. The consumer fails at message 3 of the first batch.",
+        predict: Some(Predict {
+            question: "The consumer fails while processing message 3 of 5. Which payments are recorded twice?",
+            options: &["None", "P-0001 and P-0002", "All five"],
+            correct: 1,
+            explanation: "The batch was never committed, so all five are delivered again; the two that were already recorded are recorded twice. Bigger batches mean fewer commits and bigger replays.",
+        }),
+        answers: &[(
+            "What happens if message 3 of 5 fails?",
+            "Nothing of the batch is committed: the whole batch is redelivered, and messages 1 and 2 are processed twice.",
+        )],
+    },
+    LabStep {
+        id: "step4",
+        title: "Step 4 — an error-handling strategy",
+        presets: &["step4-transient-retry", "step4-invalid-dead-letter", "step4-invalid-skip", "step4-invalid-stop", "step4-partial-batch"],
+        todo: "Transient failures deserve retries with backoff; permanent ones (invalid data) must not block the partition forever. Compare skipping, a dead-letter topic, and stopping, then a failure in the middle of a batch.",
+        predict: None,
+        answers: &[(
+            "How do you handle duplicate processing?",
+            "Make the effect idempotent (deduplicate by payment id), or store the offset with the result in one transaction — see Experiment 3 and the refunds scenarios.",
+        )],
+    },
+    LabStep {
+        id: "experiments",
+        title: "Experiments — commit timing, sync vs async, where offsets live",
+        presets: &["exp1-commit-before-processing", "exp2-sync-commits", "exp2-async-commits", "exp2-async-crash", "exp3-offsets-in-kafka", "exp3-offsets-in-db"],
+        todo: "Commit before processing (at-most-once) and after (at-least-once). Compare payments per second with synchronous and asynchronous commits, and what async commits do when they overtake each other. Then keep the offsets in the database with the results.",
+        predict: Some(Predict {
+            question: "Committing before processing: which can happen after a crash?",
+            options: &["A payment is lost", "A payment is processed twice", "Both"],
+            correct: 0,
+            explanation: "The offset moved before the work was done, so a crash mid-processing skips the payment: at-most-once. For payments, commit after processing.",
+        }),
+        answers: &[(
+            "When would you use async commits?",
+            "When throughput matters and a slightly larger replay after a crash is acceptable — ideally with a synchronous commit in on_revoke and at close.",
+        )],
+    },
+    LabStep {
+        id: "pitfalls",
+        title: "Common pitfalls",
+        presets: &["pitfall-maxpoll-rebalance", "pitfall-close-in-finally", "pitfall-exactly-once-assumption"],
+        todo: "A rebalance during processing (a consumer stuck longer than max.poll.interval.ms), close() in a finally block, and believing that manual commits give exactly-once.",
+        predict: Some(Predict {
+            question: "The Step 1 consumer with a 2 s sleep lost nothing. Wrap its loop in try/finally: consumer.close(). What happens to P-0001?",
+            options: &["Still redelivered", "Lost"],
+            correct: 1,
+            explanation: "close() commits what poll() stored — before the payment was recorded (B11, B13). The finally block turns a redelivery into a loss.",
+        }),
+        answers: &[],
+    },
+    LabStep {
+        id: "refunds",
+        title: "Real world — refunds exactly once",
+        presets: &["refunds-idempotent", "refunds-transactional", "refunds-scale-out"],
+        todo: "No refund missed, none doubled: commit after processing so nothing is missed, and make the effect idempotent or transactional so a redelivery does nothing twice. Then scale out to three consumers.",
+        predict: None,
+        answers: &[],
+    },
+];
+
+/// The lab's success criteria.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Criterion {
+    DemonstratedLoss,
+    ReliableManualCommit,
+    AtLeastOnce,
+    ErrorHandling,
+    MeasuredPerformance,
+}
+
+impl Criterion {
+    pub const ALL: [Criterion; 5] = [
+        Criterion::DemonstratedLoss,
+        Criterion::ReliableManualCommit,
+        Criterion::AtLeastOnce,
+        Criterion::ErrorHandling,
+        Criterion::MeasuredPerformance,
+    ];
+
+    pub fn text(self) -> &'static str {
+        match self {
+            Criterion::DemonstratedLoss => "Demonstrated message loss with auto-commit",
+            Criterion::ReliableManualCommit => "Implemented reliable manual commit consumer",
+            Criterion::AtLeastOnce => "Understood at-least-once guarantees",
+            Criterion::ErrorHandling => "Designed error handling strategy",
+            Criterion::MeasuredPerformance => "Measured performance implications",
+        }
+    }
+
+    /// How the checklist decides, shown next to an unticked criterion.
+    pub fn how(self) -> &'static str {
+        match self {
+            Criterion::DemonstratedLoss => "Watch a run with enable.auto.commit=true until a payment is lost.",
+            Criterion::ReliableManualCommit => "Watch a manual-commit run (commit after processing) with a crash, to its end, with nothing lost.",
+            Criterion::AtLeastOnce => "Watch a manual-commit run where a crash makes a payment run twice, and nothing is lost.",
+            Criterion::ErrorHandling => "Watch a run where processing fails and the program retries, skips or dead-letters, and the partition keeps flowing.",
+            Criterion::MeasuredPerformance => "Run both a synchronous and an asynchronous commit strategy to the end and compare payments per second.",
+        }
+    }
+}
+
+/// What a student saw of one run: the facts the checklist needs.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Observation {
+    pub scenario: String,
+    pub auto_commit: bool,
+    /// Every consumer commits manually, after processing.
+    pub commits_after_processing: bool,
+    pub sync_commits: bool,
+    pub async_commits: bool,
+    pub crashed: bool,
+    /// Payments lost / duplicated by the time the cursor got to.
+    pub lost_seen: u32,
+    pub duplicated_seen: u32,
+    pub failure_handled: bool,
+    pub reached_end: bool,
+    pub payments_per_s: f64,
+}
+
+/// What the student has seen of `tl` with the cursor at `cursor`.
+pub fn observe(tl: &Timeline, cursor: usize) -> Observation {
+    let sc = &tl.scenario;
+    let cursor = cursor.min(tl.events.len());
+    let seen = &tl.events[..cursor];
+    let world = tl.world_at(cursor);
+    let outcomes = world.outcomes();
+    let auto_commit = sc.consumers.iter().any(|c| c.config.enable_auto_commit);
+    let commits_after_processing = sc.consumers.iter().all(|c| {
+        let p = &c.program;
+        let process_ix = p.per_message.iter().position(|m| *m == MessageStep::Process).unwrap_or(0);
+        let commit_after_in_loop = p.per_message[process_ix..].iter().any(|m| matches!(m, MessageStep::Commit { .. }));
+        let commit_after_batch = p.after.iter().any(|b| matches!(b, BatchStep::Commit { .. } | BatchStep::CommitTransaction));
+        !c.config.enable_auto_commit && p.before.is_empty() && (commit_after_in_loop || commit_after_batch)
+    });
+    let mut sync_commits = false;
+    let mut async_commits = false;
+    for c in &sc.consumers {
+        for m in &c.program.per_message {
+            if let MessageStep::Commit { asynchronous, .. } = m {
+                sync_commits |= !asynchronous;
+                async_commits |= *asynchronous;
+            }
+        }
+        for b in c.program.before.iter().chain(&c.program.after) {
+            if let BatchStep::Commit { asynchronous } = b {
+                sync_commits |= !asynchronous;
+                async_commits |= *asynchronous;
+            }
+        }
+    }
+    Observation {
+        scenario: sc.name.clone(),
+        auto_commit,
+        commits_after_processing,
+        sync_commits,
+        async_commits,
+        crashed: seen.iter().any(|e| matches!(e.kind, EventKind::Crashed { .. })),
+        lost_seen: outcomes.iter().filter(|o| o.outcome == Verdict::Lost).count() as u32,
+        duplicated_seen: outcomes.iter().filter(|o| o.outcome == Verdict::Duplicated).count() as u32,
+        failure_handled: seen.iter().any(|e| matches!(e.kind, EventKind::ProcessingFailed { .. }))
+            && seen.iter().any(|e| {
+                matches!(e.kind, EventKind::DeadLettered { .. } | EventKind::PaymentSkipped { .. })
+                    || matches!(e.kind, EventKind::ProcessingFailed { retry_at_ms: Some(_), .. })
+            })
+            && !seen.iter().any(|e| matches!(e.kind, EventKind::ProgramStopped { .. })),
+        reached_end: cursor == tl.events.len(),
+        payments_per_s: tl.report().metrics.payments_per_s,
+    }
+}
+
+/// The criteria met by what the student has seen so far.
+pub fn criteria_met(seen: &[Observation]) -> Vec<Criterion> {
+    let mut met = Vec::new();
+    if seen.iter().any(|o| o.auto_commit && o.lost_seen > 0) {
+        met.push(Criterion::DemonstratedLoss);
+    }
+    if seen.iter().any(|o| o.commits_after_processing && o.crashed && o.reached_end && o.lost_seen == 0) {
+        met.push(Criterion::ReliableManualCommit);
+    }
+    if seen.iter().any(|o| o.commits_after_processing && o.duplicated_seen > 0 && o.lost_seen == 0) {
+        met.push(Criterion::AtLeastOnce);
+    }
+    if seen.iter().any(|o| o.failure_handled && o.reached_end) {
+        met.push(Criterion::ErrorHandling);
+    }
+    let finished = |f: fn(&Observation) -> bool| seen.iter().any(|o| o.reached_end && f(o));
+    if finished(|o| o.sync_commits && !o.async_commits) && finished(|o| o.async_commits) {
+        met.push(Criterion::MeasuredPerformance);
+    }
+    met
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::{preset, preset_names};
+
+    fn seen(name: &str, at_end: bool) -> Observation {
+        let tl = Timeline::new(preset(name).unwrap()).unwrap();
+        observe(&tl, if at_end { tl.events.len() } else { 0 })
+    }
+
+    #[test]
+    fn every_step_names_existing_presets() {
+        let names: Vec<&str> = preset_names().collect();
+        for step in STEPS {
+            for p in step.presets {
+                assert!(names.contains(p), "{}: {p}", step.id);
+            }
+            if let Some(q) = &step.predict {
+                assert!(q.correct < q.options.len());
+            }
+        }
+    }
+
+    #[test]
+    fn the_checklist_ticks_only_for_what_was_seen() {
+        assert!(criteria_met(&[seen("step1-autocommit-sleep7", false)]).is_empty(), "nothing seen yet");
+        assert_eq!(criteria_met(&[seen("step1-autocommit-sleep7", true)]), vec![Criterion::DemonstratedLoss]);
+        assert!(criteria_met(&[seen("step1-autocommit-sleep2", true)]).is_empty(), "no loss in that run");
+        let manual = criteria_met(&[seen("step2-manual-commit", true)]);
+        assert_eq!(manual, vec![Criterion::ReliableManualCommit, Criterion::AtLeastOnce]);
+        assert!(criteria_met(&[seen("exp1-commit-before-processing", true)]).is_empty(), "commit before processing is not reliable");
+        assert_eq!(criteria_met(&[seen("step4-transient-retry", true)]), vec![Criterion::ErrorHandling]);
+        assert!(!criteria_met(&[seen("step4-invalid-stop", true)]).contains(&Criterion::ErrorHandling));
+        let perf = criteria_met(&[seen("exp2-sync-commits", true), seen("exp2-async-commits", true)]);
+        assert!(perf.contains(&Criterion::MeasuredPerformance));
+        assert!(!criteria_met(&[seen("exp2-sync-commits", true)]).contains(&Criterion::MeasuredPerformance));
+    }
+
+    #[test]
+    fn observations_survive_a_json_round_trip() {
+        let o = seen("step2-manual-commit", true);
+        let back: Observation = serde_json::from_str(&serde_json::to_string(&o).unwrap()).unwrap();
+        assert_eq!(back, o);
+    }
+}
