@@ -567,9 +567,24 @@ impl World {
             }
         };
         match offsets {
+            Err(error) if asynchronous => {
+                // B6: an asynchronous commit returns at once; its error (_NO_OFFSET,
+                // _ASSIGNMENT_LOST) reaches on_commit in a later poll().
+                let id = self.next_commit_id;
+                self.next_commit_id += 1;
+                self.cl(c).callbacks.push((id, Some(error)));
+                if self.check_point_crash(c, ProgramPoint::AfterCommit) {
+                    return Flow::Blocked;
+                }
+                self.advance(c);
+                Flow::Continue
+            }
             Err(error) => {
-                // The program catches and logs the KafkaException, then goes on.
-                self.emit(Some(c), EventKind::CommitRefused { source: CommitSource::Manual, sync: !asynchronous, error });
+                // A synchronous commit raises KafkaException: the program logs it, goes on.
+                self.emit(Some(c), EventKind::CommitRefused { source: CommitSource::Manual, sync: true, error });
+                if self.check_point_crash(c, ProgramPoint::AfterCommit) {
+                    return Flow::Blocked;
+                }
                 self.advance(c);
                 Flow::Continue
             }

@@ -82,7 +82,9 @@ impl World {
 
     /// Ends a consumer process (B12, B13). `sys.exit` inside `try/finally: close()` closes.
     pub(crate) fn crash(&mut self, c: usize, kind: CrashKind, restart_after_ms: Option<u64>) {
-        let finally_close = kind == CrashKind::SysExit && self.spec(c).program.close_in_finally;
+        // B13: Python's sys.exit unwinds through `finally`; Java's System.exit does not run
+        // `finally` blocks at all (F.1, Java comparison).
+        let finally_close = kind == CrashKind::SysExit && self.spec(c).program.close_in_finally && !self.java();
         self.emit(Some(c), EventKind::Crashed { kind, finally_close });
         self.consumers[c].pending_restart_after_ms = restart_after_ms;
         if kind == CrashKind::Close || finally_close {

@@ -350,3 +350,28 @@ fn murmur2_partitioning_is_used_for_keyed_payments() {
         assert_eq!(p.partition, offset_lab_sim::murmur2::partition_for_key(key.as_bytes(), 6));
     }
 }
+
+#[test]
+fn d3_java_system_exit_skips_finally_so_nothing_is_committed() {
+    // Python's sys.exit runs `finally: close()` (B13); Java's System.exit runs no finally.
+    let mut py = one_consumer(3, 2000);
+    py.consumers[0].program.close_in_finally = true;
+    py.consumers[0].crashes = vec![crash_during(1, CrashKind::SysExit, Some(1000))];
+    let mut java = py.clone();
+    java.client = ClientModel::Java;
+    assert_eq!(verdict(&run(py), 0), Verdict::Lost);
+    let t = run(java);
+    assert!(find(&t, |k| matches!(k, EventKind::CommitSent { source: CommitSource::Close, .. })).is_empty());
+    assert_eq!(verdict(&t, 0), Verdict::Once);
+}
+
+#[test]
+fn b6_async_commit_with_nothing_stored_reports_through_on_commit() {
+    let mut s = one_consumer(1, 100);
+    s.consumers[0].config.enable_auto_commit = false;
+    s.consumers[0].config.enable_auto_offset_store = false;
+    s.consumers[0].program.after = vec![BatchStep::Commit { asynchronous: true }];
+    let t = run(s);
+    assert!(find(&t, |k| matches!(k, EventKind::CommitRefused { .. })).is_empty());
+    assert_eq!(find(&t, |k| matches!(k, EventKind::CommitCallback { error: Some(KafkaError::NoOffset), .. })).len(), 1);
+}
