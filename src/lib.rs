@@ -1,4 +1,19 @@
-//! Offset Lab web app. The state, view models and hooks are in place; the components follow.
+//! # Offset Lab, the web app
+//!
+//! A Yew shell around the simulation core (`offset-lab-sim`). The data flows one way:
+//!
+//! ```text
+//!  URL ?scenario=… ─▶ state::AppState { Rc<Timeline>, cursor, time_ms, … }  ◀── Action (reducer)
+//!                            │                                                   ▲
+//!                            ▼ world_at(cursor), memoized                        │ clicks, keys,
+//!                     view::* (plain view models, tested natively)               │ use_playback
+//!                            │                                                   │ (the only wall
+//!                            ▼                                                   │  clock reader)
+//!                     components::* (#[component]s, PartialEq props) ───────────┘
+//! ```
+//!
+//! Every student action edits the scenario (`edit`), which is simulated again from the same
+//! seed; nothing else holds state about the run.
 
 pub mod code;
 pub mod edit;
@@ -7,24 +22,11 @@ pub mod scenarios;
 pub mod state;
 pub mod view;
 
-use yew::prelude::*;
+mod app;
+pub mod components;
+pub mod hooks;
 
-/// Root component (placeholder until the components land).
-#[component]
-pub fn App() -> Html {
-    let count = use_state(|| 0u32);
-    let onclick = {
-        let count = count.clone();
-        Callback::from(move |_: MouseEvent| count.set(*count + 1))
-    };
-    html! {
-        <main class="app">
-            <h1>{ "Offset Lab" }</h1>
-            <button type="button" {onclick}>{ "Step" }</button>
-            <p>{ "Steps: " }<span data-testid="counter">{ *count }</span></p>
-        </main>
-    }
-}
+pub use app::App;
 
 /// Entry point: install the panic hook and mount [`App`] on `<body>`.
 pub fn start() {

@@ -91,6 +91,15 @@ pub fn glyph(s: CellState) -> &'static str {
     }
 }
 
+/// A short word for a state, where space is tight (the ledger).
+pub fn short_label(s: CellState) -> &'static str {
+    match s {
+        CellState::AppliedOnce => "once",
+        CellState::AppliedMany => "duplicated",
+        _ => s.label(),
+    }
+}
+
 /// The legend, in the order a payment usually lives through.
 pub const LEGEND: [CellState; 10] = [
     CellState::NotProduced,

@@ -30,9 +30,23 @@ pub fn causes(tl: &Timeline) -> Vec<Vec<Cause>> {
                 return Vec::new();
             }
             let Some(story) = tl.why(i as u32) else { return Vec::new() };
+            // The commit that moved past the payment and the at-risk event that flags it happen
+            // at the same instant: keep the at-risk one, which says it better.
+            let at_risk_ms: Vec<Ms> = story
+                .causes
+                .iter()
+                .filter_map(|c| tl.events.get(c.event))
+                .filter(|e| matches!(e.kind, EventKind::AtRisk { .. }))
+                .map(|e| e.at_ms)
+                .collect();
             story
                 .causes
                 .into_iter()
+                .filter(|c| {
+                    tl.events.get(c.event).is_none_or(|e| {
+                        !(matches!(e.kind, EventKind::CommitApplied { .. }) && at_risk_ms.contains(&e.at_ms))
+                    })
+                })
                 .filter_map(|c| {
                     let e = tl.events.get(c.event)?;
                     let decisive = match &e.kind {
@@ -232,6 +246,7 @@ mod tests {
         assert!(texts.iter().any(|t| t.contains("resumed at offset 1, after P-0001")), "{texts:?}");
         assert!(texts.iter().all(|t| !t.starts_with(char::is_numeric)), "the time is split off: {texts:?}");
         assert!(p1.why.iter().any(|c| c.decisive));
+        assert!(!texts.iter().any(|t| t.contains("an auto-commit committed past")), "deduplicated: {texts:?}");
         // Before the cursor reaches the causes, they are not shown.
         let (early, _) = ledger(&tl.world_at(5), &cs, 5, 100, false);
         assert!(early[0].why.is_empty());

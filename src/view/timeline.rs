@@ -354,12 +354,14 @@ fn source_word(s: CommitSource) -> &'static str {
     }
 }
 
-/// Evenly spaced, round tick marks for an axis of `end_ms`, at most about `max_ticks`.
-pub fn axis_ticks(end_ms: Ms, max_ticks: u32) -> Vec<Ms> {
+/// Evenly spaced, round tick marks between `from_ms` and `to_ms`, at most about `max_ticks`.
+pub fn axis_ticks(from_ms: Ms, to_ms: Ms, max_ticks: u32) -> Vec<Ms> {
     const STEPS: [Ms; 12] = [100, 250, 500, 1000, 2000, 5000, 10_000, 15_000, 30_000, 60_000, 300_000, 600_000];
+    let span = to_ms.saturating_sub(from_ms);
     let max_ticks = max_ticks.max(2) as u64;
-    let step = STEPS.iter().copied().find(|s| end_ms / s <= max_ticks).unwrap_or(3_600_000);
-    (0..=end_ms / step).map(|k| k * step).collect()
+    let step = STEPS.iter().copied().find(|s| span / s <= max_ticks).unwrap_or(3_600_000);
+    let first = from_ms.div_ceil(step);
+    (first..=to_ms / step).map(|k| k * step).collect()
 }
 
 #[cfg(test)]
@@ -402,8 +404,10 @@ mod tests {
 
     #[test]
     fn ticks_are_round_and_bounded() {
-        assert_eq!(axis_ticks(90_000, 10), (0..=9).map(|k| k * 10_000).collect::<Vec<_>>());
-        assert_eq!(axis_ticks(8000, 10)[1], 1000);
-        assert!(axis_ticks(24 * 3_600_000, 10).len() <= 25);
+        assert_eq!(axis_ticks(0, 90_000, 10), (0..=9).map(|k| k * 10_000).collect::<Vec<_>>());
+        assert_eq!(axis_ticks(0, 8000, 10)[1], 1000);
+        assert!(axis_ticks(0, 24 * 3_600_000, 10).len() <= 25);
+        // A window that does not start at zero starts at the first round tick inside it.
+        assert_eq!(axis_ticks(47_500, 67_500, 10), (24..=33).map(|k| k * 2000).collect::<Vec<_>>());
     }
 }

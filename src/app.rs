@@ -1,0 +1,256 @@
+//! The root component: holds the state, runs the hooks, derives the view models (memoized per
+//! run, per cursor, or per frame) and lays out the parts.
+
+use std::rc::Rc;
+
+use offset_lab_sim::scenario::CrashPoint;
+use offset_lab_sim::{Ms, World};
+use yew::prelude::*;
+
+use crate::components::callout::CalloutVm;
+use crate::components::outcome::{costs_text, counters};
+use crate::components::{
+    Callout, CodeView, ConsumerCard, Header, LogLanes, Narration, NoticeBar, Outcome, PaymentDetail, Settings, TimeBar,
+    TimelineView,
+};
+use crate::hooks::{measure_step_end, use_keyboard, use_playback};
+use crate::state::{Action, AppState, Panel};
+use crate::view::moments::{self, MomentKind};
+use crate::view::{self, clock};
+use crate::{code, scenarios};
+
+/// Ledgers longer than this list only the payments that need attention.
+const FULL_LEDGER_MAX: usize = 40;
+const LEDGER_ROWS_MAX: usize = 150;
+const NARRATION_MAX: usize = 150;
+/// The callout offers "go back" once the cursor is this far past its moment.
+const STALE_MS: Ms = 3000;
+
+/// `?scenario=NAME` from the page's URL.
+fn url_scenario() -> String {
+    web_sys::window()
+        .and_then(|w| w.location().search().ok())
+        .and_then(|s| {
+            s.trim_start_matches('?')
+                .split('&')
+                .find_map(|kv| kv.strip_prefix("scenario=").map(|v| v.to_string()))
+        })
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| scenarios::DEFAULT.to_string())
+}
+
+/// Keep the URL naming the scenario, so that a reload or a shared link shows the same one.
+fn set_url_scenario(name: &str) {
+    let Some(w) = web_sys::window() else { return };
+    let Ok(history) = w.history() else { return };
+    let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&format!("?scenario={name}")));
+}
+
+#[component]
+pub fn App() -> Html {
+    let state = use_reducer(|| AppState::new(&url_scenario()));
+    let d = state.dispatcher();
+    use_playback(state.playing, state.speed(), d.clone());
+    use_keyboard(d.clone());
+    // The step benchmark: from the key press or click to the end of this render.
+    use_effect(measure_step_end);
+    use_effect_with(state.preset.clone(), |name| set_url_scenario(name));
+
+    let tl = state.timeline.clone();
+    let run = state.run_id;
+    let cursor = state.cursor;
+    let sc = tl.scenario.clone();
+
+    // Per cursor: the world and what is drawn from it.
+    let world: Rc<World> = {
+        let tl = tl.clone();
+        use_memo((run, cursor), move |(_, c)| tl.world_at(*c))
+    };
+    let lanes = {
+        let w = world.clone();
+        use_memo((run, cursor), move |_| view::lanes::lanes(&w))
+    };
+    // Per run.
+    let timeline_vm = {
+        let tl = tl.clone();
+        use_memo(run, move |_| view::timeline::timeline_vm(&tl))
+    };
+    let causes = {
+        let tl = tl.clone();
+        use_memo(run, move |_| view::outcome::causes(&tl))
+    };
+    let moment_marks: Rc<Vec<(Ms, u8)>> = {
+        let tl = tl.clone();
+        let ms = state.moments.clone();
+        use_memo(run, move |_| ms.iter().map(|m| (tl.events[m.ix].at_ms, m.kind.number())).collect())
+    };
+    let stops: Rc<Vec<(u8, Option<usize>)>> = {
+        let ms = state.moments.clone();
+        use_memo(run, move |_| {
+            (1..=5u8).map(|n| (n, ms.iter().find(|m| m.kind.number() == n).map(|m| m.cursor()))).collect()
+        })
+    };
+    let choices = use_memo((), |_| scenarios::choices());
+
+    // The callout of the current moment.
+    let current = state.callout();
+    let callout: Option<Rc<CalloutVm>> = {
+        let tl = tl.clone();
+        let baseline = state.baseline.clone();
+        let vm = use_memo((run, current), move |(_, m)| {
+            let m = (*m)?;
+            let w = tl.world_at(m.cursor());
+            let (text, extra) = moments::body(&tl, m, &w);
+            let outcome = m.kind == MomentKind::Outcome;
+            let stats = outcome.then(|| view::outcome::run_stats(&tl, &w, m.cursor()));
+            Some(CalloutVm {
+                ix: m.ix,
+                number: m.kind.number(),
+                title: m.kind.title(),
+                tone: m.kind.tone(),
+                at: clock(tl.events[m.ix].at_ms),
+                text: if outcome { "The run is over. Every payment has its verdict:".to_string() } else { text },
+                extra,
+                counters: stats.as_ref().map(|s| counters(&s.summary)),
+                costs: stats.as_ref().map(costs_text),
+                compare: match (&baseline, &stats) {
+                    (Some(b), Some(s)) if outcome => Some((b.change.clone(), view::outcome::compare(&b.stats, s))),
+                    _ => None,
+                },
+            })
+        });
+        (*vm).clone().map(Rc::new)
+    };
+    let stale = current.is_some_and(|m| state.time_ms > tl.events[m.ix].at_ms + STALE_MS);
+
+    // Cards change with the clock (progress, countdowns): every frame, and cheap.
+    let cards = view::cards::cards(&tl, &world, cursor, state.time_ms);
+
+    let n_payments = world.log.payments.len();
+    let problems_only = n_payments > FULL_LEDGER_MAX;
+    let ledger = {
+        let w = world.clone();
+        let causes = causes.clone();
+        use_memo((run, cursor), move |(_, c)| {
+            let (rows, left_out) = view::outcome::ledger(&w, &causes, *c, LEDGER_ROWS_MAX, problems_only);
+            (Rc::new(rows), left_out)
+        })
+    };
+    let stats = {
+        let tl = tl.clone();
+        let w = world.clone();
+        use_memo((run, cursor), move |(_, c)| view::outcome::run_stats(&tl, &w, *c))
+    };
+    let narration = {
+        let tl = tl.clone();
+        let ms = state.moments.clone();
+        use_memo((run, cursor, state.filter), move |(_, c, f)| {
+            let (entries, more) = view::narration::narration(&tl, &ms, *c, *f, NARRATION_MAX);
+            (Rc::new(entries), more)
+        })
+    };
+
+    // The code view of the chosen consumer.
+    let cc = state.code_consumer;
+    let listing = {
+        let sc = sc.clone();
+        use_memo((run, cc), move |(_, c)| code::listing(&sc, *c))
+    };
+    let crash_points: Rc<Vec<CrashPoint>> = {
+        let sc = sc.clone();
+        use_memo((run, cc), move |(_, c)| sc.consumers.get(*c).map(|s| s.crashes.clone()).unwrap_or_default())
+    };
+    let consumer_names: Rc<Vec<String>> = {
+        let sc = sc.clone();
+        use_memo(run, move |_| sc.consumers.iter().map(|c| c.name.clone()).collect())
+    };
+    let (active_line, default_message) = match world.consumers.get(cc) {
+        Some(con) => match &con.client {
+            Some(cl) => (
+                listing.line_of(cl.app.pc),
+                if matches!(cl.app.state, offset_lab_sim::client::AppState::Processing { .. }) {
+                    cl.app.current_seq
+                } else {
+                    con.messages_seen + 1
+                },
+            ),
+            None => (None, con.messages_seen + 1),
+        },
+        None => (None, 1),
+    };
+
+    // The selected payment's story.
+    let detail = {
+        let w = world.clone();
+        let causes = causes.clone();
+        use_memo((run, cursor, state.selected), move |(_, c, sel)| {
+            let Some(p) = *sel else { return (None, Rc::new(Vec::new())) };
+            let why = causes.get(p as usize).map(|cs| cs.iter().filter(|x| x.ix < *c).cloned().collect()).unwrap_or_default();
+            (view::outcome::describe(&w, p).map(AttrValue::from), Rc::new(why))
+        })
+    };
+
+    let panel = state.panel;
+    let tab = |p: Panel| {
+        let d = d.clone();
+        let onclick = Callback::from(move |_: MouseEvent| d.dispatch(Action::ShowPanel(p)));
+        html! {
+            <button type="button" class={classes!("tab", (p == panel).then_some("on"))}
+                aria-pressed={if p == panel { "true" } else { "false" }} {onclick}>{ p.label() }</button>
+        }
+    };
+
+    html! {
+        <div class={classes!("app", format!("show-{}", panel.key()))}>
+            <Header choices={choices} current={AttrValue::from(state.preset.clone())} dispatch={d.clone()} />
+            <div class="sticky-top">
+                <TimeBar cursor={cursor} events={tl.events.len()} time_ms={state.time_ms} end_ms={tl.end_ms()}
+                    playing={state.playing} speed_ix={state.speed_ix} pause_at_moments={state.pause_at_moments}
+                    moments={moment_marks.clone()} dispatch={d.clone()} />
+            </div>
+            <main class="grid">
+                <div class="a-callout">
+                    <NoticeBar notice={state.notice.clone()} dispatch={d.clone()} />
+                    <Callout moment={callout} {stale} stops={stops} cursor={cursor} dispatch={d.clone()} />
+                </div>
+                <div class="a-log">
+                    <LogLanes lanes={lanes} selected={state.selected} dispatch={d.clone()} />
+                    <PaymentDetail text={detail.0.clone()} why={detail.1.clone()} dispatch={d.clone()} />
+                </div>
+                <section class="a-cards" aria-label="Consumers">
+                    { for cards.into_iter().map(|card| { let key = card.index; html! { <ConsumerCard {key} {card} dispatch={d.clone()} /> } }) }
+                </section>
+                <div class="a-outcome">
+                    <Outcome summary={stats.summary} at_end={state.at_end()} at={AttrValue::from(clock(state.time_ms))}
+                        rows={ledger.0.clone()} left_out={ledger.1} {problems_only} stats={*stats}
+                        selected={state.selected} dispatch={d.clone()} />
+                </div>
+                <nav class="tabs" aria-label="Panels">{ for Panel::ALL.iter().map(|p| tab(*p)) }</nav>
+                <div class="a-code tabbed">
+                    <CodeView listing={listing} active={active_line} consumer={cc} consumers={consumer_names}
+                        crash_points={crash_points} {default_message} dispatch={d.clone()} />
+                </div>
+                <div class="a-timeline tabbed">
+                    <TimelineView vm={timeline_vm} time_ms={state.time_ms} placing_crash={state.placing_crash}
+                        moments={moment_marks} dispatch={d.clone()} />
+                </div>
+                <div class="a-events tabbed">
+                    <Narration entries={narration.0.clone()} more={narration.1} filter={state.filter}
+                        cursor={cursor} dispatch={d.clone()} />
+                </div>
+                <div class="a-settings tabbed">
+                    <Settings scenario={sc.clone()} fork_processing={state.fork_processing} dispatch={d.clone()} />
+                </div>
+            </main>
+            <footer class="foot">
+                <p>
+                    <kbd>{ "Space" }</kbd>{ " play/pause · " }
+                    <kbd>{ "←" }</kbd><kbd>{ "→" }</kbd>{ " one event · " }
+                    <kbd>{ "Shift" }</kbd>{ "+" }<kbd>{ "←" }</kbd><kbd>{ "→" }</kbd>{ " key events · " }
+                    <kbd>{ "Home" }</kbd><kbd>{ "End" }</kbd>{ " start/end" }
+                </p>
+                <p class="muted">{ "Offset Lab simulates confluent-kafka-python (librdkafka) and the Java client in your browser: no Kafka, no network." }</p>
+            </footer>
+        </div>
+    }
+}

@@ -1,0 +1,45 @@
+//! The top bar: the app's name and the scenario picker.
+
+use std::rc::Rc;
+
+use yew::prelude::*;
+
+use super::value_of;
+use crate::state::{Action, AppState};
+
+#[derive(Properties, PartialEq)]
+pub struct HeaderProps {
+    /// (name, title) of every scenario offered.
+    pub choices: Rc<Vec<(String, String)>>,
+    pub current: AttrValue,
+    pub dispatch: UseReducerDispatcher<AppState>,
+}
+
+#[component]
+pub fn Header(p: &HeaderProps) -> Html {
+    let onchange = {
+        let d = p.dispatch.clone();
+        Callback::from(move |e: Event| d.dispatch(Action::LoadScenario(value_of(&e))))
+    };
+    html! {
+        <header class="top">
+            <h1 class="brand">
+                <svg class="logo" viewBox="0 0 24 24" aria-hidden="true" focusable="false">
+                    <rect x="2" y="7" width="5" height="10" rx="1.5" class="logo-a" />
+                    <rect x="9.5" y="7" width="5" height="10" rx="1.5" class="logo-b" />
+                    <rect x="17" y="7" width="5" height="10" rx="1.5" class="logo-c" />
+                    <path d="M12 2v20" class="logo-line" />
+                </svg>
+                { "Offset Lab" }
+            </h1>
+            <label class="picker">
+                <span class="picker-label">{ "Scenario" }</span>
+                <select {onchange} aria-label="Scenario">
+                    { for p.choices.iter().map(|(name, title)| html! {
+                        <option value={name.clone()} selected={*name == *p.current}>{ title.clone() }</option>
+                    }) }
+                </select>
+            </label>
+        </header>
+    }
+}

@@ -1,0 +1,34 @@
+//! Small inline SVG icons (system fonts do not all have the media-control glyphs).
+
+use yew::prelude::*;
+
+fn icon(d: &'static str) -> Html {
+    html! {
+        <svg class="icon" viewBox="0 0 16 16" aria-hidden="true" focusable="false"><path d={d} /></svg>
+    }
+}
+
+pub fn to_start() -> Html {
+    icon("M3 3h2v10H3z M13 3v10L6 8z")
+}
+pub fn to_end() -> Html {
+    icon("M11 3h2v10h-2z M3 3v10l7-5z")
+}
+pub fn prev_key() -> Html {
+    icon("M8 3v10L2 8z M15 3v10L9 8z")
+}
+pub fn next_key() -> Html {
+    icon("M1 3v10l6-5z M8 3v10l6-5z")
+}
+pub fn step_back() -> Html {
+    icon("M11 3h2v10h-2z M10 3v10L4 8z")
+}
+pub fn step_forward() -> Html {
+    icon("M3 3h2v10H3z M6 3v10l6-5z")
+}
+pub fn play() -> Html {
+    icon("M4 2.5v11l9.5-5.5z")
+}
+pub fn pause() -> Html {
+    icon("M3.5 2.5h3v11h-3z M9.5 2.5h3v11h-3z")
+}

@@ -1,0 +1,182 @@
+//! The log: a lane of offset cells per partition, coloured *and* marked by state, with the
+//! committed offset, positions, stored offsets and the log end as markers between cells.
+//! One element per cell and one delegated click handler, so 1,000 payments stay cheap.
+
+use std::rc::Rc;
+
+use wasm_bindgen::JsCast;
+use offset_lab_sim::CellState;
+use yew::prelude::*;
+
+use crate::state::{Action, AppState};
+use crate::view::lanes::{LEGEND, Lane, Marker, cell_class, glyph};
+use crate::view::outcome::Cause;
+use crate::view::clock;
+
+#[derive(Properties, PartialEq)]
+pub struct LogLanesProps {
+    pub lanes: Rc<Vec<Lane>>,
+    pub selected: Option<u32>,
+    pub dispatch: UseReducerDispatcher<AppState>,
+}
+
+fn markers_html(ms: &[Marker]) -> Html {
+    ms.iter().map(|m| html! { <span class={m.kind.class()}>{ m.label.clone() }</span> }).collect()
+}
+
+fn lane_html(lane: &Lane, selected: Option<u32>) -> Html {
+    let ms = &lane.markers;
+    let mut k = 0; // merge-walk: markers are sorted by offset
+    let cells = lane.cells.iter().map(|c| {
+        let from = k;
+        while k < ms.len() && ms[k].offset <= c.offset {
+            k += 1;
+        }
+        let here = &ms[from..k];
+        let class = if selected == Some(c.payment) {
+            classes!(cell_class(c.state), "sel")
+        } else {
+            classes!(cell_class(c.state))
+        };
+        html! {
+            <li {class} data-p={c.payment.to_string()}>
+                { c.offset }
+                if !here.is_empty() { { markers_html(here) } }
+            </li>
+        }
+    });
+    let cells: Html = cells.collect();
+    let rest = &ms[k..];
+    html! {
+        <div class="lane" data-partition={lane.partition.to_string()}>
+            <div class="lane-head">
+                <span class="lane-name">{ lane.name.clone() }</span>
+                <span class="lane-holder">{ lane.holder.as_ref().map_or_else(|| "no consumer".to_string(), |h| format!("→ {h}")) }</span>
+                <span class="lane-summary">{ lane.summary.clone() }</span>
+            </div>
+            <div class="lane-scroll" data-focus={lane.focus.to_string()}>
+                <ol class={classes!("cells", (lane.cells.len() <= 40).then_some("roomy"))} aria-label={format!("{}: one cell per offset", lane.name)}>
+                    { cells }
+                    <li class="cell cell-end" aria-hidden="true">{ markers_html(rest) }</li>
+                </ol>
+            </div>
+        </div>
+    }
+}
+
+#[component]
+pub fn LogLanes(p: &LogLanesProps) -> Html {
+    let root = use_node_ref();
+    // Keep each lane's work in progress in sight, without fighting the student's own scrolling:
+    // only when the focus offset leaves the visible part.
+    let focus: Vec<i64> = p.lanes.iter().map(|l| l.focus).collect();
+    {
+        let root = root.clone();
+        use_effect_with(focus, move |focus| {
+            if let Some(el) = root.cast::<web_sys::Element>()
+                && let Ok(scrolls) = el.query_selector_all(".lane-scroll")
+            {
+                for (i, f) in focus.iter().enumerate() {
+                    let Some(sc) = scrolls.item(i as u32).and_then(|n| n.dyn_into::<web_sys::HtmlElement>().ok()) else {
+                        continue;
+                    };
+                    let Some(cell) = sc
+                        .query_selector(".cells")
+                        .ok()
+                        .flatten()
+                        .and_then(|ol| ol.children().item((*f).max(0) as u32))
+                        .and_then(|c| c.dyn_into::<web_sys::HtmlElement>().ok())
+                    else {
+                        continue;
+                    };
+                    let (x, w) = (cell.offset_left(), sc.client_width());
+                    let left = sc.scroll_left();
+                    if x < left || x > left + w - 3 * cell.offset_width() {
+                        sc.set_scroll_left((x - w / 3).max(0));
+                    }
+                }
+            }
+        });
+    }
+    let onclick = {
+        let d = p.dispatch.clone();
+        Callback::from(move |e: MouseEvent| {
+            let payment = e
+                .target()
+                .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+                .and_then(|el| el.closest(".cell[data-p]").ok().flatten())
+                .and_then(|cell| cell.get_attribute("data-p"))
+                .and_then(|v| v.parse::<u32>().ok());
+            if let Some(pay) = payment {
+                d.dispatch(Action::Select(Some(pay)));
+            }
+        })
+    };
+    html! {
+        <section class="panel log" aria-labelledby="log-h">
+            <div class="panel-head">
+                <h2 id="log-h">{ "The log" }</h2>
+                <p class="panel-sub">{ "each cell is a payment at an offset — click one for its story" }</p>
+            </div>
+            <ul class="legend" aria-label="Legend">
+                { for LEGEND.iter().filter(|s| {
+                    // Skipped and dead-lettered only matter in the error-handling scenarios.
+                    !matches!(s, CellState::Skipped | CellState::DeadLettered)
+                        || p.lanes.iter().any(|l| l.cells.iter().any(|c| c.state == **s))
+                }).map(|s| html! {
+                    <li><span class={classes!(cell_class(*s), "mini")} aria-hidden="true">{ glyph(*s) }</span>{ s.label() }</li>
+                }) }
+                <li><span class="lg-mk lg-committed" aria-hidden="true"></span>{ "committed" }</li>
+                <li><span class="lg-mk lg-position" aria-hidden="true"></span>{ "position()" }</li>
+                <li><span class="lg-mk lg-stored" aria-hidden="true"></span>{ "stored" }</li>
+                <li><span class="lg-mk lg-end" aria-hidden="true"></span>{ "log end" }</li>
+            </ul>
+            <div class="lanes" ref={root} {onclick}>
+                { for p.lanes.iter().map(|l| lane_html(l, p.selected)) }
+            </div>
+        </section>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+pub struct PaymentDetailProps {
+    pub text: Option<AttrValue>,
+    pub why: Rc<Vec<Cause>>,
+    pub dispatch: UseReducerDispatcher<AppState>,
+}
+
+/// The story of the selected payment.
+#[component]
+pub fn PaymentDetail(p: &PaymentDetailProps) -> Html {
+    let Some(text) = &p.text else { return html! {} };
+    let close = {
+        let d = p.dispatch.clone();
+        Callback::from(move |_: MouseEvent| d.dispatch(Action::Select(None)))
+    };
+    html! {
+        <div class="detail" role="region" aria-label="Selected payment">
+            <p class="detail-text">{ text.clone() }</p>
+            if !p.why.is_empty() {
+                <ol class="why">
+                    { for p.why.iter().map(|c| cause_html(c, &p.dispatch)) }
+                </ol>
+            }
+            <button type="button" class="ib close" onclick={close} aria-label="Close the payment's details">{ "✕" }</button>
+        </div>
+    }
+}
+
+/// One cause, as a link to its instant.
+pub fn cause_html(c: &Cause, d: &UseReducerDispatcher<AppState>) -> Html {
+    let onclick = {
+        let d = d.clone();
+        let to = c.ix + 1;
+        Callback::from(move |_: MouseEvent| d.dispatch(Action::SeekCursor(to)))
+    };
+    html! {
+        <li class={classes!("cause", c.decisive.then_some("decisive"))}>
+            <button type="button" class="link" {onclick} title="Move the cursor to this event">{ clock(c.at_ms) }</button>
+            { " " }{ c.text.clone() }
+        </li>
+    }
+}

@@ -1,0 +1,66 @@
+// Benchmarks, printed for review (not pass/fail timings):
+//   - the release bundle's gzipped size (wasm + js + css of dist/);
+//   - how long one step takes to re-render with 1,000 payments on screen, from the key press
+//     to the end of the render (the app's own `ol-step` performance measure), and to the next
+//     painted frame (measured here with requestAnimationFrame).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { DIST, screenshot, withPage } from './lib.mjs';
+
+const kib = (n) => `${(n / 1024).toFixed(1)} KiB`;
+
+function stats(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  const at = (q) => s[Math.min(s.length - 1, Math.floor(q * s.length))];
+  return { n: s.length, median: at(0.5), p95: at(0.95), max: s.at(-1) };
+}
+
+const fmt = ({ n, median, p95, max }) => `median ${median.toFixed(2)} ms, p95 ${p95.toFixed(2)} ms, max ${max.toFixed(2)} ms (n=${n})`;
+
+test('bundle size (gzip -9 of dist/ wasm + js + css)', async () => {
+  const files = (await readdir(DIST)).filter((f) => /\.(wasm|js|css)$/.test(f));
+  let total = 0;
+  for (const f of files) {
+    const raw = await readFile(path.join(DIST, f));
+    const gz = gzipSync(raw, { level: 9 }).length;
+    total += gz;
+    console.log(`# bundle ${f.replace(/-[0-9a-f]{16}/, '')}: ${kib(raw.length)} raw, ${kib(gz)} gzipped`);
+  }
+  console.log(`# bundle total: ${kib(total)} gzipped (budget 350 KiB)`);
+  assert.ok(files.some((f) => f.endsWith('.wasm')));
+});
+
+test('step re-render with 1,000 payments on screen', () =>
+  withPage(
+    async (page) => {
+      await page.locator('.lane .cell').nth(999).waitFor({ state: 'attached' });
+      assert.equal(await page.locator('.lane .cell[data-p]').count(), 1000);
+      // Warm up, then measure plain steps and notable-event steps.
+      for (let i = 0; i < 5; i++) await page.keyboard.press('ArrowRight');
+      await page.evaluate(() => performance.clearMeasures('ol-step'));
+      const frames = [];
+      for (let i = 0; i < 60; i++) {
+        const key = i % 3 === 2 ? 'Shift+ArrowRight' : 'ArrowRight';
+        // Time to the next painted frame, from inside the page.
+        const ms = await page.evaluate(
+          (shift) =>
+            new Promise((resolve) => {
+              const t0 = performance.now();
+              document.dispatchEvent(new KeyboardEvent('keydown', { key: 'ArrowRight', shiftKey: shift, bubbles: true, cancelable: true }));
+              requestAnimationFrame(() => requestAnimationFrame(() => resolve(performance.now() - t0)));
+            }),
+          key.startsWith('Shift'),
+        );
+        frames.push(ms);
+      }
+      const renders = await page.evaluate(() => performance.getEntriesByName('ol-step').map((e) => e.duration));
+      assert.ok(renders.length >= 50, `expected ol-step measures, got ${renders.length}`);
+      console.log(`# step re-render, 1,000 payments (key → render done): ${fmt(stats(renders))}`);
+      console.log(`# step to next painted frame, 1,000 payments (incl. layout/paint + rAF wait): ${fmt(stats(frames))}`);
+      await screenshot(page, 'many-payments-1280');
+    },
+    { path: '?scenario=many-payments' },
+  ));
