@@ -10,11 +10,12 @@ use yew::prelude::*;
 use crate::components::callout::CalloutVm;
 use crate::components::outcome::{costs_text, counters};
 use crate::components::{
-    Callout, CodeView, ConsumerCard, Header, LogLanes, Narration, NoticeBar, Outcome, PaymentDetail, Settings, TimeBar,
-    TimelineView,
+    Callout, CodeView, ConsumerCard, Header, LabPanel, LogLanes, Narration, NoticeBar, Outcome, PaymentDetail, Settings,
+    TimeBar, TimelineView,
 };
 use crate::hooks::{measure_step_end, use_keyboard, use_playback};
-use crate::state::{Action, AppState, Panel};
+use crate::lab::{LabAction, LabProgress};
+use crate::state::{Action, AppState, CUSTOM, Panel};
 use crate::view::moments::{self, MomentKind};
 use crate::view::{self, clock};
 use crate::{code, scenarios};
@@ -26,35 +27,61 @@ const NARRATION_MAX: usize = 150;
 /// The callout offers "go back" once the cursor is this far past its moment.
 const STALE_MS: Ms = 3000;
 
-/// `?scenario=NAME` from the page's URL.
-fn url_scenario() -> String {
-    web_sys::window()
-        .and_then(|w| w.location().search().ok())
-        .and_then(|s| {
-            s.trim_start_matches('?')
-                .split('&')
-                .find_map(|kv| kv.strip_prefix("scenario=").map(|v| v.to_string()))
-        })
-        .filter(|s| !s.is_empty())
-        .unwrap_or_else(|| scenarios::DEFAULT.to_string())
+/// The page's query string: the link the app was opened with.
+fn url_query() -> String {
+    web_sys::window().and_then(|w| w.location().search().ok()).unwrap_or_default()
 }
 
-/// Keep the URL naming the scenario, so that a reload or a shared link shows the same one.
-fn set_url_scenario(name: &str) {
+/// Keep the URL describing what is on screen, so that a reload or a shared link shows it.
+fn set_url_query(query: &str) {
     let Some(w) = web_sys::window() else { return };
     let Ok(history) = w.history() else { return };
-    let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&format!("?scenario={name}")));
+    let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&format!("?{query}")));
+}
+
+fn local_storage() -> Option<web_sys::Storage> {
+    web_sys::window().and_then(|w| w.local_storage().ok().flatten())
+}
+
+fn load_progress() -> LabProgress {
+    local_storage()
+        .and_then(|s| s.get_item(crate::lab::STORAGE_KEY).ok().flatten())
+        .map(|t| LabProgress::from_json(&t))
+        .unwrap_or_default()
 }
 
 #[component]
 pub fn App() -> Html {
-    let state = use_reducer(|| AppState::new(&url_scenario()));
+    let state = use_reducer(|| AppState::from_link(&url_query()));
     let d = state.dispatcher();
+    let lab = use_reducer(load_progress);
     use_playback(state.playing, state.speed(), d.clone());
     use_keyboard(d.clone());
     // The step benchmark: from the key press or click to the end of this render.
     use_effect(measure_step_end);
-    use_effect_with(state.preset.clone(), |name| set_url_scenario(name));
+    // The URL follows the scenario, the panel and (when paused) the time.
+    {
+        let paused_at = (!state.playing).then_some(state.time_ms);
+        let link_state = state.clone();
+        use_effect_with((state.run_id, paused_at, state.panel), move |_| set_url_query(&link_state.link()));
+    }
+    // Lab progress: what the student has seen, at each key moment and at the end; saved.
+    {
+        let tl = state.timeline.clone();
+        let moment = state.callout().map(|m| m.ix);
+        let lab = lab.dispatcher();
+        let (run, cursor) = (state.run_id, state.cursor);
+        use_effect_with((run, moment, state.at_end()), move |_| {
+            if moment.is_some() || cursor == tl.events.len() {
+                lab.dispatch(LabAction::Observe { run, observation: offset_lab_sim::lab::observe(&tl, cursor) });
+            }
+        });
+    }
+    use_effect_with(lab.clone(), |lab| {
+        if let Some(s) = local_storage() {
+            let _ = s.set_item(crate::lab::STORAGE_KEY, &lab.to_json());
+        }
+    });
 
     let tl = state.timeline.clone();
     let run = state.run_id;
@@ -201,8 +228,9 @@ pub fn App() -> Html {
     };
 
     html! {
-        <div class={classes!("app", format!("show-{}", panel.key()))}>
-            <Header choices={choices} current={AttrValue::from(state.preset.clone())} dispatch={d.clone()} />
+        <div class={classes!("app", format!("show-{}", panel.key()), state.embed.then_some("embed"))}>
+            <Header choices={choices} current={AttrValue::from(state.preset.clone())} custom={state.preset == CUSTOM}
+                dispatch={d.clone()} />
             <div class="sticky-top">
                 <TimeBar cursor={cursor} events={tl.events.len()} time_ms={state.time_ms} end_ms={tl.end_ms()}
                     playing={state.playing} speed_ix={state.speed_ix} pause_at_moments={state.pause_at_moments}
@@ -238,9 +266,14 @@ pub fn App() -> Html {
                     <Narration entries={narration.0.clone()} more={narration.1} filter={state.filter}
                         cursor={cursor} dispatch={d.clone()} />
                 </div>
-                <div class="a-settings tabbed">
-                    <Settings scenario={sc.clone()} fork_processing={state.fork_processing} dispatch={d.clone()} />
-                </div>
+                <aside class="a-side" aria-label="Lab and settings">
+                    <div class="a-lab tabbed">
+                        <LabPanel preset={AttrValue::from(state.preset.clone())} lab={lab.clone()} dispatch={d.clone()} />
+                    </div>
+                    <div class="a-settings tabbed">
+                        <Settings scenario={sc.clone()} fork_processing={state.fork_processing} dispatch={d.clone()} />
+                    </div>
+                </aside>
             </main>
             <footer class="foot">
                 <p>

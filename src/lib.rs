@@ -17,6 +17,7 @@
 
 pub mod code;
 pub mod edit;
+pub mod lab;
 pub mod panic;
 pub mod scenarios;
 pub mod state;

@@ -58,6 +58,14 @@ pub fn load(name: &str) -> Result<Scenario, ScenarioError> {
     offset_lab_sim::preset(name)
 }
 
+/// The name of an offered scenario equal to `sc`, if there is one.
+pub fn name_of(sc: &Scenario) -> Option<String> {
+    if sc.name == MANY_PAYMENTS && load(MANY_PAYMENTS).is_ok_and(|s| s == *sc) {
+        return Some(MANY_PAYMENTS.to_string());
+    }
+    offset_lab_sim::preset_names().find(|n| offset_lab_sim::preset(n).is_ok_and(|p| p == *sc)).map(str::to_string)
+}
+
 /// The default scenario's run. It is built into the app and covered by the tests below, so it
 /// always loads.
 pub fn default_timeline() -> offset_lab_sim::Timeline {

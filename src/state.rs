@@ -17,6 +17,9 @@ use crate::view::moments::{self, Moment};
 use crate::view::narration::Filter;
 use crate::view::outcome::{RunStats, run_stats};
 
+/// The picker's name for a scenario that is not one of the offered ones (from a link).
+pub const CUSTOM: &str = "custom";
+
 /// Playback speeds: simulated milliseconds per wall-clock millisecond.
 pub const SPEEDS: [(f64, &str); 9] = [
     (0.1, "×0.1 (slow motion)"),
@@ -35,6 +38,7 @@ const DEFAULT_SPEED: usize = 4;
 /// place as tabs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Panel {
+    Lab,
     Code,
     Timeline,
     Events,
@@ -42,10 +46,11 @@ pub enum Panel {
 }
 
 impl Panel {
-    pub const ALL: [Panel; 4] = [Panel::Code, Panel::Timeline, Panel::Events, Panel::Settings];
+    pub const ALL: [Panel; 5] = [Panel::Lab, Panel::Code, Panel::Timeline, Panel::Events, Panel::Settings];
 
     pub fn label(self) -> &'static str {
         match self {
+            Panel::Lab => "Lab",
             Panel::Code => "Code",
             Panel::Timeline => "Timeline",
             Panel::Events => "Events",
@@ -53,8 +58,13 @@ impl Panel {
         }
     }
 
+    pub fn from_key(key: &str) -> Option<Panel> {
+        Panel::ALL.into_iter().find(|p| p.key() == key)
+    }
+
     pub fn key(self) -> &'static str {
         match self {
+            Panel::Lab => "lab",
             Panel::Code => "code",
             Panel::Timeline => "timeline",
             Panel::Events => "events",
@@ -106,6 +116,8 @@ pub struct AppState {
     pub placing_crash: bool,
     /// A new processing time applies from the cursor on (a fork) instead of from the start.
     pub fork_processing: bool,
+    /// The compact layout for an iframe (`embed=1` in the link).
+    pub embed: bool,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -176,7 +188,64 @@ impl AppState {
             code_consumer: 0,
             placing_crash: false,
             fork_processing: false,
+            embed: false,
         }
+    }
+
+    /// The state a link describes (the core's link format), or the default scenario with a
+    /// notice saying what is wrong with the link.
+    pub fn from_link(query: &str) -> AppState {
+        // The short form `?scenario=NAME` (any scenario the picker offers) is read first.
+        let short = query
+            .trim_start_matches('?')
+            .split('&')
+            .find_map(|kv| kv.strip_prefix("scenario="))
+            .filter(|v| !v.is_empty());
+        if let Some(name) = short {
+            return AppState::new(name);
+        }
+        match offset_lab_sim::link::decode(query, scenarios::DEFAULT) {
+            Err(e) => {
+                let mut s = AppState::new(scenarios::DEFAULT);
+                s.notice = Some(Notice { error: true, text: format!("{e} Showing the default scenario instead.") });
+                s
+            }
+            Ok(link) => {
+                let preset = scenarios::name_of(&link.scenario).unwrap_or_else(|| CUSTOM.to_string());
+                let mut s = match Timeline::new(link.scenario) {
+                    Ok(tl) => {
+                        let mut s = AppState::new(scenarios::DEFAULT);
+                        s.moments = Rc::new(moments::moments(&tl));
+                        s.timeline = Rc::new(tl);
+                        s.preset = preset;
+                        s
+                    }
+                    Err(e) => {
+                        let mut s = AppState::new(scenarios::DEFAULT);
+                        s.notice = Some(Notice { error: true, text: format!("The scenario in this link cannot run: {e}") });
+                        s
+                    }
+                };
+                if link.t_ms > 0 {
+                    s.seek_time(link.t_ms);
+                }
+                if let Some(p) = link.panels.iter().find_map(|k| Panel::from_key(k)) {
+                    s.panel = p;
+                }
+                s.embed = link.embed;
+                s
+            }
+        }
+    }
+
+    /// The link to this state (query string without `?`).
+    pub fn link(&self) -> String {
+        offset_lab_sim::link::encode(&offset_lab_sim::link::LinkState {
+            scenario: (*self.timeline.scenario).clone(),
+            t_ms: self.time_ms,
+            panels: vec![self.panel.key().to_string()],
+            embed: self.embed,
+        })
     }
 
     pub fn scenario(&self) -> &Scenario {
@@ -303,7 +372,11 @@ impl Reducible for AppState {
         let mut s = (*self).clone();
         match action {
             Action::LoadScenario(name) => {
+                if name == CUSTOM {
+                    return self;
+                }
                 let mut fresh = AppState::new(&name);
+                fresh.embed = self.embed;
                 fresh.run_id = self.run_id.wrapping_add(1);
                 fresh.speed_ix = self.speed_ix;
                 fresh.pause_at_moments = self.pause_at_moments;
@@ -626,6 +699,27 @@ mod tests {
         assert!(s2.callout().is_none());
         let s3 = reduce(&s2, Action::SeekCursor(s.moments[0].cursor()));
         assert_eq!(s3.callout().unwrap().kind, MomentKind::AtRisk);
+    }
+
+    #[test]
+    fn links_round_trip_the_scenario_time_and_panel() {
+        let s = reduce(&state("step2-manual-commit"), Action::SeekTime(4200));
+        let s = reduce(&s, Action::ShowPanel(Panel::Timeline));
+        let back = AppState::from_link(&s.link());
+        assert_eq!(back.preset, "step2-manual-commit");
+        assert_eq!(back.time_ms, 4200);
+        assert_eq!(back.panel, Panel::Timeline);
+        // An edited scenario travels whole and comes back as "custom".
+        let edited = reduce(&s, Action::AddCrashAt { consumer: 0, at_ms: 3000 });
+        let back = AppState::from_link(&edited.link());
+        assert_eq!(back.preset, CUSTOM);
+        assert_eq!(back.timeline.trace_hash(), edited.timeline.trace_hash());
+        // The short form and broken links.
+        assert_eq!(AppState::from_link("?scenario=step2-manual-commit").preset, "step2-manual-commit");
+        let broken = AppState::from_link("?v=1&s=%%%");
+        assert_eq!(broken.preset, scenarios::DEFAULT);
+        assert!(broken.notice.unwrap().error);
+        assert!(AppState::from_link("?v=1&preset=step1-autocommit-sleep2&embed=1").embed);
     }
 
     #[test]

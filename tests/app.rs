@@ -25,8 +25,11 @@ impl Drop for Mounted {
     }
 }
 
-/// Mount the app into a fresh `<div>` appended to `<body>`.
+/// Mount the app into a fresh `<div>` appended to `<body>`. The app keeps its state in the
+/// URL, so each test starts from a clean one.
 async fn mount() -> Mounted {
+    let window = gloo::utils::window();
+    window.history().unwrap().replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some("?")).unwrap();
     let document = gloo::utils::document();
     let root = document.create_element("div").unwrap();
     document.body().unwrap().append_child(&root).unwrap();
@@ -184,10 +187,58 @@ async fn disabling_auto_commit_compares_with_the_run_before() {
 }
 
 #[wasm_bindgen_test]
+async fn the_url_keeps_the_scenario_and_time_and_reopens_them() {
+    {
+        let m = mount().await;
+        select(&m.root, ".picker select", "step2-manual-commit");
+        yew::scheduler::flush().await;
+        for _ in 0..7 {
+            key("ArrowRight", false);
+        }
+        yew::scheduler::flush().await;
+    }
+    let search = gloo::utils::window().location().search().unwrap();
+    assert!(search.contains("preset=step2-manual-commit"), "{search}");
+    assert!(search.contains("t="), "{search}");
+    // Opening that link shows the same scenario at the same time.
+    let document = gloo::utils::document();
+    let root = document.create_element("div").unwrap();
+    document.body().unwrap().append_child(&root).unwrap();
+    let handle = yew::Renderer::<offset_lab::App>::with_root(root.clone()).render();
+    yew::scheduler::flush().await;
+    let m = Mounted { root, handle: Some(handle) };
+    let picked: HtmlSelectElement = find(&m.root, ".picker select").dyn_into().unwrap();
+    assert_eq!(picked.value(), "step2-manual-commit");
+    assert_ne!(text(&m.root, "[data-testid=clock]"), "00:00.000");
+}
+
+#[wasm_bindgen_test]
+async fn the_lab_panel_checks_a_prediction_after_the_run() {
+    let m = mount().await;
+    let options = m.root.query_selector_all(".predict input[type=radio]").unwrap();
+    assert_eq!(options.length(), 3);
+    options.item(0).unwrap().dyn_into::<HtmlElement>().unwrap().click();
+    yew::scheduler::flush().await;
+    assert!(text(&m.root, ".predict").contains("play it to the end"));
+    key("End", false);
+    yew::scheduler::flush().await;
+    yew::scheduler::flush().await;
+    assert!(text(&m.root, ".predict-result").contains("You predicted it."), "{}", text(&m.root, ".predict"));
+    assert!(text(&m.root, ".checklist li.done").contains("Demonstrated message loss"));
+    click(&m.root, ".lab .link.small");
+    yew::scheduler::flush().await;
+}
+
+#[wasm_bindgen_test]
 async fn narrow_screen_tabs_switch_the_panel() {
     let m = mount().await;
     assert!(find(&m.root, ".app").class_list().contains("show-code"));
-    click(&m.root, ".tabs .tab:nth-child(2)");
+    let tabs = m.root.query_selector_all(".tabs .tab").unwrap();
+    let timeline = (0..tabs.length())
+        .filter_map(|i| tabs.item(i))
+        .find(|t| t.text_content().as_deref() == Some("Timeline"))
+        .expect("a Timeline tab");
+    timeline.dyn_into::<HtmlElement>().unwrap().click();
     yew::scheduler::flush().await;
     assert!(find(&m.root, ".app").class_list().contains("show-timeline"));
 }

@@ -135,7 +135,7 @@ pub fn CodeView(p: &CodeViewProps) -> Html {
                 <p class="panel-sub"><code>{ l.file_name.clone() }</code>{ " — click a line number marked ● to place a crash point" }</p>
             </div>
             { tabs }
-            <ol class={classes!("code-lines", format!("lang-{}", l.language))}>
+            <ol class={classes!("code-lines", format!("lang-{}", crate::code::language_key(l.language)))}>
                 { for l.lines.iter().enumerate().map(|(i, line)| {
                     let here: Vec<(usize, &CrashPoint)> = p.crash_points.iter().enumerate()
                         .filter(|(_, cp)| matches!(cp.when(), CrashWhen::Point(pt, _) if Some(pt) == line.crash_point))

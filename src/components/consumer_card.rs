@@ -148,7 +148,7 @@ pub fn ConsumerCard(p: &ConsumerCardProps) -> Html {
                             }) }
                         </div>
                     </details>
-                } else {
+                } else if c.incarnation > 0 {
                     <button type="button" class="btn" onclick={restart}>{ format!("Restart {} now", c.name) }</button>
                 }
             </div>

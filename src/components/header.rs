@@ -12,7 +12,22 @@ pub struct HeaderProps {
     /// (name, title) of every scenario offered.
     pub choices: Rc<Vec<(String, String)>>,
     pub current: AttrValue,
+    /// The scenario on screen came from a link and is none of the offered ones.
+    pub custom: bool,
     pub dispatch: UseReducerDispatcher<AppState>,
+}
+
+/// The choices in the picker's groups, in order of first appearance.
+fn groups(choices: &[(String, String)]) -> Vec<(&'static str, Vec<&(String, String)>)> {
+    let mut out: Vec<(&'static str, Vec<&(String, String)>)> = Vec::new();
+    for c in choices {
+        let g = crate::scenarios::group_of(&c.0);
+        match out.iter_mut().find(|(name, _)| *name == g) {
+            Some((_, items)) => items.push(c),
+            None => out.push((g, vec![c])),
+        }
+    }
+    out
 }
 
 #[component]
@@ -35,8 +50,15 @@ pub fn Header(p: &HeaderProps) -> Html {
             <label class="picker">
                 <span class="picker-label">{ "Scenario" }</span>
                 <select {onchange} aria-label="Scenario">
-                    { for p.choices.iter().map(|(name, title)| html! {
-                        <option value={name.clone()} selected={*name == *p.current}>{ title.clone() }</option>
+                    if p.custom {
+                        <option value={crate::state::CUSTOM} selected=true disabled=true>{ "Your scenario (from a link)" }</option>
+                    }
+                    { for groups(&p.choices).into_iter().map(|(group, items)| html! {
+                        <optgroup label={group}>
+                            { for items.into_iter().map(|(name, title)| html! {
+                                <option value={name.clone()} selected={*name == *p.current}>{ title.clone() }</option>
+                            }) }
+                        </optgroup>
                     }) }
                 </select>
             </label>

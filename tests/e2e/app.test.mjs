@@ -2,7 +2,8 @@
 // tests/e2e/screenshots/ (1280 px and 375 px wide).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { expectText, screenshot, withPage } from './lib.mjs';
+import path from 'node:path';
+import { SCREENSHOTS, expectText, screenshot, withPage } from './lib.mjs';
 
 const NARROW = { width: 375, height: 800 };
 
@@ -22,6 +23,11 @@ async function ready(page) {
 /** Wait until `selector` matches exactly `n` elements (Yew renders asynchronously). */
 async function expectCount(page, selector, n) {
   await page.waitForFunction(([sel, k]) => document.querySelectorAll(sel).length === k, [selector, n], { timeout: 5000 });
+}
+
+/** Wait for two animation frames: the page has re-laid out. */
+async function settle(page) {
+  await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
 }
 
 /** Wait until playback has stopped (at a key moment or the end). */
@@ -88,9 +94,12 @@ test('Step 2: place a crash point from the code view', () =>
     const gutter = page.getByRole('button', { name: /place a crash point while processing it/ });
     await gutter.click();
     const form = page.getByRole('form', { name: /New crash point/ });
+    await form.waitFor();
+    // Only the code panel, before typing: a screenshot moves the visual viewport, and Chromium
+    // moves it back on the next focus change, which would be under the click below.
+    await page.locator('.a-code').screenshot({ path: path.join(SCREENSHOTS, 'step2-1280-crash-point-editor.png') });
     await form.getByLabel('on message').fill('4');
     await form.getByLabel('How the consumer ends').selectOption('kill');
-    await screenshot(page, 'step2-1280-crash-point-editor');
     await form.getByRole('button', { name: 'Add crash point' }).click();
     await expectCount(page, '.cp-badge', 2);
     // The badge sits under the line it was placed on.

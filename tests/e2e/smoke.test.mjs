@@ -8,7 +8,7 @@ test('the app loads and Step increments the counter', () =>
     assert.equal(await page.title(), 'Offset Lab');
     await expectText(page, '[data-testid=counter]', '0');
 
-    await page.getByRole('button', { name: 'Step' }).click();
+    await page.getByRole('button', { name: /^Step forward/ }).click();
     await expectText(page, '[data-testid=counter]', '1');
 
     await screenshot(page, 'smoke');

@@ -1,0 +1,138 @@
+//! Lab 05 as a guided path: the step's task, "predict before you run", the lab's own questions
+//! answered by the run, the other scenarios of the step, and the success checklist that ticks
+//! itself from what the student actually watched.
+
+use offset_lab_sim::lab::{self, Criterion};
+use yew::prelude::*;
+
+use crate::lab::{LabAction, LabProgress, step_of};
+use crate::state::{Action, AppState};
+
+#[derive(Properties, PartialEq)]
+pub struct LabPanelProps {
+    pub preset: AttrValue,
+    pub lab: UseReducerHandle<LabProgress>,
+    pub dispatch: UseReducerDispatcher<AppState>,
+}
+
+#[component]
+pub fn LabPanel(p: &LabPanelProps) -> Html {
+    let progress: &LabProgress = &p.lab;
+    let current = step_of(&p.preset);
+    let ix = current.unwrap_or(0);
+    let Some(step) = lab::STEPS.get(ix) else { return html! {} };
+    let titles = use_memo(ix, |ix| {
+        lab::STEPS[*ix]
+            .presets
+            .iter()
+            .map(|n| (n.to_string(), crate::scenarios::load(n).map(|s| s.title).unwrap_or_else(|_| n.to_string())))
+            .collect::<Vec<_>>()
+    });
+    let open = |name: &'static str| {
+        let d = p.dispatch.clone();
+        Callback::from(move |_: MouseEvent| d.dispatch(Action::LoadScenario(name.to_string())))
+    };
+    let go = |to: Option<usize>| to.and_then(|i| lab::STEPS.get(i)).and_then(|s| s.presets.first().copied());
+    let prev = go(ix.checked_sub(1));
+    let next = go(Some(ix + 1));
+    let met = progress.criteria();
+    let finished = step.presets.first().is_some_and(|n| progress.finished(n));
+    let predict = step.predict.as_ref().map(|q| {
+        let chosen = progress.predictions.get(step.id).copied();
+        let verdict = match (chosen, finished) {
+            (None, _) => html! { <p class="predict-hint">{ "Choose an answer, then play the first scenario of this step to its end." }</p> },
+            (Some(_), false) => html! { <p class="predict-hint">{ "Now play it to the end to check." }</p> },
+            (Some(c), true) => {
+                let right = c == q.correct;
+                html! {
+                    <div class={classes!("predict-result", if right { "right" } else { "wrong" })} role="status">
+                        <p class="predict-verdict">
+                            <span aria-hidden="true">{ if right { "✓ " } else { "✕ " } }</span>
+                            { if right { "You predicted it.".to_string() } else { format!("Not quite: {}.", q.options[q.correct]) } }
+                        </p>
+                        <p>{ q.explanation }</p>
+                    </div>
+                }
+            }
+        };
+        html! {
+            <fieldset class="predict">
+                <legend>{ "Predict before you run" }</legend>
+                <p class="predict-q">{ q.question }</p>
+                { for q.options.iter().enumerate().map(|(i, o)| {
+                    let lab = p.lab.dispatcher();
+                    let id = step.id.to_string();
+                    let onchange = Callback::from(move |_: Event| lab.dispatch(LabAction::Predict { step: id.clone(), choice: i }));
+                    html! {
+                        <label class="predict-option">
+                            <input type="radio" name={format!("predict-{}", step.id)} checked={chosen == Some(i)} {onchange} />
+                            { *o }
+                        </label>
+                    }
+                }) }
+                { verdict }
+            </fieldset>
+        }
+    });
+    let reset = {
+        let lab = p.lab.dispatcher();
+        Callback::from(move |_: MouseEvent| lab.dispatch(LabAction::Reset))
+    };
+    html! {
+        <section class="panel lab" aria-labelledby="lab-h">
+            <div class="panel-head">
+                <h2 id="lab-h">{ "Lab 05" }</h2>
+                <p class="panel-sub">{ "manual offset management" }</p>
+            </div>
+            <nav class="lab-nav" aria-label="Lab steps">
+                <button type="button" class="ib" disabled={prev.is_none()} aria-label="Previous lab step"
+                    onclick={prev.map(open)}>{ "‹" }</button>
+                <span class="lab-pos">{ format!("{} of {}", ix + 1, lab::STEPS.len()) }</span>
+                <button type="button" class="ib" disabled={next.is_none()} aria-label="Next lab step"
+                    onclick={next.map(open)}>{ "›" }</button>
+            </nav>
+            <h3 class="lab-title">{ step.title }</h3>
+            if current.is_none() {
+                <p class="muted">{ "The scenario on screen is not one of this step's." }</p>
+            }
+            <p class="lab-todo">{ step.todo }</p>
+            { predict.unwrap_or_default() }
+            <ul class="lab-presets" aria-label="Scenarios of this step">
+                { for titles.iter().zip(step.presets.iter()).map(|((name, title), n)| html! {
+                    <li>
+                        <button type="button" class={classes!("lab-preset", (**name == *p.preset).then_some("on"))}
+                            aria-current={(**name == *p.preset).then_some("true")} onclick={open(n)}>
+                            if progress.finished(name) { <span class="done" aria-label="watched to the end">{ "✓" }</span> }
+                            { title.clone() }
+                        </button>
+                    </li>
+                }) }
+            </ul>
+            if finished && !step.answers.is_empty() {
+                <details class="answers" open=true>
+                    <summary>{ "The lab's questions, answered" }</summary>
+                    <dl>
+                        { for step.answers.iter().map(|(q, a)| html! { <><dt>{ *q }</dt><dd>{ *a }</dd></> }) }
+                    </dl>
+                </details>
+            }
+            <h3 class="sub-h">{ "Success criteria" }</h3>
+            <ul class="checklist">
+                { for Criterion::ALL.iter().map(|c| {
+                    let done = met.contains(c);
+                    html! {
+                        <li class={classes!(done.then_some("done"))}>
+                            <span class="box" aria-hidden="true">{ if done { "✓" } else { "" } }</span>
+                            <span>
+                                <span class="sr-only">{ if done { "done: " } else { "to do: " } }</span>
+                                { c.text() }
+                                if !done { <span class="how">{ c.how() }</span> }
+                            </span>
+                        </li>
+                    }
+                }) }
+            </ul>
+            <button type="button" class="link small" onclick={reset}>{ "Forget my progress" }</button>
+        </section>
+    }
+}

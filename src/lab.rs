@@ -1,0 +1,137 @@
+//! Lab mode progress: the student's predictions and what they have seen of each run (the core's
+//! `lab::Observation`), from which the success checklist ticks itself. Kept apart from the run
+//! state; the app saves it in local storage.
+
+use std::collections::BTreeMap;
+use std::rc::Rc;
+
+use offset_lab_sim::lab::{self, Criterion, Observation};
+use serde::{Deserialize, Serialize};
+use yew::Reducible;
+
+/// Observations kept (the oldest are dropped).
+const MAX_SEEN: usize = 60;
+/// The local-storage key.
+pub const STORAGE_KEY: &str = "offset-lab.lab-progress.v1";
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct LabProgress {
+    /// The option chosen for each step's prediction, by step id.
+    pub predictions: BTreeMap<String, usize>,
+    pub seen: Vec<Observation>,
+    /// The run the last observation came from (not saved): a later observation of the same run
+    /// replaces it.
+    #[serde(skip)]
+    pub last_run: Option<u32>,
+}
+
+pub enum LabAction {
+    Predict { step: String, choice: usize },
+    /// What the student has seen of run `run` so far.
+    Observe { run: u32, observation: Observation },
+    Reset,
+}
+
+impl LabProgress {
+    pub fn criteria(&self) -> Vec<Criterion> {
+        lab::criteria_met(&self.seen)
+    }
+
+    /// Whether a run of `scenario` has been watched to its end.
+    pub fn finished(&self, scenario: &str) -> bool {
+        self.seen.iter().any(|o| o.scenario == scenario && o.reached_end)
+    }
+
+    /// From its saved JSON; anything unreadable starts afresh.
+    pub fn from_json(text: &str) -> LabProgress {
+        serde_json::from_str(text).unwrap_or_default()
+    }
+
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+}
+
+impl Reducible for LabProgress {
+    type Action = LabAction;
+
+    fn reduce(self: Rc<Self>, action: LabAction) -> Rc<Self> {
+        let mut s = (*self).clone();
+        match action {
+            LabAction::Predict { step, choice } => {
+                if s.predictions.get(&step) == Some(&choice) {
+                    return self;
+                }
+                s.predictions.insert(step, choice);
+            }
+            LabAction::Observe { run, observation } => {
+                let same_run = s.last_run == Some(run) && s.seen.last().is_some_and(|o| o.scenario == observation.scenario);
+                if same_run && s.seen.last() == Some(&observation) {
+                    return self;
+                }
+                if same_run {
+                    s.seen.pop();
+                }
+                s.seen.push(observation);
+                if s.seen.len() > MAX_SEEN {
+                    let extra = s.seen.len() - MAX_SEEN;
+                    s.seen.drain(..extra);
+                }
+                s.last_run = Some(run);
+            }
+            LabAction::Reset => return Rc::new(LabProgress::default()),
+        }
+        Rc::new(s)
+    }
+}
+
+/// The lab step a scenario belongs to.
+pub fn step_of(preset: &str) -> Option<usize> {
+    lab::STEPS.iter().position(|s| s.presets.contains(&preset))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use offset_lab_sim::Timeline;
+
+    fn observe(name: &str) -> Observation {
+        let tl = Timeline::new(offset_lab_sim::preset(name).unwrap()).unwrap();
+        lab::observe(&tl, tl.events.len())
+    }
+
+    #[test]
+    fn observations_of_one_run_replace_each_other_and_tick_the_checklist() {
+        let p = Rc::new(LabProgress::default());
+        let early = {
+            let tl = Timeline::new(offset_lab_sim::preset("step1-autocommit-sleep7").unwrap()).unwrap();
+            lab::observe(&tl, 3)
+        };
+        let p = p.reduce(LabAction::Observe { run: 1, observation: early });
+        assert!(p.criteria().is_empty());
+        let p = p.reduce(LabAction::Observe { run: 1, observation: observe("step1-autocommit-sleep7") });
+        assert_eq!(p.seen.len(), 1, "the same run is observed again, not twice");
+        assert_eq!(p.criteria(), vec![Criterion::DemonstratedLoss]);
+        assert!(p.finished("step1-autocommit-sleep7"));
+        let p = p.reduce(LabAction::Observe { run: 2, observation: observe("step2-manual-commit") });
+        assert_eq!(p.seen.len(), 2);
+        assert!(p.criteria().contains(&Criterion::AtLeastOnce));
+    }
+
+    #[test]
+    fn progress_survives_a_round_trip_and_garbage() {
+        let p = Rc::new(LabProgress::default()).reduce(LabAction::Predict { step: "step1".into(), choice: 2 });
+        let back = LabProgress::from_json(&p.to_json());
+        assert_eq!(back.predictions.get("step1"), Some(&2));
+        assert_eq!(LabProgress::from_json("{not json"), LabProgress::default());
+        let same = p.clone().reduce(LabAction::Predict { step: "step1".into(), choice: 2 });
+        assert!(Rc::ptr_eq(&p, &same));
+    }
+
+    #[test]
+    fn presets_find_their_step() {
+        assert_eq!(step_of("step1-autocommit-sleep7"), Some(0));
+        assert_eq!(step_of("step2-manual-commit"), Some(1));
+        assert_eq!(step_of(crate::scenarios::MANY_PAYMENTS), None);
+    }
+}
