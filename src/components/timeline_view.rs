@@ -26,6 +26,20 @@ const RIGHT_PAD: f64 = 14.0;
 /// Zoom levels: the width of the visible window (None: the whole run).
 const ZOOMS: [(Option<Ms>, &str); 4] = [(None, "whole run"), (Some(60_000), "60 s"), (Some(20_000), "20 s"), (Some(5_000), "5 s")];
 
+/// A press on the timeline: a click on a mark, or a drag of the cursor.
+#[derive(Clone, Copy)]
+struct Drag {
+    /// The visible window when the press began; it stays put while dragging.
+    window: (Ms, Ms),
+    start_x: f64,
+    /// The mark pressed, if any: released without moving, it jumps there.
+    mark: Option<usize>,
+    moved: bool,
+}
+
+/// A press that moves less than this is a click.
+const DRAG_SLOP_PX: f64 = 4.0;
+
 /// The SVG's geometry: the visible window `[t0, t1]` of simulated time over the plot area.
 #[derive(Clone, Copy, PartialEq)]
 struct Geo {
@@ -86,26 +100,32 @@ pub struct TimelineViewProps {
 pub fn TimelineView(p: &TimelineViewProps) -> Html {
     let node = use_node_ref();
     let width = use_width(node.clone(), 900.0);
-    let dragging = use_mut_ref(|| None::<(Ms, Ms)>);
+    let dragging = use_mut_ref(|| None::<Drag>);
     let end = p.vm.end_ms;
     let zoom = use_state(|| if end > 25_000 { 2 } else { 0 });
     let span = ZOOMS.get(*zoom).and_then(|z| z.0);
     // While the cursor is dragged the window stays put, so the time under the pointer holds.
-    let (t0, t1) = dragging.borrow().unwrap_or_else(|| window(end, span, p.time_ms));
+    let (t0, t1) = dragging.borrow().map_or_else(|| window(end, span, p.time_ms), |d| d.window);
     let geo = Geo { width, label_w: if width < 520.0 { 70.0 } else { 96.0 }, t0, t1 };
     let rows = p.vm.rows.len();
     let height = geo.height(rows);
 
-    // Where in the SVG a pointer event is, in SVG units (= CSS pixels).
-    let locate = |e: &PointerEvent| -> Option<(f64, f64)> {
-        let svg = e.current_target()?.dyn_into::<web_sys::Element>().ok()?;
-        let r = svg.get_bounding_client_rect();
-        Some((e.client_x() as f64 - r.left(), e.client_y() as f64 - r.top()))
+    // Where in the SVG a pointer event is, in SVG units (= CSS pixels). Yew delegates events
+    // to the app's root, so `currentTarget` is not the SVG: measure the SVG itself.
+    let svg_ref = use_node_ref();
+    let locate = {
+        let svg_ref = svg_ref.clone();
+        move |e: &PointerEvent| -> Option<(f64, f64)> {
+            let r = svg_ref.cast::<web_sys::Element>()?.get_bounding_client_rect();
+            Some((e.client_x() as f64 - r.left(), e.client_y() as f64 - r.top()))
+        }
     };
     let onpointerdown = {
         let d = p.dispatch.clone();
         let dragging = dragging.clone();
         let placing = p.placing_crash;
+        let locate = locate.clone();
+        let svg_ref = svg_ref.clone();
         Callback::from(move |e: PointerEvent| {
             if e.button() != 0 {
                 return;
@@ -125,31 +145,42 @@ pub fn TimelineView(p: &TimelineViewProps) -> Html {
                 }
                 return;
             }
-            if let Some(ix) = mark {
-                d.dispatch(Action::SeekCursor(ix + 1));
-                return;
-            }
-            *dragging.borrow_mut() = Some((geo.t0, geo.t1));
-            if let Some(svg) = e.current_target().and_then(|t| t.dyn_into::<web_sys::Element>().ok()) {
+            *dragging.borrow_mut() = Some(Drag { window: (geo.t0, geo.t1), start_x: x, mark, moved: false });
+            if let Some(svg) = svg_ref.cast::<web_sys::Element>() {
                 let _ = svg.set_pointer_capture(e.pointer_id());
             }
-            d.dispatch(Action::SeekTime(geo.t(x)));
+            // A press on a mark may be a click (jump to its event) or the start of a drag.
+            if mark.is_none() {
+                d.dispatch(Action::SeekTime(geo.t(x)));
+            }
         })
     };
     let onpointermove = {
         let d = p.dispatch.clone();
         let dragging = dragging.clone();
+        let locate = locate.clone();
         Callback::from(move |e: PointerEvent| {
-            if dragging.borrow().is_some()
-                && let Some((x, _)) = locate(&e)
-            {
-                d.dispatch(Action::SeekTime(geo.t(x)));
+            let Some((x, _)) = locate(&e) else { return };
+            let mut drag = dragging.borrow_mut();
+            let Some(dr) = drag.as_mut() else { return };
+            if !dr.moved && (x - dr.start_x).abs() < DRAG_SLOP_PX {
+                return;
             }
+            dr.moved = true;
+            let g = Geo { t0: dr.window.0, t1: dr.window.1, ..geo };
+            drop(drag);
+            d.dispatch(Action::SeekTime(g.t(x)));
         })
     };
     let onpointerup = {
+        let d = p.dispatch.clone();
         let dragging = dragging.clone();
-        Callback::from(move |_: PointerEvent| *dragging.borrow_mut() = None)
+        Callback::from(move |_: PointerEvent| {
+            let done = dragging.borrow_mut().take();
+            if let Some(Drag { mark: Some(ix), moved: false, .. }) = done {
+                d.dispatch(Action::SeekCursor(ix + 1));
+            }
+        })
     };
     let toggle_placing = {
         let d = p.dispatch.clone();
@@ -184,7 +215,7 @@ pub fn TimelineView(p: &TimelineViewProps) -> Html {
                 </button>
             </div>
             <div class={classes!("tl-wrap", p.placing_crash.then_some("placing"))} ref={node}>
-                <svg class="tl" width={f(width)} height={f(height)} viewBox={format!("0 0 {} {}", f(width), f(height))}
+                <svg class="tl" ref={svg_ref} width={f(width)} height={f(height)} viewBox={format!("0 0 {} {}", f(width), f(height))}
                     role="img" aria-label={format!("Timeline of {} consumer(s) over {}; the cursor is at {}", rows, clock(p.vm.end_ms), clock(p.time_ms))}
                     {onpointerdown} {onpointermove} onpointerup={onpointerup.clone()} onpointercancel={onpointerup}>
                     <defs>

@@ -120,6 +120,19 @@ test('Step 2: place a crash point from the code view', () =>
     // Remove it again.
     await page.getByRole('button', { name: /Remove crash point: on message 4/ }).first().click();
     await expectCount(page, '.cp-badge', 1);
+    // A crash point at a time: click the consumer's lane on the timeline.
+    await page.getByLabel('Timeline zoom').selectOption({ label: 'whole run' });
+    await page.getByRole('button', { name: /Place a crash point/ }).click();
+    const svg = page.locator('svg.tl');
+    await svg.scrollIntoViewIfNeeded();
+    await settle(page);
+    const box = await svg.boundingBox();
+    // consumer-1's lane starts 54 px down; the plot spans from 96 px to 14 px before the end.
+    await page.mouse.click(box.x + 96 + (box.width - 110) * 0.5, box.y + 54 + 14);
+    await expectCount(page, '.m-crashpoint', 1);
+    const items = await page.locator('.settings .cps li').allTextContents();
+    assert.ok(items.some((t) => /consumer-1: at 00:30\.\d{3}/.test(t)), items.join(' / '));
+    await screenshot(page, 'step2-1280-time-crash-point');
   }, { path: '?scenario=step2-manual-commit' }));
 
 test('Step 2 at 375 px: the duplicate and its story', () =>
@@ -159,15 +172,19 @@ test('keyboard: arrows step, Shift+arrows jump to notable events, Home/End, Spac
     const t = await clock(page);
     await page.waitForTimeout(200);
     assert.equal(await clock(page), t, 'paused: the clock stands still');
-    // Drag the cursor on the timeline.
+    // Drag the cursor on the timeline: to the middle of the whole run (90 s) is 45 s.
+    await page.getByLabel('Timeline zoom').selectOption({ label: 'whole run' });
     const svg = page.locator('svg.tl');
     await svg.scrollIntoViewIfNeeded();
+    await settle(page);
     const box = await svg.boundingBox();
-    await page.mouse.move(box.x + box.width * 0.5, box.y + 60);
+    const plotX = (f) => box.x + 96 + (box.width - 110) * f;
+    await page.mouse.move(plotX(0.2), box.y + 60);
     await page.mouse.down();
-    await page.mouse.move(box.x + box.width * 0.7, box.y + 60, { steps: 5 });
+    await page.mouse.move(plotX(0.5), box.y + 60, { steps: 5 });
     await page.mouse.up();
-    assert.notEqual(await clock(page), t);
+    const dragged = await clock(page);
+    assert.match(dragged, /^00:4[45]\.\d{3}$/, `dragged to ${dragged}`);
     await screenshot(page, 'keyboard-1280-after-drag');
   }, { path: '?scenario=step1-autocommit-sleep7' }));
 
