@@ -118,6 +118,10 @@ pub fn App() -> Html {
         })
     };
     let choices = use_memo((), |_| scenarios::choices());
+    let phase_ms = {
+        let tl = tl.clone();
+        use_memo(run, move |_| view::outcome::first_poll_phase(&tl))
+    };
 
     // The callout of the current moment.
     let current = state.callout();
@@ -246,7 +250,7 @@ pub fn App() -> Html {
                     <PaymentDetail text={detail.0.clone()} why={detail.1.clone()} dispatch={d.clone()} />
                 </div>
                 <section class="a-cards" aria-label="Consumers">
-                    { for cards.into_iter().map(|card| { let key = card.index; html! { <ConsumerCard {key} {card} dispatch={d.clone()} /> } }) }
+                    { for cards.into_iter().map(|card| { let key = card.index; html! { <ConsumerCard {key} {card} client={sc.client} dispatch={d.clone()} /> } }) }
                 </section>
                 <div class="a-outcome">
                     <Outcome summary={stats.summary} at_end={state.at_end()} at={AttrValue::from(clock(state.time_ms))}
@@ -256,7 +260,7 @@ pub fn App() -> Html {
                 <nav class="tabs" aria-label="Panels">{ for Panel::ALL.iter().map(|p| tab(*p)) }</nav>
                 <div class="a-code tabbed">
                     <CodeView listing={listing} active={active_line} consumer={cc} consumers={consumer_names}
-                        crash_points={crash_points} {default_message} dispatch={d.clone()} />
+                        crash_points={crash_points} {default_message} client={sc.client} dispatch={d.clone()} />
                 </div>
                 <div class="a-timeline tabbed">
                     <TimelineView vm={timeline_vm} time_ms={state.time_ms} placing_crash={state.placing_crash}
@@ -268,7 +272,8 @@ pub fn App() -> Html {
                 </div>
                 <aside class="a-side" aria-label="Lab and settings">
                     <div class="a-lab tabbed">
-                        <LabPanel preset={AttrValue::from(state.preset.clone())} lab={lab.clone()} dispatch={d.clone()} />
+                        <LabPanel preset={AttrValue::from(state.preset.clone())} scenario={sc.clone()} phase_ms={*phase_ms}
+                            lab={lab.clone()} dispatch={d.clone()} />
                     </div>
                     <div class="a-settings tabbed">
                         <Settings scenario={sc.clone()} fork_processing={state.fork_processing} dispatch={d.clone()} />

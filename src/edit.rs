@@ -115,6 +115,9 @@ pub enum Setting {
     Strategy(CommitStrategy),
     CloseInFinally(bool),
     Client(ClientModel),
+    /// When the first payment is produced (`topic.payments.start_ms`): with one payment, this
+    /// sets where in the auto-commit cycle `poll()` returns it (B5, F.1).
+    FirstPaymentMs(u64),
 }
 
 /// The result of an edit: the new scenario and, when the edit had to change something else to
@@ -155,11 +158,13 @@ pub fn apply_setting(sc: &Scenario, setting: &Setting) -> Edited {
                 }
             }
             Setting::CloseInFinally(on) => c.program.close_in_finally = on,
-            Setting::Client(m) => sc.client = m,
+            Setting::Client(_) | Setting::FirstPaymentMs(_) => {}
         }
     }
-    if let Setting::Client(m) = setting {
-        sc.client = *m;
+    match setting {
+        Setting::Client(m) => sc.client = *m,
+        Setting::FirstPaymentMs(ms) => sc.topic.payments.start_ms = *ms,
+        _ => {}
     }
     (sc, note)
 }
@@ -197,12 +202,18 @@ pub fn remove_crash_point(sc: &Scenario, consumer: usize, ix: usize) -> Option<S
     Some(sc)
 }
 
-/// The words a student reads for a crash kind.
+/// The words a student reads for a crash kind (the Python program's).
 pub fn crash_kind_label(k: CrashKind) -> &'static str {
-    match k {
-        CrashKind::Kill => "kill -9 (nothing runs)",
-        CrashKind::SysExit => "sys.exit(1) without close()",
-        CrashKind::Close => "exit through close()",
+    crash_kind_label_for(k, ClientModel::Librdkafka)
+}
+
+/// The words a student reads for a crash kind, in the client's language.
+pub fn crash_kind_label_for(k: CrashKind, client: ClientModel) -> &'static str {
+    match (k, client) {
+        (CrashKind::Kill, _) => "kill -9 (nothing runs)",
+        (CrashKind::SysExit, ClientModel::Librdkafka) => "sys.exit(1) without close()",
+        (CrashKind::SysExit, ClientModel::Java) => "System.exit(1) without close()",
+        (CrashKind::Close, _) => "exit through close()",
     }
 }
 
@@ -287,6 +298,13 @@ mod tests {
     }
 
     #[test]
+    fn crash_words_follow_the_client() {
+        assert_eq!(crash_kind_label_for(CrashKind::SysExit, ClientModel::Java), "System.exit(1) without close()");
+        let cp = CrashPoint { at_ms: Some(1500), point: None, message: None, kind: CrashKind::SysExit, restart_after_ms: None };
+        assert_eq!(crash_point_label_for(&cp, ClientModel::Librdkafka), "at 00:01.500 · sys.exit(1) without close() · no restart");
+    }
+
+    #[test]
     fn crash_kind_keys_round_trip() {
         for k in [CrashKind::Kill, CrashKind::SysExit, CrashKind::Close] {
             assert_eq!(crash_kind_from_key(crash_kind_key(k)), Some(k));
@@ -308,11 +326,16 @@ pub fn point_label(p: offset_lab_sim::scenario::ProgramPoint) -> &'static str {
 
 /// A crash point in words: `on message 1, while processing it… · sys.exit(1) without close() · restart after 1 s`.
 pub fn crash_point_label(cp: &CrashPoint) -> String {
+    crash_point_label_for(cp, ClientModel::Librdkafka)
+}
+
+/// A crash point in words, in the client's language.
+pub fn crash_point_label_for(cp: &CrashPoint, client: ClientModel) -> String {
     use offset_lab_sim::scenario::CrashWhen;
     let when = match cp.when() {
         CrashWhen::At(t) => format!("at {}", crate::view::clock(t)),
         CrashWhen::Point(p, k) => format!("on message {k}, {}", point_label(p)),
     };
     let restart = cp.restart_after_ms.map_or_else(|| "no restart".to_string(), |ms| format!("restart after {}", crate::view::dur(ms)));
-    format!("{when} · {} · {restart}", crash_kind_label(cp.kind))
+    format!("{when} · {} · {restart}", crash_kind_label_for(cp.kind, client))
 }

@@ -338,6 +338,7 @@ pub fn setting_label(s: &Setting) -> String {
             if *b { "close() in a finally block".to_string() } else { "no finally: close()".to_string() }
         }
         Setting::Client(m) => format!("client → {m:?}").to_lowercase(),
+        Setting::FirstPaymentMs(ms) => format!("first payment produced at {}", crate::view::clock(*ms)),
     }
 }
 

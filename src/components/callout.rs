@@ -18,7 +18,7 @@ pub struct CalloutVm {
     pub text: String,
     pub extra: Option<String>,
     /// Outcome counters, for moment 5.
-    pub counters: Option<[(&'static str, &'static str, u32); 4]>,
+    pub counters: Option<Vec<(&'static str, &'static str, u32)>>,
     /// (what, before, now) rows comparing with the run before the last change.
     pub compare: Option<(String, Vec<(String, String, String)>)>,
     pub costs: Option<String>,

@@ -4,11 +4,11 @@
 
 use std::rc::Rc;
 
-use offset_lab_sim::scenario::{CrashKind, CrashPoint, CrashWhen};
+use offset_lab_sim::scenario::{ClientModel, CrashKind, CrashPoint, CrashWhen};
 use yew::prelude::*;
 
 use crate::code::Listing;
-use crate::edit::{crash_kind_from_key, crash_kind_key, crash_kind_label, crash_point_label, point_label};
+use crate::edit::{crash_kind_from_key, crash_kind_key, crash_kind_label_for, crash_point_label_for, point_label};
 use crate::state::{Action, AppState};
 
 #[derive(Properties, PartialEq)]
@@ -22,6 +22,7 @@ pub struct CodeViewProps {
     pub crash_points: Rc<Vec<CrashPoint>>,
     /// The message number a new crash point proposes.
     pub default_message: u32,
+    pub client: ClientModel,
     pub dispatch: UseReducerDispatcher<AppState>,
 }
 
@@ -99,7 +100,7 @@ pub fn CodeView(p: &CodeViewProps) -> Html {
                     <input id={id} ref={message_ref.clone()} type="number" min="1" step="1" value={dr.message.to_string()} />
                     <select ref={kind_ref.clone()} aria-label="How the consumer ends">
                         { for [CrashKind::SysExit, CrashKind::Kill, CrashKind::Close].into_iter().map(|k| html! {
-                            <option value={crash_kind_key(k)} selected={k == CrashKind::SysExit}>{ crash_kind_label(k) }</option>
+                            <option value={crash_kind_key(k)} selected={k == CrashKind::SysExit}>{ crash_kind_label_for(k, p.client) }</option>
                         }) }
                     </select>
                     <select ref={restart_ref.clone()} aria-label="Restart">
@@ -162,9 +163,9 @@ pub fn CodeView(p: &CodeViewProps) -> Html {
                             { for here.iter().map(|(ix, cp)| html! {
                                 <li class="cp-badge">
                                     <span class="cp-icon" aria-hidden="true">{ "✕" }</span>
-                                    <span>{ format!("crash point: {}", crash_point_label(cp)) }</span>
+                                    <span>{ format!("crash point: {}", crash_point_label_for(cp, p.client)) }</span>
                                     <button type="button" class="link" onclick={remove(*ix)}
-                                        aria-label={format!("Remove crash point: {}", crash_point_label(cp))}>{ "remove" }</button>
+                                        aria-label={format!("Remove crash point: {}", crash_point_label_for(cp, p.client))}>{ "remove" }</button>
                                 </li>
                             }) }
                             { editor(i) }

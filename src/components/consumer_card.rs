@@ -1,16 +1,17 @@
 //! A consumer's card: state, ids, partitions with `position()` and `committed()`, the payment
 //! in hand, its timers as countdowns, its commits; and the buttons to crash or restart it.
 
-use offset_lab_sim::scenario::CrashKind;
+use offset_lab_sim::scenario::{ClientModel, CrashKind};
 use yew::prelude::*;
 
-use crate::edit::crash_kind_label;
+use crate::edit::crash_kind_label_for;
 use crate::state::{Action, AppState};
 use crate::view::cards::{Card, Timer};
 
 #[derive(Properties, PartialEq)]
 pub struct ConsumerCardProps {
     pub card: Card,
+    pub client: ClientModel,
     pub dispatch: UseReducerDispatcher<AppState>,
 }
 
@@ -144,7 +145,7 @@ pub fn ConsumerCard(p: &ConsumerCardProps) -> Html {
                         <summary class="btn btn-danger">{ "Crash now" }</summary>
                         <div class="menu-items" role="group" aria-label={format!("Crash {} now", c.name)}>
                             { for [CrashKind::Kill, CrashKind::SysExit, CrashKind::Close].into_iter().map(|k| html! {
-                                <button type="button" class="btn" onclick={crash(k)}>{ crash_kind_label(k) }</button>
+                                <button type="button" class="btn" onclick={crash(k)}>{ crash_kind_label_for(k, p.client) }</button>
                             }) }
                         </div>
                     </details>

@@ -2,7 +2,10 @@
 //! answered by the run, the other scenarios of the step, and the success checklist that ticks
 //! itself from what the student actually watched.
 
+use std::sync::Arc;
+
 use offset_lab_sim::lab::{self, Criterion};
+use offset_lab_sim::{Ms, Scenario};
 use yew::prelude::*;
 
 use crate::lab::{LabAction, LabProgress, step_of};
@@ -11,6 +14,9 @@ use crate::state::{Action, AppState};
 #[derive(Properties, PartialEq)]
 pub struct LabPanelProps {
     pub preset: AttrValue,
+    pub scenario: Arc<Scenario>,
+    /// Where in the auto-commit cycle the run on screen polled its first payment.
+    pub phase_ms: Option<Ms>,
     pub lab: UseReducerHandle<LabProgress>,
     pub dispatch: UseReducerDispatcher<AppState>,
 }
@@ -97,6 +103,9 @@ pub fn LabPanel(p: &LabPanelProps) -> Html {
             }
             <p class="lab-todo">{ step.todo }</p>
             { predict.unwrap_or_default() }
+            if step.id == "step1" && p.phase_ms.is_some() {
+                <super::phase_explorer::PhaseExplorer scenario={p.scenario.clone()} phase_ms={p.phase_ms} dispatch={p.dispatch.clone()} />
+            }
             <ul class="lab-presets" aria-label="Scenarios of this step">
                 { for titles.iter().zip(step.presets.iter()).map(|((name, title), n)| html! {
                     <li>

@@ -10,6 +10,7 @@ pub mod lab_panel;
 pub mod log_lanes;
 pub mod narration;
 pub mod outcome;
+pub mod phase_explorer;
 pub mod settings;
 pub mod time_bar;
 pub mod timeline_view;

@@ -25,13 +25,21 @@ pub struct OutcomeProps {
     pub dispatch: UseReducerDispatcher<AppState>,
 }
 
-pub fn counters(s: &Summary) -> [(&'static str, &'static str, u32); 4] {
-    [
+/// The counters: lost, duplicated, once, pending; skipped and dead-lettered when there are any.
+pub fn counters(s: &Summary) -> Vec<(&'static str, &'static str, u32)> {
+    let mut out = vec![
         ("ctr ctr-lost", "lost", s.lost),
         ("ctr ctr-dup", "duplicated", s.duplicated),
         ("ctr ctr-once", "once", s.once),
         ("ctr ctr-pending", "pending", s.pending),
-    ]
+    ];
+    if s.skipped > 0 {
+        out.push(("ctr ctr-skipped", "skipped", s.skipped));
+    }
+    if s.dead_lettered > 0 {
+        out.push(("ctr ctr-dead", "dead-lettered", s.dead_lettered));
+    }
+    out
 }
 
 pub fn costs_text(st: &RunStats) -> String {
@@ -67,7 +75,7 @@ pub fn Outcome(p: &OutcomeProps) -> Html {
                 <h2 id="out-h">{ "Outcome" }</h2>
                 <p class="panel-sub">{ if p.at_end { "final".to_string() } else { format!("so far, at {}", p.at) } }</p>
             </div>
-            <ul class="counters" aria-label="Payments by outcome" data-testid="counters">
+            <ul class={classes!("counters", (counters(&p.summary).len() > 4).then_some("six"))} aria-label="Payments by outcome" data-testid="counters">
                 { for counters(&p.summary).iter().map(|(class, label, n)| html! {
                     <li class={*class} data-kind={*label}><b>{ n }</b><span>{ *label }</span></li>
                 }) }

@@ -10,7 +10,7 @@ use offset_lab_sim::scenario::{ActionKind, ClientModel};
 use yew::prelude::*;
 
 use super::{checked_of, value_of};
-use crate::edit::{CommitStrategy, Setting, crash_kind_label, crash_point_label};
+use crate::edit::{CommitStrategy, Setting, crash_kind_label_for, crash_point_label_for};
 use crate::state::{Action, AppState};
 use crate::view::clock;
 
@@ -66,7 +66,7 @@ pub fn Settings(p: &SettingsProps) -> Html {
         for (ix, cp) in spec.crashes.iter().enumerate() {
             let d = d.clone();
             let onclick = Callback::from(move |_: MouseEvent| d.dispatch(Action::RemoveCrashPoint { consumer: c, ix }));
-            let text = format!("{}: {}", spec.name, crash_point_label(cp));
+            let text = format!("{}: {}", spec.name, crash_point_label_for(cp, sc.client));
             crash_items.push(html! {
                 <li><span class="cp-icon" aria-hidden="true">{ "✕" }</span><span>{ text.clone() }</span>
                     <button type="button" class="link" {onclick} aria-label={format!("Remove crash point {text}")}>{ "remove" }</button></li>
@@ -81,7 +81,7 @@ pub fn Settings(p: &SettingsProps) -> Html {
             let d = d.clone();
             let onclick = Callback::from(move |_: MouseEvent| d.dispatch(Action::RemoveAction(ix)));
             let what = match &a.act {
-                ActionKind::Crash { kind } => format!("crash ({})", crash_kind_label(*kind)),
+                ActionKind::Crash { kind } => format!("crash ({})", crash_kind_label_for(*kind, sc.client)),
                 ActionKind::Restart => "restart".to_string(),
                 ActionKind::SetProcessingMs { processing_ms } => format!("processing time → {processing_ms} ms"),
             };
@@ -129,6 +129,11 @@ pub fn Settings(p: &SettingsProps) -> Html {
                 <label class="field check sub">
                     <input type="checkbox" checked={p.fork_processing} onchange={on_fork} />
                     <span>{ "apply a new processing time from the cursor on (fork)" }</span>
+                </label>
+                <label class="field">
+                    <span>{ "first payment produced at (ms)" }</span>
+                    <input type="number" min="0" max="3600000" step="100" value={sc.topic.payments.start_ms.to_string()}
+                        onchange={on_number(Setting::FirstPaymentMs, 0, 3_600_000)} />
                 </label>
                 <label class="field">
                     <span>{ if java { "max.poll.records (batch size)" } else { "batch size: consume(num_messages)" } }</span>

@@ -103,7 +103,8 @@ pub fn TimelineView(p: &TimelineViewProps) -> Html {
     let dragging = use_mut_ref(|| None::<Drag>);
     let end = p.vm.end_ms;
     let zoom = use_state(|| if end > 25_000 { 2 } else { 0 });
-    let span = ZOOMS.get(*zoom).and_then(|z| z.0);
+    // Once nothing more happens, the cursor's window would be empty: show the whole run.
+    let span = ZOOMS.get(*zoom).and_then(|z| z.0).filter(|_| p.time_ms <= p.vm.activity_end_ms);
     // While the cursor is dragged the window stays put, so the time under the pointer holds.
     let (t0, t1) = dragging.borrow().map_or_else(|| window(end, span, p.time_ms), |d| d.window);
     let geo = Geo { width, label_w: if width < 520.0 { 70.0 } else { 96.0 }, t0, t1 };

@@ -82,8 +82,15 @@ impl Moment {
 /// at risk from one commit, several partitions resumed) count once.
 pub fn moments(tl: &Timeline) -> Vec<Moment> {
     let mut out: Vec<Moment> = Vec::new();
+    // Payments the program gave up on on purpose: a commit past them is the plan, not a risk.
+    let mut handled: Vec<u32> = Vec::new();
     for (ix, e) in tl.events.iter().enumerate() {
         let kind = match &e.kind {
+            EventKind::DeadLettered { payment } | EventKind::PaymentSkipped { payment } => {
+                handled.push(*payment);
+                continue;
+            }
+            EventKind::AtRisk { payment, .. } if handled.contains(payment) => continue,
             EventKind::AtRisk { .. } => MomentKind::AtRisk,
             EventKind::Crashed { kind: CrashKind::Close, .. } | EventKind::Crashed { finally_close: true, .. } => {
                 MomentKind::CloseCommits
@@ -239,6 +246,12 @@ mod tests {
         assert!(extra.unwrap().contains("P-0002"));
         assert!(ms.iter().any(|m| m.kind == MomentKind::Duplicate));
         assert!(!ms.iter().any(|m| m.kind == MomentKind::AtRisk));
+    }
+
+    #[test]
+    fn a_dead_lettered_payment_committed_past_is_not_at_risk() {
+        let tl = timeline("step4-invalid-dead-letter");
+        assert!(moments(&tl).iter().all(|m| m.kind != MomentKind::AtRisk));
     }
 
     #[test]

@@ -293,3 +293,37 @@ mod tests {
         assert!(describe(&tl.final_world, 99).is_none());
     }
 }
+
+/// Where in its auto-commit cycle the first consumer was when `poll()` returned the first
+/// payment: `(t_r − t0) mod auto.commit.interval.ms` (F.1), if it did and auto-commit is on.
+pub fn first_poll_phase(tl: &Timeline) -> Option<Ms> {
+    let c = tl.scenario.consumers.first()?;
+    if !c.config.enable_auto_commit {
+        return None;
+    }
+    let interval = c.config.auto_commit_interval_ms.max(1);
+    let polled = tl.events.iter().find_map(|e| match &e.kind {
+        EventKind::Polled { payments } if payments.contains(&0) && e.consumer == Some(0) => Some(e.at_ms),
+        _ => None,
+    })?;
+    // The timer's origin is the construction of the incarnation that polled it (B5).
+    let t0 = tl
+        .events
+        .iter()
+        .filter(|e| e.consumer == Some(0) && e.at_ms <= polled && matches!(e.kind, EventKind::Constructed { .. }))
+        .map(|e| e.at_ms)
+        .next_back()?;
+    Some((polled - t0) % interval)
+}
+
+#[cfg(test)]
+mod phase_tests {
+    use super::*;
+    use crate::view::test_util::timeline;
+
+    #[test]
+    fn the_first_poll_of_sleep7_is_16_ms_into_the_cycle() {
+        assert_eq!(first_poll_phase(&timeline("step1-autocommit-sleep7")), Some(16));
+        assert_eq!(first_poll_phase(&timeline("step2-manual-commit")), None);
+    }
+}

@@ -80,6 +80,9 @@ pub struct Row {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TimelineVm {
     pub end_ms: Ms,
+    /// When the last notable event (before the end of the run) happens: after it, nothing
+    /// changes but heartbeats and empty polls.
+    pub activity_end_ms: Ms,
     pub group: Vec<Bar>,
     pub rows: Vec<Row>,
 }
@@ -342,7 +345,13 @@ pub fn timeline_vm(tl: &Timeline) -> TimelineVm {
     if let Some((from, bix)) = rebalance {
         group.push(Bar { from_ms: from, to_ms: end, kind: BarKind::Rebalance, label: "rebalancing".into(), ix: bix });
     }
-    TimelineVm { end_ms: end, group, rows }
+    let activity_end_ms = tl
+        .events
+        .iter()
+        .rev()
+        .find(|e| e.kind.is_notable() && !matches!(e.kind, EventKind::RunEnded))
+        .map_or(0, |e| e.at_ms);
+    TimelineVm { end_ms: end, activity_end_ms, group, rows }
 }
 
 fn source_word(s: CommitSource) -> &'static str {
@@ -374,6 +383,7 @@ mod tests {
         let tl = timeline("step1-autocommit-sleep7");
         let vm = timeline_vm(&tl);
         assert_eq!(vm.end_ms, 90_000);
+        assert_eq!(vm.activity_end_ms, 65_020);
         let row = &vm.rows[0];
         // P-0001 processed from 0.016 s, interrupted by the crash at 7.016 s.
         let p1 = row.bars.iter().find(|b| b.label == "P-0001").unwrap();

@@ -67,6 +67,9 @@ test('Step 1, 7 s: play to the end, pausing at each key moment, and find the los
     await p1.locator('.why .link').first().click();
     assert.notEqual(await clock(page), '01:30.000');
     await page.keyboard.press('End');
+    // F.1: with 7 s of processing, every phase of the 5 s timer loses the payment.
+    await page.getByRole('button', { name: 'Explore the phase' }).click();
+    assert.match(await page.locator('.phase-summary').textContent(), /^Lost in every run/);
     await screenshot(page, 'sleep7-1280-end');
   }, { path: '?scenario=step1-autocommit-sleep7' }));
 
