@@ -61,6 +61,30 @@ test('step re-render with 1,000 payments on screen', () =>
       console.log(`# step re-render, 1,000 payments (key → render done): ${fmt(stats(renders))}`);
       console.log(`# step to next painted frame, 1,000 payments (incl. layout/paint + rAF wait): ${fmt(stats(frames))}`);
       await screenshot(page, 'many-payments-1280');
+
+      // Playback: frame-to-frame intervals while playing at ×10 for two seconds.
+      await page.keyboard.press('Home');
+      await page.getByLabel('Playback speed').selectOption({ label: '×10' });
+      await page.getByLabel('pause at key moments').uncheck();
+      const intervals = await page.evaluate(
+        () =>
+          new Promise((resolve) => {
+            const out = [];
+            let last = null;
+            const t0 = performance.now();
+            document.dispatchEvent(new KeyboardEvent('keydown', { key: ' ', bubbles: true, cancelable: true }));
+            const tick = (now) => {
+              if (last !== null) out.push(now - last);
+              last = now;
+              if (now - t0 < 2000) requestAnimationFrame(tick);
+              else resolve(out);
+            };
+            requestAnimationFrame(tick);
+          }),
+      );
+      const clockAfter = await page.locator('[data-testid=clock]').textContent();
+      console.log(`# playback ×10, 1,000 payments: frame interval ${fmt(stats(intervals))}; long frames (>50 ms): ${intervals.filter((x) => x > 50).length}; clock reached ${clockAfter}`);
+      assert.notEqual(clockAfter, '00:00.000');
     },
     { path: '?scenario=many-payments' },
   ));
