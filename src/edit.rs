@@ -237,6 +237,34 @@ pub fn crash_kind_from_key(key: &str) -> Option<CrashKind> {
     [CrashKind::Kill, CrashKind::SysExit, CrashKind::Close].into_iter().find(|k| crash_kind_key(*k) == key)
 }
 
+/// Where a program-point crash fires, in words.
+pub fn point_label(p: offset_lab_sim::scenario::ProgramPoint) -> &'static str {
+    use offset_lab_sim::scenario::ProgramPoint;
+    match p {
+        ProgramPoint::AfterPoll => "right after poll() returns it",
+        ProgramPoint::DuringProcessing => "while processing it, before it is recorded",
+        ProgramPoint::AfterEffect => "after recording it, before anything else",
+        ProgramPoint::AfterCommit => "after the commit that follows it",
+        ProgramPoint::CommitInFlight => "while the commit request is in flight",
+    }
+}
+
+/// A crash point in words: `on message 1, while processing it… · sys.exit(1) without close() · restart after 1 s`.
+pub fn crash_point_label(cp: &CrashPoint) -> String {
+    crash_point_label_for(cp, ClientModel::Librdkafka)
+}
+
+/// A crash point in words, in the client's language.
+pub fn crash_point_label_for(cp: &CrashPoint, client: ClientModel) -> String {
+    use offset_lab_sim::scenario::CrashWhen;
+    let when = match cp.when() {
+        CrashWhen::At(t) => format!("at {}", crate::view::clock(t)),
+        CrashWhen::Point(p, k) => format!("on message {k}, {}", point_label(p)),
+    };
+    let restart = cp.restart_after_ms.map_or_else(|| "no restart".to_string(), |ms| format!("restart after {}", crate::view::dur(ms)));
+    format!("{when} · {} · {restart}", crash_kind_label_for(cp.kind, client))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -310,32 +338,4 @@ mod tests {
             assert_eq!(crash_kind_from_key(crash_kind_key(k)), Some(k));
         }
     }
-}
-
-/// Where a program-point crash fires, in words.
-pub fn point_label(p: offset_lab_sim::scenario::ProgramPoint) -> &'static str {
-    use offset_lab_sim::scenario::ProgramPoint;
-    match p {
-        ProgramPoint::AfterPoll => "right after poll() returns it",
-        ProgramPoint::DuringProcessing => "while processing it, before it is recorded",
-        ProgramPoint::AfterEffect => "after recording it, before anything else",
-        ProgramPoint::AfterCommit => "after the commit that follows it",
-        ProgramPoint::CommitInFlight => "while the commit request is in flight",
-    }
-}
-
-/// A crash point in words: `on message 1, while processing it… · sys.exit(1) without close() · restart after 1 s`.
-pub fn crash_point_label(cp: &CrashPoint) -> String {
-    crash_point_label_for(cp, ClientModel::Librdkafka)
-}
-
-/// A crash point in words, in the client's language.
-pub fn crash_point_label_for(cp: &CrashPoint, client: ClientModel) -> String {
-    use offset_lab_sim::scenario::CrashWhen;
-    let when = match cp.when() {
-        CrashWhen::At(t) => format!("at {}", crate::view::clock(t)),
-        CrashWhen::Point(p, k) => format!("on message {k}, {}", point_label(p)),
-    };
-    let restart = cp.restart_after_ms.map_or_else(|| "no restart".to_string(), |ms| format!("restart after {}", crate::view::dur(ms)));
-    format!("{when} · {} · {restart}", crash_kind_label_for(cp.kind, client))
 }

@@ -687,7 +687,7 @@ mod tests {
         let s = reduce(&s, Action::ToEnd);
         let w = &s.timeline.final_world;
         assert_eq!(w.summary().lost, 0);
-        assert!(w.cell_states().iter().any(|c| *c == CellState::AppliedOnce));
+        assert!(w.cell_states().contains(&CellState::AppliedOnce));
         assert_eq!(s.callout().unwrap().kind, MomentKind::Outcome);
         assert!(s.baseline.is_some());
     }

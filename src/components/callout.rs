@@ -7,6 +7,9 @@ use yew::prelude::*;
 
 use crate::state::{Action, AppState, Notice};
 
+/// (what, before, now) rows comparing two runs.
+pub type Comparison = Vec<(String, String, String)>;
+
 /// What the callout shows.
 #[derive(Clone, Debug, PartialEq)]
 pub struct CalloutVm {
@@ -20,7 +23,7 @@ pub struct CalloutVm {
     /// Outcome counters, for moment 5.
     pub counters: Option<Vec<(&'static str, &'static str, u32)>>,
     /// (what, before, now) rows comparing with the run before the last change.
-    pub compare: Option<(String, Vec<(String, String, String)>)>,
+    pub compare: Option<(String, Comparison)>,
     pub costs: Option<String>,
 }
 

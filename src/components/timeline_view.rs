@@ -104,7 +104,9 @@ pub fn TimelineView(p: &TimelineViewProps) -> Html {
     let end = p.vm.end_ms;
     let zoom = use_state(|| if end > 25_000 { 2 } else { 0 });
     // Once nothing more happens, the cursor's window would be empty: show the whole run.
-    let span = ZOOMS.get(*zoom).and_then(|z| z.0).filter(|_| p.time_ms <= p.vm.activity_end_ms);
+    let chosen = ZOOMS.get(*zoom).and_then(|z| z.0).filter(|w| *w < end);
+    let quiet = chosen.is_some() && p.time_ms > p.vm.activity_end_ms;
+    let span = chosen.filter(|_| !quiet);
     // While the cursor is dragged the window stays put, so the time under the pointer holds.
     let (t0, t1) = dragging.borrow().map_or_else(|| window(end, span, p.time_ms), |d| d.window);
     let geo = Geo { width, label_w: if width < 520.0 { 70.0 } else { 96.0 }, t0, t1 };
@@ -245,6 +247,9 @@ pub fn TimelineView(p: &TimelineViewProps) -> Html {
                     </g>
                 </svg>
             </div>
+            if quiet {
+                <p class="hint">{ format!("Showing the whole run: nothing happens after {} but heartbeats and empty polls.", clock(p.vm.activity_end_ms)) }</p>
+            }
             if p.placing_crash {
                 <p class="hint">{ "Click on a consumer's lane at the time it should crash (sys.exit(1) without close(), restart after 1 s). Remove it in Settings." }</p>
             }

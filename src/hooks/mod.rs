@@ -12,7 +12,7 @@ pub use use_width::use_width;
 /// here to the end of the next render (`performance.measure`). The e2e benchmark reads it.
 pub fn mark_step_start() {
     if let Some(perf) = web_sys::window().and_then(|w| w.performance()) {
-        let _ = perf.clear_marks_with_mark_name("ol-step-start");
+        perf.clear_marks_with_mark_name("ol-step-start");
         let _ = perf.mark("ol-step-start");
     }
 }

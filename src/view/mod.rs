@@ -28,7 +28,7 @@ pub fn clock(ms: Ms) -> String {
 
 /// `4.1 s`, `0.25 s`, `45 s`: a duration for reading.
 pub fn dur(ms: u64) -> String {
-    if ms >= 10_000 && ms % 1000 == 0 {
+    if ms >= 10_000 && ms.is_multiple_of(1000) {
         format!("{} s", ms / 1000)
     } else if ms >= 1000 {
         format!("{:.1} s", ms as f64 / 1000.0)
