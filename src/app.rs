@@ -145,7 +145,7 @@ pub fn App() -> Html {
                 counters: stats.as_ref().map(|s| counters(&s.summary)),
                 costs: stats.as_ref().map(costs_text),
                 compare: match (&baseline, &stats) {
-                    (Some(b), Some(s)) if outcome => Some((b.change.clone(), view::outcome::compare(&b.stats, s))),
+                    (Some(b), Some(s)) if outcome => Some((b.change(), view::outcome::compare(&b.stats, s))),
                     _ => None,
                 },
             })

@@ -79,12 +79,23 @@ pub struct Notice {
     pub text: String,
 }
 
-/// The run before the student's last change, to show what the change cost (moment 5).
+/// The run as the scenario was loaded, to show what the student's changes did and cost
+/// (moment 5).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Baseline {
-    /// What changed, e.g. `enable.auto.commit → false`.
-    pub change: String,
+    /// What changed since, e.g. `enable.auto.commit → false; commit strategy → …`.
+    pub changes: Vec<String>,
     pub stats: RunStats,
+}
+
+impl Baseline {
+    /// The changes in a few words: the last three, and how many came before.
+    pub fn change(&self) -> String {
+        const SHOWN: usize = 3;
+        let n = self.changes.len();
+        let recent = self.changes[n.saturating_sub(SHOWN)..].join("; ");
+        if n > SHOWN { format!("{} earlier changes; {recent}", n - SHOWN) } else { recent }
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -285,9 +296,16 @@ impl AppState {
                 self.notice = Some(Notice { error: true, text: format!("That change would make the scenario invalid: {e}") });
             }
             Ok(tl) => {
-                self.baseline = change.map(|change| {
-                    let old = &self.timeline;
-                    Rc::new(Baseline { change, stats: run_stats(old, &old.final_world, old.events.len()) })
+                self.baseline = change.map(|change| match &self.baseline {
+                    Some(b) => {
+                        let mut b = (**b).clone();
+                        b.changes.push(change);
+                        Rc::new(b)
+                    }
+                    None => {
+                        let old = &self.timeline;
+                        Rc::new(Baseline { changes: vec![change], stats: run_stats(old, &old.final_world, old.events.len()) })
+                    }
                 });
                 let t = self.time_ms;
                 self.moments = Rc::new(moments::moments(&tl));
@@ -624,7 +642,7 @@ mod tests {
         assert_eq!(s2.timeline.final_world.summary().lost, 0);
         let base = s2.baseline.as_ref().unwrap();
         assert_eq!(base.stats.summary.lost, 1);
-        assert_eq!(base.change, "enable.auto.commit → false");
+        assert_eq!(base.change(), "enable.auto.commit → false");
         // The same setting again changes nothing.
         assert!(Rc::ptr_eq(&s2, &reduce(&s2, Action::ChangeSetting(Setting::EnableAutoCommit(false)))));
     }
@@ -689,7 +707,11 @@ mod tests {
         assert_eq!(w.summary().lost, 0);
         assert!(w.cell_states().contains(&CellState::AppliedOnce));
         assert_eq!(s.callout().unwrap().kind, MomentKind::Outcome);
-        assert!(s.baseline.is_some());
+        // Compared with the scenario as loaded, not with the run between the two changes.
+        let base = s.baseline.as_ref().unwrap();
+        assert_eq!(base.stats.summary.lost, 1);
+        assert_eq!(base.changes.len(), 2);
+        assert!(base.change().starts_with("enable.auto.commit → false; commit strategy → "));
     }
 
     #[test]

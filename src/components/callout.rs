@@ -117,8 +117,8 @@ pub fn Callout(p: &CalloutProps) -> Html {
                     }
                     if let Some((change, rows)) = &m.compare {
                         <table class="compare">
-                            <caption>{ format!("Before your change ({change}) and now") }</caption>
-                            <thead><tr><th scope="col">{ "" }</th><th scope="col">{ "before" }</th><th scope="col">{ "now" }</th></tr></thead>
+                            <caption>{ format!("As loaded, and now after your changes ({change})") }</caption>
+                            <thead><tr><th scope="col">{ "" }</th><th scope="col">{ "as loaded" }</th><th scope="col">{ "now" }</th></tr></thead>
                             <tbody>
                                 { for rows.iter().map(|(what, a, b)| html! {
                                     <tr class={classes!((a != b).then_some("changed"))}>

@@ -199,5 +199,7 @@ test('settings: turning enable.auto.commit off removes the loss and shows what i
     await expectText(page, '[data-testid=counters] [data-kind=lost] b', '0');
     const compare = await page.locator('.callout .compare').textContent();
     assert.match(compare, /commit requests/);
+    // Moment 5: compared with the scenario as loaded, the loss is gone; the cost is in commits.
+    assert.equal(await page.locator('.callout .compare tbody tr').first().textContent(), 'lost10');
     await screenshot(page, 'fix-1280-outcome-compared');
   }, { path: '?scenario=step1-autocommit-sleep7' }));
