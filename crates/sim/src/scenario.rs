@@ -592,10 +592,23 @@ impl Scenario {
     /// Parses and validates a scenario. Checks the version before anything else so that a file
     /// from another version gets a message about versions, not about fields.
     pub fn from_json(text: &str) -> Result<Scenario, ScenarioError> {
-        let value: serde_json::Value =
-            serde_json::from_str(text).map_err(|e| err("", format!("not valid JSON: {e}")))?;
-        let obj = value.as_object().ok_or_else(|| err("", "a scenario is a JSON object"))?;
-        match obj.get("version").map(|v| v.as_u64()) {
+        /// Only the version, read first; every other field is ignored here. Parsing straight
+        /// from the text afterwards (not through `serde_json::Value`) keeps the wasm small.
+        #[derive(Deserialize)]
+        struct Probe {
+            version: Option<serde_json::Number>,
+        }
+        if !text.trim_start().starts_with('{') {
+            return Err(err("", "a scenario is a JSON object, starting with {"));
+        }
+        let probe: Probe = serde_json::from_str(text).map_err(|e| {
+            if e.is_data() {
+                err("version", "must be a whole number")
+            } else {
+                err("", format!("not valid JSON: {e}"))
+            }
+        })?;
+        match probe.version.map(|v| v.as_u64()) {
             None => return Err(err("version", "missing; this build reads version 1")),
             Some(None) => return Err(err("version", "must be a whole number")),
             Some(Some(v)) if v > SCENARIO_VERSION as u64 => {
@@ -607,8 +620,7 @@ impl Scenario {
             Some(Some(v)) if v < 1 => return Err(err("version", "versions start at 1")),
             Some(Some(_)) => {}
         }
-        let scenario: Scenario =
-            serde_json::from_value(value).map_err(|e| err("", format!("{e}")))?;
+        let scenario: Scenario = serde_json::from_str(text).map_err(|e| err("", format!("{e}")))?;
         scenario.validate()?;
         Ok(scenario)
     }

@@ -36,6 +36,8 @@ impl Timeline {
         let mut causes = Vec::new();
         let mut polled_by: Option<u8> = None;
         let mut applications = 0;
+        // Only the first commit past the payment is a cause; later ones change nothing.
+        let mut committed_past = false;
         for (i, e) in self.events.iter().enumerate() {
             let at = fmt_ms(e.at_ms);
             match &e.kind {
@@ -43,15 +45,22 @@ impl Timeline {
                     polled_by = e.consumer;
                     causes.push(Cause { event: i, text: format!("{at}: {} received {id} from poll().", name(e.consumer)) });
                 }
-                EventKind::AtRisk { payment: q, committed, .. } if *q == payment => causes.push(Cause {
-                    event: i,
-                    text: format!("{at}: the committed offset moved to {committed}, past {id}, while it was still being processed."),
-                }),
+                EventKind::AtRisk { payment: q, committed, .. } if *q == payment && !committed_past => {
+                    committed_past = true;
+                    causes.push(Cause {
+                        event: i,
+                        text: format!("{at}: the committed offset moved to {committed}, past {id}, while it was still being processed."),
+                    });
+                }
                 EventKind::CommitApplied { offsets, source, .. }
                     if applications == 0
                         && verdict == Verdict::Lost
                         && offsets.iter().any(|(q, o)| *q == p.partition && *o > p.offset)
-                        && !causes.iter().any(|c| matches!(self.events[c.event].kind, EventKind::AtRisk { .. })) =>
+                        && !committed_past
+                        && !self.events[i + 1..]
+                            .iter()
+                            .take_while(|n| n.at_ms == e.at_ms)
+                            .any(|n| matches!(n.kind, EventKind::AtRisk { payment: q, .. } if q == payment)) =>
                 {
                     let how = match source {
                         CommitSource::Auto => "an auto-commit",
@@ -59,6 +68,7 @@ impl Timeline {
                         CommitSource::Revoke => "the commit on revoke",
                         CommitSource::Close => "close()",
                     };
+                    committed_past = true;
                     causes.push(Cause { event: i, text: format!("{at}: {how} committed past {id} before it was recorded.") });
                 }
                 EventKind::EffectApplied { payment: q, count } if *q == payment => {

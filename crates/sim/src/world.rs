@@ -470,7 +470,8 @@ impl World {
             let Some(cl) = &con.client else { continue };
             for pay in cl.held() {
                 let p = self.log.payment(pay);
-                if p.partition == partition && p.offset >= old.max(0) && p.offset < new && self.applied[pay as usize] == 0 {
+                let handled = self.skipped[pay as usize] || self.dead_letters.iter().any(|d| d.payment == pay);
+                if p.partition == partition && p.offset >= old.max(0) && p.offset < new && self.applied[pay as usize] == 0 && !handled {
                     risky.push(pay);
                 }
             }

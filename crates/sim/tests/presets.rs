@@ -207,3 +207,23 @@ fn refunds_scale_out_misses_and_doubles_nothing() {
     assert!(partial);
     assert!(count(&t, |k| matches!(k, EventKind::SessionExpired { .. })) >= 1, "the killed consumer is expired");
 }
+
+#[test]
+fn why_tells_each_cause_once() {
+    let t = run("step1-autocommit-sleep7");
+    let story = t.why(0).unwrap();
+    assert_eq!(story.verdict, Verdict::Lost);
+    let texts: Vec<&str> = story.causes.iter().map(|c| c.text.as_str()).collect();
+    assert_eq!(texts.iter().filter(|t| t.contains("past P-0001")).count(), 1, "{texts:#?}");
+    assert!(texts.iter().any(|t| t.contains("sys.exit(1)")), "{texts:#?}");
+    assert!(texts.iter().any(|t| t.contains("never be delivered again")), "{texts:#?}");
+    let dup = run("step2-manual-commit").why(1).unwrap();
+    assert_eq!(dup.verdict, Verdict::Duplicated);
+    assert_eq!(dup.causes.iter().filter(|c| c.text.contains("recorded P-0002")).count(), 2);
+}
+
+#[test]
+fn a_dead_lettered_payment_is_never_at_risk() {
+    let t = run("step4-invalid-dead-letter");
+    assert_eq!(count(&t, |k| matches!(k, EventKind::AtRisk { payment: 2, .. })), 0);
+}

@@ -1,0 +1,62 @@
+//! Bad input gets a clear message naming the field, and never a panic.
+
+use offset_lab_sim::rng::SimRng;
+use offset_lab_sim::scenario::{PRESETS, Scenario};
+
+fn error(text: &str) -> String {
+    Scenario::from_json(text).unwrap_err().to_string()
+}
+
+#[test]
+fn malformed_files_say_what_is_wrong() {
+    assert!(error("").contains("JSON object"));
+    assert!(error("[1, 2]").contains("JSON object"));
+    assert!(error("{\"version\": 1,").contains("not valid JSON"));
+    assert_eq!(error("{\"name\": \"x\"}"), "version: missing; this build reads version 1");
+    assert_eq!(error("{\"version\": \"one\"}"), "version: must be a whole number");
+    assert!(error("{\"version\": 7}").contains("newer Offset Lab"));
+    assert!(error("{\"version\": 0}").contains("start at 1"));
+}
+
+#[test]
+fn field_errors_name_the_field_and_the_range() {
+    let base = PRESETS[0].1;
+    let with = |from: &str, to: &str| {
+        assert!(base.contains(from), "{from}");
+        error(&base.replacen(from, to, 1))
+    };
+    assert!(with("\"seed\": 1", "\"seed\": 1, \"colour\": 2").contains("unknown field `colour`"));
+    assert_eq!(
+        with("\"auto.commit.interval.ms\": 5000", "\"auto.commit.interval.ms\": 0"),
+        "consumers[0].config.auto.commit.interval.ms: 0 is out of range; allowed 1..=3600000"
+    );
+    assert!(with("\"partitions\": 1", "\"partitions\": 65").starts_with("topic.partitions: 65 is out of range"));
+    assert!(with("\"kind\": \"sys_exit\"", "\"kind\": \"explode\"").contains("unknown variant `explode`"));
+    assert!(with("\"message\": 1", "\"message\": 0").starts_with("consumers[0].crashes[0].message"));
+    assert!(with("\"duration_ms\": 90000", "\"duration_ms\": -5").contains("invalid value"));
+}
+
+#[test]
+fn no_input_makes_the_parser_panic() {
+    let mut r = SimRng::new(5);
+    for (_, text) in PRESETS {
+        // Every truncation of every preset.
+        for cut in (0..text.len()).step_by(7) {
+            if text.is_char_boundary(cut) {
+                let _ = Scenario::from_json(&text[..cut]);
+            }
+        }
+        // Random byte flips.
+        for _ in 0..200 {
+            let mut bytes = text.as_bytes().to_vec();
+            let i = r.below(bytes.len() as u64) as usize;
+            bytes[i] = r.below(128) as u8;
+            if let Ok(s) = std::str::from_utf8(&bytes) {
+                if let Ok(sc) = Scenario::from_json(s) {
+                    // Whatever parses and validates must also run.
+                    let _ = offset_lab_sim::Timeline::new(sc);
+                }
+            }
+        }
+    }
+}
