@@ -43,7 +43,8 @@ pub fn encode(state: &LinkState) -> String {
     match preset_names().find(|n| preset(n).is_ok_and(|p| p == state.scenario)) {
         Some(name) => parts.push(format!("preset={name}")),
         None => {
-            let json = serde_json::to_string(&state.scenario).unwrap_or_default();
+            // The pretty form with the whitespace squeezed out: one serializer in the bundle.
+            let json = squeeze(&state.scenario.to_json());
             parts.push(format!("s={}", base64url_encode(json.as_bytes())));
         }
     }
@@ -104,6 +105,29 @@ pub fn decode(query: &str, default_preset: &str) -> Result<LinkState, LinkError>
         None => preset(default_preset).map_err(|e| fail(e.to_string()))?,
     };
     Ok(LinkState { scenario, t_ms, panels, embed })
+}
+
+/// JSON without the whitespace outside strings.
+fn squeeze(json: &str) -> String {
+    let mut out = String::with_capacity(json.len());
+    let (mut in_string, mut escaped) = (false, false);
+    for ch in json.chars() {
+        if in_string {
+            out.push(ch);
+            match (escaped, ch) {
+                (true, _) => escaped = false,
+                (false, '\\') => escaped = true,
+                (false, '"') => in_string = false,
+                _ => {}
+            }
+        } else if ch == '"' {
+            in_string = true;
+            out.push(ch);
+        } else if !ch.is_whitespace() {
+            out.push(ch);
+        }
+    }
+    out
 }
 
 const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
@@ -228,6 +252,11 @@ mod tests {
         let s = decode("", "step2-manual-commit").unwrap();
         assert_eq!(s.scenario.name, "step2-manual-commit");
         assert!(decode("utm_source=course&embed=1", "step2-manual-commit").unwrap().embed);
+    }
+
+    #[test]
+    fn squeeze_keeps_strings_intact() {
+        assert_eq!(squeeze("{ \"a b\": [1, 2],\n \"c\": \"x \\\" y\" }"), "{\"a b\":[1,2],\"c\":\"x \\\" y\"}");
     }
 
     #[test]
