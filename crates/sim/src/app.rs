@@ -5,27 +5,43 @@ use crate::Ms;
 use crate::client::{AppState, JoinState, Part, Pc, RebalanceOp};
 use crate::group::Response;
 use crate::protocol::{positions, stored_to_commit};
-use crate::scenario::{BatchStep, CrashWhen, FailureAction, Fault, MessageStep, ProgramPoint, SinkKind};
+use crate::scenario::{
+    BatchStep, CrashWhen, FailureAction, Fault, MessageStep, ProgramPoint, SinkKind,
+};
 use crate::trace::{CommitSource, EventKind, Failure, KafkaError};
-use crate::world::{DeadLetter, Ev, Flow, MAX_STEPS_WITHOUT_BLOCKING, Output, OutputState, Request, World};
+use crate::world::{
+    DeadLetter, Ev, Flow, MAX_STEPS_WITHOUT_BLOCKING, Output, OutputState, Request, World,
+};
 
 impl World {
     // ---- the application ------------------------------------------------------------------
 
     /// Something the application's `poll()` waits for has happened.
     pub(crate) fn poke(&mut self, c: usize) {
-        if self.consumers[c].client.as_ref().is_some_and(|cl| cl.in_poll()) {
+        if self.consumers[c]
+            .client
+            .as_ref()
+            .is_some_and(|cl| cl.in_poll())
+        {
             self.run_app(c);
         }
     }
 
     pub(crate) fn on_app_wake(&mut self, c: usize, inc: u32, token: u32) {
-        let Some(cl) = self.client_mut(c, inc) else { return };
+        let Some(cl) = self.client_mut(c, inc) else {
+            return;
+        };
         if cl.app.token != token {
             return;
         }
         match cl.app.state {
-            AppState::Processing { payment, attempt, crash, failure, .. } => {
+            AppState::Processing {
+                payment,
+                attempt,
+                crash,
+                failure,
+                ..
+            } => {
                 if let Some(ix) = crash {
                     // The crash interrupts the processing: the effect never lands.
                     let cp = self.spec(c).crashes[ix].clone();
@@ -44,10 +60,16 @@ impl World {
                 self.advance(c);
                 self.run_app(c);
             }
-            AppState::Backoff { payment, attempt, .. } => self.start_processing(c, payment, attempt + 1),
+            AppState::Backoff {
+                payment, attempt, ..
+            } => self.start_processing(c, payment, attempt + 1),
             AppState::Publishing { payment, .. } => {
                 let now = self.now;
-                self.dead_letters.push(DeadLetter { payment, consumer: c, at_ms: now });
+                self.dead_letters.push(DeadLetter {
+                    payment,
+                    consumer: c,
+                    at_ms: now,
+                });
                 self.emit(Some(c), EventKind::DeadLettered { payment });
                 self.handled_without_effect(c, payment);
                 self.cl(c).app.state = AppState::Ready;
@@ -64,14 +86,36 @@ impl World {
         let policy = self.spec(c).program.retry.clone();
         let now = self.now;
         if failure == Failure::Transient && attempt < policy.attempts {
-            let backoff = policy.backoff_ms.saturating_mul(1u64 << (attempt - 1).min(20));
+            let backoff = policy
+                .backoff_ms
+                .saturating_mul(1u64 << (attempt - 1).min(20));
             let until = now + backoff;
-            self.emit(Some(c), EventKind::ProcessingFailed { payment, attempt, failure, retry_at_ms: Some(until) });
-            self.cl(c).app.state = AppState::Backoff { payment, attempt, until_ms: until };
+            self.emit(
+                Some(c),
+                EventKind::ProcessingFailed {
+                    payment,
+                    attempt,
+                    failure,
+                    retry_at_ms: Some(until),
+                },
+            );
+            self.cl(c).app.state = AppState::Backoff {
+                payment,
+                attempt,
+                until_ms: until,
+            };
             self.block_until(c, until);
             return;
         }
-        self.emit(Some(c), EventKind::ProcessingFailed { payment, attempt, failure, retry_at_ms: None });
+        self.emit(
+            Some(c),
+            EventKind::ProcessingFailed {
+                payment,
+                attempt,
+                failure,
+                retry_at_ms: None,
+            },
+        );
         let action = match failure {
             Failure::Transient => policy.on_exhausted,
             Failure::Permanent => self.spec(c).program.on_invalid,
@@ -88,7 +132,10 @@ impl World {
             FailureAction::DeadLetter => {
                 // Producing to the dead-letter topic takes a round trip.
                 let until = now + self.rtt();
-                self.cl(c).app.state = AppState::Publishing { payment, until_ms: until };
+                self.cl(c).app.state = AppState::Publishing {
+                    payment,
+                    until_ms: until,
+                };
                 self.block_until(c, until);
             }
             FailureAction::Stop => {
@@ -106,7 +153,13 @@ impl World {
             let (partition, next) = (p.partition, p.offset + 1);
             if next > self.db_offsets[partition as usize] {
                 self.db_offsets[partition as usize] = next;
-                self.emit(Some(c), EventKind::DbOffsetWritten { partition, offset: next });
+                self.emit(
+                    Some(c),
+                    EventKind::DbOffsetWritten {
+                        partition,
+                        offset: next,
+                    },
+                );
             }
         }
     }
@@ -123,7 +176,13 @@ impl World {
                 if self.applied[ix] == 0 {
                     self.count_effect(c, payment);
                 } else {
-                    self.emit(Some(c), EventKind::EffectDeduplicated { payment, deliveries });
+                    self.emit(
+                        Some(c),
+                        EventKind::EffectDeduplicated {
+                            payment,
+                            deliveries,
+                        },
+                    );
                 }
             }
             SinkKind::Database => {
@@ -134,21 +193,55 @@ impl World {
                 if next > self.db_offsets[partition as usize] {
                     self.db_offsets[partition as usize] = next;
                     self.count_effect(c, payment);
-                    self.emit(Some(c), EventKind::DbOffsetWritten { partition, offset: next });
+                    self.emit(
+                        Some(c),
+                        EventKind::DbOffsetWritten {
+                            partition,
+                            offset: next,
+                        },
+                    );
                 } else {
-                    self.emit(Some(c), EventKind::EffectDeduplicated { payment, deliveries });
+                    self.emit(
+                        Some(c),
+                        EventKind::EffectDeduplicated {
+                            payment,
+                            deliveries,
+                        },
+                    );
                 }
             }
             SinkKind::RefundsTopic => {
-                self.outputs.push(Output { payment, consumer: c, at_ms: now, state: OutputState::Committed });
-                self.emit(Some(c), EventKind::OutputProduced { payment, transactional: false });
+                self.outputs.push(Output {
+                    payment,
+                    consumer: c,
+                    at_ms: now,
+                    state: OutputState::Committed,
+                });
+                self.emit(
+                    Some(c),
+                    EventKind::OutputProduced {
+                        payment,
+                        transactional: false,
+                    },
+                );
                 self.count_effect(c, payment);
             }
             SinkKind::Transactional => {
                 let i = self.outputs.len();
-                self.outputs.push(Output { payment, consumer: c, at_ms: now, state: OutputState::Open });
+                self.outputs.push(Output {
+                    payment,
+                    consumer: c,
+                    at_ms: now,
+                    state: OutputState::Open,
+                });
                 self.cl(c).open_outputs.push(i);
-                self.emit(Some(c), EventKind::OutputProduced { payment, transactional: true });
+                self.emit(
+                    Some(c),
+                    EventKind::OutputProduced {
+                        payment,
+                        transactional: true,
+                    },
+                );
                 if !self.scenario.sink.read_committed {
                     // E2: a read_uncommitted reader sees it now, even if it is aborted later.
                     self.count_effect(c, payment);
@@ -167,7 +260,11 @@ impl World {
     /// Moves the program counter past the current step.
     pub(crate) fn advance(&mut self, c: usize) {
         let prog = &self.scenario.consumers[c].program;
-        let (nb, nm, na) = (prog.before.len() as u8, prog.per_message.len() as u8, prog.after.len() as u8);
+        let (nb, nm, na) = (
+            prog.before.len() as u8,
+            prog.per_message.len() as u8,
+            prog.after.len() as u8,
+        );
         let cl = self.consumers[c].client.as_mut().expect("alive");
         let app = &mut cl.app;
         let go_after = |i: u8| if i < na { Pc::After(i) } else { Pc::Poll };
@@ -187,7 +284,11 @@ impl World {
             Pc::Message(i) if i + 1 < nm => Pc::Message(i + 1),
             Pc::Message(_) => {
                 app.msg_ix += 1;
-                if app.msg_ix < app.batch.len() { Pc::Message(0) } else { go_after(0) }
+                if app.msg_ix < app.batch.len() {
+                    Pc::Message(0)
+                } else {
+                    go_after(0)
+                }
             }
             Pc::After(i) => go_after(i + 1),
             Pc::Close => Pc::Close,
@@ -201,7 +302,9 @@ impl World {
     /// Runs the program until it blocks (in poll, processing, a sync commit) or dies.
     pub(crate) fn run_app(&mut self, c: usize) {
         for _ in 0..MAX_STEPS_WITHOUT_BLOCKING {
-            let Some(cl) = self.consumers[c].client.as_ref() else { return };
+            let Some(cl) = self.consumers[c].client.as_ref() else {
+                return;
+            };
             if !matches!(cl.app.state, AppState::Ready | AppState::InPoll { .. }) {
                 return;
             }
@@ -245,7 +348,11 @@ impl World {
         let auto_store = self.spec(c).config.enable_auto_offset_store;
         let interval = self.spec(c).config.auto_commit_interval_ms;
         let timeout = self.spec(c).program.poll.timeout_ms;
-        let max = if java { self.spec(c).config.max_poll_records } else { self.spec(c).program.poll.max_messages } as usize;
+        let max = if java {
+            self.spec(c).config.max_poll_records
+        } else {
+            self.spec(c).program.poll.max_messages
+        } as usize;
 
         // B10: rebalance callbacks run inside poll().
         while !self.cl(c).pending_ops.is_empty() {
@@ -266,7 +373,12 @@ impl World {
             // B14: the error event, then rejoin as a new member.
             cl.max_poll_error = false;
             cl.app.state = AppState::Ready;
-            self.emit(Some(c), EventKind::PollError { error: KafkaError::MaxPollExceeded });
+            self.emit(
+                Some(c),
+                EventKind::PollError {
+                    error: KafkaError::MaxPollExceeded,
+                },
+            );
             self.send_join(c, inc, None);
             return Flow::Continue; // `if msg.error(): continue` → poll again
         }
@@ -286,17 +398,25 @@ impl World {
             _ => now + timeout,
         };
         let (ready, next_at) = self.available(c, max);
-        let enough = if max <= 1 { !ready.is_empty() } else { ready.len() >= max || (now >= deadline && !ready.is_empty()) };
+        let enough = if max <= 1 {
+            !ready.is_empty()
+        } else {
+            ready.len() >= max || (now >= deadline && !ready.is_empty())
+        };
         if !enough {
             if now >= deadline {
                 // poll() returned None: `continue` polls again.
-                self.cl(c).app.state = AppState::InPoll { deadline_ms: now + timeout };
+                self.cl(c).app.state = AppState::InPoll {
+                    deadline_ms: now + timeout,
+                };
                 self.emit(Some(c), EventKind::PollEmpty);
                 let wake = next_at.map_or(now + timeout, |t| t.min(now + timeout));
                 self.block_until(c, wake);
                 return Flow::Blocked;
             }
-            self.cl(c).app.state = AppState::InPoll { deadline_ms: deadline };
+            self.cl(c).app.state = AppState::InPoll {
+                deadline_ms: deadline,
+            };
             let wake = next_at.map_or(deadline, |t| t.min(deadline));
             self.block_until(c, wake);
             return Flow::Blocked;
@@ -333,7 +453,14 @@ impl World {
         self.emit(Some(c), EventKind::Polled { payments });
         if !java {
             for (partition, offset) in stored_parts {
-                self.emit(Some(c), EventKind::OffsetStored { partition, offset, auto: true });
+                self.emit(
+                    Some(c),
+                    EventKind::OffsetStored {
+                        partition,
+                        offset,
+                        auto: true,
+                    },
+                );
             }
         }
         if self.check_point_crash(c, ProgramPoint::AfterPoll) {
@@ -348,8 +475,11 @@ impl World {
         let cl = self.consumers[c].client.as_ref().expect("alive");
         let rtt = self.rtt();
         let now = self.now;
-        let mut cursors: Vec<(u32, i64, Ms)> =
-            cl.parts.iter().filter_map(|p| p.fetch_ready_ms.map(|r| (p.partition, p.next, r))).collect();
+        let mut cursors: Vec<(u32, i64, Ms)> = cl
+            .parts
+            .iter()
+            .filter_map(|p| p.fetch_ready_ms.map(|r| (p.partition, p.next, r)))
+            .collect();
         let mut out = Vec::new();
         let mut next_at: Option<Ms> = None;
         // Merge partitions by arrival time, then partition: deterministic.
@@ -393,22 +523,39 @@ impl World {
                 }
                 cl.parts.sort_by_key(|p| p.partition);
                 cl.assignment_lost = false;
-                if cl.join != JoinState::AwaitingRevoke && !matches!(cl.join, JoinState::RevokeCommit { .. } | JoinState::Joining) {
+                if cl.join != JoinState::AwaitingRevoke
+                    && !matches!(cl.join, JoinState::RevokeCommit { .. } | JoinState::Joining)
+                {
                     cl.join = JoinState::Steady;
                 }
                 if java && auto {
                     // D2: the auto-commit deadline restarts after each successful join.
                     cl.next_auto_commit_ms = Some(now + interval);
                 }
-                self.emit(Some(c), EventKind::Assigned { partitions: partitions.clone() });
+                self.emit(
+                    Some(c),
+                    EventKind::Assigned {
+                        partitions: partitions.clone(),
+                    },
+                );
                 if partitions.is_empty() {
                     return;
                 }
                 if from_db {
                     // E4: on_assign reads the offsets stored with the results and seeks there.
-                    let offsets = partitions.iter().map(|&p| (p, self.db_offsets[p as usize])).collect();
+                    let offsets = partitions
+                        .iter()
+                        .map(|&p| (p, self.db_offsets[p as usize]))
+                        .collect();
                     let rtt = self.rtt();
-                    self.schedule(now + rtt, Ev::ToClient { c, inc, resp: Response::DbOffsets(offsets) });
+                    self.schedule(
+                        now + rtt,
+                        Ev::ToClient {
+                            c,
+                            inc,
+                            resp: Response::DbOffsets(offsets),
+                        },
+                    );
                 } else {
                     self.send(c, inc, Request::OffsetFetch { partitions });
                 }
@@ -419,7 +566,11 @@ impl World {
                 // B10: commit on revoke (librdkafka: stored offsets; D3 Java: positions), or
                 // the program's own commit in on_revoke; never for a lost assignment.
                 let offsets: Vec<(u32, i64)> = if !lost && (auto || revoke_commit) {
-                    let all = if java { positions(cl) } else { stored_to_commit(cl) };
+                    let all = if java {
+                        positions(cl)
+                    } else {
+                        stored_to_commit(cl)
+                    };
                     all.into_iter().filter(|(p, _)| gone.contains(p)).collect()
                 } else {
                     vec![]
@@ -428,7 +579,13 @@ impl World {
                 if cl.parts.is_empty() {
                     cl.assignment_lost = false;
                 }
-                self.emit(Some(c), EventKind::Revoked { partitions: gone, lost });
+                self.emit(
+                    Some(c),
+                    EventKind::Revoked {
+                        partitions: gone,
+                        lost,
+                    },
+                );
                 let cl = self.cl(c);
                 if cl.join == JoinState::LeftMaxPoll {
                     return; // rejoins after the error event (B14)
@@ -465,7 +622,17 @@ impl World {
         }
         let (member, generation) = (cl.member, cl.generation);
         cl.app.state = AppState::WaitTxn { id };
-        self.send(c, inc, Request::TxnCommit { id, member, generation, offsets, outputs });
+        self.send(
+            c,
+            inc,
+            Request::TxnCommit {
+                id,
+                member,
+                generation,
+                offsets,
+                outputs,
+            },
+        );
         Flow::Blocked
     }
 
@@ -478,11 +645,22 @@ impl World {
         let tries = self.attempts[ix];
         self.attempts[ix] += 1;
         let mut duration = self.consumers[c].processing_ms;
-        let mut failure = self.log.payment(payment).invalid.then_some(Failure::Permanent);
+        let mut failure = self
+            .log
+            .payment(payment)
+            .invalid
+            .then_some(Failure::Permanent);
         for f in &self.scenario.faults {
             match *f {
-                Fault::SlowPayment { payment: n, processing_ms, times } if n == payment + 1 && tries < times => duration = processing_ms,
-                Fault::FailPayment { payment: n, attempts } if n == payment + 1 && tries < attempts && failure.is_none() => {
+                Fault::SlowPayment {
+                    payment: n,
+                    processing_ms,
+                    times,
+                } if n == payment + 1 && tries < times => duration = processing_ms,
+                Fault::FailPayment {
+                    payment: n,
+                    attempts,
+                } if n == payment + 1 && tries < attempts && failure.is_none() => {
                     failure = Some(Failure::Transient);
                 }
                 _ => {}
@@ -504,9 +682,15 @@ impl World {
         }
         let until = now + duration;
         let crash = if attempt == 1 {
-            let found = self.spec(c).crashes.iter().enumerate().position(|(ix, cp)| {
-                !self.consumers[c].crash_fired[ix] && cp.when() == CrashWhen::Point(ProgramPoint::DuringProcessing, seq)
-            });
+            let found = self
+                .spec(c)
+                .crashes
+                .iter()
+                .enumerate()
+                .position(|(ix, cp)| {
+                    !self.consumers[c].crash_fired[ix]
+                        && cp.when() == CrashWhen::Point(ProgramPoint::DuringProcessing, seq)
+                });
             if let Some(ix) = found {
                 self.consumers[c].crash_fired[ix] = true;
             }
@@ -514,8 +698,21 @@ impl World {
         } else {
             None
         };
-        self.cl(c).app.state = AppState::Processing { payment, attempt, started_ms: now, until_ms: until, crash, failure };
-        self.emit(Some(c), EventKind::ProcessingStarted { payment, until_ms: until });
+        self.cl(c).app.state = AppState::Processing {
+            payment,
+            attempt,
+            started_ms: now,
+            until_ms: until,
+            crash,
+            failure,
+        };
+        self.emit(
+            Some(c),
+            EventKind::ProcessingStarted {
+                payment,
+                until_ms: until,
+            },
+        );
         self.block_until(c, until);
     }
 
@@ -538,14 +735,30 @@ impl World {
                 match cl.part_mut(p.partition) {
                     Some(part) => {
                         part.stored = p.offset + 1;
-                        self.emit(Some(c), EventKind::OffsetStored { partition: p.partition, offset: p.offset + 1, auto: false });
+                        self.emit(
+                            Some(c),
+                            EventKind::OffsetStored {
+                                partition: p.partition,
+                                offset: p.offset + 1,
+                                auto: false,
+                            },
+                        );
                     }
-                    None => self.emit(Some(c), EventKind::StoreFailed { partition: p.partition, error: KafkaError::State }),
+                    None => self.emit(
+                        Some(c),
+                        EventKind::StoreFailed {
+                            partition: p.partition,
+                            error: KafkaError::State,
+                        },
+                    ),
                 }
                 self.advance(c);
                 Flow::Continue
             }
-            MessageStep::Commit { asynchronous, message } => {
+            MessageStep::Commit {
+                asynchronous,
+                message,
+            } => {
                 let explicit = message.then_some((p.partition, p.offset + 1));
                 self.app_commit(c, explicit, asynchronous)
             }
@@ -554,7 +767,12 @@ impl World {
 
     /// `commit()` (B4, B6) or `commit(message=msg)` (B6: `offset + 1`, never checked for
     /// increase).
-    pub(crate) fn app_commit(&mut self, c: usize, explicit: Option<(u32, i64)>, asynchronous: bool) -> Flow {
+    pub(crate) fn app_commit(
+        &mut self,
+        c: usize,
+        explicit: Option<(u32, i64)>,
+        asynchronous: bool,
+    ) -> Flow {
         let inc = self.consumers[c].incarnation;
         let java = self.java();
         let cl = self.cl(c);
@@ -562,8 +780,16 @@ impl World {
             Some(o) => Ok(vec![o]),
             None if cl.assignment_lost => Err(KafkaError::AssignmentLost),
             None => {
-                let o = if java { positions(cl) } else { stored_to_commit(cl) };
-                if o.is_empty() { Err(KafkaError::NoOffset) } else { Ok(o) }
+                let o = if java {
+                    positions(cl)
+                } else {
+                    stored_to_commit(cl)
+                };
+                if o.is_empty() {
+                    Err(KafkaError::NoOffset)
+                } else {
+                    Ok(o)
+                }
             }
         };
         match offsets {
@@ -581,7 +807,14 @@ impl World {
             }
             Err(error) => {
                 // A synchronous commit raises KafkaException: the program logs it, goes on.
-                self.emit(Some(c), EventKind::CommitRefused { source: CommitSource::Manual, sync: true, error });
+                self.emit(
+                    Some(c),
+                    EventKind::CommitRefused {
+                        source: CommitSource::Manual,
+                        sync: true,
+                        error,
+                    },
+                );
                 if self.check_point_crash(c, ProgramPoint::AfterCommit) {
                     return Flow::Blocked;
                 }
@@ -617,7 +850,9 @@ impl World {
             _ => cl.app.current_seq,
         };
         let lo = match point {
-            ProgramPoint::AfterPoll => con.messages_seen.saturating_sub(cl.app.batch.len() as u32) + 1,
+            ProgramPoint::AfterPoll => {
+                con.messages_seen.saturating_sub(cl.app.batch.len() as u32) + 1
+            }
             ProgramPoint::AfterEffect => cl.app.current_seq,
             _ => 1,
         };

@@ -89,7 +89,10 @@ pub enum RebalanceOp {
     Assign(Vec<u32>),
     /// `on_revoke` / `on_lost`: everything (eager, `None`) or only the partitions that move
     /// (cooperative-sticky).
-    Revoke { partitions: Option<Vec<u32>>, lost: bool },
+    Revoke {
+        partitions: Option<Vec<u32>>,
+        lost: bool,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -124,9 +127,20 @@ pub enum AppState {
     InPoll { deadline_ms: Ms },
     /// Processing a payment until `until_ms`; `crash` is the crash point that fires at its end,
     /// `failure` how this attempt ends if it fails.
-    Processing { payment: u32, attempt: u32, started_ms: Ms, until_ms: Ms, crash: Option<usize>, failure: Option<Failure> },
+    Processing {
+        payment: u32,
+        attempt: u32,
+        started_ms: Ms,
+        until_ms: Ms,
+        crash: Option<usize>,
+        failure: Option<Failure>,
+    },
     /// Waiting before the next attempt at a payment.
-    Backoff { payment: u32, attempt: u32, until_ms: Ms },
+    Backoff {
+        payment: u32,
+        attempt: u32,
+        until_ms: Ms,
+    },
     /// Producing a payment to the dead-letter topic.
     Publishing { payment: u32, until_ms: Ms },
     /// Waiting for `commit_transaction()` (E1).
@@ -203,7 +217,14 @@ impl Client {
             close_commit: None,
             last_heartbeat_ok_ms: now,
             open_outputs: Vec::new(),
-            app: App { pc: Pc::Poll, state: AppState::Ready, batch: Vec::new(), msg_ix: 0, current_seq: 0, token: 0 },
+            app: App {
+                pc: Pc::Poll,
+                state: AppState::Ready,
+                batch: Vec::new(),
+                msg_ix: 0,
+                current_seq: 0,
+                token: 0,
+            },
         }
     }
 

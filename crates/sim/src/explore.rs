@@ -25,7 +25,9 @@ pub struct PhasePoint {
 /// for every k that stays within one auto-commit interval of the first consumer. At most 200
 /// runs; an invalid variation is skipped.
 pub fn phase_sweep(base: &Scenario, step_ms: u64) -> Vec<PhasePoint> {
-    let Some(first) = base.consumers.first() else { return vec![] };
+    let Some(first) = base.consumers.first() else {
+        return vec![];
+    };
     let interval = first.config.auto_commit_interval_ms.max(1);
     let t0 = first.start_ms;
     let step = step_ms.max(interval / 200).max(1);
@@ -38,9 +40,15 @@ pub fn phase_sweep(base: &Scenario, step_ms: u64) -> Vec<PhasePoint> {
             let polled_ms = tl
                 .events
                 .iter()
-                .find(|e| matches!(&e.kind, EventKind::Polled { payments } if payments.contains(&0)))
+                .find(
+                    |e| matches!(&e.kind, EventKind::Polled { payments } if payments.contains(&0)),
+                )
                 .map(|e| e.at_ms);
-            let verdict = tl.final_world.outcomes().first().map_or(Verdict::Pending, |o| o.outcome);
+            let verdict = tl
+                .final_world
+                .outcomes()
+                .first()
+                .map_or(Verdict::Pending, |o| o.outcome);
             points.push(PhasePoint {
                 produced_ms: base.topic.payments.start_ms + offset,
                 polled_ms,

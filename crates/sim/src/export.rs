@@ -27,13 +27,19 @@ struct JsonTrace<'a> {
 impl Timeline {
     /// The whole trace as JSON: every event with its fields, and the explanation of notable ones.
     pub fn trace_json(&self) -> String {
-        let ctx = Context { scenario: &self.scenario, log: &self.final_world.log };
+        let ctx = Context {
+            scenario: &self.scenario,
+            log: &self.final_world.log,
+        };
         let events = self
             .events
             .iter()
             .map(|e| JsonEvent {
                 event: e,
-                consumer_name: e.consumer.and_then(|c| self.scenario.consumers.get(c as usize)).map(|c| c.name.as_str()),
+                consumer_name: e
+                    .consumer
+                    .and_then(|c| self.scenario.consumers.get(c as usize))
+                    .map(|c| c.name.as_str()),
                 notable: e.kind.is_notable(),
                 explanation: e.explain(&ctx),
             })
@@ -49,13 +55,23 @@ impl Timeline {
 
     /// The whole trace as CSV: `at_ms,consumer,event,details,explanation`.
     pub fn trace_csv(&self) -> String {
-        let ctx = Context { scenario: &self.scenario, log: &self.final_world.log };
+        let ctx = Context {
+            scenario: &self.scenario,
+            log: &self.final_world.log,
+        };
         let mut out = String::from("at_ms,consumer,event,details,explanation\n");
         for e in &self.events {
-            let consumer = e.consumer.and_then(|c| self.scenario.consumers.get(c as usize)).map_or("broker", |c| c.name.as_str());
+            let consumer = e
+                .consumer
+                .and_then(|c| self.scenario.consumers.get(c as usize))
+                .map_or("broker", |c| c.name.as_str());
             let line = e.line();
             // The details are the golden line after time, actor and name.
-            let details = line.split_whitespace().skip(3).collect::<Vec<_>>().join(" ");
+            let details = line
+                .split_whitespace()
+                .skip(3)
+                .collect::<Vec<_>>()
+                .join(" ");
             let explanation = e.explain(&ctx).unwrap_or_default();
             out.push_str(&format!(
                 "{},{},{},{},{}\n",
@@ -72,7 +88,11 @@ impl Timeline {
 
 /// Quotes a CSV field when it needs it (RFC 4180).
 fn csv(s: &str) -> String {
-    if s.contains([',', '"', '\n']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s.to_string() }
+    if s.contains([',', '"', '\n']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
 }
 
 #[cfg(test)]
@@ -88,7 +108,11 @@ mod tests {
         let json: serde_json::Value = serde_json::from_str(&tl.trace_json()).unwrap();
         let events = json["events"].as_array().unwrap();
         assert_eq!(events.len(), tl.events.len());
-        assert!(events.iter().any(|e| e["type"] == "at_risk" && e["explanation"].is_string()));
+        assert!(
+            events
+                .iter()
+                .any(|e| e["type"] == "at_risk" && e["explanation"].is_string())
+        );
         assert_eq!(events[0]["consumer_name"], "consumer-1");
     }
 

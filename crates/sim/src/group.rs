@@ -48,9 +48,19 @@ pub struct Member {
 /// Something the coordinator does, for the world to carry out.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Out {
-    Respond { consumer: usize, incarnation: u32, resp: Response },
-    Timer { at_ms: Ms, timer: GroupTimer },
-    Trace { consumer: Option<usize>, kind: EventKind },
+    Respond {
+        consumer: usize,
+        incarnation: u32,
+        resp: Response,
+    },
+    Timer {
+        at_ms: Ms,
+        timer: GroupTimer,
+    },
+    Trace {
+        consumer: Option<usize>,
+        kind: EventKind,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -68,12 +78,18 @@ pub enum Response {
     Join(Result<(u32, i32), KafkaError>),
     Sync(Result<(i32, Vec<u32>), KafkaError>),
     Heartbeat(Option<KafkaError>),
-    Commit { id: u32, result: Result<(), KafkaError> },
+    Commit {
+        id: u32,
+        result: Result<(), KafkaError>,
+    },
     OffsetFetch(Vec<(u32, i64)>),
     /// E4: the offsets read from the database in `on_assign`.
     DbOffsets(Vec<(u32, i64)>),
     /// E1: the end of `commit_transaction()`.
-    Txn { id: u32, result: Result<(), KafkaError> },
+    Txn {
+        id: u32,
+        result: Result<(), KafkaError>,
+    },
     Leave,
 }
 
@@ -120,7 +136,11 @@ impl Group {
     }
 
     fn max_rebalance_timeout(&self) -> u64 {
-        self.members.iter().map(|m| m.rebalance_timeout_ms).max().unwrap_or(0)
+        self.members
+            .iter()
+            .map(|m| m.rebalance_timeout_ms)
+            .max()
+            .unwrap_or(0)
     }
 
     fn start_rebalance(&mut self, now: Ms, reason: RebalanceReason, out: &mut Vec<Out>) {
@@ -132,7 +152,10 @@ impl Group {
         }
         out.push(Out::Trace {
             consumer: None,
-            kind: EventKind::RebalanceStarted { generation: self.generation, reason },
+            kind: EventKind::RebalanceStarted {
+                generation: self.generation,
+                reason,
+            },
         });
         out.push(Out::Timer {
             at_ms: now + self.max_rebalance_timeout(),
@@ -157,7 +180,11 @@ impl Group {
         let id = match member {
             Some(id) if self.member(id).is_some() => id,
             Some(_) => {
-                out.push(Out::Respond { consumer, incarnation, resp: Response::Join(Err(KafkaError::UnknownMemberId)) });
+                out.push(Out::Respond {
+                    consumer,
+                    incarnation,
+                    resp: Response::Join(Err(KafkaError::UnknownMemberId)),
+                });
                 return;
             }
             None => {
@@ -174,7 +201,10 @@ impl Group {
                     assignment: vec![],
                     awaiting_sync: false,
                 });
-                out.push(Out::Timer { at_ms: now + session_timeout_ms, timer: GroupTimer::Session { member: id } });
+                out.push(Out::Timer {
+                    at_ms: now + session_timeout_ms,
+                    timer: GroupTimer::Session { member: id },
+                });
                 id
             }
         };
@@ -187,11 +217,20 @@ impl Group {
         match self.state {
             GroupState::Empty => {
                 // C3: the first join into an empty group waits for more members.
-                self.start_rebalance(now, RebalanceReason::FirstJoin { delay_ms: self.initial_delay_ms }, out);
+                self.start_rebalance(
+                    now,
+                    RebalanceReason::FirstJoin {
+                        delay_ms: self.initial_delay_ms,
+                    },
+                    out,
+                );
                 if self.initial_delay_ms > 0 {
                     let until = now + self.initial_delay_ms;
                     self.initial_delay_until = Some(until);
-                    out.push(Out::Timer { at_ms: until, timer: GroupTimer::InitialDelay { epoch: self.epoch } });
+                    out.push(Out::Timer {
+                        at_ms: until,
+                        timer: GroupTimer::InitialDelay { epoch: self.epoch },
+                    });
                 }
             }
             GroupState::Stable | GroupState::CompletingRebalance => {
@@ -200,14 +239,18 @@ impl Group {
             GroupState::PreparingRebalance => {
                 // C3: a new member during the initial delay extends it, up to the rebalance timeout.
                 if let Some(until) = self.initial_delay_until
-                    && member.is_none() {
-                        let cap = self.rebalance_started_ms + self.max_rebalance_timeout();
-                        let new_until = (now + self.initial_delay_ms).min(cap).max(until);
-                        if new_until > until {
-                            self.initial_delay_until = Some(new_until);
-                            out.push(Out::Timer { at_ms: new_until, timer: GroupTimer::InitialDelay { epoch: self.epoch } });
-                        }
+                    && member.is_none()
+                {
+                    let cap = self.rebalance_started_ms + self.max_rebalance_timeout();
+                    let new_until = (now + self.initial_delay_ms).min(cap).max(until);
+                    if new_until > until {
+                        self.initial_delay_until = Some(new_until);
+                        out.push(Out::Timer {
+                            at_ms: new_until,
+                            timer: GroupTimer::InitialDelay { epoch: self.epoch },
+                        });
                     }
+                }
             }
         }
         self.try_complete_join(now, out);
@@ -224,10 +267,14 @@ impl Group {
 
     /// C2: members that did not rejoin are removed; the rest form the next generation.
     fn complete_join(&mut self, now: Ms, out: &mut Vec<Out>) {
-        let (kept, removed): (Vec<Member>, Vec<Member>) =
-            std::mem::take(&mut self.members).into_iter().partition(|m| m.awaiting_join);
+        let (kept, removed): (Vec<Member>, Vec<Member>) = std::mem::take(&mut self.members)
+            .into_iter()
+            .partition(|m| m.awaiting_join);
         for m in removed {
-            out.push(Out::Trace { consumer: Some(m.consumer), kind: EventKind::MemberLeft { member: m.id } });
+            out.push(Out::Trace {
+                consumer: Some(m.consumer),
+                kind: EventKind::MemberLeft { member: m.id },
+            });
         }
         self.members = kept;
         self.generation += 1;
@@ -293,7 +340,12 @@ impl Group {
                 let quota_hi = partitions.div_ceil(n) as usize;
                 let mut owned = vec![false; partitions as usize];
                 for &i in &order {
-                    let keep: Vec<u32> = prev[i].iter().copied().filter(|p| (*p as usize) < owned.len() && !owned[*p as usize]).take(quota_hi).collect();
+                    let keep: Vec<u32> = prev[i]
+                        .iter()
+                        .copied()
+                        .filter(|p| (*p as usize) < owned.len() && !owned[*p as usize])
+                        .take(quota_hi)
+                        .collect();
                     for p in &keep {
                         owned[*p as usize] = true;
                     }
@@ -318,13 +370,21 @@ impl Group {
                 }
                 free.sort_unstable();
                 for p in free {
-                    let &i = order.iter().min_by_key(|&&i| (self.members[i].assignment.len(), self.members[i].id)).unwrap_or(&0);
+                    let &i = order
+                        .iter()
+                        .min_by_key(|&&i| (self.members[i].assignment.len(), self.members[i].id))
+                        .unwrap_or(&0);
                     self.members[i].assignment.push(p);
                 }
                 // KIP-429: a partition that changes owner is first revoked by its old owner;
                 // only the next rebalance (after the old owner rejoins) gives it away.
                 for (i, m) in self.members.iter_mut().enumerate() {
-                    m.assignment.retain(|p| !prev.iter().enumerate().any(|(j, owned)| j != i && owned.contains(p)));
+                    m.assignment.retain(|p| {
+                        !prev
+                            .iter()
+                            .enumerate()
+                            .any(|(j, owned)| j != i && owned.contains(p))
+                    });
                     m.assignment.sort_unstable();
                 }
             }
@@ -333,9 +393,20 @@ impl Group {
 
     /// SyncGroup. The leader's SyncGroup makes the group Stable; every member gets its
     /// assignment once the group is Stable.
-    pub fn on_sync(&mut self, member: u32, generation: i32, consumer: usize, incarnation: u32, out: &mut Vec<Out>) {
+    pub fn on_sync(
+        &mut self,
+        member: u32,
+        generation: i32,
+        consumer: usize,
+        incarnation: u32,
+        out: &mut Vec<Out>,
+    ) {
         if self.member(member).is_none() {
-            out.push(Out::Respond { consumer, incarnation, resp: Response::Sync(Err(KafkaError::UnknownMemberId)) });
+            out.push(Out::Respond {
+                consumer,
+                incarnation,
+                resp: Response::Sync(Err(KafkaError::UnknownMemberId)),
+            });
             return;
         }
         let err = if generation != self.generation {
@@ -346,7 +417,11 @@ impl Group {
             None
         };
         if let Some(e) = err {
-            out.push(Out::Respond { consumer, incarnation, resp: Response::Sync(Err(e)) });
+            out.push(Out::Respond {
+                consumer,
+                incarnation,
+                resp: Response::Sync(Err(e)),
+            });
             return;
         }
         if let Some(m) = self.member_mut(member) {
@@ -354,7 +429,12 @@ impl Group {
         }
         if self.state == GroupState::CompletingRebalance && self.leader == Some(member) {
             self.state = GroupState::Stable;
-            out.push(Out::Trace { consumer: None, kind: EventKind::GroupStable { generation: self.generation } });
+            out.push(Out::Trace {
+                consumer: None,
+                kind: EventKind::GroupStable {
+                    generation: self.generation,
+                },
+            });
         }
         if self.state == GroupState::Stable {
             let generation = self.generation;
@@ -375,7 +455,9 @@ impl Group {
     pub fn on_heartbeat(&mut self, now: Ms, member: u32, generation: i32) -> Option<KafkaError> {
         let state = self.state;
         let current = self.generation;
-        let Some(m) = self.member_mut(member) else { return Some(KafkaError::UnknownMemberId) };
+        let Some(m) = self.member_mut(member) else {
+            return Some(KafkaError::UnknownMemberId);
+        };
         m.last_heartbeat_ms = now;
         if state == GroupState::PreparingRebalance {
             Some(KafkaError::RebalanceInProgress)
@@ -388,9 +470,14 @@ impl Group {
 
     /// C4: LeaveGroup removes the member at once and rebalances the rest.
     pub fn on_leave(&mut self, now: Ms, member: u32, out: &mut Vec<Out>) {
-        let Some(pos) = self.members.iter().position(|m| m.id == member) else { return };
+        let Some(pos) = self.members.iter().position(|m| m.id == member) else {
+            return;
+        };
         let m = self.members.remove(pos);
-        out.push(Out::Trace { consumer: Some(m.consumer), kind: EventKind::MemberLeft { member } });
+        out.push(Out::Trace {
+            consumer: Some(m.consumer),
+            kind: EventKind::MemberLeft { member },
+        });
         self.after_removal(now, RebalanceReason::MemberLeft { member }, out);
     }
 
@@ -406,7 +493,9 @@ impl Group {
             return;
         }
         match self.state {
-            GroupState::Stable | GroupState::CompletingRebalance => self.start_rebalance(now, reason, out),
+            GroupState::Stable | GroupState::CompletingRebalance => {
+                self.start_rebalance(now, reason, out)
+            }
             GroupState::PreparingRebalance => self.try_complete_join(now, out),
             GroupState::Empty => {}
         }
@@ -432,14 +521,23 @@ impl Group {
                 // A member waiting for its JoinGroup answer is kept alive.
                 let deadline = m.last_heartbeat_ms + m.session_timeout_ms;
                 if m.awaiting_join && state == GroupState::PreparingRebalance {
-                    out.push(Out::Timer { at_ms: now + m.session_timeout_ms, timer });
+                    out.push(Out::Timer {
+                        at_ms: now + m.session_timeout_ms,
+                        timer,
+                    });
                 } else if deadline > now {
-                    out.push(Out::Timer { at_ms: deadline, timer });
+                    out.push(Out::Timer {
+                        at_ms: deadline,
+                        timer,
+                    });
                 } else {
                     // C2: expired.
                     let consumer = m.consumer;
                     self.members.retain(|m| m.id != member);
-                    out.push(Out::Trace { consumer: Some(consumer), kind: EventKind::SessionExpired { member } });
+                    out.push(Out::Trace {
+                        consumer: Some(consumer),
+                        kind: EventKind::SessionExpired { member },
+                    });
                     self.after_removal(now, RebalanceReason::SessionExpired { member }, out);
                 }
             }
@@ -447,7 +545,12 @@ impl Group {
     }
 
     /// C1: OffsetCommit validation, then the write (a later write wins; no ownership check).
-    pub fn on_commit(&mut self, member: Option<u32>, generation: i32, offsets: &[(u32, i64)]) -> Result<(), KafkaError> {
+    pub fn on_commit(
+        &mut self,
+        member: Option<u32>,
+        generation: i32,
+        offsets: &[(u32, i64)],
+    ) -> Result<(), KafkaError> {
         let known = member.and_then(|id| self.member(id)).is_some();
         if generation < 0 && member.is_none() && self.state == GroupState::Empty {
             // C1.2: a stand-alone commit into an empty group.
@@ -474,6 +577,17 @@ impl Group {
     }
 
     pub fn committed_offsets(&self, partitions: &[u32]) -> Vec<(u32, i64)> {
-        partitions.iter().map(|&p| (p, self.committed.get(p as usize).copied().unwrap_or(INVALID_OFFSET))).collect()
+        partitions
+            .iter()
+            .map(|&p| {
+                (
+                    p,
+                    self.committed
+                        .get(p as usize)
+                        .copied()
+                        .unwrap_or(INVALID_OFFSET),
+                )
+            })
+            .collect()
     }
 }

@@ -38,11 +38,21 @@ pub const STEPS: &[LabStep] = &[
     LabStep {
         id: "step1",
         title: "Step 1 — prove that auto-commit loses payments",
-        presets: &["step1-autocommit-sleep7", "step1-autocommit-sleep2", "step1-lab-literal", "step1-phase-explorer", "java-autocommit-sleep7"],
+        presets: &[
+            "step1-autocommit-sleep7",
+            "step1-autocommit-sleep2",
+            "step1-lab-literal",
+            "step1-phase-explorer",
+            "java-autocommit-sleep7",
+        ],
         todo: "Run the auto-commit consumer that sleeps 7 s and then calls sys.exit(1). Watch the auto-commit countdown on the consumer card: the timer fires during the sleep, and the committed offset jumps past P-0001 while it is still being processed. Then try the 2 s version, the lab as literally run, and the phase explorer: the result depends on where the timer is in its cycle, not on 2 < 5.",
         predict: Some(Predict {
             question: "The lab says a 7 s sleep does not lose the message. With confluent-kafka (librdkafka), will P-0001 be lost with a 7 s sleep?",
-            options: &["Yes, it is lost", "No, it is redelivered", "It depends on timing"],
+            options: &[
+                "Yes, it is lost",
+                "No, it is redelivered",
+                "It depends on timing",
+            ],
             correct: 0,
             explanation: "librdkafka's auto-commit timer runs in the background every 5 s from construction, and poll() stored the offset the moment it returned the message (B2, B5). Any 7-second window contains a tick, so the offset is always committed before the crash. The lab's claim holds for the Java client (java-autocommit-sleep7), which only auto-commits inside poll().",
         }),
@@ -54,11 +64,19 @@ pub const STEPS: &[LabStep] = &[
     LabStep {
         id: "step2",
         title: "Step 2 — commit manually, after processing",
-        presets: &["step2-manual-commit", "step2-crash-after-commit", "exp3-offsets-in-kafka"],
+        presets: &[
+            "step2-manual-commit",
+            "step2-crash-after-commit",
+            "exp3-offsets-in-kafka",
+        ],
         todo: "Run the manual-commit consumer: enable.auto.commit=false, and commit(message) only after the payment is recorded. It crashes after recording P-0002 but before committing it. Place your own crash points by clicking the gutter of the code: before the commit, after the commit, during processing. Nothing is ever lost; a crash before the commit repeats one payment.",
         predict: Some(Predict {
             question: "The consumer crashes after recording P-0002 and before committing it. After the restart, what happens to P-0002?",
-            options: &["It is lost", "It is processed again", "Nothing: it was recorded once"],
+            options: &[
+                "It is lost",
+                "It is processed again",
+                "Nothing: it was recorded once",
+            ],
             correct: 1,
             explanation: "The committed offset still points at P-0002 (A1), so the restarted consumer resumes there and records it again. That is at-least-once: never lost, sometimes twice.",
         }),
@@ -86,7 +104,13 @@ pub const STEPS: &[LabStep] = &[
     LabStep {
         id: "step4",
         title: "Step 4 — an error-handling strategy",
-        presets: &["step4-transient-retry", "step4-invalid-dead-letter", "step4-invalid-skip", "step4-invalid-stop", "step4-partial-batch"],
+        presets: &[
+            "step4-transient-retry",
+            "step4-invalid-dead-letter",
+            "step4-invalid-skip",
+            "step4-invalid-stop",
+            "step4-partial-batch",
+        ],
         todo: "Transient failures deserve retries with backoff; permanent ones (invalid data) must not block the partition forever. Compare skipping, a dead-letter topic, and stopping, then a failure in the middle of a batch.",
         predict: None,
         answers: &[(
@@ -97,7 +121,14 @@ pub const STEPS: &[LabStep] = &[
     LabStep {
         id: "experiments",
         title: "Experiments — commit timing, sync vs async, where offsets live",
-        presets: &["exp1-commit-before-processing", "exp2-sync-commits", "exp2-async-commits", "exp2-async-crash", "exp3-offsets-in-kafka", "exp3-offsets-in-db"],
+        presets: &[
+            "exp1-commit-before-processing",
+            "exp2-sync-commits",
+            "exp2-async-commits",
+            "exp2-async-crash",
+            "exp3-offsets-in-kafka",
+            "exp3-offsets-in-db",
+        ],
         todo: "Commit before processing (at-most-once) and after (at-least-once). Compare payments per second with synchronous and asynchronous commits, and what async commits do when they overtake each other. Then keep the offsets in the database with the results.",
         predict: Some(Predict {
             question: "Committing before processing: which can happen after a crash?",
@@ -113,7 +144,11 @@ pub const STEPS: &[LabStep] = &[
     LabStep {
         id: "pitfalls",
         title: "Common pitfalls",
-        presets: &["pitfall-maxpoll-rebalance", "pitfall-close-in-finally", "pitfall-exactly-once-assumption"],
+        presets: &[
+            "pitfall-maxpoll-rebalance",
+            "pitfall-close-in-finally",
+            "pitfall-exactly-once-assumption",
+        ],
         todo: "A rebalance during processing (a consumer stuck longer than max.poll.interval.ms), close() in a finally block, and believing that manual commits give exactly-once.",
         predict: Some(Predict {
             question: "The Step 1 consumer with a 2 s sleep lost nothing. Wrap its loop in try/finally: consumer.close(). What happens to P-0001?",
@@ -126,7 +161,11 @@ pub const STEPS: &[LabStep] = &[
     LabStep {
         id: "refunds",
         title: "Real world — refunds exactly once",
-        presets: &["refunds-idempotent", "refunds-transactional", "refunds-scale-out"],
+        presets: &[
+            "refunds-idempotent",
+            "refunds-transactional",
+            "refunds-scale-out",
+        ],
         todo: "No refund missed, none doubled: commit after processing so nothing is missed, and make the effect idempotent or transactional so a redelivery does nothing twice. Then scale out to three consumers.",
         predict: None,
         answers: &[],
@@ -166,11 +205,21 @@ impl Criterion {
     /// How the checklist decides, shown next to an unticked criterion.
     pub fn how(self) -> &'static str {
         match self {
-            Criterion::DemonstratedLoss => "Watch a run with enable.auto.commit=true until a payment is lost.",
-            Criterion::ReliableManualCommit => "Watch a manual-commit run (commit after processing) with a crash, to its end, with nothing lost.",
-            Criterion::AtLeastOnce => "Watch a manual-commit run where a crash makes a payment run twice, and nothing is lost.",
-            Criterion::ErrorHandling => "Watch a run where processing fails and the program retries, skips or dead-letters, and the partition keeps flowing.",
-            Criterion::MeasuredPerformance => "Run both a synchronous and an asynchronous commit strategy to the end and compare payments per second.",
+            Criterion::DemonstratedLoss => {
+                "Watch a run with enable.auto.commit=true until a payment is lost."
+            }
+            Criterion::ReliableManualCommit => {
+                "Watch a manual-commit run (commit after processing) with a crash, to its end, with nothing lost."
+            }
+            Criterion::AtLeastOnce => {
+                "Watch a manual-commit run where a crash makes a payment run twice, and nothing is lost."
+            }
+            Criterion::ErrorHandling => {
+                "Watch a run where processing fails and the program retries, skips or dead-letters, and the partition keeps flowing."
+            }
+            Criterion::MeasuredPerformance => {
+                "Run both a synchronous and an asynchronous commit strategy to the end and compare payments per second."
+            }
         }
     }
 }
@@ -203,10 +252,21 @@ pub fn observe(tl: &Timeline, cursor: usize) -> Observation {
     let auto_commit = sc.consumers.iter().any(|c| c.config.enable_auto_commit);
     let commits_after_processing = sc.consumers.iter().all(|c| {
         let p = &c.program;
-        let process_ix = p.per_message.iter().position(|m| *m == MessageStep::Process).unwrap_or(0);
-        let commit_after_in_loop = p.per_message[process_ix..].iter().any(|m| matches!(m, MessageStep::Commit { .. }));
-        let commit_after_batch = p.after.iter().any(|b| matches!(b, BatchStep::Commit { .. } | BatchStep::CommitTransaction));
-        !c.config.enable_auto_commit && p.before.is_empty() && (commit_after_in_loop || commit_after_batch)
+        let process_ix = p
+            .per_message
+            .iter()
+            .position(|m| *m == MessageStep::Process)
+            .unwrap_or(0);
+        let commit_after_in_loop = p.per_message[process_ix..]
+            .iter()
+            .any(|m| matches!(m, MessageStep::Commit { .. }));
+        let commit_after_batch = p
+            .after
+            .iter()
+            .any(|b| matches!(b, BatchStep::Commit { .. } | BatchStep::CommitTransaction));
+        !c.config.enable_auto_commit
+            && p.before.is_empty()
+            && (commit_after_in_loop || commit_after_batch)
     });
     let mut sync_commits = false;
     let mut async_commits = false;
@@ -230,15 +290,35 @@ pub fn observe(tl: &Timeline, cursor: usize) -> Observation {
         commits_after_processing,
         sync_commits,
         async_commits,
-        crashed: seen.iter().any(|e| matches!(e.kind, EventKind::Crashed { .. })),
-        lost_seen: outcomes.iter().filter(|o| o.outcome == Verdict::Lost).count() as u32,
-        duplicated_seen: outcomes.iter().filter(|o| o.outcome == Verdict::Duplicated).count() as u32,
-        failure_handled: seen.iter().any(|e| matches!(e.kind, EventKind::ProcessingFailed { .. }))
+        crashed: seen
+            .iter()
+            .any(|e| matches!(e.kind, EventKind::Crashed { .. })),
+        lost_seen: outcomes
+            .iter()
+            .filter(|o| o.outcome == Verdict::Lost)
+            .count() as u32,
+        duplicated_seen: outcomes
+            .iter()
+            .filter(|o| o.outcome == Verdict::Duplicated)
+            .count() as u32,
+        failure_handled: seen
+            .iter()
+            .any(|e| matches!(e.kind, EventKind::ProcessingFailed { .. }))
             && seen.iter().any(|e| {
-                matches!(e.kind, EventKind::DeadLettered { .. } | EventKind::PaymentSkipped { .. })
-                    || matches!(e.kind, EventKind::ProcessingFailed { retry_at_ms: Some(_), .. })
+                matches!(
+                    e.kind,
+                    EventKind::DeadLettered { .. } | EventKind::PaymentSkipped { .. }
+                ) || matches!(
+                    e.kind,
+                    EventKind::ProcessingFailed {
+                        retry_at_ms: Some(_),
+                        ..
+                    }
+                )
             })
-            && !seen.iter().any(|e| matches!(e.kind, EventKind::ProgramStopped { .. })),
+            && !seen
+                .iter()
+                .any(|e| matches!(e.kind, EventKind::ProgramStopped { .. })),
         reached_end: cursor == tl.events.len(),
         payments_per_s: tl.report().metrics.payments_per_s,
     }
@@ -250,10 +330,16 @@ pub fn criteria_met(seen: &[Observation]) -> Vec<Criterion> {
     if seen.iter().any(|o| o.auto_commit && o.lost_seen > 0) {
         met.push(Criterion::DemonstratedLoss);
     }
-    if seen.iter().any(|o| o.commits_after_processing && o.crashed && o.reached_end && o.lost_seen == 0) {
+    if seen
+        .iter()
+        .any(|o| o.commits_after_processing && o.crashed && o.reached_end && o.lost_seen == 0)
+    {
         met.push(Criterion::ReliableManualCommit);
     }
-    if seen.iter().any(|o| o.commits_after_processing && o.duplicated_seen > 0 && o.lost_seen == 0) {
+    if seen
+        .iter()
+        .any(|o| o.commits_after_processing && o.duplicated_seen > 0 && o.lost_seen == 0)
+    {
         met.push(Criterion::AtLeastOnce);
     }
     if seen.iter().any(|o| o.failure_handled && o.reached_end) {
@@ -291,17 +377,43 @@ mod tests {
 
     #[test]
     fn the_checklist_ticks_only_for_what_was_seen() {
-        assert!(criteria_met(&[seen("step1-autocommit-sleep7", false)]).is_empty(), "nothing seen yet");
-        assert_eq!(criteria_met(&[seen("step1-autocommit-sleep7", true)]), vec![Criterion::DemonstratedLoss]);
-        assert!(criteria_met(&[seen("step1-autocommit-sleep2", true)]).is_empty(), "no loss in that run");
+        assert!(
+            criteria_met(&[seen("step1-autocommit-sleep7", false)]).is_empty(),
+            "nothing seen yet"
+        );
+        assert_eq!(
+            criteria_met(&[seen("step1-autocommit-sleep7", true)]),
+            vec![Criterion::DemonstratedLoss]
+        );
+        assert!(
+            criteria_met(&[seen("step1-autocommit-sleep2", true)]).is_empty(),
+            "no loss in that run"
+        );
         let manual = criteria_met(&[seen("step2-manual-commit", true)]);
-        assert_eq!(manual, vec![Criterion::ReliableManualCommit, Criterion::AtLeastOnce]);
-        assert!(criteria_met(&[seen("exp1-commit-before-processing", true)]).is_empty(), "commit before processing is not reliable");
-        assert_eq!(criteria_met(&[seen("step4-transient-retry", true)]), vec![Criterion::ErrorHandling]);
-        assert!(!criteria_met(&[seen("step4-invalid-stop", true)]).contains(&Criterion::ErrorHandling));
-        let perf = criteria_met(&[seen("exp2-sync-commits", true), seen("exp2-async-commits", true)]);
+        assert_eq!(
+            manual,
+            vec![Criterion::ReliableManualCommit, Criterion::AtLeastOnce]
+        );
+        assert!(
+            criteria_met(&[seen("exp1-commit-before-processing", true)]).is_empty(),
+            "commit before processing is not reliable"
+        );
+        assert_eq!(
+            criteria_met(&[seen("step4-transient-retry", true)]),
+            vec![Criterion::ErrorHandling]
+        );
+        assert!(
+            !criteria_met(&[seen("step4-invalid-stop", true)]).contains(&Criterion::ErrorHandling)
+        );
+        let perf = criteria_met(&[
+            seen("exp2-sync-commits", true),
+            seen("exp2-async-commits", true),
+        ]);
         assert!(perf.contains(&Criterion::MeasuredPerformance));
-        assert!(!criteria_met(&[seen("exp2-sync-commits", true)]).contains(&Criterion::MeasuredPerformance));
+        assert!(
+            !criteria_met(&[seen("exp2-sync-commits", true)])
+                .contains(&Criterion::MeasuredPerformance)
+        );
     }
 
     #[test]

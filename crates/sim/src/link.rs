@@ -34,7 +34,9 @@ impl std::fmt::Display for LinkError {
 }
 
 fn fail(message: impl Into<String>) -> LinkError {
-    LinkError { message: message.into() }
+    LinkError {
+        message: message.into(),
+    }
 }
 
 /// The query string (without `?`) for a state.
@@ -77,34 +79,67 @@ pub fn decode(query: &str, default_preset: &str) -> Result<LinkState, LinkError>
         let value = percent_decode(value);
         match key {
             "v" => {
-                let v: u32 = value.parse().map_err(|_| fail(format!("The link's version \"{value}\" is not a number.")))?;
+                let v: u32 = value.parse().map_err(|_| {
+                    fail(format!("The link's version \"{value}\" is not a number."))
+                })?;
                 if v > LINK_VERSION {
-                    return Err(fail(format!("This link was made by a newer Offset Lab (link version {v}); this one reads version {LINK_VERSION}.")));
+                    return Err(fail(format!(
+                        "This link was made by a newer Offset Lab (link version {v}); this one reads version {LINK_VERSION}."
+                    )));
                 }
                 version = Some(v);
             }
             "preset" => {
-                scenario = Some(preset(&value).map_err(|_| fail(format!("The link names a scenario \"{value}\" that this Offset Lab does not have.")))?);
+                scenario = Some(preset(&value).map_err(|_| {
+                    fail(format!(
+                        "The link names a scenario \"{value}\" that this Offset Lab does not have."
+                    ))
+                })?);
             }
             "s" => {
-                let bytes = base64url_decode(&value).ok_or_else(|| fail("The scenario in this link is damaged (it may have been cut short)."))?;
-                let text = String::from_utf8(bytes).map_err(|_| fail("The scenario in this link is damaged (not text)."))?;
-                scenario = Some(Scenario::from_json(&text).map_err(|e| fail(format!("The scenario in this link is not valid: {e}")))?);
+                let bytes = base64url_decode(&value).ok_or_else(|| {
+                    fail("The scenario in this link is damaged (it may have been cut short).")
+                })?;
+                let text = String::from_utf8(bytes)
+                    .map_err(|_| fail("The scenario in this link is damaged (not text)."))?;
+                scenario =
+                    Some(Scenario::from_json(&text).map_err(|e| {
+                        fail(format!("The scenario in this link is not valid: {e}"))
+                    })?);
             }
-            "t" => t_ms = value.parse().map_err(|_| fail(format!("The time \"{value}\" in this link is not a number of milliseconds.")))?,
-            "panels" => panels = value.split(',').filter(|p| !p.is_empty()).map(str::to_string).collect(),
+            "t" => {
+                t_ms = value.parse().map_err(|_| {
+                    fail(format!(
+                        "The time \"{value}\" in this link is not a number of milliseconds."
+                    ))
+                })?
+            }
+            "panels" => {
+                panels = value
+                    .split(',')
+                    .filter(|p| !p.is_empty())
+                    .map(str::to_string)
+                    .collect()
+            }
             "embed" => embed = value == "1" || value == "true",
             _ => {} // other parameters belong to the page that embeds us
         }
     }
     if scenario.is_some() && version.is_none() {
-        return Err(fail("This link has no version (v=…); it may come from an early preview of Offset Lab."));
+        return Err(fail(
+            "This link has no version (v=…); it may come from an early preview of Offset Lab.",
+        ));
     }
     let scenario = match scenario {
         Some(s) => s,
         None => preset(default_preset).map_err(|e| fail(e.to_string()))?,
     };
-    Ok(LinkState { scenario, t_ms, panels, embed })
+    Ok(LinkState {
+        scenario,
+        t_ms,
+        panels,
+        embed,
+    })
 }
 
 /// JSON without the whitespace outside strings.
@@ -136,7 +171,11 @@ const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz012
 pub fn base64url_encode(bytes: &[u8]) -> String {
     let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
     for chunk in bytes.chunks(3) {
-        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
         let n = (b[0] as u32) << 16 | (b[1] as u32) << 8 | b[2] as u32;
         for i in 0..=chunk.len() {
             out.push(B64[((n >> (18 - 6 * i)) & 63) as usize] as char);
@@ -180,7 +219,9 @@ fn percent_decode(s: &str) -> String {
     while i < bytes.len() {
         match bytes[i] {
             b'%' if i + 2 < bytes.len() => {
-                let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).ok().and_then(|h| u8::from_str_radix(h, 16).ok());
+                let hex = std::str::from_utf8(&bytes[i + 1..i + 3])
+                    .ok()
+                    .and_then(|h| u8::from_str_radix(h, 16).ok());
                 match hex {
                     Some(b) => {
                         out.push(b);
@@ -203,14 +244,22 @@ mod tests {
     use super::*;
 
     fn state(name: &str) -> LinkState {
-        LinkState { scenario: preset(name).unwrap(), t_ms: 7016, panels: vec!["code".into(), "timeline".into()], embed: false }
+        LinkState {
+            scenario: preset(name).unwrap(),
+            t_ms: 7016,
+            panels: vec!["code".into(), "timeline".into()],
+            embed: false,
+        }
     }
 
     #[test]
     fn a_preset_travels_by_name_and_round_trips() {
         let s = state("step1-autocommit-sleep7");
         let q = encode(&s);
-        assert_eq!(q, "v=1&preset=step1-autocommit-sleep7&t=7016&panels=code,timeline");
+        assert_eq!(
+            q,
+            "v=1&preset=step1-autocommit-sleep7&t=7016&panels=code,timeline"
+        );
         assert_eq!(decode(&q, "step2-manual-commit").unwrap(), s);
         assert_eq!(decode(&format!("?{q}"), "x").unwrap(), s);
     }
@@ -222,7 +271,9 @@ mod tests {
         s.scenario.actions.push(crate::scenario::Action {
             at_ms: 3000,
             consumer: "consumer-1".into(),
-            act: crate::scenario::ActionKind::Crash { kind: crate::scenario::CrashKind::Kill },
+            act: crate::scenario::ActionKind::Crash {
+                kind: crate::scenario::CrashKind::Kill,
+            },
         });
         s.embed = true;
         let q = encode(&s);
@@ -239,11 +290,34 @@ mod tests {
         });
         let truncated = &q[..q.len() / 2];
         let e = decode(truncated, "step1-autocommit-sleep7").unwrap_err();
-        assert!(e.message.contains("damaged") || e.message.contains("not valid"), "{e}");
-        assert!(decode("v=2&preset=x", "a").unwrap_err().message.contains("newer"));
-        assert!(decode("v=1&preset=nope", "a").unwrap_err().message.contains("nope"));
-        assert!(decode("preset=step2-manual-commit", "a").unwrap_err().message.contains("version"));
-        assert!(decode("v=1&preset=step2-manual-commit&t=soon", "a").unwrap_err().message.contains("soon"));
+        assert!(
+            e.message.contains("damaged") || e.message.contains("not valid"),
+            "{e}"
+        );
+        assert!(
+            decode("v=2&preset=x", "a")
+                .unwrap_err()
+                .message
+                .contains("newer")
+        );
+        assert!(
+            decode("v=1&preset=nope", "a")
+                .unwrap_err()
+                .message
+                .contains("nope")
+        );
+        assert!(
+            decode("preset=step2-manual-commit", "a")
+                .unwrap_err()
+                .message
+                .contains("version")
+        );
+        assert!(
+            decode("v=1&preset=step2-manual-commit&t=soon", "a")
+                .unwrap_err()
+                .message
+                .contains("soon")
+        );
         assert!(decode("v=1&s=%%%", "a").is_err());
     }
 
@@ -251,12 +325,19 @@ mod tests {
     fn no_scenario_means_the_default() {
         let s = decode("", "step2-manual-commit").unwrap();
         assert_eq!(s.scenario.name, "step2-manual-commit");
-        assert!(decode("utm_source=course&embed=1", "step2-manual-commit").unwrap().embed);
+        assert!(
+            decode("utm_source=course&embed=1", "step2-manual-commit")
+                .unwrap()
+                .embed
+        );
     }
 
     #[test]
     fn squeeze_keeps_strings_intact() {
-        assert_eq!(squeeze("{ \"a b\": [1, 2],\n \"c\": \"x \\\" y\" }"), "{\"a b\":[1,2],\"c\":\"x \\\" y\"}");
+        assert_eq!(
+            squeeze("{ \"a b\": [1, 2],\n \"c\": \"x \\\" y\" }"),
+            "{\"a b\":[1,2],\"c\":\"x \\\" y\"}"
+        );
     }
 
     #[test]

@@ -4,10 +4,10 @@
 //! time is expressed by each record's `produced_at_ms`), so checkpoints share it instead of
 //! copying it.
 
+use crate::Ms;
 use crate::murmur2::partition_for_key;
 use crate::rng::SimRng;
 use crate::scenario::Scenario;
-use crate::Ms;
 
 /// A payment carried by one record.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -51,7 +51,9 @@ impl Log {
         let mut payments = Vec::with_capacity(spec.count as usize);
         for i in 0..spec.count {
             let number = i + 1;
-            let key = spec.keyed.then(|| format!("customer-{}", rng.below(spec.customers as u64) + 1));
+            let key = spec
+                .keyed
+                .then(|| format!("customer-{}", rng.below(spec.customers as u64) + 1));
             let partition = match &key {
                 Some(k) => partition_for_key(k.as_bytes(), n_parts),
                 None => i % n_parts,
@@ -67,10 +69,16 @@ impl Log {
                 key,
                 amount_cents,
                 invalid: spec.invalid.contains(&number),
-                produced_at_ms: spec.start_ms.saturating_add(spec.interval_ms.saturating_mul(i as u64)),
+                produced_at_ms: spec
+                    .start_ms
+                    .saturating_add(spec.interval_ms.saturating_mul(i as u64)),
             });
         }
-        Log { topic: sc.topic.name.clone(), payments, partitions }
+        Log {
+            topic: sc.topic.name.clone(),
+            payments,
+            partitions,
+        }
     }
 
     pub fn partition_count(&self) -> u32 {
@@ -82,7 +90,10 @@ impl Log {
         if offset < 0 {
             return None;
         }
-        self.partitions.get(partition as usize)?.get(offset as usize).copied()
+        self.partitions
+            .get(partition as usize)?
+            .get(offset as usize)
+            .copied()
     }
 
     pub fn payment(&self, ix: u32) -> &Payment {
@@ -91,13 +102,17 @@ impl Log {
 
     /// The log end offset of a partition at `now`: one past the last record produced by then.
     pub fn log_end_offset(&self, partition: u32, now: Ms) -> i64 {
-        let Some(list) = self.partitions.get(partition as usize) else { return 0 };
+        let Some(list) = self.partitions.get(partition as usize) else {
+            return 0;
+        };
         // Records are produced in offset order, so the produced ones are a prefix.
         list.partition_point(|&ix| self.payments[ix as usize].produced_at_ms <= now) as i64
     }
 
     /// The full length of a partition (all records, produced or not yet).
     pub fn len(&self, partition: u32) -> i64 {
-        self.partitions.get(partition as usize).map_or(0, |l| l.len() as i64)
+        self.partitions
+            .get(partition as usize)
+            .map_or(0, |l| l.len() as i64)
     }
 }

@@ -62,7 +62,10 @@ mod tests {
             ("foobar", -790332482),
             ("a-little-bit-long-string", -985981536),
             ("a-little-bit-longer-string", -1486304829),
-            ("lkjh234lh9fiuh90y23oiuhsafujhadof229phr9h19h89h8", -58897971),
+            (
+                "lkjh234lh9fiuh90y23oiuhsafujhadof229phr9h19h89h8",
+                -58897971,
+            ),
             ("abc", 479470107),
         ];
         for (s, want) in cases {
@@ -75,7 +78,10 @@ mod tests {
         // murmur2("21") is negative: toPositive, not abs, decides the partition.
         let h = murmur2(b"21");
         assert!(h < 0);
-        assert_eq!(partition_for_key(b"21", 12), ((h & 0x7fff_ffff) as u32) % 12);
+        assert_eq!(
+            partition_for_key(b"21", 12),
+            ((h & 0x7fff_ffff) as u32) % 12
+        );
         assert_eq!(partition_for_key(b"anything", 1), 0);
         assert_eq!(partition_for_key(b"anything", 0), 0);
     }

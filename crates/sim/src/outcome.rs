@@ -92,8 +92,15 @@ pub struct PaymentOutcome {
 impl World {
     /// The offset a restarted consumer would resume at for `partition` (A1).
     pub fn resume_offset(&self, partition: u32) -> i64 {
-        let table = if self.scenario.sink.kind == crate::scenario::SinkKind::Database { &self.db_offsets } else { &self.group.committed };
-        table.get(partition as usize).copied().unwrap_or(INVALID_OFFSET)
+        let table = if self.scenario.sink.kind == crate::scenario::SinkKind::Database {
+            &self.db_offsets
+        } else {
+            &self.group.committed
+        };
+        table
+            .get(partition as usize)
+            .copied()
+            .unwrap_or(INVALID_OFFSET)
     }
 
     /// Which live consumer holds the payment, and whether it is processing it right now.
@@ -121,7 +128,8 @@ impl World {
         for con in &self.consumers {
             let Some(cl) = &con.client else { continue };
             for (i, (p, _)) in cl.app.batch.iter().enumerate().skip(cl.app.msg_ix) {
-                let processing = i == cl.app.msg_ix && matches!(cl.app.state, crate::client::AppState::Processing { .. });
+                let processing = i == cl.app.msg_ix
+                    && matches!(cl.app.state, crate::client::AppState::Processing { .. });
                 held[*p as usize] = Some(processing);
             }
         }
@@ -222,13 +230,23 @@ pub struct Metrics {
 
 impl Metrics {
     pub fn new(events: &[TraceEvent]) -> Metrics {
-        let mut m = Metrics { commits_sent: 0, commits_failed: 0, applications: 0, busy_ms: 0, payments_per_s: 0.0 };
+        let mut m = Metrics {
+            commits_sent: 0,
+            commits_failed: 0,
+            applications: 0,
+            busy_ms: 0,
+            payments_per_s: 0.0,
+        };
         let mut first: Option<Ms> = None;
         let mut last: Ms = 0;
         for e in events {
             match e.kind {
-                EventKind::CommitSent { .. } | EventKind::TransactionCommitted { .. } => m.commits_sent += 1,
-                EventKind::CommitRejected { .. } | EventKind::CommitRefused { .. } => m.commits_failed += 1,
+                EventKind::CommitSent { .. } | EventKind::TransactionCommitted { .. } => {
+                    m.commits_sent += 1
+                }
+                EventKind::CommitRejected { .. } | EventKind::CommitRefused { .. } => {
+                    m.commits_failed += 1
+                }
                 EventKind::Polled { .. } if first.is_none() => first = Some(e.at_ms),
                 EventKind::EffectApplied { .. } => {
                     m.applications += 1;
@@ -276,7 +294,10 @@ impl Report {
             summary: world.summary(),
             metrics: Metrics::new(events),
             committed: (0..world.log.partition_count())
-                .map(|p| CommittedOffset { partition: p, offset: world.resume_offset(p) })
+                .map(|p| CommittedOffset {
+                    partition: p,
+                    offset: world.resume_offset(p),
+                })
                 .collect(),
             payments: world.outcomes(),
         }

@@ -59,7 +59,9 @@ impl World {
 
     pub(crate) fn on_action(&mut self, ix: usize) {
         let a = self.scenario.actions[ix].clone();
-        let Some(c) = self.scenario.consumer_index(&a.consumer) else { return };
+        let Some(c) = self.scenario.consumer_index(&a.consumer) else {
+            return;
+        };
         match a.act {
             ActionKind::Crash { kind } => {
                 if self.consumers[c].client.is_some() {
@@ -84,8 +86,15 @@ impl World {
     pub(crate) fn crash(&mut self, c: usize, kind: CrashKind, restart_after_ms: Option<u64>) {
         // B13: Python's sys.exit unwinds through `finally`; Java's System.exit does not run
         // `finally` blocks at all (F.1, Java comparison).
-        let finally_close = kind == CrashKind::SysExit && self.spec(c).program.close_in_finally && !self.java();
-        self.emit(Some(c), EventKind::Crashed { kind, finally_close });
+        let finally_close =
+            kind == CrashKind::SysExit && self.spec(c).program.close_in_finally && !self.java();
+        self.emit(
+            Some(c),
+            EventKind::Crashed {
+                kind,
+                finally_close,
+            },
+        );
         self.consumers[c].pending_restart_after_ms = restart_after_ms;
         if kind == CrashKind::Close || finally_close {
             self.begin_close(c);
@@ -119,7 +128,13 @@ impl World {
             con.restart_at_ms = Some(at);
             let inc = con.incarnation;
             self.emit(Some(c), EventKind::RestartScheduled { at_ms: at });
-            self.schedule(at, Ev::Start { c, incarnation: inc });
+            self.schedule(
+                at,
+                Ev::Start {
+                    c,
+                    incarnation: inc,
+                },
+            );
         }
     }
 
@@ -141,11 +156,21 @@ impl World {
         let mut offsets = Vec::new();
         if !parts.is_empty() && cl.member.is_some() {
             if !lost && auto {
-                offsets = if java { positions(cl) } else { stored_to_commit(cl) };
+                offsets = if java {
+                    positions(cl)
+                } else {
+                    stored_to_commit(cl)
+                };
             }
             cl.parts.clear();
             cl.pending_ops.clear();
-            self.emit(Some(c), EventKind::Revoked { partitions: parts, lost });
+            self.emit(
+                Some(c),
+                EventKind::Revoked {
+                    partitions: parts,
+                    lost,
+                },
+            );
         }
         if offsets.is_empty() {
             self.close_leave(c, inc);
@@ -173,7 +198,9 @@ impl World {
     pub(crate) fn on_auto_commit_timer(&mut self, c: usize, inc: u32) {
         let interval = self.spec(c).config.auto_commit_interval_ms;
         let now = self.now;
-        let Some(cl) = self.client_mut(c, inc) else { return };
+        let Some(cl) = self.client_mut(c, inc) else {
+            return;
+        };
         if cl.join == JoinState::Closing {
             return;
         }
@@ -182,13 +209,23 @@ impl World {
         let cl = self.cl(c);
         if cl.join != JoinState::Steady || cl.assignment_lost {
             // B5: skipped while rebalancing or when the assignment is lost.
-            self.emit(Some(c), EventKind::AutoCommitTick { skipped_rebalancing: true });
+            self.emit(
+                Some(c),
+                EventKind::AutoCommitTick {
+                    skipped_rebalancing: true,
+                },
+            );
             return;
         }
         let offsets = stored_to_commit(cl);
         if offsets.is_empty() {
             // B5: an empty auto-commit is silent.
-            self.emit(Some(c), EventKind::AutoCommitTick { skipped_rebalancing: false });
+            self.emit(
+                Some(c),
+                EventKind::AutoCommitTick {
+                    skipped_rebalancing: false,
+                },
+            );
             return;
         }
         self.send_commit(c, inc, CommitSource::Auto, false, offsets);
@@ -197,23 +234,30 @@ impl World {
     pub(crate) fn on_heartbeat_timer(&mut self, c: usize, inc: u32, epoch: u32) {
         let interval = self.spec(c).config.heartbeat_interval_ms;
         let now = self.now;
-        let Some(cl) = self.client_mut(c, inc) else { return };
+        let Some(cl) = self.client_mut(c, inc) else {
+            return;
+        };
         if cl.heartbeat_epoch != epoch {
             return;
         }
         // B15: heartbeats run on the client's own thread, whatever the application does.
         let send = match (cl.member, cl.join) {
-            (Some(m), JoinState::AwaitingSync | JoinState::AwaitingAssign | JoinState::Steady | JoinState::AwaitingRevoke)
-                if cl.generation >= 0 =>
-            {
-                Some((m, cl.generation))
-            }
+            (
+                Some(m),
+                JoinState::AwaitingSync
+                | JoinState::AwaitingAssign
+                | JoinState::Steady
+                | JoinState::AwaitingRevoke,
+            ) if cl.generation >= 0 => Some((m, cl.generation)),
             _ => None,
         };
         self.schedule(now + interval, Ev::Heartbeat { c, inc, epoch });
         let session = self.spec(c).config.session_timeout_ms;
         let cl = self.cl(c);
-        if send.is_some() && cl.join == JoinState::Steady && now.saturating_sub(cl.last_heartbeat_ok_ms) > session {
+        if send.is_some()
+            && cl.join == JoinState::Steady
+            && now.saturating_sub(cl.last_heartbeat_ok_ms) > session
+        {
             // B15 (client side): no successful heartbeat for session.timeout.ms: the assignment
             // is lost, and the client rejoins.
             cl.last_heartbeat_ok_ms = now;
@@ -231,7 +275,9 @@ impl World {
     pub(crate) fn on_max_poll_check(&mut self, c: usize, inc: u32) {
         let limit = self.spec(c).config.max_poll_interval_ms;
         let now = self.now;
-        let Some(cl) = self.client_mut(c, inc) else { return };
+        let Some(cl) = self.client_mut(c, inc) else {
+            return;
+        };
         if cl.join == JoinState::Closing {
             return;
         }
@@ -245,7 +291,10 @@ impl World {
         let cl = self.cl(c);
         let member = cl.member.take().unwrap_or(0);
         cl.assignment_lost = true;
-        cl.pending_ops = vec![RebalanceOp::Revoke { partitions: None, lost: true }];
+        cl.pending_ops = vec![RebalanceOp::Revoke {
+            partitions: None,
+            lost: true,
+        }];
         cl.join = JoinState::LeftMaxPoll;
         cl.heartbeat_epoch += 1;
         cl.heartbeat_started = false;
@@ -300,11 +349,26 @@ impl World {
                     // Cooperative-sticky: revoke only what moved, then rejoin; add what is new.
                     let cl = self.cl(c);
                     let owned = cl.partitions();
-                    let revoked: Vec<u32> = owned.iter().copied().filter(|p| !parts.contains(p)).collect();
-                    let added: Vec<u32> = parts.iter().copied().filter(|p| !owned.contains(p)).collect();
-                    cl.join = if revoked.is_empty() { JoinState::AwaitingAssign } else { JoinState::AwaitingRevoke };
+                    let revoked: Vec<u32> = owned
+                        .iter()
+                        .copied()
+                        .filter(|p| !parts.contains(p))
+                        .collect();
+                    let added: Vec<u32> = parts
+                        .iter()
+                        .copied()
+                        .filter(|p| !owned.contains(p))
+                        .collect();
+                    cl.join = if revoked.is_empty() {
+                        JoinState::AwaitingAssign
+                    } else {
+                        JoinState::AwaitingRevoke
+                    };
                     if !revoked.is_empty() {
-                        cl.pending_ops.push(RebalanceOp::Revoke { partitions: Some(revoked), lost: false });
+                        cl.pending_ops.push(RebalanceOp::Revoke {
+                            partitions: Some(revoked),
+                            lost: false,
+                        });
                     }
                     cl.pending_ops.push(RebalanceOp::Assign(added));
                 } else {
@@ -340,13 +404,17 @@ impl World {
         match err {
             None => cl.last_heartbeat_ok_ms = now,
             Some(KafkaError::RebalanceInProgress)
-                if (cl.join == JoinState::Steady || cl.join == JoinState::AwaitingAssign) => {
-                    self.begin_rejoin(c, false);
-                }
+                if (cl.join == JoinState::Steady || cl.join == JoinState::AwaitingAssign) =>
+            {
+                self.begin_rejoin(c, false);
+            }
             Some(e) if e.is_retriable() => {} // B7: wait for the coordinator to come back
             Some(KafkaError::UnknownMemberId) | Some(KafkaError::IllegalGeneration) => {
                 cl.last_heartbeat_ok_ms = now;
-                if matches!(cl.join, JoinState::Steady | JoinState::AwaitingAssign | JoinState::AwaitingSync) {
+                if matches!(
+                    cl.join,
+                    JoinState::Steady | JoinState::AwaitingAssign | JoinState::AwaitingSync
+                ) {
                     if err == Some(KafkaError::UnknownMemberId) {
                         cl.member = None;
                     } else {
@@ -366,9 +434,13 @@ impl World {
         let inc = self.consumers[c].incarnation;
         let cooperative = self.cooperative(c);
         let cl = self.cl(c);
-        let assign_pending = cl.pending_ops.iter().any(|op| matches!(op, RebalanceOp::Assign(_)));
+        let assign_pending = cl
+            .pending_ops
+            .iter()
+            .any(|op| matches!(op, RebalanceOp::Assign(_)));
         if (cl.parts.is_empty() && !assign_pending) || (cooperative && !lost) {
-            cl.pending_ops.retain(|op| matches!(op, RebalanceOp::Revoke { .. }));
+            cl.pending_ops
+                .retain(|op| matches!(op, RebalanceOp::Revoke { .. }));
             if cl.parts.is_empty() {
                 cl.assignment_lost = false;
             }
@@ -376,18 +448,33 @@ impl World {
             self.send_join(c, inc, m);
             return;
         }
-        cl.pending_ops = vec![RebalanceOp::Revoke { partitions: None, lost }];
+        cl.pending_ops = vec![RebalanceOp::Revoke {
+            partitions: None,
+            lost,
+        }];
         cl.join = JoinState::AwaitingRevoke;
         self.poke(c);
     }
 
     pub(crate) fn cooperative(&self, c: usize) -> bool {
-        self.spec(c).config.partition_assignment_strategy == crate::scenario::AssignmentStrategy::CooperativeSticky
+        self.spec(c).config.partition_assignment_strategy
+            == crate::scenario::AssignmentStrategy::CooperativeSticky
     }
 
-    pub(crate) fn on_commit_response(&mut self, c: usize, inc: u32, id: u32, result: Result<(), KafkaError>) {
-        let Some(pos) = self.cl(c).in_flight.iter().position(|f| f.id == id) else { return };
-        let (source, sync) = (self.cl(c).in_flight[pos].source, self.cl(c).in_flight[pos].sync);
+    pub(crate) fn on_commit_response(
+        &mut self,
+        c: usize,
+        inc: u32,
+        id: u32,
+        result: Result<(), KafkaError>,
+    ) {
+        let Some(pos) = self.cl(c).in_flight.iter().position(|f| f.id == id) else {
+            return;
+        };
+        let (source, sync) = (
+            self.cl(c).in_flight[pos].source,
+            self.cl(c).in_flight[pos].sync,
+        );
         let retry = result.is_err_and(|e| e.is_retriable()) && self.retries_commit(c, source, sync);
         if retry {
             // B7 (librdkafka) / D4 (Java commitSync): sent again after retry.backoff.ms.
@@ -407,7 +494,11 @@ impl World {
             }
             Err(e) => {
                 // B7: UNKNOWN_MEMBER_ID and ILLEGAL_GENERATION lose the assignment.
-                if matches!(e, KafkaError::UnknownMemberId | KafkaError::IllegalGeneration) && cl.join == JoinState::Steady {
+                if matches!(
+                    e,
+                    KafkaError::UnknownMemberId | KafkaError::IllegalGeneration
+                ) && cl.join == JoinState::Steady
+                {
                     if e == KafkaError::UnknownMemberId {
                         cl.member = None;
                     } else {
@@ -449,11 +540,33 @@ impl World {
     }
 
     pub(crate) fn on_retry_commit(&mut self, c: usize, inc: u32, id: u32) {
-        let Some(cl) = self.client_mut(c, inc) else { return };
-        let Some(f) = cl.in_flight.iter().find(|f| f.id == id).cloned() else { return };
+        let Some(cl) = self.client_mut(c, inc) else {
+            return;
+        };
+        let Some(f) = cl.in_flight.iter().find(|f| f.id == id).cloned() else {
+            return;
+        };
         let (member, generation) = (cl.member, cl.generation);
-        self.emit(Some(c), EventKind::CommitSent { id, source: f.source, sync: f.sync, offsets: f.offsets.clone() });
-        self.send(c, inc, Request::Commit { id, source: f.source, member, generation, offsets: f.offsets });
+        self.emit(
+            Some(c),
+            EventKind::CommitSent {
+                id,
+                source: f.source,
+                sync: f.sync,
+                offsets: f.offsets.clone(),
+            },
+        );
+        self.send(
+            c,
+            inc,
+            Request::Commit {
+                id,
+                source: f.source,
+                member,
+                generation,
+                offsets: f.offsets,
+            },
+        );
     }
 
     /// Does the client retry a commit that failed with a retriable error? librdkafka retries
@@ -481,7 +594,14 @@ impl World {
                 part.committed_local = committed;
             }
             let start = if committed >= 0 && committed <= end {
-                Some((committed, if from_db { StartFrom::Database } else { StartFrom::Committed }))
+                Some((
+                    committed,
+                    if from_db {
+                        StartFrom::Database
+                    } else {
+                        StartFrom::Committed
+                    },
+                ))
             } else {
                 match reset {
                     OffsetReset::Earliest => Some((0, StartFrom::Reset)),
@@ -493,9 +613,15 @@ impl World {
                 Some((offset, from)) => {
                     part.next = offset;
                     part.fetch_ready_ms = Some(now + rtt);
-                    events.push(EventKind::StartOffset { partition: p, offset, from });
+                    events.push(EventKind::StartOffset {
+                        partition: p,
+                        offset,
+                        from,
+                    });
                 }
-                None => events.push(EventKind::PollError { error: KafkaError::AutoOffsetReset }),
+                None => events.push(EventKind::PollError {
+                    error: KafkaError::AutoOffsetReset,
+                }),
             }
         }
         for e in events {
@@ -504,15 +630,46 @@ impl World {
         self.poke(c);
     }
 
-    pub(crate) fn send_commit(&mut self, c: usize, inc: u32, source: CommitSource, sync: bool, offsets: Vec<(u32, i64)>) -> u32 {
+    pub(crate) fn send_commit(
+        &mut self,
+        c: usize,
+        inc: u32,
+        source: CommitSource,
+        sync: bool,
+        offsets: Vec<(u32, i64)>,
+    ) -> u32 {
         let id = self.next_commit_id;
         self.next_commit_id += 1;
         let now = self.now;
         let cl = self.cl(c);
         let (member, generation) = (cl.member, cl.generation);
-        cl.in_flight.push(InFlight { id, source, sync, offsets: offsets.clone(), sent_ms: now });
-        self.emit(Some(c), EventKind::CommitSent { id, source, sync, offsets: offsets.clone() });
-        self.send(c, inc, Request::Commit { id, source, member, generation, offsets });
+        cl.in_flight.push(InFlight {
+            id,
+            source,
+            sync,
+            offsets: offsets.clone(),
+            sent_ms: now,
+        });
+        self.emit(
+            Some(c),
+            EventKind::CommitSent {
+                id,
+                source,
+                sync,
+                offsets: offsets.clone(),
+            },
+        );
+        self.send(
+            c,
+            inc,
+            Request::Commit {
+                id,
+                source,
+                member,
+                generation,
+                offsets,
+            },
+        );
         id
     }
 
@@ -541,7 +698,9 @@ impl World {
     }
 
     pub(crate) fn abort_transaction(&mut self, c: usize) {
-        let Some(cl) = self.consumers[c].client.as_mut() else { return };
+        let Some(cl) = self.consumers[c].client.as_mut() else {
+            return;
+        };
         let open = std::mem::take(&mut cl.open_outputs);
         if open.is_empty() {
             return;
@@ -549,10 +708,14 @@ impl World {
         for &i in &open {
             self.outputs[i].state = crate::world::OutputState::Aborted;
         }
-        self.emit(Some(c), EventKind::TransactionAborted { outputs: open.len() as u32 });
+        self.emit(
+            Some(c),
+            EventKind::TransactionAborted {
+                outputs: open.len() as u32,
+            },
+        );
     }
 }
-
 
 /// B4: the stored offsets of the current assignment that are greater than the last commit.
 pub(crate) fn stored_to_commit(cl: &Client) -> Vec<(u32, i64)> {
@@ -565,5 +728,9 @@ pub(crate) fn stored_to_commit(cl: &Client) -> Vec<(u32, i64)> {
 
 /// D1: the Java client commits positions (`allConsumed()`).
 pub(crate) fn positions(cl: &Client) -> Vec<(u32, i64)> {
-    cl.parts.iter().filter(|p| p.app_pos >= 0).map(|p| (p.partition, p.app_pos)).collect()
+    cl.parts
+        .iter()
+        .filter(|p| p.app_pos >= 0)
+        .map(|p| (p.partition, p.app_pos))
+        .collect()
 }

@@ -70,7 +70,11 @@ pub struct TopicSpec {
 
 impl Default for TopicSpec {
     fn default() -> Self {
-        TopicSpec { name: default_topic_name(), partitions: 1, payments: PaymentsSpec::default() }
+        TopicSpec {
+            name: default_topic_name(),
+            partitions: 1,
+            payments: PaymentsSpec::default(),
+        }
     }
 }
 
@@ -100,7 +104,14 @@ pub struct PaymentsSpec {
 
 impl Default for PaymentsSpec {
     fn default() -> Self {
-        PaymentsSpec { count: 10, start_ms: 0, interval_ms: 0, keyed: false, customers: 10, invalid: vec![] }
+        PaymentsSpec {
+            count: 10,
+            start_ms: 0,
+            interval_ms: 0,
+            keyed: false,
+            customers: 10,
+            invalid: vec![],
+        }
     }
 }
 
@@ -274,7 +285,11 @@ pub struct RetryPolicy {
 
 impl Default for RetryPolicy {
     fn default() -> Self {
-        RetryPolicy { attempts: 1, backoff_ms: 1000, on_exhausted: FailureAction::Stop }
+        RetryPolicy {
+            attempts: 1,
+            backoff_ms: 1000,
+            on_exhausted: FailureAction::Stop,
+        }
     }
 }
 
@@ -321,7 +336,10 @@ pub struct PollStep {
 
 impl Default for PollStep {
     fn default() -> Self {
-        PollStep { max_messages: 1, timeout_ms: 1000 }
+        PollStep {
+            max_messages: 1,
+            timeout_ms: 1000,
+        }
     }
 }
 
@@ -455,7 +473,10 @@ pub struct SinkSpec {
 
 impl Default for SinkSpec {
     fn default() -> Self {
-        SinkSpec { kind: SinkKind::Ledger, read_committed: true }
+        SinkSpec {
+            kind: SinkKind::Ledger,
+            read_committed: true,
+        }
     }
 }
 
@@ -487,9 +508,17 @@ pub enum Fault {
     /// The first `attempts` attempts at payment `payment` (1-based) fail transiently.
     FailPayment { payment: u32, attempts: u32 },
     /// The first `times` attempts at payment `payment` take `processing_ms` (a stall).
-    SlowPayment { payment: u32, processing_ms: u64, times: u32 },
+    SlowPayment {
+        payment: u32,
+        processing_ms: u64,
+        times: u32,
+    },
     /// OffsetCommit requests reaching the broker in `[from_ms, to_ms)` fail with `error`.
-    CommitErrors { from_ms: u64, to_ms: u64, error: RetriableError },
+    CommitErrors {
+        from_ms: u64,
+        to_ms: u64,
+        error: RetriableError,
+    },
     /// The group coordinator answers nothing but COORDINATOR_NOT_AVAILABLE in `[from_ms, to_ms)`.
     CoordinatorUnavailable { from_ms: u64, to_ms: u64 },
     /// Each commit takes up to `max_extra_ms` longer to reach the broker (seeded), so async
@@ -577,12 +606,18 @@ impl std::fmt::Display for ScenarioError {
 impl std::error::Error for ScenarioError {}
 
 fn err(path: impl Into<String>, message: impl Into<String>) -> ScenarioError {
-    ScenarioError { path: path.into(), message: message.into() }
+    ScenarioError {
+        path: path.into(),
+        message: message.into(),
+    }
 }
 
 fn check_range(path: &str, value: u64, lo: u64, hi: u64) -> Result<(), ScenarioError> {
     if value < lo || value > hi {
-        Err(err(path, format!("{value} is out of range; allowed {lo}..={hi}")))
+        Err(err(
+            path,
+            format!("{value} is out of range; allowed {lo}..={hi}"),
+        ))
     } else {
         Ok(())
     }
@@ -614,7 +649,9 @@ impl Scenario {
             Some(Some(v)) if v > SCENARIO_VERSION as u64 => {
                 return Err(err(
                     "version",
-                    format!("version {v} was written by a newer Offset Lab; this build reads version {SCENARIO_VERSION}"),
+                    format!(
+                        "version {v} was written by a newer Offset Lab; this build reads version {SCENARIO_VERSION}"
+                    ),
                 ));
             }
             Some(Some(v)) if v < 1 => return Err(err("version", "versions start at 1")),
@@ -632,7 +669,10 @@ impl Scenario {
     /// Range and consistency checks; the message names the field and the allowed range.
     pub fn validate(&self) -> Result<(), ScenarioError> {
         if self.version != SCENARIO_VERSION {
-            return Err(err("version", format!("this build reads version {SCENARIO_VERSION}")));
+            return Err(err(
+                "version",
+                format!("this build reads version {SCENARIO_VERSION}"),
+            ));
         }
         if self.name.trim().is_empty() {
             return Err(err("name", "must not be empty"));
@@ -642,9 +682,19 @@ impl Scenario {
         if t.name.is_empty() || t.name.len() > 249 {
             return Err(err("topic.name", "must be 1 to 249 characters"));
         }
-        check_range("topic.partitions", t.partitions as u64, 1, MAX_PARTITIONS as u64)?;
+        check_range(
+            "topic.partitions",
+            t.partitions as u64,
+            1,
+            MAX_PARTITIONS as u64,
+        )?;
         let p = &t.payments;
-        check_range("topic.payments.count", p.count as u64, 0, MAX_PAYMENTS as u64)?;
+        check_range(
+            "topic.payments.count",
+            p.count as u64,
+            0,
+            MAX_PAYMENTS as u64,
+        )?;
         check_range("topic.payments.start_ms", p.start_ms, 0, MAX_DURATION_MS)?;
         check_range("topic.payments.interval_ms", p.interval_ms, 0, 3_600_000)?;
         check_range("topic.payments.customers", p.customers as u64, 1, 1_000_000)?;
@@ -652,14 +702,27 @@ impl Scenario {
             if *n == 0 || *n > p.count {
                 return Err(err(
                     format!("topic.payments.invalid[{i}]"),
-                    format!("payment {n} does not exist; payments are numbered 1..={}", p.count),
+                    format!(
+                        "payment {n} does not exist; payments are numbered 1..={}",
+                        p.count
+                    ),
                 ));
             }
         }
         let b = &self.broker;
-        check_range("broker.group.initial.rebalance.delay.ms", b.group_initial_rebalance_delay_ms, 0, 300_000)?;
+        check_range(
+            "broker.group.initial.rebalance.delay.ms",
+            b.group_initial_rebalance_delay_ms,
+            0,
+            300_000,
+        )?;
         check_range("broker.rtt_ms", b.rtt_ms, 0, 10_000)?;
-        check_range("broker.group.min.session.timeout.ms", b.group_min_session_timeout_ms, 1, 3_600_000)?;
+        check_range(
+            "broker.group.min.session.timeout.ms",
+            b.group_min_session_timeout_ms,
+            1,
+            3_600_000,
+        )?;
         check_range(
             "broker.group.max.session.timeout.ms",
             b.group_max_session_timeout_ms,
@@ -670,7 +733,10 @@ impl Scenario {
             return Err(err("consumers", "at least one consumer is needed"));
         }
         if self.consumers.len() > MAX_CONSUMERS {
-            return Err(err("consumers", format!("at most {MAX_CONSUMERS} consumers")));
+            return Err(err(
+                "consumers",
+                format!("at most {MAX_CONSUMERS} consumers"),
+            ));
         }
         for (i, c) in self.consumers.iter().enumerate() {
             let path = format!("consumers[{i}]");
@@ -678,26 +744,43 @@ impl Scenario {
                 return Err(err(format!("{path}.name"), "must be 1 to 64 characters"));
             }
             if self.consumers[..i].iter().any(|o| o.name == c.name) {
-                return Err(err(format!("{path}.name"), format!("\"{}\" is used twice", c.name)));
+                return Err(err(
+                    format!("{path}.name"),
+                    format!("\"{}\" is used twice", c.name),
+                ));
             }
             check_range(&format!("{path}.start_ms"), c.start_ms, 0, MAX_DURATION_MS)?;
             c.config.validate(&format!("{path}.config"), b)?;
             c.program.validate(&format!("{path}.program"), &c.config)?;
             if c.crashes.len() > MAX_CRASH_POINTS {
-                return Err(err(format!("{path}.crashes"), format!("at most {MAX_CRASH_POINTS} crash points")));
+                return Err(err(
+                    format!("{path}.crashes"),
+                    format!("at most {MAX_CRASH_POINTS} crash points"),
+                ));
             }
             for (j, cp) in c.crashes.iter().enumerate() {
                 let cpath = format!("{path}.crashes[{j}]");
                 match (cp.at_ms, cp.point, cp.message) {
-                    (Some(at_ms), None, None) => check_range(&format!("{cpath}.at_ms"), at_ms, 0, MAX_DURATION_MS)?,
-                    (None, Some(_), Some(message)) => {
-                        check_range(&format!("{cpath}.message"), message as u64, 1, MAX_PAYMENTS as u64)?
+                    (Some(at_ms), None, None) => {
+                        check_range(&format!("{cpath}.at_ms"), at_ms, 0, MAX_DURATION_MS)?
                     }
+                    (None, Some(_), Some(message)) => check_range(
+                        &format!("{cpath}.message"),
+                        message as u64,
+                        1,
+                        MAX_PAYMENTS as u64,
+                    )?,
                     (None, Some(_), None) => {
-                        return Err(err(format!("{cpath}.message"), "missing: on which message (1-based) does the crash point fire?"));
+                        return Err(err(
+                            format!("{cpath}.message"),
+                            "missing: on which message (1-based) does the crash point fire?",
+                        ));
                     }
                     _ => {
-                        return Err(err(cpath, "give either \"at_ms\", or \"point\" and \"message\""));
+                        return Err(err(
+                            cpath,
+                            "give either \"at_ms\", or \"point\" and \"message\"",
+                        ));
                     }
                 }
                 if let Some(r) = cp.restart_after_ms {
@@ -712,26 +795,54 @@ impl Scenario {
             let path = format!("faults[{i}]");
             let count = self.topic.payments.count;
             match *f {
-                Fault::TransientFailures { per_mille } => check_range(&format!("{path}.per_mille"), per_mille as u64, 0, 1000)?,
+                Fault::TransientFailures { per_mille } => {
+                    check_range(&format!("{path}.per_mille"), per_mille as u64, 0, 1000)?
+                }
                 Fault::FailPayment { payment, attempts } => {
-                    check_range(&format!("{path}.payment"), payment as u64, 1, count.max(1) as u64)?;
+                    check_range(
+                        &format!("{path}.payment"),
+                        payment as u64,
+                        1,
+                        count.max(1) as u64,
+                    )?;
                     check_range(&format!("{path}.attempts"), attempts as u64, 1, 1000)?;
                 }
-                Fault::SlowPayment { payment, processing_ms, times } => {
-                    check_range(&format!("{path}.payment"), payment as u64, 1, count.max(1) as u64)?;
-                    check_range(&format!("{path}.processing_ms"), processing_ms, 0, 3_600_000)?;
+                Fault::SlowPayment {
+                    payment,
+                    processing_ms,
+                    times,
+                } => {
+                    check_range(
+                        &format!("{path}.payment"),
+                        payment as u64,
+                        1,
+                        count.max(1) as u64,
+                    )?;
+                    check_range(
+                        &format!("{path}.processing_ms"),
+                        processing_ms,
+                        0,
+                        3_600_000,
+                    )?;
                     check_range(&format!("{path}.times"), times as u64, 1, 1000)?;
                 }
-                Fault::CommitErrors { from_ms, to_ms, .. } | Fault::CoordinatorUnavailable { from_ms, to_ms } => {
+                Fault::CommitErrors { from_ms, to_ms, .. }
+                | Fault::CoordinatorUnavailable { from_ms, to_ms } => {
                     check_range(&format!("{path}.from_ms"), from_ms, 0, MAX_DURATION_MS)?;
                     check_range(&format!("{path}.to_ms"), to_ms, from_ms, MAX_DURATION_MS)?;
                 }
-                Fault::CommitLatency { max_extra_ms } => check_range(&format!("{path}.max_extra_ms"), max_extra_ms, 0, 60_000)?,
+                Fault::CommitLatency { max_extra_ms } => {
+                    check_range(&format!("{path}.max_extra_ms"), max_extra_ms, 0, 60_000)?
+                }
             }
         }
         if let Some(first) = self.consumers.first() {
             let strategy = first.config.partition_assignment_strategy;
-            if let Some(i) = self.consumers.iter().position(|c| c.config.partition_assignment_strategy != strategy) {
+            if let Some(i) = self
+                .consumers
+                .iter()
+                .position(|c| c.config.partition_assignment_strategy != strategy)
+            {
                 // The members of a group must agree on a protocol (INCONSISTENT_GROUP_PROTOCOL).
                 return Err(err(
                     format!("consumers[{i}].config.partition.assignment.strategy"),
@@ -742,31 +853,63 @@ impl Scenario {
         let transactional = self.sink.kind == SinkKind::Transactional;
         for (i, c) in self.consumers.iter().enumerate() {
             let path = format!("consumers[{i}]");
-            let has_txn = c.program.after.contains(&BatchStep::CommitTransaction) || c.program.before.contains(&BatchStep::CommitTransaction);
+            let has_txn = c.program.after.contains(&BatchStep::CommitTransaction)
+                || c.program.before.contains(&BatchStep::CommitTransaction);
             if transactional {
                 // E1: offsets are committed by the transaction only.
                 if c.config.enable_auto_commit {
-                    return Err(err(format!("{path}.config.enable.auto.commit"), "must be false with the transactional sink (E1)"));
+                    return Err(err(
+                        format!("{path}.config.enable.auto.commit"),
+                        "must be false with the transactional sink (E1)",
+                    ));
                 }
                 if !c.program.after.contains(&BatchStep::CommitTransaction) {
-                    return Err(err(format!("{path}.program.after"), "the transactional sink needs a \"commit_transaction\" step after the batch (E1)"));
+                    return Err(err(
+                        format!("{path}.program.after"),
+                        "the transactional sink needs a \"commit_transaction\" step after the batch (E1)",
+                    ));
                 }
-                if c.program.per_message.iter().any(|m| matches!(m, MessageStep::Commit { .. }))
-                    || c.program.before.iter().chain(&c.program.after).any(|b| matches!(b, BatchStep::Commit { .. }))
+                if c.program
+                    .per_message
+                    .iter()
+                    .any(|m| matches!(m, MessageStep::Commit { .. }))
+                    || c.program
+                        .before
+                        .iter()
+                        .chain(&c.program.after)
+                        .any(|b| matches!(b, BatchStep::Commit { .. }))
                 {
-                    return Err(err(format!("{path}.program"), "no consumer commits with the transactional sink: the transaction commits the offsets (E1)"));
+                    return Err(err(
+                        format!("{path}.program"),
+                        "no consumer commits with the transactional sink: the transaction commits the offsets (E1)",
+                    ));
                 }
             } else if has_txn {
-                return Err(err(format!("{path}.program"), "\"commit_transaction\" needs the transactional sink"));
+                return Err(err(
+                    format!("{path}.program"),
+                    "\"commit_transaction\" needs the transactional sink",
+                ));
             }
-            if self.client == ClientModel::Java && c.program.per_message.contains(&MessageStep::StoreOffsets) {
+            if self.client == ClientModel::Java
+                && c.program.per_message.contains(&MessageStep::StoreOffsets)
+            {
                 return Err(err(
                     format!("{path}.program.per_message"),
                     "the Java client has no store_offsets; commit the record's offset instead (D1)",
                 ));
             }
-            check_range(&format!("{path}.program.retry.attempts"), c.program.retry.attempts as u64, 1, 100)?;
-            check_range(&format!("{path}.program.retry.backoff_ms"), c.program.retry.backoff_ms, 0, 3_600_000)?;
+            check_range(
+                &format!("{path}.program.retry.attempts"),
+                c.program.retry.attempts as u64,
+                1,
+                100,
+            )?;
+            check_range(
+                &format!("{path}.program.retry.backoff_ms"),
+                c.program.retry.backoff_ms,
+                0,
+                3_600_000,
+            )?;
         }
         if self.actions.len() > MAX_ACTIONS {
             return Err(err("actions", format!("at most {MAX_ACTIONS} actions")));
@@ -775,10 +918,18 @@ impl Scenario {
             let path = format!("actions[{i}]");
             check_range(&format!("{path}.at_ms"), a.at_ms, 0, MAX_DURATION_MS)?;
             if !self.consumers.iter().any(|c| c.name == a.consumer) {
-                return Err(err(format!("{path}.consumer"), format!("no consumer is named \"{}\"", a.consumer)));
+                return Err(err(
+                    format!("{path}.consumer"),
+                    format!("no consumer is named \"{}\"", a.consumer),
+                ));
             }
             if let ActionKind::SetProcessingMs { processing_ms } = a.act {
-                check_range(&format!("{path}.do.set_processing_ms.processing_ms"), processing_ms, 0, 3_600_000)?;
+                check_range(
+                    &format!("{path}.do.set_processing_ms.processing_ms"),
+                    processing_ms,
+                    0,
+                    3_600_000,
+                )?;
             }
         }
         Ok(())
@@ -795,7 +946,12 @@ impl ConsumerConfig {
         if self.group_id.trim().is_empty() {
             return Err(err(format!("{path}.group.id"), "must not be empty"));
         }
-        check_range(&format!("{path}.auto.commit.interval.ms"), self.auto_commit_interval_ms, 1, 3_600_000)?;
+        check_range(
+            &format!("{path}.auto.commit.interval.ms"),
+            self.auto_commit_interval_ms,
+            1,
+            3_600_000,
+        )?;
         // C5: the broker refuses a session timeout outside its bounds.
         check_range(
             &format!("{path}.session.timeout.ms"),
@@ -803,26 +959,71 @@ impl ConsumerConfig {
             broker.group_min_session_timeout_ms,
             broker.group_max_session_timeout_ms,
         )?;
-        check_range(&format!("{path}.heartbeat.interval.ms"), self.heartbeat_interval_ms, 1, self.session_timeout_ms.saturating_sub(1).max(1))?;
-        check_range(&format!("{path}.max.poll.interval.ms"), self.max_poll_interval_ms, 1, 86_400_000)?;
-        check_range(&format!("{path}.max.poll.records"), self.max_poll_records as u64, 1, 100_000)?;
+        check_range(
+            &format!("{path}.heartbeat.interval.ms"),
+            self.heartbeat_interval_ms,
+            1,
+            self.session_timeout_ms.saturating_sub(1).max(1),
+        )?;
+        check_range(
+            &format!("{path}.max.poll.interval.ms"),
+            self.max_poll_interval_ms,
+            1,
+            86_400_000,
+        )?;
+        check_range(
+            &format!("{path}.max.poll.records"),
+            self.max_poll_records as u64,
+            1,
+            100_000,
+        )?;
         Ok(())
     }
 }
 
 impl Program {
     fn validate(&self, path: &str, config: &ConsumerConfig) -> Result<(), ScenarioError> {
-        check_range(&format!("{path}.poll.max_messages"), self.poll.max_messages as u64, 1, 10_000)?;
-        check_range(&format!("{path}.poll.timeout_ms"), self.poll.timeout_ms, 1, 3_600_000)?;
-        check_range(&format!("{path}.processing_ms"), self.processing_ms, 0, 3_600_000)?;
-        check_range(&format!("{path}.processing_jitter_ms"), self.processing_jitter_ms, 0, 3_600_000)?;
+        check_range(
+            &format!("{path}.poll.max_messages"),
+            self.poll.max_messages as u64,
+            1,
+            10_000,
+        )?;
+        check_range(
+            &format!("{path}.poll.timeout_ms"),
+            self.poll.timeout_ms,
+            1,
+            3_600_000,
+        )?;
+        check_range(
+            &format!("{path}.processing_ms"),
+            self.processing_ms,
+            0,
+            3_600_000,
+        )?;
+        check_range(
+            &format!("{path}.processing_jitter_ms"),
+            self.processing_jitter_ms,
+            0,
+            3_600_000,
+        )?;
         if self.before.len() + self.per_message.len() + self.after.len() > 16 {
             return Err(err(path, "at most 16 steps"));
         }
-        if self.per_message.iter().filter(|s| **s == MessageStep::Process).count() != 1 {
-            return Err(err(format!("{path}.per_message"), "must contain exactly one \"process\" step"));
+        if self
+            .per_message
+            .iter()
+            .filter(|s| **s == MessageStep::Process)
+            .count()
+            != 1
+        {
+            return Err(err(
+                format!("{path}.per_message"),
+                "must contain exactly one \"process\" step",
+            ));
         }
-        if self.per_message.contains(&MessageStep::StoreOffsets) && config.enable_auto_offset_store {
+        if self.per_message.contains(&MessageStep::StoreOffsets) && config.enable_auto_offset_store
+        {
             // B3: store_offsets() with auto-store on raises KafkaException(_INVALID_ARG).
             return Err(err(
                 format!("{path}.per_message"),
@@ -835,31 +1036,106 @@ impl Program {
 
 /// The built-in presets, as (name, JSON) pairs in display order.
 pub const PRESETS: &[(&str, &str)] = &[
-    ("step1-autocommit-sleep2", include_str!("../presets/step1-autocommit-sleep2.json")),
-    ("step1-autocommit-sleep7", include_str!("../presets/step1-autocommit-sleep7.json")),
-    ("step1-lab-literal", include_str!("../presets/step1-lab-literal.json")),
-    ("step1-phase-explorer", include_str!("../presets/step1-phase-explorer.json")),
-    ("java-autocommit-sleep7", include_str!("../presets/java-autocommit-sleep7.json")),
-    ("step2-manual-commit", include_str!("../presets/step2-manual-commit.json")),
-    ("step2-crash-after-commit", include_str!("../presets/step2-crash-after-commit.json")),
-    ("step3-batch5-fail-at-3", include_str!("../presets/step3-batch5-fail-at-3.json")),
-    ("step4-transient-retry", include_str!("../presets/step4-transient-retry.json")),
-    ("step4-invalid-skip", include_str!("../presets/step4-invalid-skip.json")),
-    ("step4-invalid-dead-letter", include_str!("../presets/step4-invalid-dead-letter.json")),
-    ("step4-invalid-stop", include_str!("../presets/step4-invalid-stop.json")),
-    ("step4-partial-batch", include_str!("../presets/step4-partial-batch.json")),
-    ("exp1-commit-before-processing", include_str!("../presets/exp1-commit-before-processing.json")),
-    ("exp2-sync-commits", include_str!("../presets/exp2-sync-commits.json")),
-    ("exp2-async-commits", include_str!("../presets/exp2-async-commits.json")),
-    ("exp2-async-crash", include_str!("../presets/exp2-async-crash.json")),
-    ("exp3-offsets-in-kafka", include_str!("../presets/exp3-offsets-in-kafka.json")),
-    ("exp3-offsets-in-db", include_str!("../presets/exp3-offsets-in-db.json")),
-    ("pitfall-maxpoll-rebalance", include_str!("../presets/pitfall-maxpoll-rebalance.json")),
-    ("pitfall-close-in-finally", include_str!("../presets/pitfall-close-in-finally.json")),
-    ("pitfall-exactly-once-assumption", include_str!("../presets/pitfall-exactly-once-assumption.json")),
-    ("refunds-idempotent", include_str!("../presets/refunds-idempotent.json")),
-    ("refunds-transactional", include_str!("../presets/refunds-transactional.json")),
-    ("refunds-scale-out", include_str!("../presets/refunds-scale-out.json")),
+    (
+        "step1-autocommit-sleep2",
+        include_str!("../presets/step1-autocommit-sleep2.json"),
+    ),
+    (
+        "step1-autocommit-sleep7",
+        include_str!("../presets/step1-autocommit-sleep7.json"),
+    ),
+    (
+        "step1-lab-literal",
+        include_str!("../presets/step1-lab-literal.json"),
+    ),
+    (
+        "step1-phase-explorer",
+        include_str!("../presets/step1-phase-explorer.json"),
+    ),
+    (
+        "java-autocommit-sleep7",
+        include_str!("../presets/java-autocommit-sleep7.json"),
+    ),
+    (
+        "step2-manual-commit",
+        include_str!("../presets/step2-manual-commit.json"),
+    ),
+    (
+        "step2-crash-after-commit",
+        include_str!("../presets/step2-crash-after-commit.json"),
+    ),
+    (
+        "step3-batch5-fail-at-3",
+        include_str!("../presets/step3-batch5-fail-at-3.json"),
+    ),
+    (
+        "step4-transient-retry",
+        include_str!("../presets/step4-transient-retry.json"),
+    ),
+    (
+        "step4-invalid-skip",
+        include_str!("../presets/step4-invalid-skip.json"),
+    ),
+    (
+        "step4-invalid-dead-letter",
+        include_str!("../presets/step4-invalid-dead-letter.json"),
+    ),
+    (
+        "step4-invalid-stop",
+        include_str!("../presets/step4-invalid-stop.json"),
+    ),
+    (
+        "step4-partial-batch",
+        include_str!("../presets/step4-partial-batch.json"),
+    ),
+    (
+        "exp1-commit-before-processing",
+        include_str!("../presets/exp1-commit-before-processing.json"),
+    ),
+    (
+        "exp2-sync-commits",
+        include_str!("../presets/exp2-sync-commits.json"),
+    ),
+    (
+        "exp2-async-commits",
+        include_str!("../presets/exp2-async-commits.json"),
+    ),
+    (
+        "exp2-async-crash",
+        include_str!("../presets/exp2-async-crash.json"),
+    ),
+    (
+        "exp3-offsets-in-kafka",
+        include_str!("../presets/exp3-offsets-in-kafka.json"),
+    ),
+    (
+        "exp3-offsets-in-db",
+        include_str!("../presets/exp3-offsets-in-db.json"),
+    ),
+    (
+        "pitfall-maxpoll-rebalance",
+        include_str!("../presets/pitfall-maxpoll-rebalance.json"),
+    ),
+    (
+        "pitfall-close-in-finally",
+        include_str!("../presets/pitfall-close-in-finally.json"),
+    ),
+    (
+        "pitfall-exactly-once-assumption",
+        include_str!("../presets/pitfall-exactly-once-assumption.json"),
+    ),
+    (
+        "refunds-idempotent",
+        include_str!("../presets/refunds-idempotent.json"),
+    ),
+    (
+        "refunds-transactional",
+        include_str!("../presets/refunds-transactional.json"),
+    ),
+    (
+        "refunds-scale-out",
+        include_str!("../presets/refunds-scale-out.json"),
+    ),
 ];
 
 /// The names of the built-in presets.

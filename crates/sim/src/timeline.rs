@@ -56,7 +56,13 @@ impl Timeline {
             }
         }
         world.drain_events_into(&mut events);
-        Timeline { scenario, events, checkpoints, interval, final_world: world }
+        Timeline {
+            scenario,
+            events,
+            checkpoints,
+            interval,
+            final_world: world,
+        }
     }
 
     /// The world after `steps` steps.
@@ -87,7 +93,11 @@ impl Timeline {
 
     /// The time at a cursor.
     pub fn time_at(&self, cursor: usize) -> Ms {
-        if cursor == 0 { 0 } else { self.events[cursor.min(self.events.len()) - 1].at_ms }
+        if cursor == 0 {
+            0
+        } else {
+            self.events[cursor.min(self.events.len()) - 1].at_ms
+        }
     }
 
     /// The cursor just after the next notable event after `cursor`, or the end.
@@ -103,7 +113,10 @@ impl Timeline {
     /// The cursor just after the previous notable event before `cursor`, or the start.
     pub fn prev_notable(&self, cursor: usize) -> usize {
         let upto = cursor.saturating_sub(1).min(self.events.len());
-        self.events[..upto].iter().rposition(|e| e.kind.is_notable()).map_or(0, |i| i + 1)
+        self.events[..upto]
+            .iter()
+            .rposition(|e| e.kind.is_notable())
+            .map_or(0, |i| i + 1)
     }
 
     pub fn end_ms(&self) -> Ms {

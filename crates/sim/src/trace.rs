@@ -70,9 +70,9 @@ impl KafkaError {
     /// What the Java client throws for it (D4).
     pub fn java_name(self) -> &'static str {
         match self {
-            KafkaError::UnknownMemberId | KafkaError::IllegalGeneration | KafkaError::AssignmentLost => {
-                "CommitFailedException"
-            }
+            KafkaError::UnknownMemberId
+            | KafkaError::IllegalGeneration
+            | KafkaError::AssignmentLost => "CommitFailedException",
             KafkaError::RebalanceInProgress => "RebalanceInProgressException",
             e if e.is_retriable() => "RetriableCommitFailedException",
             _ => self.name(),
@@ -122,81 +122,194 @@ pub enum Failure {
 pub enum RebalanceReason {
     /// The first member joined an empty group: the join waits for
     /// `group.initial.rebalance.delay.ms` (C3).
-    FirstJoin { delay_ms: u64 },
-    MemberJoined { member: u32 },
-    MemberLeft { member: u32 },
-    SessionExpired { member: u32 },
+    FirstJoin {
+        delay_ms: u64,
+    },
+    MemberJoined {
+        member: u32,
+    },
+    MemberLeft {
+        member: u32,
+    },
+    SessionExpired {
+        member: u32,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum EventKind {
     /// `Consumer(conf)`: the auto-commit timer starts now (B5).
-    Constructed { incarnation: u32 },
-    JoinSent { member: Option<u32> },
-    RebalanceStarted { generation: i32, reason: RebalanceReason },
+    Constructed {
+        incarnation: u32,
+    },
+    JoinSent {
+        member: Option<u32>,
+    },
+    RebalanceStarted {
+        generation: i32,
+        reason: RebalanceReason,
+    },
     /// The broker completed a join: a new generation with these members.
-    GenerationStarted { generation: i32, members: Vec<u32> },
-    Joined { member: u32, generation: i32 },
-    GroupStable { generation: i32 },
+    GenerationStarted {
+        generation: i32,
+        members: Vec<u32>,
+    },
+    Joined {
+        member: u32,
+        generation: i32,
+    },
+    GroupStable {
+        generation: i32,
+    },
     /// `on_assign` ran in the application's `poll()`.
-    Assigned { partitions: Vec<u32> },
+    Assigned {
+        partitions: Vec<u32>,
+    },
     /// Where fetching starts for a newly assigned partition (B9).
-    StartOffset { partition: u32, offset: i64, from: StartFrom },
+    StartOffset {
+        partition: u32,
+        offset: i64,
+        from: StartFrom,
+    },
     /// `on_revoke` (or `on_lost` when `lost`) ran in the application's `poll()`.
-    Revoked { partitions: Vec<u32>, lost: bool },
+    Revoked {
+        partitions: Vec<u32>,
+        lost: bool,
+    },
     /// `poll()`/`consume()` returned these payments.
-    Polled { payments: Vec<u32> },
+    Polled {
+        payments: Vec<u32>,
+    },
     PollEmpty,
     /// `poll()` returned an error event.
-    PollError { error: KafkaError },
+    PollError {
+        error: KafkaError,
+    },
     /// The stored offset moved: at poll return (auto) or by `store_offsets` (B2, B3).
-    OffsetStored { partition: u32, offset: i64, auto: bool },
-    StoreFailed { partition: u32, error: KafkaError },
-    ProcessingStarted { payment: u32, until_ms: Ms },
-    EffectApplied { payment: u32, count: u32 },
+    OffsetStored {
+        partition: u32,
+        offset: i64,
+        auto: bool,
+    },
+    StoreFailed {
+        partition: u32,
+        error: KafkaError,
+    },
+    ProcessingStarted {
+        payment: u32,
+        until_ms: Ms,
+    },
+    EffectApplied {
+        payment: u32,
+        count: u32,
+    },
     /// The idempotent sink (or the database) saw this payment again and ignored it.
-    EffectDeduplicated { payment: u32, deliveries: u32 },
+    EffectDeduplicated {
+        payment: u32,
+        deliveries: u32,
+    },
     /// E4: the database transaction wrote the result and the next offset together.
-    DbOffsetWritten { partition: u32, offset: i64 },
+    DbOffsetWritten {
+        partition: u32,
+        offset: i64,
+    },
     /// A processing attempt failed; `retry_at_ms` when another attempt follows.
-    ProcessingFailed { payment: u32, attempt: u32, failure: Failure, retry_at_ms: Option<Ms> },
+    ProcessingFailed {
+        payment: u32,
+        attempt: u32,
+        failure: Failure,
+        retry_at_ms: Option<Ms>,
+    },
     /// The program logged the payment and went on without it.
-    PaymentSkipped { payment: u32 },
+    PaymentSkipped {
+        payment: u32,
+    },
     /// The program published the payment to the dead-letter topic.
-    DeadLettered { payment: u32 },
+    DeadLettered {
+        payment: u32,
+    },
     /// An exception ended the program at this payment.
-    ProgramStopped { payment: u32 },
+    ProgramStopped {
+        payment: u32,
+    },
     /// A refund record was produced (in an open transaction when `transactional`).
-    OutputProduced { payment: u32, transactional: bool },
+    OutputProduced {
+        payment: u32,
+        transactional: bool,
+    },
     /// E1: the outputs and the offsets committed together.
-    TransactionCommitted { outputs: u32, offsets: Vec<(u32, i64)> },
+    TransactionCommitted {
+        outputs: u32,
+        offsets: Vec<(u32, i64)>,
+    },
     /// The open transaction's outputs will never be visible to a read_committed reader.
-    TransactionAborted { outputs: u32 },
+    TransactionAborted {
+        outputs: u32,
+    },
     /// An auto-commit tick found nothing new to commit, or was skipped (B5).
-    AutoCommitTick { skipped_rebalancing: bool },
-    CommitSent { id: u32, source: CommitSource, sync: bool, offsets: Vec<(u32, i64)> },
+    AutoCommitTick {
+        skipped_rebalancing: bool,
+    },
+    CommitSent {
+        id: u32,
+        source: CommitSource,
+        sync: bool,
+        offsets: Vec<(u32, i64)>,
+    },
     /// A commit that never left the client (nothing to commit, assignment lost).
-    CommitRefused { source: CommitSource, sync: bool, error: KafkaError },
+    CommitRefused {
+        source: CommitSource,
+        sync: bool,
+        error: KafkaError,
+    },
     /// The broker wrote the offsets (C1 accepted).
-    CommitApplied { id: u32, source: CommitSource, offsets: Vec<(u32, i64)> },
+    CommitApplied {
+        id: u32,
+        source: CommitSource,
+        offsets: Vec<(u32, i64)>,
+    },
     /// The broker refused the commit (C1).
-    CommitRejected { id: u32, source: CommitSource, error: KafkaError },
+    CommitRejected {
+        id: u32,
+        source: CommitSource,
+        error: KafkaError,
+    },
     /// The committed offset moved past a payment that is still being worked on: it is at risk.
-    AtRisk { payment: u32, partition: u32, committed: i64 },
+    AtRisk {
+        payment: u32,
+        partition: u32,
+        committed: i64,
+    },
     /// `on_commit` ran inside a later `poll()` (B6).
-    CommitCallback { id: u32, error: Option<KafkaError> },
-    Heartbeat { error: Option<KafkaError> },
+    CommitCallback {
+        id: u32,
+        error: Option<KafkaError>,
+    },
+    Heartbeat {
+        error: Option<KafkaError>,
+    },
     /// The broker removed a member whose session expired (C2).
-    SessionExpired { member: u32 },
-    MemberLeft { member: u32 },
+    SessionExpired {
+        member: u32,
+    },
+    MemberLeft {
+        member: u32,
+    },
     /// `max.poll.interval.ms` passed since the last poll (B14).
     MaxPollExceeded,
-    Crashed { kind: CrashKind, finally_close: bool },
+    Crashed {
+        kind: CrashKind,
+        finally_close: bool,
+    },
     CloseStarted,
     Closed,
-    RestartScheduled { at_ms: Ms },
-    ProcessingMsChanged { processing_ms: Ms },
+    RestartScheduled {
+        at_ms: Ms,
+    },
+    ProcessingMsChanged {
+        processing_ms: Ms,
+    },
     RunEnded,
 }
 
@@ -219,10 +332,14 @@ pub struct Context<'a> {
 
 impl Context<'_> {
     fn consumer(&self, ix: Option<u8>) -> &str {
-        ix.and_then(|i| self.scenario.consumers.get(i as usize)).map_or("the broker", |c| c.name.as_str())
+        ix.and_then(|i| self.scenario.consumers.get(i as usize))
+            .map_or("the broker", |c| c.name.as_str())
     }
     fn pid(&self, payment: u32) -> String {
-        self.log.payments.get(payment as usize).map_or_else(|| payment_id(payment + 1), |p| p.id())
+        self.log
+            .payments
+            .get(payment as usize)
+            .map_or_else(|| payment_id(payment + 1), |p| p.id())
     }
     fn part(&self, p: u32) -> String {
         format!("{}-{p}", self.log.topic)
@@ -233,7 +350,11 @@ impl Context<'_> {
 }
 
 fn offsets_text(ctx: &Context, offsets: &[(u32, i64)]) -> String {
-    offsets.iter().map(|(p, o)| format!("{} → {o}", ctx.part(*p))).collect::<Vec<_>>().join(", ")
+    offsets
+        .iter()
+        .map(|(p, o)| format!("{} → {o}", ctx.part(*p)))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 impl EventKind {
@@ -352,7 +473,10 @@ impl TraceEvent {
             EventKind::RebalanceStarted { generation, reason } => {
                 let _ = write!(s, " gen={generation} {reason:?}");
             }
-            EventKind::GenerationStarted { generation, members } => {
+            EventKind::GenerationStarted {
+                generation,
+                members,
+            } => {
                 let _ = write!(s, " gen={generation} members={members:?}");
             }
             EventKind::Joined { member, generation } => {
@@ -361,13 +485,24 @@ impl TraceEvent {
             EventKind::GroupStable { generation } => {
                 let _ = write!(s, " gen={generation}");
             }
-            EventKind::Assigned { partitions } | EventKind::Revoked { partitions, lost: false } => {
+            EventKind::Assigned { partitions }
+            | EventKind::Revoked {
+                partitions,
+                lost: false,
+            } => {
                 let _ = write!(s, " {partitions:?}");
             }
-            EventKind::Revoked { partitions, lost: true } => {
+            EventKind::Revoked {
+                partitions,
+                lost: true,
+            } => {
                 let _ = write!(s, " {partitions:?} lost");
             }
-            EventKind::StartOffset { partition, offset, from } => {
+            EventKind::StartOffset {
+                partition,
+                offset,
+                from,
+            } => {
                 let from = match from {
                     StartFrom::Committed => "committed",
                     StartFrom::Reset => "reset",
@@ -375,14 +510,26 @@ impl TraceEvent {
                 };
                 let _ = write!(s, " p{partition}={offset} {from}");
             }
-            EventKind::EffectDeduplicated { payment, deliveries } => {
+            EventKind::EffectDeduplicated {
+                payment,
+                deliveries,
+            } => {
                 let _ = write!(s, " {} deliveries={deliveries}", payment_id(payment + 1));
             }
             EventKind::DbOffsetWritten { partition, offset } => {
                 let _ = write!(s, " p{partition}={offset}");
             }
-            EventKind::ProcessingFailed { payment, attempt, failure, retry_at_ms } => {
-                let _ = write!(s, " {} attempt={attempt} {failure:?}", payment_id(payment + 1));
+            EventKind::ProcessingFailed {
+                payment,
+                attempt,
+                failure,
+                retry_at_ms,
+            } => {
+                let _ = write!(
+                    s,
+                    " {} attempt={attempt} {failure:?}",
+                    payment_id(payment + 1)
+                );
                 if let Some(t) = retry_at_ms {
                     let _ = write!(s, " retry-at={}", fmt_ms(*t));
                 }
@@ -392,8 +539,16 @@ impl TraceEvent {
             | EventKind::ProgramStopped { payment } => {
                 let _ = write!(s, " {}", payment_id(payment + 1));
             }
-            EventKind::OutputProduced { payment, transactional } => {
-                let _ = write!(s, " {}{}", payment_id(payment + 1), if *transactional { " in-txn" } else { "" });
+            EventKind::OutputProduced {
+                payment,
+                transactional,
+            } => {
+                let _ = write!(
+                    s,
+                    " {}{}",
+                    payment_id(payment + 1),
+                    if *transactional { " in-txn" } else { "" }
+                );
             }
             EventKind::TransactionCommitted { outputs, offsets } => {
                 let _ = write!(s, " outputs={outputs}");
@@ -410,34 +565,85 @@ impl TraceEvent {
             EventKind::PollError { error } | EventKind::StoreFailed { error, .. } => {
                 let _ = write!(s, " {}", error.name());
             }
-            EventKind::OffsetStored { partition, offset, auto } => {
-                let _ = write!(s, " p{partition}={offset}{}", if *auto { " auto" } else { "" });
+            EventKind::OffsetStored {
+                partition,
+                offset,
+                auto,
+            } => {
+                let _ = write!(
+                    s,
+                    " p{partition}={offset}{}",
+                    if *auto { " auto" } else { "" }
+                );
             }
             EventKind::ProcessingStarted { payment, until_ms } => {
-                let _ = write!(s, " {} until={}", payment_id(payment + 1), fmt_ms(*until_ms));
+                let _ = write!(
+                    s,
+                    " {} until={}",
+                    payment_id(payment + 1),
+                    fmt_ms(*until_ms)
+                );
             }
             EventKind::EffectApplied { payment, count } => {
                 let _ = write!(s, " {} x{count}", payment_id(payment + 1));
             }
-            EventKind::AutoCommitTick { skipped_rebalancing } => {
-                s.push_str(if *skipped_rebalancing { " skipped(rebalancing)" } else { " nothing-new" });
+            EventKind::AutoCommitTick {
+                skipped_rebalancing,
+            } => {
+                s.push_str(if *skipped_rebalancing {
+                    " skipped(rebalancing)"
+                } else {
+                    " nothing-new"
+                });
             }
-            EventKind::CommitSent { id, source, sync, offsets } => {
-                let _ = write!(s, " #{id} {} {}", source_text(*source), if *sync { "sync" } else { "async" });
+            EventKind::CommitSent {
+                id,
+                source,
+                sync,
+                offsets,
+            } => {
+                let _ = write!(
+                    s,
+                    " #{id} {} {}",
+                    source_text(*source),
+                    if *sync { "sync" } else { "async" }
+                );
                 offs(&mut s, offsets);
             }
-            EventKind::CommitRefused { source, sync, error } => {
-                let _ = write!(s, " {} {} {}", source_text(*source), if *sync { "sync" } else { "async" }, error.name());
+            EventKind::CommitRefused {
+                source,
+                sync,
+                error,
+            } => {
+                let _ = write!(
+                    s,
+                    " {} {} {}",
+                    source_text(*source),
+                    if *sync { "sync" } else { "async" },
+                    error.name()
+                );
             }
-            EventKind::CommitApplied { id, source, offsets } => {
+            EventKind::CommitApplied {
+                id,
+                source,
+                offsets,
+            } => {
                 let _ = write!(s, " #{id} {}", source_text(*source));
                 offs(&mut s, offsets);
             }
             EventKind::CommitRejected { id, source, error } => {
                 let _ = write!(s, " #{id} {} {}", source_text(*source), error.name());
             }
-            EventKind::AtRisk { payment, partition, committed } => {
-                let _ = write!(s, " {} p{partition} committed={committed}", payment_id(payment + 1));
+            EventKind::AtRisk {
+                payment,
+                partition,
+                committed,
+            } => {
+                let _ = write!(
+                    s,
+                    " {} p{partition} committed={committed}",
+                    payment_id(payment + 1)
+                );
             }
             EventKind::CommitCallback { id, error } => {
                 let _ = write!(s, " #{id} {}", error.map_or("ok", |e| e.name()));
@@ -450,8 +656,20 @@ impl TraceEvent {
             EventKind::SessionExpired { member } | EventKind::MemberLeft { member } => {
                 let _ = write!(s, " m{member}");
             }
-            EventKind::Crashed { kind, finally_close } => {
-                let _ = write!(s, " {}{}", kind_text(*kind), if *finally_close { " (finally: close)" } else { "" });
+            EventKind::Crashed {
+                kind,
+                finally_close,
+            } => {
+                let _ = write!(
+                    s,
+                    " {}{}",
+                    kind_text(*kind),
+                    if *finally_close {
+                        " (finally: close)"
+                    } else {
+                        ""
+                    }
+                );
             }
             EventKind::RestartScheduled { at_ms } => {
                 let _ = write!(s, " at={}", fmt_ms(*at_ms));

@@ -31,7 +31,9 @@ impl Timeline {
         let id = payment_id(p.number);
         let verdict = world.outcomes().get(payment as usize)?.outcome;
         let name = |c: Option<u8>| {
-            c.and_then(|c| self.scenario.consumers.get(c as usize)).map_or("a consumer", |s| s.name.as_str()).to_string()
+            c.and_then(|c| self.scenario.consumers.get(c as usize))
+                .map_or("a consumer", |s| s.name.as_str())
+                .to_string()
         };
         let mut causes = Vec::new();
         let mut polled_by: Option<u8> = None;
@@ -110,19 +112,35 @@ impl Timeline {
             }
         }
         let summary = match verdict {
-            Verdict::Lost => format!("{id} was never recorded, but the committed offset moved past it, so no consumer will ever receive it again."),
+            Verdict::Lost => format!(
+                "{id} was never recorded, but the committed offset moved past it, so no consumer will ever receive it again."
+            ),
             Verdict::Duplicated => format!(
                 "{id} was recorded {} times: it was processed, but the consumer died before its offset was committed, so it was delivered again.",
                 world.applied[payment as usize]
             ),
             Verdict::Once => format!("{id} was recorded exactly once."),
-            Verdict::Pending => format!("{id} has not been recorded yet, and its offset is not committed: it will still be delivered."),
-            Verdict::Skipped => format!("{id} could not be processed and the program skipped it on purpose: it is never applied."),
-            Verdict::DeadLettered => format!("{id} could not be processed and waits in the dead-letter topic."),
+            Verdict::Pending => format!(
+                "{id} has not been recorded yet, and its offset is not committed: it will still be delivered."
+            ),
+            Verdict::Skipped => format!(
+                "{id} could not be processed and the program skipped it on purpose: it is never applied."
+            ),
+            Verdict::DeadLettered => {
+                format!("{id} could not be processed and waits in the dead-letter topic.")
+            }
         };
-        if matches!(verdict, Verdict::Once | Verdict::Pending | Verdict::Skipped | Verdict::DeadLettered) {
+        if matches!(
+            verdict,
+            Verdict::Once | Verdict::Pending | Verdict::Skipped | Verdict::DeadLettered
+        ) {
             causes.clear();
         }
-        Some(Story { payment, verdict, summary, causes })
+        Some(Story {
+            payment,
+            verdict,
+            summary,
+            causes,
+        })
     }
 }

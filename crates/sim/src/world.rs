@@ -13,10 +13,7 @@ use crate::client::{Client, Consumer};
 use crate::group::{Group, GroupTimer, INVALID_OFFSET, Out, Response};
 use crate::log::Log;
 use crate::rng::SimRng;
-use crate::scenario::{Fault, RetriableError, 
-    ClientModel, ConsumerSpec, CrashWhen,
-    Scenario,
-};
+use crate::scenario::{ClientModel, ConsumerSpec, CrashWhen, Fault, RetriableError, Scenario};
 use crate::trace::{CommitSource, EventKind, KafkaError, TraceEvent};
 
 /// How often librdkafka checks `max.poll.interval.ms` (B14).
@@ -28,29 +25,88 @@ pub(crate) const MAX_STEPS_WITHOUT_BLOCKING: usize = 256;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum Request {
-    Join { member: Option<u32>, owned: Vec<u32> },
-    Sync { member: u32, generation: i32 },
-    Heartbeat { member: u32, generation: i32 },
-    Leave { member: u32 },
-    Commit { id: u32, source: CommitSource, member: Option<u32>, generation: i32, offsets: Vec<(u32, i64)> },
-    OffsetFetch { partitions: Vec<u32> },
+    Join {
+        member: Option<u32>,
+        owned: Vec<u32>,
+    },
+    Sync {
+        member: u32,
+        generation: i32,
+    },
+    Heartbeat {
+        member: u32,
+        generation: i32,
+    },
+    Leave {
+        member: u32,
+    },
+    Commit {
+        id: u32,
+        source: CommitSource,
+        member: Option<u32>,
+        generation: i32,
+        offsets: Vec<(u32, i64)>,
+    },
+    OffsetFetch {
+        partitions: Vec<u32>,
+    },
     /// E1: `send_offsets_to_transaction` + `commit_transaction` for these outputs.
-    TxnCommit { id: u32, member: Option<u32>, generation: i32, offsets: Vec<(u32, i64)>, outputs: Vec<usize> },
+    TxnCommit {
+        id: u32,
+        member: Option<u32>,
+        generation: i32,
+        offsets: Vec<(u32, i64)>,
+        outputs: Vec<usize>,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum Ev {
-    Start { c: usize, incarnation: u32 },
-    AppWake { c: usize, inc: u32, token: u32 },
-    AutoCommit { c: usize, inc: u32 },
-    Heartbeat { c: usize, inc: u32, epoch: u32 },
-    MaxPollCheck { c: usize, inc: u32 },
-    ToBroker { c: usize, inc: u32, req: Request },
-    ToClient { c: usize, inc: u32, resp: Response },
+    Start {
+        c: usize,
+        incarnation: u32,
+    },
+    AppWake {
+        c: usize,
+        inc: u32,
+        token: u32,
+    },
+    AutoCommit {
+        c: usize,
+        inc: u32,
+    },
+    Heartbeat {
+        c: usize,
+        inc: u32,
+        epoch: u32,
+    },
+    MaxPollCheck {
+        c: usize,
+        inc: u32,
+    },
+    ToBroker {
+        c: usize,
+        inc: u32,
+        req: Request,
+    },
+    ToClient {
+        c: usize,
+        inc: u32,
+        resp: Response,
+    },
     Group(GroupTimer),
-    Crash { c: usize, ix: usize },
-    Action { ix: usize },
-    RetryCommit { c: usize, inc: u32, id: u32 },
+    Crash {
+        c: usize,
+        ix: usize,
+    },
+    Action {
+        ix: usize,
+    },
+    RetryCommit {
+        c: usize,
+        inc: u32,
+        id: u32,
+    },
     /// The coordinator is reachable again after a `CoordinatorUnavailable` fault.
     CoordinatorBack,
     End,
@@ -152,8 +208,16 @@ impl World {
     pub fn new(scenario: Arc<Scenario>) -> World {
         let mut rng = SimRng::new(scenario.seed);
         let log = Arc::new(Log::build(&scenario, &mut rng));
-        let strategy = scenario.consumers.first().map(|c| c.config.partition_assignment_strategy).unwrap_or_default();
-        let group = Group::new(log.partition_count(), scenario.broker.group_initial_rebalance_delay_ms, strategy);
+        let strategy = scenario
+            .consumers
+            .first()
+            .map(|c| c.config.partition_assignment_strategy)
+            .unwrap_or_default();
+        let group = Group::new(
+            log.partition_count(),
+            scenario.broker.group_initial_rebalance_delay_ms,
+            strategy,
+        );
         let consumers = scenario
             .consumers
             .iter()
@@ -215,7 +279,12 @@ impl World {
 
     pub(crate) fn schedule_class(&mut self, at: Ms, class: u8, ev: Ev) {
         self.seq += 1;
-        self.queue.push(Queued { at: at.max(self.now), class, seq: self.seq, ev });
+        self.queue.push(Queued {
+            at: at.max(self.now),
+            class,
+            seq: self.seq,
+            ev,
+        });
     }
 
     /// Trace events produced since the last call.
@@ -229,11 +298,20 @@ impl World {
 
     /// The time of the next event, if the run is not over.
     pub fn next_event_ms(&self) -> Option<Ms> {
-        if self.finished { None } else { self.queue.peek().map(|q| q.at) }
+        if self.finished {
+            None
+        } else {
+            self.queue.peek().map(|q| q.at)
+        }
     }
 
     pub(crate) fn emit(&mut self, c: Option<usize>, kind: EventKind) {
-        self.out.push(TraceEvent { at_ms: self.now, step: self.steps, consumer: c.map(|c| c as u8), kind });
+        self.out.push(TraceEvent {
+            at_ms: self.now,
+            step: self.steps,
+            consumer: c.map(|c| c as u8),
+            kind,
+        });
     }
 
     pub(crate) fn spec(&self, c: usize) -> &ConsumerSpec {
@@ -250,16 +328,27 @@ impl World {
 
     pub(crate) fn client(&self, c: usize, inc: u32) -> Option<&Client> {
         let con = &self.consumers[c];
-        if con.incarnation == inc { con.client.as_ref() } else { None }
+        if con.incarnation == inc {
+            con.client.as_ref()
+        } else {
+            None
+        }
     }
 
     pub(crate) fn client_mut(&mut self, c: usize, inc: u32) -> Option<&mut Client> {
         let con = &mut self.consumers[c];
-        if con.incarnation == inc { con.client.as_mut() } else { None }
+        if con.incarnation == inc {
+            con.client.as_mut()
+        } else {
+            None
+        }
     }
 
     pub(crate) fn cl(&mut self, c: usize) -> &mut Client {
-        self.consumers[c].client.as_mut().expect("caller checked the client is alive")
+        self.consumers[c]
+            .client
+            .as_mut()
+            .expect("caller checked the client is alive")
     }
 
     /// Runs the next event. Returns `false` once the run is over.
@@ -335,14 +424,22 @@ impl World {
     /// When the coordinator comes back, if it is unavailable now.
     pub(crate) fn coordinator_unavailable_until(&self) -> Option<Ms> {
         self.scenario.faults.iter().find_map(|f| match *f {
-            Fault::CoordinatorUnavailable { from_ms, to_ms } if self.now >= from_ms && self.now < to_ms => Some(to_ms),
+            Fault::CoordinatorUnavailable { from_ms, to_ms }
+                if self.now >= from_ms && self.now < to_ms =>
+            {
+                Some(to_ms)
+            }
             _ => None,
         })
     }
 
     fn commit_error_now(&self) -> Option<KafkaError> {
         self.scenario.faults.iter().find_map(|f| match *f {
-            Fault::CommitErrors { from_ms, to_ms, error } if self.now >= from_ms && self.now < to_ms => Some(match error {
+            Fault::CommitErrors {
+                from_ms,
+                to_ms,
+                error,
+            } if self.now >= from_ms && self.now < to_ms => Some(match error {
                 RetriableError::RequestTimedOut => KafkaError::RequestTimedOut,
                 RetriableError::CoordinatorNotAvailable => KafkaError::CoordinatorNotAvailable,
                 RetriableError::CoordinatorLoadInProgress => KafkaError::CoordinatorLoadInProgress,
@@ -360,7 +457,11 @@ impl World {
     pub(crate) fn apply_group_out(&mut self, out: Vec<Out>) {
         for o in out {
             match o {
-                Out::Respond { consumer, incarnation, resp } => self.respond(consumer, incarnation, resp),
+                Out::Respond {
+                    consumer,
+                    incarnation,
+                    resp,
+                } => self.respond(consumer, incarnation, resp),
                 Out::Timer { at_ms, timer } => self.schedule(at_ms, Ev::Group(timer)),
                 Out::Trace { consumer, kind } => self.emit(consumer, kind),
             }
@@ -375,12 +476,23 @@ impl World {
             // other requests wait for the coordinator to come back.
             match req {
                 Request::Heartbeat { .. } => {
-                    self.respond(c, inc, Response::Heartbeat(Some(KafkaError::CoordinatorNotAvailable)));
+                    self.respond(
+                        c,
+                        inc,
+                        Response::Heartbeat(Some(KafkaError::CoordinatorNotAvailable)),
+                    );
                 }
                 Request::Commit { id, source, .. } => {
                     let error = KafkaError::CoordinatorNotAvailable;
                     self.emit(Some(c), EventKind::CommitRejected { id, source, error });
-                    self.respond(c, inc, Response::Commit { id, result: Err(error) });
+                    self.respond(
+                        c,
+                        inc,
+                        Response::Commit {
+                            id,
+                            result: Err(error),
+                        },
+                    );
                 }
                 req => self.schedule(back, Ev::ToBroker { c, inc, req }),
             }
@@ -389,46 +501,101 @@ impl World {
         if let (Request::Commit { id, source, .. }, Some(error)) = (&req, self.commit_error_now()) {
             let (id, source) = (*id, *source);
             self.emit(Some(c), EventKind::CommitRejected { id, source, error });
-            self.respond(c, inc, Response::Commit { id, result: Err(error) });
+            self.respond(
+                c,
+                inc,
+                Response::Commit {
+                    id,
+                    result: Err(error),
+                },
+            );
             return;
         }
         match req {
             Request::Join { member, owned } => {
                 let cfg = &self.scenario.consumers[c].config;
                 let (st, mp) = (cfg.session_timeout_ms, cfg.max_poll_interval_ms);
-                self.group.on_join(now, member, owned, c, inc, st, mp, &mut out);
+                self.group
+                    .on_join(now, member, owned, c, inc, st, mp, &mut out);
             }
-            Request::Sync { member, generation } => self.group.on_sync(member, generation, c, inc, &mut out),
+            Request::Sync { member, generation } => {
+                self.group.on_sync(member, generation, c, inc, &mut out)
+            }
             Request::Heartbeat { member, generation } => {
                 let err = self.group.on_heartbeat(now, member, generation);
-                out.push(Out::Respond { consumer: c, incarnation: inc, resp: Response::Heartbeat(err) });
+                out.push(Out::Respond {
+                    consumer: c,
+                    incarnation: inc,
+                    resp: Response::Heartbeat(err),
+                });
             }
             Request::Leave { member } => {
                 self.group.on_leave(now, member, &mut out);
-                out.push(Out::Respond { consumer: c, incarnation: inc, resp: Response::Leave });
+                out.push(Out::Respond {
+                    consumer: c,
+                    incarnation: inc,
+                    resp: Response::Leave,
+                });
             }
-            Request::Commit { id, source, member, generation, offsets } => {
-                let before: Vec<i64> = offsets.iter().map(|(p, _)| self.group.committed[*p as usize]).collect();
+            Request::Commit {
+                id,
+                source,
+                member,
+                generation,
+                offsets,
+            } => {
+                let before: Vec<i64> = offsets
+                    .iter()
+                    .map(|(p, _)| self.group.committed[*p as usize])
+                    .collect();
                 let result = self.group.on_commit(member, generation, &offsets);
                 match result {
                     Ok(()) => {
-                        self.emit(Some(c), EventKind::CommitApplied { id, source, offsets: offsets.clone() });
+                        self.emit(
+                            Some(c),
+                            EventKind::CommitApplied {
+                                id,
+                                source,
+                                offsets: offsets.clone(),
+                            },
+                        );
                         for ((p, new), old) in offsets.iter().zip(before) {
                             self.flag_at_risk(*p, old, *new);
                         }
                     }
-                    Err(error) => self.emit(Some(c), EventKind::CommitRejected { id, source, error }),
+                    Err(error) => {
+                        self.emit(Some(c), EventKind::CommitRejected { id, source, error })
+                    }
                 }
-                out.push(Out::Respond { consumer: c, incarnation: inc, resp: Response::Commit { id, result } });
+                out.push(Out::Respond {
+                    consumer: c,
+                    incarnation: inc,
+                    resp: Response::Commit { id, result },
+                });
             }
-            Request::TxnCommit { id, member, generation, offsets, outputs } => {
+            Request::TxnCommit {
+                id,
+                member,
+                generation,
+                offsets,
+                outputs,
+            } => {
                 // E1: the offsets are validated like a group commit (the group metadata fences
                 // zombies) and, with the outputs, become visible together or not at all.
-                let before: Vec<i64> = offsets.iter().map(|(p, _)| self.group.committed[*p as usize]).collect();
+                let before: Vec<i64> = offsets
+                    .iter()
+                    .map(|(p, _)| self.group.committed[*p as usize])
+                    .collect();
                 let result = self.group.on_commit(member, generation, &offsets);
                 if result.is_ok() {
                     let read_committed = self.scenario.sink.read_committed;
-                    self.emit(Some(c), EventKind::TransactionCommitted { outputs: outputs.len() as u32, offsets: offsets.clone() });
+                    self.emit(
+                        Some(c),
+                        EventKind::TransactionCommitted {
+                            outputs: outputs.len() as u32,
+                            offsets: offsets.clone(),
+                        },
+                    );
                     for &i in &outputs {
                         self.outputs[i].state = OutputState::Committed;
                         if read_committed {
@@ -446,14 +613,27 @@ impl World {
                     for &i in &outputs {
                         self.outputs[i].state = OutputState::Aborted;
                     }
-                    self.emit(Some(c), EventKind::TransactionAborted { outputs: outputs.len() as u32 });
+                    self.emit(
+                        Some(c),
+                        EventKind::TransactionAborted {
+                            outputs: outputs.len() as u32,
+                        },
+                    );
                 }
-                out.push(Out::Respond { consumer: c, incarnation: inc, resp: Response::Txn { id, result } });
+                out.push(Out::Respond {
+                    consumer: c,
+                    incarnation: inc,
+                    resp: Response::Txn { id, result },
+                });
             }
             Request::OffsetFetch { partitions } => {
                 // B9: the committed offsets, INVALID where there are none.
                 let offsets = self.group.committed_offsets(&partitions);
-                out.push(Out::Respond { consumer: c, incarnation: inc, resp: Response::OffsetFetch(offsets) });
+                out.push(Out::Respond {
+                    consumer: c,
+                    incarnation: inc,
+                    resp: Response::OffsetFetch(offsets),
+                });
             }
         }
         self.apply_group_out(out);
@@ -470,8 +650,14 @@ impl World {
             let Some(cl) = &con.client else { continue };
             for pay in cl.held() {
                 let p = self.log.payment(pay);
-                let handled = self.skipped[pay as usize] || self.dead_letters.iter().any(|d| d.payment == pay);
-                if p.partition == partition && p.offset >= old.max(0) && p.offset < new && self.applied[pay as usize] == 0 && !handled {
+                let handled = self.skipped[pay as usize]
+                    || self.dead_letters.iter().any(|d| d.payment == pay);
+                if p.partition == partition
+                    && p.offset >= old.max(0)
+                    && p.offset < new
+                    && self.applied[pay as usize] == 0
+                    && !handled
+                {
                     risky.push(pay);
                 }
             }
@@ -479,7 +665,14 @@ impl World {
         risky.sort_unstable();
         risky.dedup();
         for pay in risky {
-            self.emit(None, EventKind::AtRisk { payment: pay, partition, committed: new });
+            self.emit(
+                None,
+                EventKind::AtRisk {
+                    payment: pay,
+                    partition,
+                    committed: new,
+                },
+            );
         }
     }
 }

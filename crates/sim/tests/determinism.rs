@@ -16,7 +16,8 @@ fn fingerprint(w: &World) -> String {
 fn same_scenario_same_trace() {
     for seed in 0..40 {
         let s = random_scenario(seed);
-        let a = Timeline::new(s.clone()).unwrap_or_else(|e| panic!("seed {seed}: {e}\n{}", s.to_json()));
+        let a = Timeline::new(s.clone())
+            .unwrap_or_else(|e| panic!("seed {seed}: {e}\n{}", s.to_json()));
         let b = Timeline::new(s.clone()).unwrap();
         assert_eq!(a.trace_hash(), b.trace_hash(), "seed {seed}");
         assert_eq!(a.events, b.events);
@@ -29,7 +30,10 @@ fn scenario_survives_a_json_round_trip() {
         let s = random_scenario(seed);
         let back = Scenario::from_json(&s.to_json()).unwrap();
         assert_eq!(back, s);
-        assert_eq!(Timeline::new(back).unwrap().trace_hash(), Timeline::new(s).unwrap().trace_hash());
+        assert_eq!(
+            Timeline::new(back).unwrap().trace_hash(),
+            Timeline::new(s).unwrap().trace_hash()
+        );
     }
 }
 
@@ -44,16 +48,27 @@ fn seek_gives_exactly_the_state_of_a_straight_run() {
         cursors.push(n);
         cursors.sort_unstable();
         for cursor in cursors {
-            let target = if cursor == 0 { 0 } else { tl.events[cursor - 1].step };
+            let target = if cursor == 0 {
+                0
+            } else {
+                tl.events[cursor - 1].step
+            };
             while straight.steps < target {
                 straight.step();
                 straight.take_events();
             }
-            assert_eq!(fingerprint(&tl.world_at(cursor)), fingerprint(&straight), "seed {seed}, cursor {cursor}");
+            assert_eq!(
+                fingerprint(&tl.world_at(cursor)),
+                fingerprint(&straight),
+                "seed {seed}, cursor {cursor}"
+            );
         }
         // Seeking backwards after forwards gives the same as before.
         let mid = n / 2;
-        assert_eq!(fingerprint(&tl.world_at(mid)), fingerprint(&tl.world_at(mid)));
+        assert_eq!(
+            fingerprint(&tl.world_at(mid)),
+            fingerprint(&tl.world_at(mid))
+        );
     }
 }
 
@@ -61,8 +76,15 @@ fn seek_gives_exactly_the_state_of_a_straight_run() {
 fn invariants_hold_over_many_seeds() {
     for seed in 0..300 {
         let s = random_scenario(seed);
-        let tl = Timeline::new(s.clone()).unwrap_or_else(|e| panic!("seed {seed}: {e}\n{}", s.to_json()));
-        check_invariants(&tl, &format!("seed {seed}; reproduce with the scenario between the lines:\n---\n{}\n---\nfailed", s.to_json()));
+        let tl = Timeline::new(s.clone())
+            .unwrap_or_else(|e| panic!("seed {seed}: {e}\n{}", s.to_json()));
+        check_invariants(
+            &tl,
+            &format!(
+                "seed {seed}; reproduce with the scenario between the lines:\n---\n{}\n---\nfailed",
+                s.to_json()
+            ),
+        );
     }
 }
 
@@ -94,5 +116,8 @@ fn random_scenarios_exercise_crashes_rebalances_and_duplicates() {
         lost += s.lost;
     }
     // The sweep is only worth something if it reaches the interesting cases.
-    assert!(crashes > 100 && dups > 50 && lost > 20 && rebalances > 300, "{crashes} {dups} {lost} {rebalances} {events}");
+    assert!(
+        crashes > 100 && dups > 50 && lost > 20 && rebalances > 300,
+        "{crashes} {dups} {lost} {rebalances} {events}"
+    );
 }

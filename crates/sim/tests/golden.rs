@@ -2,8 +2,8 @@
 //! A change shows up in review as a diff of `tests/golden/*.trace`. To accept a deliberate
 //! change: `UPDATE_EXPECT=1 cargo test -p offset-lab-sim --test golden`.
 
-use offset_lab_sim::scenario::{preset, preset_names};
 use offset_lab_sim::Timeline;
+use offset_lab_sim::scenario::{preset, preset_names};
 
 #[test]
 fn every_preset_has_a_golden_trace() {

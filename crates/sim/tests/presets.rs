@@ -23,7 +23,14 @@ fn count(t: &Timeline, pred: impl Fn(&EventKind) -> bool) -> usize {
 }
 
 const fn s(once: u32, duplicated: u32, lost: u32, pending: u32) -> Summary {
-    Summary { once, duplicated, lost, pending, skipped: 0, dead_lettered: 0 }
+    Summary {
+        once,
+        duplicated,
+        lost,
+        pending,
+        skipped: 0,
+        dead_lettered: 0,
+    }
 }
 
 #[test]
@@ -33,7 +40,10 @@ fn every_preset_is_listed_and_valid() {
     for n in names {
         let sc = preset(n).unwrap();
         assert_eq!(sc.name, n, "a preset's name matches its file");
-        assert!(!sc.title.is_empty() && sc.description.len() > 80, "{n} explains itself");
+        assert!(
+            !sc.title.is_empty() && sc.description.len() > 80,
+            "{n} explains itself"
+        );
     }
 }
 
@@ -53,7 +63,11 @@ fn step1_sleep2_with_a_running_group_redelivers() {
 #[test]
 fn step1_as_the_lab_runs_it_loses_even_with_sleep2() {
     let t = run("step1-lab-literal");
-    assert_eq!(verdicts(&t)[0], Verdict::Lost, "the 3 s initial delay puts the first tick inside the sleep");
+    assert_eq!(
+        verdicts(&t)[0],
+        Verdict::Lost,
+        "the 3 s initial delay puts the first tick inside the sleep"
+    );
 }
 
 #[test]
@@ -65,7 +79,11 @@ fn step1_phase_explorer_starts_in_a_losing_phase() {
 #[test]
 fn java_client_redelivers_where_librdkafka_loses() {
     let t = run("java-autocommit-sleep7");
-    assert_eq!(summary(&t), s(3, 0, 0, 0), "D2: no commit happens during the sleep");
+    assert_eq!(
+        summary(&t),
+        s(3, 0, 0, 0),
+        "D2: no commit happens during the sleep"
+    );
 }
 
 #[test]
@@ -93,7 +111,16 @@ fn step3_duplicates_exactly_the_payments_before_the_failed_one() {
 fn step4_transient_failure_is_retried_to_success() {
     let t = run("step4-transient-retry");
     assert_eq!(summary(&t), s(6, 0, 0, 0));
-    assert_eq!(count(&t, |k| matches!(k, EventKind::ProcessingFailed { retry_at_ms: Some(_), .. })), 2);
+    assert_eq!(
+        count(&t, |k| matches!(
+            k,
+            EventKind::ProcessingFailed {
+                retry_at_ms: Some(_),
+                ..
+            }
+        )),
+        2
+    );
 }
 
 #[test]
@@ -104,14 +131,21 @@ fn step4_invalid_payment_skip_dead_letter_or_stop() {
     assert_eq!((summary(&dlq).once, summary(&dlq).dead_lettered), (5, 1));
     assert_eq!(dlq.final_world.dead_letters.len(), 1);
     let stop = summary(&run("step4-invalid-stop"));
-    assert_eq!((stop.once, stop.pending), (2, 4), "the partition stalls behind P-0003");
+    assert_eq!(
+        (stop.once, stop.pending),
+        (2, 4),
+        "the partition stalls behind P-0003"
+    );
 }
 
 #[test]
 fn step4_partial_batch_completes_around_the_bad_payment() {
     let t = run("step4-partial-batch");
     let sm = summary(&t);
-    assert_eq!((sm.once, sm.dead_lettered, sm.duplicated, sm.lost), (9, 1, 0, 0));
+    assert_eq!(
+        (sm.once, sm.dead_lettered, sm.duplicated, sm.lost),
+        (9, 1, 0, 0)
+    );
 }
 
 #[test]
@@ -128,7 +162,12 @@ fn exp2_async_commits_are_faster_and_can_go_backwards() {
     let ar = asy.report();
     assert_eq!(sync.summary, s(100, 0, 0, 0));
     assert_eq!(ar.summary, s(100, 0, 0, 0));
-    assert!(ar.metrics.payments_per_s > 2.5 * sync.metrics.payments_per_s, "{} vs {}", ar.metrics.payments_per_s, sync.metrics.payments_per_s);
+    assert!(
+        ar.metrics.payments_per_s > 2.5 * sync.metrics.payments_per_s,
+        "{} vs {}",
+        ar.metrics.payments_per_s,
+        sync.metrics.payments_per_s
+    );
     // D5: an older commit landed after a newer one.
     let mut high = -1;
     let mut went_back = false;
@@ -153,7 +192,14 @@ fn exp3_offsets_in_kafka_duplicate_offsets_in_the_database_do_not() {
     assert_eq!(summary(&run("exp3-offsets-in-kafka")), s(4, 1, 0, 0));
     let db = run("exp3-offsets-in-db");
     assert_eq!(summary(&db), s(5, 0, 0, 0));
-    assert!(db.events.iter().any(|e| matches!(e.kind, EventKind::StartOffset { from: offset_lab_sim::trace::StartFrom::Database, offset: 2, .. })));
+    assert!(db.events.iter().any(|e| matches!(
+        e.kind,
+        EventKind::StartOffset {
+            from: offset_lab_sim::trace::StartFrom::Database,
+            offset: 2,
+            ..
+        }
+    )));
 }
 
 #[test]
@@ -162,7 +208,16 @@ fn pitfall_maxpoll_rebalance_processes_the_stalled_payment_twice() {
     assert_eq!(verdicts(&t)[4], Verdict::Duplicated);
     assert_eq!(summary(&t).lost, 0);
     assert_eq!(count(&t, |k| matches!(k, EventKind::MaxPollExceeded)), 1);
-    assert_eq!(count(&t, |k| matches!(k, EventKind::CommitRejected { error: KafkaError::UnknownMemberId, .. })), 1);
+    assert_eq!(
+        count(&t, |k| matches!(
+            k,
+            EventKind::CommitRejected {
+                error: KafkaError::UnknownMemberId,
+                ..
+            }
+        )),
+        1
+    );
     assert!(count(&t, |k| matches!(k, EventKind::Revoked { lost: true, .. })) >= 1);
 }
 
@@ -170,14 +225,27 @@ fn pitfall_maxpoll_rebalance_processes_the_stalled_payment_twice() {
 fn pitfall_close_in_finally_turns_redelivery_into_loss() {
     let t = run("pitfall-close-in-finally");
     assert_eq!(verdicts(&t)[0], Verdict::Lost);
-    assert_eq!(count(&t, |k| matches!(k, EventKind::CommitSent { source: CommitSource::Close, .. })), 1);
+    assert_eq!(
+        count(&t, |k| matches!(
+            k,
+            EventKind::CommitSent {
+                source: CommitSource::Close,
+                ..
+            }
+        )),
+        1
+    );
 }
 
 #[test]
 fn pitfall_exactly_once_assumption_doubles_a_refund() {
     let t = run("pitfall-exactly-once-assumption");
     assert_eq!(summary(&t).duplicated, 1);
-    assert_eq!(t.final_world.outputs.len(), 6, "six refunds for five payments");
+    assert_eq!(
+        t.final_world.outputs.len(),
+        6,
+        "six refunds for five payments"
+    );
 }
 
 #[test]
@@ -185,27 +253,50 @@ fn refunds_idempotent_sink_redelivers_without_double_effect() {
     let t = run("refunds-idempotent");
     assert_eq!(summary(&t), s(5, 0, 0, 0));
     assert_eq!(t.final_world.deliveries[1], 2, "P-0002 was delivered twice");
-    assert_eq!(count(&t, |k| matches!(k, EventKind::EffectDeduplicated { payment: 1, .. })), 1);
+    assert_eq!(
+        count(&t, |k| matches!(
+            k,
+            EventKind::EffectDeduplicated { payment: 1, .. }
+        )),
+        1
+    );
 }
 
 #[test]
 fn refunds_transactional_aborts_and_commits_once() {
     let t = run("refunds-transactional");
     assert_eq!(summary(&t), s(10, 0, 0, 0));
-    assert_eq!(count(&t, |k| matches!(k, EventKind::TransactionAborted { .. })), 1);
-    let aborted = t.final_world.outputs.iter().filter(|o| o.state == offset_lab_sim::world::OutputState::Aborted).count();
-    assert_eq!(aborted, 2, "the refunds of P-0006 and P-0007 were never visible");
+    assert_eq!(
+        count(&t, |k| matches!(k, EventKind::TransactionAborted { .. })),
+        1
+    );
+    let aborted = t
+        .final_world
+        .outputs
+        .iter()
+        .filter(|o| o.state == offset_lab_sim::world::OutputState::Aborted)
+        .count();
+    assert_eq!(
+        aborted, 2,
+        "the refunds of P-0006 and P-0007 were never visible"
+    );
 }
 
 #[test]
 fn refunds_scale_out_misses_and_doubles_nothing() {
     let t = run("refunds-scale-out");
     let sm = summary(&t);
-    assert_eq!((sm.once, sm.duplicated, sm.lost, sm.pending), (120, 0, 0, 0));
+    assert_eq!(
+        (sm.once, sm.duplicated, sm.lost, sm.pending),
+        (120, 0, 0, 0)
+    );
     // Cooperative-sticky: some rebalance revokes only part of an assignment.
     let partial = t.events.iter().any(|e| matches!(&e.kind, EventKind::Revoked { partitions, lost: false } if !partitions.is_empty() && partitions.len() < 6));
     assert!(partial);
-    assert!(count(&t, |k| matches!(k, EventKind::SessionExpired { .. })) >= 1, "the killed consumer is expired");
+    assert!(
+        count(&t, |k| matches!(k, EventKind::SessionExpired { .. })) >= 1,
+        "the killed consumer is expired"
+    );
 }
 
 #[test]
@@ -214,16 +305,35 @@ fn why_tells_each_cause_once() {
     let story = t.why(0).unwrap();
     assert_eq!(story.verdict, Verdict::Lost);
     let texts: Vec<&str> = story.causes.iter().map(|c| c.text.as_str()).collect();
-    assert_eq!(texts.iter().filter(|t| t.contains("past P-0001")).count(), 1, "{texts:#?}");
-    assert!(texts.iter().any(|t| t.contains("sys.exit(1)")), "{texts:#?}");
-    assert!(texts.iter().any(|t| t.contains("never be delivered again")), "{texts:#?}");
+    assert_eq!(
+        texts.iter().filter(|t| t.contains("past P-0001")).count(),
+        1,
+        "{texts:#?}"
+    );
+    assert!(
+        texts.iter().any(|t| t.contains("sys.exit(1)")),
+        "{texts:#?}"
+    );
+    assert!(
+        texts.iter().any(|t| t.contains("never be delivered again")),
+        "{texts:#?}"
+    );
     let dup = run("step2-manual-commit").why(1).unwrap();
     assert_eq!(dup.verdict, Verdict::Duplicated);
-    assert_eq!(dup.causes.iter().filter(|c| c.text.contains("recorded P-0002")).count(), 2);
+    assert_eq!(
+        dup.causes
+            .iter()
+            .filter(|c| c.text.contains("recorded P-0002"))
+            .count(),
+        2
+    );
 }
 
 #[test]
 fn a_dead_lettered_payment_is_never_at_risk() {
     let t = run("step4-invalid-dead-letter");
-    assert_eq!(count(&t, |k| matches!(k, EventKind::AtRisk { payment: 2, .. })), 0);
+    assert_eq!(
+        count(&t, |k| matches!(k, EventKind::AtRisk { payment: 2, .. })),
+        0
+    );
 }

@@ -12,7 +12,9 @@ use offset_lab_sim::scenario::*;
 use offset_lab_sim::{Scenario, World};
 
 fn presets() -> Vec<Scenario> {
-    preset_names().map(|n| preset(n).unwrap_or_else(|e| panic!("preset {n}: {e}"))).collect()
+    preset_names()
+        .map(|n| preset(n).unwrap_or_else(|e| panic!("preset {n}: {e}")))
+        .collect()
 }
 
 fn java(mut s: Scenario) -> Scenario {
@@ -30,7 +32,9 @@ fn variants() -> Vec<Scenario> {
     let p = &mut batch.consumers[0].program;
     p.poll.max_messages = 5;
     p.per_message = vec![MessageStep::Process];
-    p.after = vec![BatchStep::Commit { asynchronous: false }];
+    p.after = vec![BatchStep::Commit {
+        asynchronous: false,
+    }];
     batch.consumers[0].crashes = vec![
         crash(ProgramPoint::AfterPoll, 3, CrashKind::Kill),
         crash(ProgramPoint::CommitInFlight, 5, CrashKind::SysExit),
@@ -49,31 +53,55 @@ fn variants() -> Vec<Scenario> {
     c.program.before = vec![BatchStep::Commit { asynchronous: true }];
     c.program.close_in_finally = true;
     c.program.processing_jitter_ms = 500;
-    c.crashes = vec![crash(ProgramPoint::DuringProcessing, 2, CrashKind::Close), CrashPoint {
-        at_ms: Some(12_500),
-        point: None,
-        message: None,
-        kind: CrashKind::Kill,
-        restart_after_ms: None,
-    }];
+    c.crashes = vec![
+        crash(ProgramPoint::DuringProcessing, 2, CrashKind::Close),
+        CrashPoint {
+            at_ms: Some(12_500),
+            point: None,
+            message: None,
+            kind: CrashKind::Kill,
+            restart_after_ms: None,
+        },
+    ];
     out.push(store);
 
     let mut handlers = base.clone();
     handlers.name = "retries-and-dead-letters".into();
     handlers.topic.payments.invalid = vec![3];
     handlers.faults = vec![
-        Fault::FailPayment { payment: 2, attempts: 2 },
+        Fault::FailPayment {
+            payment: 2,
+            attempts: 2,
+        },
         Fault::TransientFailures { per_mille: 50 },
-        Fault::SlowPayment { payment: 4, processing_ms: 30_000, times: 1 },
+        Fault::SlowPayment {
+            payment: 4,
+            processing_ms: 30_000,
+            times: 1,
+        },
     ];
     let p = &mut handlers.consumers[0].program;
-    p.retry = RetryPolicy { attempts: 3, backoff_ms: 500, on_exhausted: FailureAction::DeadLetter };
+    p.retry = RetryPolicy {
+        attempts: 3,
+        backoff_ms: 500,
+        on_exhausted: FailureAction::DeadLetter,
+    };
     p.on_invalid = FailureAction::Skip;
     p.on_revoke_commit = true;
-    p.per_message = vec![MessageStep::Process, MessageStep::Commit { asynchronous: true, message: true }];
+    p.per_message = vec![
+        MessageStep::Process,
+        MessageStep::Commit {
+            asynchronous: true,
+            message: true,
+        },
+    ];
     out.push(handlers);
 
-    for kind in [SinkKind::Idempotent, SinkKind::Database, SinkKind::RefundsTopic] {
+    for kind in [
+        SinkKind::Idempotent,
+        SinkKind::Database,
+        SinkKind::RefundsTopic,
+    ] {
         let mut s = base.clone();
         s.name = format!("sink-{kind:?}");
         s.sink.kind = kind;
@@ -101,13 +129,20 @@ fn variants() -> Vec<Scenario> {
     out.push(odd);
 
     for s in &out {
-        s.validate().unwrap_or_else(|e| panic!("variant {}: {e}", s.name));
+        s.validate()
+            .unwrap_or_else(|e| panic!("variant {}: {e}", s.name));
     }
     out
 }
 
 fn crash(point: ProgramPoint, message: u32, kind: CrashKind) -> CrashPoint {
-    CrashPoint { at_ms: None, point: Some(point), message: Some(message), kind, restart_after_ms: Some(1000) }
+    CrashPoint {
+        at_ms: None,
+        point: Some(point),
+        message: Some(message),
+        kind,
+        restart_after_ms: Some(1000),
+    }
 }
 
 /// Every scenario of the tests, in both languages.
@@ -116,7 +151,11 @@ fn all_scenarios() -> Vec<Scenario> {
     all.extend(variants());
     let javas: Vec<Scenario> = all
         .iter()
-        .filter(|s| !s.consumers.iter().any(|c| c.program.per_message.contains(&MessageStep::StoreOffsets)))
+        .filter(|s| {
+            !s.consumers
+                .iter()
+                .any(|c| c.program.per_message.contains(&MessageStep::StoreOffsets))
+        })
         .cloned()
         .map(java)
         .collect();
@@ -128,23 +167,58 @@ fn check_mapping(s: &Scenario, c: usize, l: &Listing) {
     let program = &s.consumers[c].program;
     let reachable = render::reachable_pcs(program);
     for &pc in &reachable {
-        let ix = l.line_of(pc).unwrap_or_else(|| panic!("{} ({:?}): no line for {pc:?}\n{}", s.name, l.language, l.text()));
+        let ix = l.line_of(pc).unwrap_or_else(|| {
+            panic!(
+                "{} ({:?}): no line for {pc:?}\n{}",
+                s.name,
+                l.language,
+                l.text()
+            )
+        });
         assert!(ix < l.lines.len());
         let on = l.lines.iter().filter(|line| line.pc == Some(pc)).count();
         assert_eq!(on, 1, "{}: {pc:?} is on {on} lines", s.name);
     }
     for (i, line) in l.lines.iter().enumerate() {
         if let Some(pc) = line.pc {
-            assert!(reachable.contains(&pc), "{}: line {i} has unreachable {pc:?}", s.name);
+            assert!(
+                reachable.contains(&pc),
+                "{}: line {i} has unreachable {pc:?}",
+                s.name
+            );
         }
-        assert!(!line.text.contains('\n'), "{}: line {i} holds a line break", s.name);
+        assert!(
+            !line.text.contains('\n'),
+            "{}: line {i} holds a line break",
+            s.name
+        );
     }
-    for point in [ProgramPoint::AfterPoll, ProgramPoint::DuringProcessing, ProgramPoint::AfterEffect] {
-        assert!(l.line_of_point(point).is_some(), "{}: nowhere to place {point:?}", s.name);
+    for point in [
+        ProgramPoint::AfterPoll,
+        ProgramPoint::DuringProcessing,
+        ProgramPoint::AfterEffect,
+    ] {
+        assert!(
+            l.line_of_point(point).is_some(),
+            "{}: nowhere to place {point:?}",
+            s.name
+        );
     }
-    let commits = program.before.iter().chain(&program.after).any(|b| matches!(b, BatchStep::Commit { .. }))
-        || program.per_message.iter().any(|m| matches!(m, MessageStep::Commit { .. }));
-    assert_eq!(l.line_of_point(ProgramPoint::CommitInFlight).is_some(), commits, "{}", s.name);
+    let commits = program
+        .before
+        .iter()
+        .chain(&program.after)
+        .any(|b| matches!(b, BatchStep::Commit { .. }))
+        || program
+            .per_message
+            .iter()
+            .any(|m| matches!(m, MessageStep::Commit { .. }));
+    assert_eq!(
+        l.line_of_point(ProgramPoint::CommitInFlight).is_some(),
+        commits,
+        "{}",
+        s.name
+    );
 }
 
 #[test]
@@ -152,7 +226,11 @@ fn every_reachable_pc_has_exactly_one_line() {
     for s in all_scenarios() {
         for c in 0..s.consumers.len() {
             let l = render::listing(&s, c);
-            let want = if s.client == ClientModel::Java { Language::Java } else { Language::Python };
+            let want = if s.client == ClientModel::Java {
+                Language::Java
+            } else {
+                Language::Python
+            };
             assert_eq!(l.language, want);
             check_mapping(&s, c, &l);
         }
@@ -163,7 +241,9 @@ fn every_reachable_pc_has_exactly_one_line() {
 #[test]
 fn every_pc_the_simulator_visits_has_a_line() {
     for s in all_scenarios() {
-        let listings: Vec<Listing> = (0..s.consumers.len()).map(|c| render::listing(&s, c)).collect();
+        let listings: Vec<Listing> = (0..s.consumers.len())
+            .map(|c| render::listing(&s, c))
+            .collect();
         let mut seen = BTreeSet::new();
         let mut w = World::new(Arc::new(s.clone()));
         while w.step() {
@@ -174,7 +254,11 @@ fn every_pc_the_simulator_visits_has_a_line() {
             }
         }
         for (c, pc) in seen {
-            assert!(listings[c].line_of(pc).is_some(), "{}: the run reached {pc:?}, which has no line", s.name);
+            assert!(
+                listings[c].line_of(pc).is_some(),
+                "{}: the run reached {pc:?}, which has no line",
+                s.name
+            );
         }
     }
 }
@@ -182,10 +266,19 @@ fn every_pc_the_simulator_visits_has_a_line() {
 #[test]
 fn file_names_follow_the_lab() {
     let name = |s: &Scenario| render::listing(s, 0).file_name;
-    assert_eq!(name(&preset("step1-autocommit-sleep7").unwrap()), "auto_commit_consumer.py");
-    assert_eq!(name(&preset("step2-manual-commit").unwrap()), "manual_commit_consumer.py");
+    assert_eq!(
+        name(&preset("step1-autocommit-sleep7").unwrap()),
+        "auto_commit_consumer.py"
+    );
+    assert_eq!(
+        name(&preset("step2-manual-commit").unwrap()),
+        "manual_commit_consumer.py"
+    );
     assert_eq!(name(&variants()[0]), "batch_consumer.py");
-    assert_eq!(name(&java(preset("step2-manual-commit").unwrap())), "PaymentConsumer.java");
+    assert_eq!(
+        name(&java(preset("step2-manual-commit").unwrap())),
+        "PaymentConsumer.java"
+    );
 }
 
 #[test]
@@ -193,22 +286,48 @@ fn a_batched_program_consumes_and_loops() {
     let mut s = preset("step1-autocommit-sleep7").unwrap();
     s.consumers[0].config.enable_auto_commit = false;
     s.consumers[0].program.poll.max_messages = 5;
-    s.consumers[0].program.after = vec![BatchStep::Commit { asynchronous: false }];
+    s.consumers[0].program.after = vec![BatchStep::Commit {
+        asynchronous: false,
+    }];
     let l = render::listing(&s, 0);
     let text = l.text();
-    assert!(text.contains("msgs = consumer.consume(num_messages=5, timeout=1.0)"), "{text}");
-    let for_line = l.lines.iter().position(|x| x.text.trim() == "for msg in msgs:").expect("a `for msg in msgs:` line");
+    assert!(
+        text.contains("msgs = consumer.consume(num_messages=5, timeout=1.0)"),
+        "{text}"
+    );
+    let for_line = l
+        .lines
+        .iter()
+        .position(|x| x.text.trim() == "for msg in msgs:")
+        .expect("a `for msg in msgs:` line");
     let process = l.line_of(Pc::Message(0)).unwrap();
-    assert!(l.lines[process].text.trim_start().starts_with("process_payment(msg)"), "{}", l.lines[process].text);
+    assert!(
+        l.lines[process]
+            .text
+            .trim_start()
+            .starts_with("process_payment(msg)"),
+        "{}",
+        l.lines[process].text
+    );
     assert!(process > for_line);
     let commit = l.line_of(Pc::After(0)).unwrap();
-    assert!(l.lines[commit].text.contains("consumer.commit(asynchronous=False)"));
+    assert!(
+        l.lines[commit]
+            .text
+            .contains("consumer.commit(asynchronous=False)")
+    );
     assert!(commit > process);
     // The commit after the batch sits at the loop's level, not inside `for`.
     let indent = |i: usize| l.lines[i].text.len() - l.lines[i].text.trim_start().len();
     assert!(indent(commit) > indent(for_line), "inside try:");
-    assert_eq!(l.lines[commit].crash_point, Some(ProgramPoint::CommitInFlight));
-    assert_eq!(l.lines[l.line_of(Pc::Poll).unwrap()].crash_point, Some(ProgramPoint::AfterPoll));
+    assert_eq!(
+        l.lines[commit].crash_point,
+        Some(ProgramPoint::CommitInFlight)
+    );
+    assert_eq!(
+        l.lines[l.line_of(Pc::Poll).unwrap()].crash_point,
+        Some(ProgramPoint::AfterPoll)
+    );
 }
 
 #[test]
@@ -663,7 +782,10 @@ fn java_listing() {
     let mut s = java(preset("step2-manual-commit").unwrap());
     s.consumers[0].program.close_in_finally = true;
     let l = render::listing(&s, 0);
-    assert_eq!((l.language, l.file_name.as_str()), (Language::Java, "PaymentConsumer.java"));
+    assert_eq!(
+        (l.language, l.file_name.as_str()),
+        (Language::Java, "PaymentConsumer.java")
+    );
     let text = l.text();
     for needle in [
         "KafkaConsumer<String, String> consumer = new KafkaConsumer<>(props);",
@@ -676,8 +798,15 @@ fn java_listing() {
     ] {
         assert!(text.contains(needle), "missing {needle:?} in\n{text}");
     }
-    assert!(l.lines[l.line_of(Pc::Message(1)).unwrap()].text.contains("consumer.commitSync(Map.of("));
-    assert_eq!(l.lines[l.line_of(Pc::Close).unwrap()].text.trim(), "consumer.close();  // D3: leaves the group; System.exit() skips finally");
+    assert!(
+        l.lines[l.line_of(Pc::Message(1)).unwrap()]
+            .text
+            .contains("consumer.commitSync(Map.of(")
+    );
+    assert_eq!(
+        l.lines[l.line_of(Pc::Close).unwrap()].text.trim(),
+        "consumer.close();  // D3: leaves the group; System.exit() skips finally"
+    );
     expect![[r#"
         import java.time.Duration;
         import java.util.List;
@@ -735,10 +864,23 @@ fn batch_commit_in_java_commits_positions() {
     s.consumers[0].config.max_poll_records = 50;
     let l = render::listing(&s, 0);
     let text = l.text();
-    assert!(text.contains("props.put(\"max.poll.records\", \"50\");"), "{text}");
-    assert!(text.contains("// D6: up to max.poll.records (50) records per poll()"), "{text}");
-    assert!(!text.contains("consume("), "Java has no consume(num_messages)");
-    assert!(l.lines[l.line_of(Pc::After(0)).unwrap()].text.contains("consumer.commitSync();"));
+    assert!(
+        text.contains("props.put(\"max.poll.records\", \"50\");"),
+        "{text}"
+    );
+    assert!(
+        text.contains("// D6: up to max.poll.records (50) records per poll()"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("consume("),
+        "Java has no consume(num_messages)"
+    );
+    assert!(
+        l.lines[l.line_of(Pc::After(0)).unwrap()]
+            .text
+            .contains("consumer.commitSync();")
+    );
 }
 
 /// `line: pc, crash point` for every line with a pc or a crash point.
@@ -746,7 +888,12 @@ fn marks(l: &Listing) -> String {
     let mut out = String::new();
     for (i, x) in l.lines.iter().enumerate() {
         if x.pc.is_some() || x.crash_point.is_some() {
-            out.push_str(&format!("{i:02}: {:<16} {:<22} {}\n", format!("{:?}", x.pc), format!("{:?}", x.crash_point), x.text.trim()));
+            out.push_str(&format!(
+                "{i:02}: {:<16} {:<22} {}\n",
+                format!("{:?}", x.pc),
+                format!("{:?}", x.crash_point),
+                x.text.trim()
+            ));
         }
     }
     out
@@ -765,7 +912,11 @@ fn every_exported_script_compiles() {
             let script = render::python_script(s, c);
             let path = dir.join(format!("scenario_{i}_{c}.py"));
             std::fs::write(&path, &script).unwrap();
-            let out = Command::new("python3").args(["-m", "py_compile"]).arg(&path).output().unwrap();
+            let out = Command::new("python3")
+                .args(["-m", "py_compile"])
+                .arg(&path)
+                .output()
+                .unwrap();
             assert!(
                 out.status.success(),
                 "the script of {} (consumer {c}) does not compile:\n{}\n{script}",
@@ -808,7 +959,12 @@ fn the_script_renders_each_crash_kind_at_its_point() {
         assert!(script.contains(needle), "missing {needle:?} in\n{script}");
     }
     let timed = render::python_script(&variants()[1], 0);
-    assert!(timed.contains("At 12.5 s into the scenario, end the process by hand: kill -9 <pid>"), "{timed}");
-    assert!(timed.contains("sys.exit(1)  # B11: exits through finally: consumer.close()"), "{timed}");
+    assert!(
+        timed.contains("At 12.5 s into the scenario, end the process by hand: kill -9 <pid>"),
+        "{timed}"
+    );
+    assert!(
+        timed.contains("sys.exit(1)  # B11: exits through finally: consumer.close()"),
+        "{timed}"
+    );
 }
-

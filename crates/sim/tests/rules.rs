@@ -10,8 +10,13 @@ use offset_lab_sim::{Scenario, Verdict};
 
 fn manual_commit(mut s: Scenario) -> Scenario {
     s.consumers[0].config.enable_auto_commit = false;
-    s.consumers[0].program.per_message =
-        vec![MessageStep::Process, MessageStep::Commit { asynchronous: false, message: true }];
+    s.consumers[0].program.per_message = vec![
+        MessageStep::Process,
+        MessageStep::Commit {
+            asynchronous: false,
+            message: true,
+        },
+    ];
     s
 }
 
@@ -23,7 +28,11 @@ fn a1_committed_offset_is_last_processed_plus_one() {
         EventKind::CommitApplied { offsets, .. } => offsets.clone(),
         _ => unreachable!(),
     };
-    assert_eq!(first, vec![(0, 1)], "processing offset 0 commits 1, the next offset to read");
+    assert_eq!(
+        first,
+        vec![(0, 1)],
+        "processing offset 0 commits 1, the next offset to read"
+    );
     assert_eq!(t.final_world.group.committed[0], 3);
 }
 
@@ -31,7 +40,9 @@ fn a1_committed_offset_is_last_processed_plus_one() {
 fn b2_offset_is_stored_when_poll_returns_not_after_processing() {
     let t = run(one_consumer(1, 2000));
     let polled = first_time(&t, |k| matches!(k, EventKind::Polled { .. })).unwrap();
-    let stored = find(&t, |k| matches!(k, EventKind::OffsetStored { auto: true, .. }));
+    let stored = find(&t, |k| {
+        matches!(k, EventKind::OffsetStored { auto: true, .. })
+    });
     assert_eq!(stored[0].at_ms, polled, "stored at poll return");
     let applied = first_time(&t, |k| matches!(k, EventKind::EffectApplied { .. })).unwrap();
     assert!(applied > polled + 1000);
@@ -59,18 +70,51 @@ fn b3_store_after_processing_is_committed_by_the_timer_and_never_loses() {
     s.consumers[0].program.per_message = vec![MessageStep::Process, MessageStep::StoreOffsets];
     s.consumers[0].crashes = vec![crash_during(1, CrashKind::SysExit, Some(1000))];
     let t = run(s);
-    assert!(find(&t, |k| matches!(k, EventKind::CommitSent { source: CommitSource::Auto, .. })).iter().all(|e| e.at_ms > 7000));
-    assert_eq!(verdict(&t, 0), Verdict::Once, "redelivered after the restart, not lost");
+    assert!(
+        find(&t, |k| matches!(
+            k,
+            EventKind::CommitSent {
+                source: CommitSource::Auto,
+                ..
+            }
+        ))
+        .iter()
+        .all(|e| e.at_ms > 7000)
+    );
+    assert_eq!(
+        verdict(&t, 0),
+        Verdict::Once,
+        "redelivered after the restart, not lost"
+    );
 }
 
 #[test]
 fn b4_only_greater_offsets_are_committed() {
     // One payment, processed quickly: the first tick commits 1, later ticks find nothing new.
     let t = run(one_consumer(1, 100));
-    let sent = find(&t, |k| matches!(k, EventKind::CommitSent { source: CommitSource::Auto, .. }));
+    let sent = find(&t, |k| {
+        matches!(
+            k,
+            EventKind::CommitSent {
+                source: CommitSource::Auto,
+                ..
+            }
+        )
+    });
     assert_eq!(sent.len(), 1, "only one auto-commit carries an offset");
-    let silent = find(&t, |k| matches!(k, EventKind::AutoCommitTick { skipped_rebalancing: false }));
-    assert!(silent.len() >= 3, "later ticks are silent: {}", silent.len());
+    let silent = find(&t, |k| {
+        matches!(
+            k,
+            EventKind::AutoCommitTick {
+                skipped_rebalancing: false
+            }
+        )
+    });
+    assert!(
+        silent.len() >= 3,
+        "later ticks are silent: {}",
+        silent.len()
+    );
 }
 
 #[test]
@@ -82,7 +126,15 @@ fn b5_auto_commit_timer_starts_at_construction_not_at_assignment() {
     let ticks: Vec<u64> = t
         .events
         .iter()
-        .filter(|e| matches!(e.kind, EventKind::CommitSent { source: CommitSource::Auto, .. } | EventKind::AutoCommitTick { .. }))
+        .filter(|e| {
+            matches!(
+                e.kind,
+                EventKind::CommitSent {
+                    source: CommitSource::Auto,
+                    ..
+                } | EventKind::AutoCommitTick { .. }
+            )
+        })
         .map(|e| e.at_ms)
         .collect();
     assert_eq!(&ticks[..3], &[6234, 11234, 16234]);
@@ -95,16 +147,38 @@ fn b5_auto_commit_skipped_while_rebalancing() {
     s.consumers[0].config.auto_commit_interval_ms = 1000;
     s.broker.group_initial_rebalance_delay_ms = 3000;
     let t = run(s);
-    let skipped = find(&t, |k| matches!(k, EventKind::AutoCommitTick { skipped_rebalancing: true }));
-    assert!(skipped.iter().any(|e| e.at_ms == 1000 || e.at_ms == 2000), "{:?}", skipped.iter().map(|e| e.at_ms).collect::<Vec<_>>());
+    let skipped = find(&t, |k| {
+        matches!(
+            k,
+            EventKind::AutoCommitTick {
+                skipped_rebalancing: true
+            }
+        )
+    });
+    assert!(
+        skipped.iter().any(|e| e.at_ms == 1000 || e.at_ms == 2000),
+        "{:?}",
+        skipped.iter().map(|e| e.at_ms).collect::<Vec<_>>()
+    );
 }
 
 #[test]
 fn b6_commit_message_commits_offset_plus_one_and_sync_waits() {
     let t = run(manual_commit(one_consumer(2, 500)));
-    let sent = find(&t, |k| matches!(k, EventKind::CommitSent { source: CommitSource::Manual, sync: true, .. }));
+    let sent = find(&t, |k| {
+        matches!(
+            k,
+            EventKind::CommitSent {
+                source: CommitSource::Manual,
+                sync: true,
+                ..
+            }
+        )
+    });
     assert_eq!(sent.len(), 2);
-    assert!(matches!(&sent[1].kind, EventKind::CommitSent { offsets, .. } if offsets == &vec![(0, 2)]));
+    assert!(
+        matches!(&sent[1].kind, EventKind::CommitSent { offsets, .. } if offsets == &vec![(0, 2)])
+    );
     // The second poll happens only after the first commit's answer (rtt 4 ms).
     let polls = find(&t, |k| matches!(k, EventKind::Polled { .. }));
     assert!(polls[1].at_ms >= sent[0].at_ms + 4);
@@ -114,12 +188,22 @@ fn b6_commit_message_commits_offset_plus_one_and_sync_waits() {
 fn b6_async_commit_result_arrives_in_a_later_poll() {
     let mut s = one_consumer(3, 500);
     s.consumers[0].config.enable_auto_commit = false;
-    s.consumers[0].program.per_message = vec![MessageStep::Process, MessageStep::Commit { asynchronous: true, message: true }];
+    s.consumers[0].program.per_message = vec![
+        MessageStep::Process,
+        MessageStep::Commit {
+            asynchronous: true,
+            message: true,
+        },
+    ];
     let t = run(s);
-    let sent = find(&t, |k| matches!(k, EventKind::CommitSent { sync: false, .. }));
+    let sent = find(&t, |k| {
+        matches!(k, EventKind::CommitSent { sync: false, .. })
+    });
     let cb = find(&t, |k| matches!(k, EventKind::CommitCallback { .. }));
     assert!(!cb.is_empty());
-    let polls = find(&t, |k| matches!(k, EventKind::Polled { .. } | EventKind::PollEmpty));
+    let polls = find(&t, |k| {
+        matches!(k, EventKind::Polled { .. } | EventKind::PollEmpty)
+    });
     // The callback of the first commit is delivered at a poll after the answer came back.
     assert!(cb[0].at_ms > sent[0].at_ms);
     assert!(polls.iter().any(|p| p.at_ms == cb[0].at_ms));
@@ -130,30 +214,70 @@ fn b6_sync_commit_with_nothing_new_raises_no_offset() {
     let mut s = one_consumer(1, 100);
     s.consumers[0].config.enable_auto_commit = false;
     s.consumers[0].config.enable_auto_offset_store = false;
-    s.consumers[0].program.after = vec![BatchStep::Commit { asynchronous: false }];
+    s.consumers[0].program.after = vec![BatchStep::Commit {
+        asynchronous: false,
+    }];
     let t = run(s);
-    let refused = find(&t, |k| matches!(k, EventKind::CommitRefused { error: KafkaError::NoOffset, .. }));
+    let refused = find(&t, |k| {
+        matches!(
+            k,
+            EventKind::CommitRefused {
+                error: KafkaError::NoOffset,
+                ..
+            }
+        )
+    });
     assert_eq!(refused.len(), 1);
 }
 
 #[test]
 fn b9_resume_at_committed_offset_else_reset() {
     let mut s = manual_commit(one_consumer(4, 100));
-    s.consumers[0].crashes = vec![crash_at_point(ProgramPoint::AfterCommit, 2, CrashKind::Kill, Some(100))];
+    s.consumers[0].crashes = vec![crash_at_point(
+        ProgramPoint::AfterCommit,
+        2,
+        CrashKind::Kill,
+        Some(100),
+    )];
     let t = run(s);
     let starts: Vec<_> = find(&t, |k| matches!(k, EventKind::StartOffset { .. }))
         .into_iter()
         .map(|e| e.kind.clone())
         .collect();
-    assert_eq!(starts[0], EventKind::StartOffset { partition: 0, offset: 0, from: StartFrom::Reset });
-    assert_eq!(starts[1], EventKind::StartOffset { partition: 0, offset: 2, from: StartFrom::Committed });
+    assert_eq!(
+        starts[0],
+        EventKind::StartOffset {
+            partition: 0,
+            offset: 0,
+            from: StartFrom::Reset
+        }
+    );
+    assert_eq!(
+        starts[1],
+        EventKind::StartOffset {
+            partition: 0,
+            offset: 2,
+            from: StartFrom::Committed
+        }
+    );
 
     let mut latest = one_consumer(4, 100);
     latest.consumers[0].config.auto_offset_reset = OffsetReset::Latest;
     let t = run(latest);
     let s = find(&t, |k| matches!(k, EventKind::StartOffset { .. }));
-    assert_eq!(s[0].kind, EventKind::StartOffset { partition: 0, offset: 4, from: StartFrom::Reset });
-    assert_eq!(t.final_world.summary().pending, 4, "latest skips what is already there");
+    assert_eq!(
+        s[0].kind,
+        EventKind::StartOffset {
+            partition: 0,
+            offset: 4,
+            from: StartFrom::Reset
+        }
+    );
+    assert_eq!(
+        t.final_world.summary().pending,
+        4,
+        "latest skips what is already there"
+    );
 }
 
 fn two_consumers() -> Scenario {
@@ -170,11 +294,36 @@ fn two_consumers() -> Scenario {
 #[test]
 fn b10_commit_on_revoke_when_a_member_joins() {
     let t = run(two_consumers());
-    let revoke = find(&t, |k| matches!(k, EventKind::CommitSent { source: CommitSource::Revoke, .. }));
-    assert!(!revoke.is_empty(), "consumer-1 commits its stored offsets when its partitions are revoked");
-    let applied = find(&t, |k| matches!(k, EventKind::CommitApplied { source: CommitSource::Revoke, .. }));
-    assert!(!applied.is_empty(), "C1.6: accepted during PreparingRebalance");
-    let assigned: Vec<_> = find(&t, |k| matches!(k, EventKind::Assigned { .. })).into_iter().filter(|e| e.at_ms > 8000).collect();
+    let revoke = find(&t, |k| {
+        matches!(
+            k,
+            EventKind::CommitSent {
+                source: CommitSource::Revoke,
+                ..
+            }
+        )
+    });
+    assert!(
+        !revoke.is_empty(),
+        "consumer-1 commits its stored offsets when its partitions are revoked"
+    );
+    let applied = find(&t, |k| {
+        matches!(
+            k,
+            EventKind::CommitApplied {
+                source: CommitSource::Revoke,
+                ..
+            }
+        )
+    });
+    assert!(
+        !applied.is_empty(),
+        "C1.6: accepted during PreparingRebalance"
+    );
+    let assigned: Vec<_> = find(&t, |k| matches!(k, EventKind::Assigned { .. }))
+        .into_iter()
+        .filter(|e| e.at_ms > 8000)
+        .collect();
     assert_eq!(assigned.len(), 2, "both members get one partition (range)");
     assert_eq!(t.final_world.summary().lost, 0);
 }
@@ -184,11 +333,26 @@ fn b11_close_commits_stored_offsets_and_leaves_at_once() {
     let mut s = one_consumer(3, 2000);
     s.consumers[0].crashes = vec![crash_during(1, CrashKind::Close, Some(1000))];
     let t = run(s);
-    let close = find(&t, |k| matches!(k, EventKind::CommitSent { source: CommitSource::Close, .. }));
+    let close = find(&t, |k| {
+        matches!(
+            k,
+            EventKind::CommitSent {
+                source: CommitSource::Close,
+                ..
+            }
+        )
+    });
     assert_eq!(close.len(), 1);
-    assert!(find(&t, |k| matches!(k, EventKind::MemberLeft { .. })).len() == 1, "C4: LeaveGroup, no session wait");
+    assert!(
+        find(&t, |k| matches!(k, EventKind::MemberLeft { .. })).len() == 1,
+        "C4: LeaveGroup, no session wait"
+    );
     assert!(find(&t, |k| matches!(k, EventKind::SessionExpired { .. })).is_empty());
-    assert_eq!(verdict(&t, 0), Verdict::Lost, "B13/F.1: exit through close() loses the payment");
+    assert_eq!(
+        verdict(&t, 0),
+        Verdict::Lost,
+        "B13/F.1: exit through close() loses the payment"
+    );
 }
 
 #[test]
@@ -197,12 +361,23 @@ fn b12_exit_without_close_commits_nothing_and_does_not_leave() {
     s.consumers[0].crashes = vec![crash_during(1, CrashKind::SysExit, Some(1000))];
     let t = run(s);
     let crash = first_time(&t, |k| matches!(k, EventKind::Crashed { .. })).unwrap();
-    assert!(find(&t, |k| matches!(k, EventKind::CommitSent { .. })).iter().all(|e| e.at_ms < crash || e.consumer.is_some() && e.at_ms > crash + 1000));
+    assert!(
+        find(&t, |k| matches!(k, EventKind::CommitSent { .. }))
+            .iter()
+            .all(|e| e.at_ms < crash || e.consumer.is_some() && e.at_ms > crash + 1000)
+    );
     assert!(find(&t, |k| matches!(k, EventKind::MemberLeft { .. })).is_empty());
     let expired = first_time(&t, |k| matches!(k, EventKind::SessionExpired { .. })).unwrap();
     // B15/C2: the dead member is removed session.timeout.ms after its last heartbeat.
-    assert!(expired >= 45_000 && expired <= crash + 45_000, "expired at {expired}, crash at {crash}");
-    assert_eq!(verdict(&t, 0), Verdict::Once, "redelivered to the restarted consumer");
+    assert!(
+        expired >= 45_000 && expired <= crash + 45_000,
+        "expired at {expired}, crash at {crash}"
+    );
+    assert_eq!(
+        verdict(&t, 0),
+        Verdict::Once,
+        "redelivered to the restarted consumer"
+    );
 }
 
 #[test]
@@ -210,29 +385,69 @@ fn b14_max_poll_exceeded_leaves_loses_assignment_and_late_commit_fails() {
     let mut s = one_consumer(2, 10_000);
     s.consumers[0].config.max_poll_interval_ms = 7000;
     s.consumers[0].config.enable_auto_commit = false;
-    s.consumers[0].program.per_message = vec![MessageStep::Process, MessageStep::Commit { asynchronous: false, message: true }];
+    s.consumers[0].program.per_message = vec![
+        MessageStep::Process,
+        MessageStep::Commit {
+            asynchronous: false,
+            message: true,
+        },
+    ];
     let t = run(s);
     let exceeded = first_time(&t, |k| matches!(k, EventKind::MaxPollExceeded)).unwrap();
-    assert!((7000..=7600).contains(&exceeded), "checked every 500 ms: {exceeded}");
-    let rejected = find(&t, |k| matches!(k, EventKind::CommitRejected { error: KafkaError::UnknownMemberId, .. }));
+    assert!(
+        (7000..=7600).contains(&exceeded),
+        "checked every 500 ms: {exceeded}"
+    );
+    let rejected = find(&t, |k| {
+        matches!(
+            k,
+            EventKind::CommitRejected {
+                error: KafkaError::UnknownMemberId,
+                ..
+            }
+        )
+    });
     // 10 s of processing always overruns 7 s: every round ends the same way (a slow-poison loop).
-    assert!(!rejected.is_empty(), "commit(message) after the leave: UNKNOWN_MEMBER_ID");
+    assert!(
+        !rejected.is_empty(),
+        "commit(message) after the leave: UNKNOWN_MEMBER_ID"
+    );
     assert!(rejected[0].at_ms > exceeded);
     assert!(!find(&t, |k| matches!(k, EventKind::Revoked { lost: true, .. })).is_empty());
-    assert!(!find(&t, |k| matches!(k, EventKind::PollError { error: KafkaError::MaxPollExceeded })).is_empty());
-    assert_eq!(verdict(&t, 0), Verdict::Duplicated, "processed, not committed, redelivered after the rejoin");
+    assert!(
+        !find(&t, |k| matches!(
+            k,
+            EventKind::PollError {
+                error: KafkaError::MaxPollExceeded
+            }
+        ))
+        .is_empty()
+    );
+    assert_eq!(
+        verdict(&t, 0),
+        Verdict::Duplicated,
+        "processed, not committed, redelivered after the rejoin"
+    );
 }
 
 #[test]
 fn b15_heartbeats_continue_while_processing() {
     let t = run(one_consumer(1, 20_000));
-    let hb: Vec<u64> = find(&t, |k| matches!(k, EventKind::Heartbeat { error: None })).iter().map(|e| e.at_ms).collect();
-    assert!(hb.iter().filter(|&&t| t > 1000 && t < 20_000).count() >= 5, "{hb:?}");
+    let hb: Vec<u64> = find(&t, |k| matches!(k, EventKind::Heartbeat { error: None }))
+        .iter()
+        .map(|e| e.at_ms)
+        .collect();
+    assert!(
+        hb.iter().filter(|&&t| t > 1000 && t < 20_000).count() >= 5,
+        "{hb:?}"
+    );
     assert!(find(&t, |k| matches!(k, EventKind::SessionExpired { .. })).is_empty());
 }
 
 fn out_traces(out: &[Out]) -> usize {
-    out.iter().filter(|o| matches!(o, Out::Trace { .. })).count()
+    out.iter()
+        .filter(|o| matches!(o, Out::Trace { .. }))
+        .count()
 }
 
 #[test]
@@ -244,15 +459,27 @@ fn c1_offset_commit_validation() {
     assert_eq!(g.committed[0], 5);
     g.on_join(0, None, vec![], 0, 1, 45_000, 300_000, &mut out);
     // C1.4: no member id, no generation, group not empty.
-    assert_eq!(g.on_commit(None, -1, &[(0, 6)]), Err(KafkaError::UnknownMemberId));
+    assert_eq!(
+        g.on_commit(None, -1, &[(0, 6)]),
+        Err(KafkaError::UnknownMemberId)
+    );
     // The join completed at once (delay 0): CompletingRebalance → C1.5.
     assert_eq!(g.state, GroupState::CompletingRebalance);
-    assert_eq!(g.on_commit(Some(1), 1, &[(0, 6)]), Err(KafkaError::RebalanceInProgress));
+    assert_eq!(
+        g.on_commit(Some(1), 1, &[(0, 6)]),
+        Err(KafkaError::RebalanceInProgress)
+    );
     // C1.3: unknown member, wrong generation.
-    assert_eq!(g.on_commit(Some(9), 1, &[(0, 6)]), Err(KafkaError::UnknownMemberId));
+    assert_eq!(
+        g.on_commit(Some(9), 1, &[(0, 6)]),
+        Err(KafkaError::UnknownMemberId)
+    );
     g.on_sync(1, 1, 0, 1, &mut out);
     assert_eq!(g.state, GroupState::Stable);
-    assert_eq!(g.on_commit(Some(1), 0, &[(0, 6)]), Err(KafkaError::IllegalGeneration));
+    assert_eq!(
+        g.on_commit(Some(1), 0, &[(0, 6)]),
+        Err(KafkaError::IllegalGeneration)
+    );
     // C1.7: no ownership check — member 1 may commit any partition.
     assert_eq!(g.on_commit(Some(1), 1, &[(1, 3)]), Ok(()));
     // C1.6: accepted during PreparingRebalance.
@@ -268,11 +495,25 @@ fn c2_dead_member_holds_the_rebalance_until_its_session_expires() {
     let mut s = one_consumer(3, 1000);
     s.consumers[0].crashes = vec![crash_during(1, CrashKind::Kill, Some(0))];
     let t = run(s);
-    let rejoin = first_time(&t, |k| matches!(k, EventKind::RebalanceStarted { reason: offset_lab_sim::trace::RebalanceReason::MemberJoined { .. }, .. })).unwrap();
+    let rejoin = first_time(&t, |k| {
+        matches!(
+            k,
+            EventKind::RebalanceStarted {
+                reason: offset_lab_sim::trace::RebalanceReason::MemberJoined { .. },
+                ..
+            }
+        )
+    })
+    .unwrap();
     let expired = first_time(&t, |k| matches!(k, EventKind::SessionExpired { .. })).unwrap();
-    let gen2 = find(&t, |k| matches!(k, EventKind::GenerationStarted { generation: 2, .. }));
+    let gen2 = find(&t, |k| {
+        matches!(k, EventKind::GenerationStarted { generation: 2, .. })
+    });
     assert!(rejoin < 2000);
-    assert_eq!(gen2[0].at_ms, expired, "the join completes when the dead member expires");
+    assert_eq!(
+        gen2[0].at_ms, expired,
+        "the join completes when the dead member expires"
+    );
 }
 
 #[test]
@@ -283,7 +524,10 @@ fn c3_first_join_into_an_empty_group_waits_the_initial_delay() {
     let gen1 = first_time(&t, |k| matches!(k, EventKind::GenerationStarted { .. })).unwrap();
     assert_eq!(gen1, 3002, "join arrives after rtt/2, then 3000 ms");
     let polled = first_time(&t, |k| matches!(k, EventKind::Polled { .. })).unwrap();
-    assert!((3010..3100).contains(&polled), "first message ≈ delay + a few round trips: {polled}");
+    assert!(
+        (3010..3100).contains(&polled),
+        "first message ≈ delay + a few round trips: {polled}"
+    );
 }
 
 #[test]
@@ -294,15 +538,26 @@ fn c4_leave_group_removes_the_member_at_once() {
     g.on_sync(1, 1, 0, 1, &mut out);
     assert_eq!(g.state, GroupState::Stable);
     g.on_join(1, None, vec![], 1, 1, 45_000, 300_000, &mut out);
-    assert_eq!(g.state, GroupState::PreparingRebalance, "member 1 must rejoin");
+    assert_eq!(
+        g.state,
+        GroupState::PreparingRebalance,
+        "member 1 must rejoin"
+    );
     g.on_join(2, Some(1), vec![], 0, 1, 45_000, 300_000, &mut out);
-    assert_eq!((g.state, g.generation), (GroupState::CompletingRebalance, 2));
+    assert_eq!(
+        (g.state, g.generation),
+        (GroupState::CompletingRebalance, 2)
+    );
     g.on_sync(1, 2, 0, 1, &mut out);
     g.on_sync(2, 2, 1, 1, &mut out);
     assert_eq!(g.state, GroupState::Stable);
     g.on_leave(5, 2, &mut out);
     assert_eq!(g.members.len(), 1);
-    assert_eq!(g.state, GroupState::PreparingRebalance, "the rest rebalance at once");
+    assert_eq!(
+        g.state,
+        GroupState::PreparingRebalance,
+        "the rest rebalance at once"
+    );
     g.on_leave(6, 1, &mut out);
     assert_eq!(g.state, GroupState::Empty);
     assert_eq!(g.committed, vec![INVALID_OFFSET]);
@@ -323,9 +578,24 @@ fn d2_java_auto_commit_happens_inside_poll_so_sleep7_is_redelivered() {
     s.client = ClientModel::Java;
     s.consumers[0].crashes = vec![crash_during(1, CrashKind::SysExit, Some(1000))];
     let t = run(s);
-    let auto = find(&t, |k| matches!(k, EventKind::CommitSent { source: CommitSource::Auto, .. }));
-    assert!(auto.iter().all(|e| e.at_ms > 7000), "no background commit during the sleep");
-    assert_eq!(verdict(&t, 0), Verdict::Once, "F.1 Java comparison: redelivered, not lost");
+    let auto = find(&t, |k| {
+        matches!(
+            k,
+            EventKind::CommitSent {
+                source: CommitSource::Auto,
+                ..
+            }
+        )
+    });
+    assert!(
+        auto.iter().all(|e| e.at_ms > 7000),
+        "no background commit during the sleep"
+    );
+    assert_eq!(
+        verdict(&t, 0),
+        Verdict::Once,
+        "F.1 Java comparison: redelivered, not lost"
+    );
 }
 
 #[test]
@@ -334,7 +604,17 @@ fn d3_java_close_commits_positions() {
     s.client = ClientModel::Java;
     s.consumers[0].crashes = vec![crash_during(1, CrashKind::Close, Some(1000))];
     let t = run(s);
-    assert_eq!(find(&t, |k| matches!(k, EventKind::CommitSent { source: CommitSource::Close, .. })).len(), 1);
+    assert_eq!(
+        find(&t, |k| matches!(
+            k,
+            EventKind::CommitSent {
+                source: CommitSource::Close,
+                ..
+            }
+        ))
+        .len(),
+        1
+    );
     // Java's poll returned all three records: close() commits the position past all of them.
     assert_eq!(t.final_world.summary().lost, 3);
 }
@@ -347,7 +627,10 @@ fn murmur2_partitioning_is_used_for_keyed_payments() {
     let t = run(s);
     for p in &t.final_world.log.payments {
         let key = p.key.as_ref().unwrap();
-        assert_eq!(p.partition, offset_lab_sim::murmur2::partition_for_key(key.as_bytes(), 6));
+        assert_eq!(
+            p.partition,
+            offset_lab_sim::murmur2::partition_for_key(key.as_bytes(), 6)
+        );
     }
 }
 
@@ -361,7 +644,16 @@ fn d3_java_system_exit_skips_finally_so_nothing_is_committed() {
     java.client = ClientModel::Java;
     assert_eq!(verdict(&run(py), 0), Verdict::Lost);
     let t = run(java);
-    assert!(find(&t, |k| matches!(k, EventKind::CommitSent { source: CommitSource::Close, .. })).is_empty());
+    assert!(
+        find(&t, |k| matches!(
+            k,
+            EventKind::CommitSent {
+                source: CommitSource::Close,
+                ..
+            }
+        ))
+        .is_empty()
+    );
     assert_eq!(verdict(&t, 0), Verdict::Once);
 }
 
@@ -373,5 +665,15 @@ fn b6_async_commit_with_nothing_stored_reports_through_on_commit() {
     s.consumers[0].program.after = vec![BatchStep::Commit { asynchronous: true }];
     let t = run(s);
     assert!(find(&t, |k| matches!(k, EventKind::CommitRefused { .. })).is_empty());
-    assert_eq!(find(&t, |k| matches!(k, EventKind::CommitCallback { error: Some(KafkaError::NoOffset), .. })).len(), 1);
+    assert_eq!(
+        find(&t, |k| matches!(
+            k,
+            EventKind::CommitCallback {
+                error: Some(KafkaError::NoOffset),
+                ..
+            }
+        ))
+        .len(),
+        1
+    );
 }

@@ -28,7 +28,9 @@ fn poll_time(t: &offset_lab_sim::Timeline) -> u64 {
 
 /// F.1: lost iff a tick t0 + k·I falls in (t_r, t_r + S].
 fn tick_inside(t_r: u64, sleep_ms: u64) -> bool {
-    (1..=40).map(|k| k * INTERVAL).any(|tick| tick > t_r && tick <= t_r + sleep_ms)
+    (1..=40)
+        .map(|k| k * INTERVAL)
+        .any(|tick| tick > t_r && tick <= t_r + sleep_ms)
 }
 
 #[test]
@@ -36,7 +38,10 @@ fn f1_sleep7_is_lost_whatever_the_timer_phase() {
     for produce_ms in (0..INTERVAL).step_by(250).map(|x| 20_000 + x + 3) {
         let t = run(step1(7000, produce_ms, CrashKind::SysExit));
         assert_eq!(verdict(&t, 0), Verdict::Lost, "produced at {produce_ms}");
-        assert!(!find(&t, |k| matches!(k, EventKind::AtRisk { .. })).is_empty(), "moment 1 is flagged");
+        assert!(
+            !find(&t, |k| matches!(k, EventKind::AtRisk { .. })).is_empty(),
+            "moment 1 is flagged"
+        );
     }
 }
 
@@ -47,8 +52,17 @@ fn f1_sleep2_is_lost_exactly_when_a_tick_falls_inside_the_processing_window() {
     for produce_ms in (0..INTERVAL).step_by(100).map(|x| 20_000 + x + 7) {
         let t = run(step1(2000, produce_ms, CrashKind::SysExit));
         let t_r = poll_time(&t);
-        let expected = if tick_inside(t_r, 2000) { Verdict::Lost } else { Verdict::Once };
-        assert_eq!(verdict(&t, 0), expected, "t_r = {t_r}, phase = {}", t_r % INTERVAL);
+        let expected = if tick_inside(t_r, 2000) {
+            Verdict::Lost
+        } else {
+            Verdict::Once
+        };
+        assert_eq!(
+            verdict(&t, 0),
+            expected,
+            "t_r = {t_r}, phase = {}",
+            t_r % INTERVAL
+        );
         total += 1;
         lost += u32::from(expected == Verdict::Lost);
     }
@@ -61,7 +75,11 @@ fn f1_exit_through_close_loses_at_any_sleep() {
     for sleep_ms in [200, 2000, 7000] {
         for produce_ms in [20_103, 21_607, 23_911] {
             let t = run(step1(sleep_ms, produce_ms, CrashKind::Close));
-            assert_eq!(verdict(&t, 0), Verdict::Lost, "sleep {sleep_ms}, produced at {produce_ms}");
+            assert_eq!(
+                verdict(&t, 0),
+                Verdict::Lost,
+                "sleep {sleep_ms}, produced at {produce_ms}"
+            );
         }
     }
     // sys.exit inside try/finally: close() behaves the same (B13).
@@ -69,7 +87,17 @@ fn f1_exit_through_close_loses_at_any_sleep() {
     s.consumers[0].program.close_in_finally = true;
     let t = run(s);
     assert_eq!(verdict(&t, 0), Verdict::Lost);
-    assert!(find(&t, |k| matches!(k, EventKind::Crashed { finally_close: true, .. })).len() == 1);
+    assert!(
+        find(&t, |k| matches!(
+            k,
+            EventKind::Crashed {
+                finally_close: true,
+                ..
+            }
+        ))
+        .len()
+            == 1
+    );
 }
 
 #[test]
@@ -78,9 +106,14 @@ fn f1_storing_after_processing_never_loses() {
         for produce_ms in (0..INTERVAL).step_by(500).map(|x| 20_000 + x + 11) {
             let mut s = step1(sleep_ms, produce_ms, CrashKind::SysExit);
             s.consumers[0].config.enable_auto_offset_store = false;
-            s.consumers[0].program.per_message = vec![MessageStep::Process, MessageStep::StoreOffsets];
+            s.consumers[0].program.per_message =
+                vec![MessageStep::Process, MessageStep::StoreOffsets];
             let t = run(s);
-            assert_eq!(verdict(&t, 0), Verdict::Once, "sleep {sleep_ms}, produced at {produce_ms}");
+            assert_eq!(
+                verdict(&t, 0),
+                Verdict::Once,
+                "sleep {sleep_ms}, produced at {produce_ms}"
+            );
         }
     }
 }
@@ -114,7 +147,10 @@ fn f2_restart_waits_for_the_dead_members_session_then_resumes_at_committed() {
     let t = run(step1(2000, 20_107, CrashKind::SysExit));
     let crash = first_time(&t, |k| matches!(k, EventKind::Crashed { .. })).unwrap();
     let expired = first_time(&t, |k| matches!(k, EventKind::SessionExpired { .. })).unwrap();
-    assert!(expired > crash + 40_000 && expired <= crash + 45_000, "crash {crash}, expired {expired}");
+    assert!(
+        expired > crash + 40_000 && expired <= crash + 45_000,
+        "crash {crash}, expired {expired}"
+    );
     let second_poll = find(&t, |k| matches!(k, EventKind::Polled { .. }))[1].at_ms;
     assert!(second_poll > expired);
 }
@@ -123,14 +159,31 @@ fn f2_restart_waits_for_the_dead_members_session_then_resumes_at_committed() {
 fn crash_points_fire_once_at_their_program_point() {
     let mut s = one_consumer(4, 300);
     s.consumers[0].config.enable_auto_commit = false;
-    s.consumers[0].program.per_message = vec![MessageStep::Process, MessageStep::Commit { asynchronous: false, message: true }];
-    s.consumers[0].crashes = vec![crash_at_point(ProgramPoint::AfterPoll, 3, CrashKind::Kill, Some(500))];
+    s.consumers[0].program.per_message = vec![
+        MessageStep::Process,
+        MessageStep::Commit {
+            asynchronous: false,
+            message: true,
+        },
+    ];
+    s.consumers[0].crashes = vec![crash_at_point(
+        ProgramPoint::AfterPoll,
+        3,
+        CrashKind::Kill,
+        Some(500),
+    )];
     let t = run(s);
     let crashes = find(&t, |k| matches!(k, EventKind::Crashed { .. }));
     assert_eq!(crashes.len(), 1);
     let third_poll = find(&t, |k| matches!(k, EventKind::Polled { .. }))[2].at_ms;
     assert_eq!(crashes[0].at_ms, third_poll);
-    assert_eq!(t.final_world.summary(), offset_lab_sim::Summary { once: 4, ..Default::default() });
+    assert_eq!(
+        t.final_world.summary(),
+        offset_lab_sim::Summary {
+            once: 4,
+            ..Default::default()
+        }
+    );
 }
 
 #[test]

@@ -12,8 +12,14 @@ fn malformed_files_say_what_is_wrong() {
     assert!(error("").contains("JSON object"));
     assert!(error("[1, 2]").contains("JSON object"));
     assert!(error("{\"version\": 1,").contains("not valid JSON"));
-    assert_eq!(error("{\"name\": \"x\"}"), "version: missing; this build reads version 1");
-    assert_eq!(error("{\"version\": \"one\"}"), "version: must be a whole number");
+    assert_eq!(
+        error("{\"name\": \"x\"}"),
+        "version: missing; this build reads version 1"
+    );
+    assert_eq!(
+        error("{\"version\": \"one\"}"),
+        "version: must be a whole number"
+    );
     assert!(error("{\"version\": 7}").contains("newer Offset Lab"));
     assert!(error("{\"version\": 0}").contains("start at 1"));
 }
@@ -27,12 +33,23 @@ fn field_errors_name_the_field_and_the_range() {
     };
     assert!(with("\"seed\": 1", "\"seed\": 1, \"colour\": 2").contains("unknown field `colour`"));
     assert_eq!(
-        with("\"auto.commit.interval.ms\": 5000", "\"auto.commit.interval.ms\": 0"),
+        with(
+            "\"auto.commit.interval.ms\": 5000",
+            "\"auto.commit.interval.ms\": 0"
+        ),
         "consumers[0].config.auto.commit.interval.ms: 0 is out of range; allowed 1..=3600000"
     );
-    assert!(with("\"partitions\": 1", "\"partitions\": 65").starts_with("topic.partitions: 65 is out of range"));
-    assert!(with("\"kind\": \"sys_exit\"", "\"kind\": \"explode\"").contains("unknown variant `explode`"));
-    assert!(with("\"message\": 1", "\"message\": 0").starts_with("consumers[0].crashes[0].message"));
+    assert!(
+        with("\"partitions\": 1", "\"partitions\": 65")
+            .starts_with("topic.partitions: 65 is out of range")
+    );
+    assert!(
+        with("\"kind\": \"sys_exit\"", "\"kind\": \"explode\"")
+            .contains("unknown variant `explode`")
+    );
+    assert!(
+        with("\"message\": 1", "\"message\": 0").starts_with("consumers[0].crashes[0].message")
+    );
     assert!(with("\"duration_ms\": 90000", "\"duration_ms\": -5").contains("invalid value"));
 }
 
@@ -51,11 +68,11 @@ fn no_input_makes_the_parser_panic() {
             let mut bytes = text.as_bytes().to_vec();
             let i = r.below(bytes.len() as u64) as usize;
             bytes[i] = r.below(128) as u8;
-            if let Ok(s) = std::str::from_utf8(&bytes) {
-                if let Ok(sc) = Scenario::from_json(s) {
-                    // Whatever parses and validates must also run.
-                    let _ = offset_lab_sim::Timeline::new(sc);
-                }
+            if let Ok(s) = std::str::from_utf8(&bytes)
+                && let Ok(sc) = Scenario::from_json(s)
+            {
+                // Whatever parses and validates must also run.
+                let _ = offset_lab_sim::Timeline::new(sc);
             }
         }
     }

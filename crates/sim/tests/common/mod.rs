@@ -1,9 +1,9 @@
 //! Shared builders for the simulator's tests.
 #![allow(dead_code)]
 
+use offset_lab_sim::rng::SimRng;
 use offset_lab_sim::scenario::*;
 use offset_lab_sim::trace::{EventKind, TraceEvent};
-use offset_lab_sim::rng::SimRng;
 use offset_lab_sim::{Timeline, Verdict};
 
 /// One consumer, one partition, `count` payments waiting, auto-commit on, no initial delay.
@@ -16,10 +16,16 @@ pub fn one_consumer(count: u32, processing_ms: u64) -> Scenario {
         seed: 1,
         client: ClientModel::Librdkafka,
         topic: TopicSpec {
-            payments: PaymentsSpec { count, ..PaymentsSpec::default() },
+            payments: PaymentsSpec {
+                count,
+                ..PaymentsSpec::default()
+            },
             ..TopicSpec::default()
         },
-        broker: BrokerSpec { group_initial_rebalance_delay_ms: 0, ..BrokerSpec::default() },
+        broker: BrokerSpec {
+            group_initial_rebalance_delay_ms: 0,
+            ..BrokerSpec::default()
+        },
         consumers: vec![consumer("consumer-1", processing_ms)],
         sink: SinkSpec::default(),
         faults: vec![],
@@ -32,18 +38,41 @@ pub fn consumer(name: &str, processing_ms: u64) -> ConsumerSpec {
     ConsumerSpec {
         name: name.into(),
         start_ms: 0,
-        config: ConsumerConfig { auto_offset_reset: OffsetReset::Earliest, ..ConsumerConfig::default() },
-        program: Program { processing_ms, ..Program::default() },
+        config: ConsumerConfig {
+            auto_offset_reset: OffsetReset::Earliest,
+            ..ConsumerConfig::default()
+        },
+        program: Program {
+            processing_ms,
+            ..Program::default()
+        },
         crashes: vec![],
     }
 }
 
 pub fn crash_during(message: u32, kind: CrashKind, restart_after_ms: Option<u64>) -> CrashPoint {
-    CrashPoint { at_ms: None, point: Some(ProgramPoint::DuringProcessing), message: Some(message), kind, restart_after_ms }
+    CrashPoint {
+        at_ms: None,
+        point: Some(ProgramPoint::DuringProcessing),
+        message: Some(message),
+        kind,
+        restart_after_ms,
+    }
 }
 
-pub fn crash_at_point(point: ProgramPoint, message: u32, kind: CrashKind, restart_after_ms: Option<u64>) -> CrashPoint {
-    CrashPoint { at_ms: None, point: Some(point), message: Some(message), kind, restart_after_ms }
+pub fn crash_at_point(
+    point: ProgramPoint,
+    message: u32,
+    kind: CrashKind,
+    restart_after_ms: Option<u64>,
+) -> CrashPoint {
+    CrashPoint {
+        at_ms: None,
+        point: Some(point),
+        message: Some(message),
+        kind,
+        restart_after_ms,
+    }
 }
 
 pub fn run(s: Scenario) -> Timeline {
@@ -89,9 +118,16 @@ pub fn random_scenario(seed: u64) -> Scenario {
         c.program.poll.max_messages = r.between(1, 5) as u32;
         let manual = !c.config.enable_auto_commit || r.chance(1, 3);
         match r.below(4) {
-            0 if manual => c.program.per_message.push(MessageStep::Commit { asynchronous: r.chance(1, 2), message: true }),
-            1 if manual => c.program.after.push(BatchStep::Commit { asynchronous: r.chance(1, 2) }),
-            2 if manual => c.program.before.push(BatchStep::Commit { asynchronous: false }),
+            0 if manual => c.program.per_message.push(MessageStep::Commit {
+                asynchronous: r.chance(1, 2),
+                message: true,
+            }),
+            1 if manual => c.program.after.push(BatchStep::Commit {
+                asynchronous: r.chance(1, 2),
+            }),
+            2 if manual => c.program.before.push(BatchStep::Commit {
+                asynchronous: false,
+            }),
             3 => {
                 c.config.enable_auto_offset_store = false;
                 c.program.per_message.push(MessageStep::StoreOffsets);
@@ -103,7 +139,13 @@ pub fn random_scenario(seed: u64) -> Scenario {
             let kind = [CrashKind::Kill, CrashKind::SysExit, CrashKind::Close][r.below(3) as usize];
             let restart = r.chance(3, 4).then(|| r.between(0, 5000));
             let cp = if r.chance(1, 2) {
-                CrashPoint { at_ms: Some(r.between(0, s.duration_ms)), point: None, message: None, kind, restart_after_ms: restart }
+                CrashPoint {
+                    at_ms: Some(r.between(0, s.duration_ms)),
+                    point: None,
+                    message: None,
+                    kind,
+                    restart_after_ms: restart,
+                }
             } else {
                 let points = [
                     ProgramPoint::AfterPoll,
@@ -112,37 +154,67 @@ pub fn random_scenario(seed: u64) -> Scenario {
                     ProgramPoint::AfterCommit,
                     ProgramPoint::CommitInFlight,
                 ];
-                crash_at_point(points[r.below(5) as usize], r.between(1, 20) as u32, kind, restart)
+                crash_at_point(
+                    points[r.below(5) as usize],
+                    r.between(1, 20) as u32,
+                    kind,
+                    restart,
+                )
             };
             c.crashes.push(cp);
         }
         s.consumers.push(c);
     }
-    s.sink.kind = [SinkKind::Ledger, SinkKind::Idempotent, SinkKind::Database, SinkKind::RefundsTopic, SinkKind::Transactional]
-        [r.below(5) as usize];
+    s.sink.kind = [
+        SinkKind::Ledger,
+        SinkKind::Idempotent,
+        SinkKind::Database,
+        SinkKind::RefundsTopic,
+        SinkKind::Transactional,
+    ][r.below(5) as usize];
     if s.sink.kind == SinkKind::Transactional {
         for c in &mut s.consumers {
             c.config.enable_auto_commit = false;
             c.program.before.clear();
             c.program.after = vec![BatchStep::CommitTransaction];
-            c.program.per_message.retain(|m| !matches!(m, MessageStep::Commit { .. }));
+            c.program
+                .per_message
+                .retain(|m| !matches!(m, MessageStep::Commit { .. }));
         }
     }
     let count = s.topic.payments.count;
     for _ in 0..r.below(3) {
         let f = match r.below(6) {
-            0 => Fault::TransientFailures { per_mille: r.between(0, 300) as u32 },
-            1 => Fault::FailPayment { payment: r.between(1, count as u64) as u32, attempts: r.between(1, 3) as u32 },
-            2 => Fault::SlowPayment { payment: r.between(1, count as u64) as u32, processing_ms: r.between(1000, 30_000), times: 1 },
+            0 => Fault::TransientFailures {
+                per_mille: r.between(0, 300) as u32,
+            },
+            1 => Fault::FailPayment {
+                payment: r.between(1, count as u64) as u32,
+                attempts: r.between(1, 3) as u32,
+            },
+            2 => Fault::SlowPayment {
+                payment: r.between(1, count as u64) as u32,
+                processing_ms: r.between(1000, 30_000),
+                times: 1,
+            },
             3 => {
                 let from_ms = r.between(0, s.duration_ms);
-                Fault::CommitErrors { from_ms, to_ms: from_ms + r.between(0, 5000), error: RetriableError::RequestTimedOut }
+                Fault::CommitErrors {
+                    from_ms,
+                    to_ms: from_ms + r.between(0, 5000),
+                    error: RetriableError::RequestTimedOut,
+                }
             }
             4 => {
                 let from_ms = r.between(0, s.duration_ms);
-                Fault::CoordinatorUnavailable { from_ms, to_ms: from_ms + r.between(0, 20_000) }
+                Fault::CoordinatorUnavailable {
+                    from_ms,
+                    to_ms: from_ms + r.between(0, 20_000),
+                }
             }
-            _ => Fault::CommitLatency { max_extra_ms: r.between(0, 500) },
+            _ => Fault::CommitLatency {
+                max_extra_ms: r.between(0, 500),
+            },
         };
         s.faults.push(f);
     }
@@ -150,12 +222,24 @@ pub fn random_scenario(seed: u64) -> Scenario {
         c.program.retry = RetryPolicy {
             attempts: r.between(1, 4) as u32,
             backoff_ms: r.between(0, 1000),
-            on_exhausted: [FailureAction::Skip, FailureAction::DeadLetter, FailureAction::Stop][r.below(3) as usize],
+            on_exhausted: [
+                FailureAction::Skip,
+                FailureAction::DeadLetter,
+                FailureAction::Stop,
+            ][r.below(3) as usize],
         };
-        c.program.on_invalid = [FailureAction::Skip, FailureAction::DeadLetter, FailureAction::Stop][r.below(3) as usize];
+        c.program.on_invalid = [
+            FailureAction::Skip,
+            FailureAction::DeadLetter,
+            FailureAction::Stop,
+        ][r.below(3) as usize];
         c.program.on_revoke_commit = r.chance(1, 3);
     }
-    let strategy = [AssignmentStrategy::Range, AssignmentStrategy::RoundRobin, AssignmentStrategy::CooperativeSticky][r.below(3) as usize];
+    let strategy = [
+        AssignmentStrategy::Range,
+        AssignmentStrategy::RoundRobin,
+        AssignmentStrategy::CooperativeSticky,
+    ][r.below(3) as usize];
     for c in &mut s.consumers {
         c.config.partition_assignment_strategy = strategy;
     }
@@ -165,19 +249,23 @@ pub fn random_scenario(seed: u64) -> Scenario {
     if r.chance(1, 4) {
         s.client = ClientModel::Java;
         for c in &mut s.consumers {
-            c.program.per_message.retain(|m| *m != MessageStep::StoreOffsets);
+            c.program
+                .per_message
+                .retain(|m| *m != MessageStep::StoreOffsets);
         }
     }
     s
 }
-
 
 /// Invariants that hold for every run; `what` says how to reproduce a failure.
 pub fn check_invariants(tl: &Timeline, what: &str) {
     let w = &tl.final_world;
     for p in 0..w.log.partition_count() {
         let committed = w.group.committed[p as usize];
-        assert!(committed <= w.log.log_end_offset(p, w.now), "{what}: committed offset past the log end on partition {p}");
+        assert!(
+            committed <= w.log.log_end_offset(p, w.now),
+            "{what}: committed offset past the log end on partition {p}"
+        );
     }
     let s = w.summary();
     assert_eq!(
@@ -187,17 +275,30 @@ pub fn check_invariants(tl: &Timeline, what: &str) {
     );
     match w.scenario.sink.kind {
         // E4 and deduplication: never a double effect; the database never loses one either.
-        SinkKind::Database => assert_eq!((s.duplicated, s.lost), (0, 0), "{what}: the database sink is exactly-once"),
-        SinkKind::Idempotent => assert_eq!(s.duplicated, 0, "{what}: the idempotent sink never doubles"),
+        SinkKind::Database => assert_eq!(
+            (s.duplicated, s.lost),
+            (0, 0),
+            "{what}: the database sink is exactly-once"
+        ),
+        SinkKind::Idempotent => {
+            assert_eq!(s.duplicated, 0, "{what}: the idempotent sink never doubles")
+        }
         SinkKind::Transactional if w.scenario.sink.read_committed => {
-            assert_eq!(s.duplicated, 0, "{what}: read_committed sees each refund once")
+            assert_eq!(
+                s.duplicated, 0,
+                "{what}: read_committed sees each refund once"
+            )
         }
         _ => {}
     }
     for (i, o) in w.outcomes().iter().enumerate() {
         match o.outcome {
             Verdict::Lost | Verdict::Pending | Verdict::Skipped | Verdict::DeadLettered => {
-                assert_eq!(w.applied[i], 0, "{what}: {} {:?} but applied", o.id, o.outcome)
+                assert_eq!(
+                    w.applied[i], 0,
+                    "{what}: {} {:?} but applied",
+                    o.id, o.outcome
+                )
             }
             Verdict::Once => assert_eq!(w.applied[i], 1),
             Verdict::Duplicated => assert!(w.applied[i] >= 2),
@@ -207,4 +308,3 @@ pub fn check_invariants(tl: &Timeline, what: &str) {
         assert!(pair[0].at_ms <= pair[1].at_ms, "{what}: time goes forward");
     }
 }
-
