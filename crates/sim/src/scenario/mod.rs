@@ -1,0 +1,592 @@
+//! The scenario format: everything that decides a run, as versioned JSON.
+//!
+//! Config keys are spelled as Kafka spells them (`enable.auto.commit`, …). Unknown fields are an
+//! error, and every number is range-checked by [`Scenario::validate`], which names the field and
+//! the allowed range. Parsing never panics.
+
+use serde::{Deserialize, Serialize};
+
+/// The scenario format version this build reads and writes.
+pub const SCENARIO_VERSION: u32 = 1;
+
+/// Upper bounds that keep every run finite and every queue bounded.
+pub const MAX_PAYMENTS: u32 = 200_000;
+pub const MAX_PARTITIONS: u32 = 64;
+pub const MAX_CONSUMERS: usize = 16;
+pub const MAX_DURATION_MS: u64 = 24 * 3600 * 1000;
+pub const MAX_CRASH_POINTS: usize = 64;
+pub const MAX_ACTIONS: usize = 256;
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    pub version: u32,
+    pub name: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub title: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub description: String,
+    pub seed: u64,
+    #[serde(default)]
+    pub client: ClientModel,
+    #[serde(default)]
+    pub topic: TopicSpec,
+    #[serde(default)]
+    pub broker: BrokerSpec,
+    pub consumers: Vec<ConsumerSpec>,
+    #[serde(default)]
+    pub sink: SinkSpec,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub faults: Vec<Fault>,
+    /// User actions applied at given times ("forks"): crash or restart a consumer, change a
+    /// setting from then on. Part of the scenario so that a run stays reproducible.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub actions: Vec<Action>,
+    /// The run stops at this simulated time.
+    pub duration_ms: u64,
+}
+
+/// Which client library's behaviour the consumers follow.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ClientModel {
+    /// librdkafka, as used by confluent-kafka-python (rules B*).
+    #[default]
+    Librdkafka,
+    /// The Java `KafkaConsumer`, classic protocol (rules D*).
+    Java,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TopicSpec {
+    #[serde(default = "default_topic_name")]
+    pub name: String,
+    #[serde(default = "one")]
+    pub partitions: u32,
+    #[serde(default)]
+    pub payments: PaymentsSpec,
+}
+
+impl Default for TopicSpec {
+    fn default() -> Self {
+        TopicSpec {
+            name: default_topic_name(),
+            partitions: 1,
+            payments: PaymentsSpec::default(),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PaymentsSpec {
+    /// How many payments the producer writes.
+    #[serde(default = "ten")]
+    pub count: u32,
+    /// When the first payment is produced.
+    #[serde(default)]
+    pub start_ms: u64,
+    /// Time between two payments; 0 produces them all at `start_ms` (all up front).
+    #[serde(default)]
+    pub interval_ms: u64,
+    /// Keyed records (key `customer-N`) go to the partition murmur2 picks; unkeyed records are
+    /// spread round-robin.
+    #[serde(default)]
+    pub keyed: bool,
+    /// Number of distinct customers when keyed.
+    #[serde(default = "ten")]
+    pub customers: u32,
+    /// 1-based payment numbers that carry invalid data (a permanent processing failure).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub invalid: Vec<u32>,
+}
+
+impl Default for PaymentsSpec {
+    fn default() -> Self {
+        PaymentsSpec {
+            count: 10,
+            start_ms: 0,
+            interval_ms: 0,
+            keyed: false,
+            customers: 10,
+            invalid: vec![],
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BrokerSpec {
+    /// C3: delay of the first join into an empty group. Kafka's default is 3000.
+    #[serde(rename = "group.initial.rebalance.delay.ms", default = "d3000")]
+    pub group_initial_rebalance_delay_ms: u64,
+    /// C5: bounds on a member's session timeout.
+    #[serde(rename = "group.min.session.timeout.ms", default = "d6000")]
+    pub group_min_session_timeout_ms: u64,
+    #[serde(rename = "group.max.session.timeout.ms", default = "d1800000")]
+    pub group_max_session_timeout_ms: u64,
+    /// Round trip between a client and the broker, for every request.
+    #[serde(default = "d4")]
+    pub rtt_ms: u64,
+}
+
+impl Default for BrokerSpec {
+    fn default() -> Self {
+        BrokerSpec {
+            group_initial_rebalance_delay_ms: 3000,
+            group_min_session_timeout_ms: 6000,
+            group_max_session_timeout_ms: 1_800_000,
+            rtt_ms: 4,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConsumerSpec {
+    pub name: String,
+    /// When `Consumer(conf)` is constructed: the auto-commit timer starts here (B5).
+    #[serde(default)]
+    pub start_ms: u64,
+    #[serde(default)]
+    pub config: ConsumerConfig,
+    #[serde(default)]
+    pub program: Program,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub crashes: Vec<CrashPoint>,
+}
+
+/// The consumer's configuration, keys as Kafka spells them. Defaults are librdkafka's (B1).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConsumerConfig {
+    #[serde(rename = "group.id", default = "default_group")]
+    pub group_id: String,
+    #[serde(rename = "enable.auto.commit", default = "yes")]
+    pub enable_auto_commit: bool,
+    #[serde(rename = "auto.commit.interval.ms", default = "d5000")]
+    pub auto_commit_interval_ms: u64,
+    #[serde(rename = "enable.auto.offset.store", default = "yes")]
+    pub enable_auto_offset_store: bool,
+    #[serde(rename = "auto.offset.reset", default)]
+    pub auto_offset_reset: OffsetReset,
+    #[serde(rename = "session.timeout.ms", default = "d45000")]
+    pub session_timeout_ms: u64,
+    #[serde(rename = "heartbeat.interval.ms", default = "d3000")]
+    pub heartbeat_interval_ms: u64,
+    #[serde(rename = "max.poll.interval.ms", default = "d300000")]
+    pub max_poll_interval_ms: u64,
+    #[serde(rename = "partition.assignment.strategy", default)]
+    pub partition_assignment_strategy: AssignmentStrategy,
+    /// Java only (D6): records returned by one `poll()` at most.
+    #[serde(rename = "max.poll.records", default = "d500")]
+    pub max_poll_records: u32,
+}
+
+impl Default for ConsumerConfig {
+    fn default() -> Self {
+        ConsumerConfig {
+            group_id: default_group(),
+            enable_auto_commit: true,
+            auto_commit_interval_ms: 5000,
+            enable_auto_offset_store: true,
+            auto_offset_reset: OffsetReset::Latest,
+            session_timeout_ms: 45_000,
+            heartbeat_interval_ms: 3000,
+            max_poll_interval_ms: 300_000,
+            partition_assignment_strategy: AssignmentStrategy::Range,
+            max_poll_records: 500,
+        }
+    }
+}
+
+/// B9: where to start when there is no committed offset.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OffsetReset {
+    Earliest,
+    #[default]
+    Latest,
+    Error,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum AssignmentStrategy {
+    #[default]
+    #[serde(rename = "range")]
+    Range,
+    #[serde(rename = "roundrobin")]
+    RoundRobin,
+    #[serde(rename = "cooperative-sticky")]
+    CooperativeSticky,
+}
+
+/// The student's consumer program, as data. It renders as confluent-kafka Python (or Java) and
+/// the simulator interprets it:
+///
+/// ```text
+/// consumer = Consumer(conf); consumer.subscribe([topic])
+/// [try:]
+///   while True:
+///     msgs = poll / consume(num_messages = poll.max_messages)
+///     <before>                      # batch-level steps, e.g. commit before processing
+///     for msg in msgs: <per_message> # process, store_offsets, commit(message)
+///     <after>                       # batch-level steps, e.g. commit after the batch
+/// [finally: consumer.close()]
+/// ```
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Program {
+    #[serde(default)]
+    pub poll: PollStep,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub before: Vec<BatchStep>,
+    #[serde(default = "default_per_message")]
+    pub per_message: Vec<MessageStep>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub after: Vec<BatchStep>,
+    /// How long processing one payment takes.
+    #[serde(default = "d100")]
+    pub processing_ms: u64,
+    /// Extra processing time drawn uniformly from `0..=processing_jitter_ms` (seeded).
+    #[serde(default)]
+    pub processing_jitter_ms: u64,
+    /// The loop sits in `try: … finally: consumer.close()` (or `with Consumer(...)`), so even
+    /// `sys.exit()` goes through `close()` (B13).
+    #[serde(default)]
+    pub close_in_finally: bool,
+    /// `on_revoke` calls `consumer.commit(asynchronous=False)` before the partitions go: the
+    /// classic fix for rebalances with manual commits (B10).
+    #[serde(default)]
+    pub on_revoke_commit: bool,
+    /// What to do when processing fails transiently (a network error).
+    #[serde(default)]
+    pub retry: RetryPolicy,
+    /// What to do with a payment that can never succeed (invalid data).
+    #[serde(default)]
+    pub on_invalid: FailureAction,
+}
+
+/// Retries of a transiently failing payment.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RetryPolicy {
+    /// Attempts in all, the first included (1: no retry).
+    #[serde(default = "one")]
+    pub attempts: u32,
+    /// Wait before the second attempt; it doubles on each further attempt.
+    #[serde(default = "d1000")]
+    pub backoff_ms: u64,
+    /// What to do when the attempts run out.
+    #[serde(default)]
+    pub on_exhausted: FailureAction,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            attempts: 1,
+            backoff_ms: 1000,
+            on_exhausted: FailureAction::Stop,
+        }
+    }
+}
+
+/// How the program handles a payment it cannot process.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FailureAction {
+    /// Log it and go on: its offset is committed with the rest, so it is never applied.
+    Skip,
+    /// Publish it to a dead-letter topic and go on: it waits there for a person or a repair job.
+    DeadLetter,
+    /// Let the exception end the program (through `close()` if it sits in `try/finally`): the
+    /// partition stalls behind the payment.
+    #[default]
+    Stop,
+}
+
+impl Default for Program {
+    fn default() -> Self {
+        Program {
+            poll: PollStep::default(),
+            before: vec![],
+            per_message: default_per_message(),
+            after: vec![],
+            processing_ms: 100,
+            processing_jitter_ms: 0,
+            close_in_finally: false,
+            on_revoke_commit: false,
+            retry: RetryPolicy::default(),
+            on_invalid: FailureAction::Stop,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PollStep {
+    /// 1: `poll(timeout)`; more: `consume(num_messages=n, timeout)`.
+    #[serde(default = "one")]
+    pub max_messages: u32,
+    #[serde(default = "d1000")]
+    pub timeout_ms: u64,
+}
+
+impl Default for PollStep {
+    fn default() -> Self {
+        PollStep {
+            max_messages: 1,
+            timeout_ms: 1000,
+        }
+    }
+}
+
+/// A step run once per poll result, before or after the per-message loop.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum BatchStep {
+    /// `consumer.commit(asynchronous=…)`: commits the stored offsets of the assignment (B4, B6).
+    Commit {
+        #[serde(default)]
+        asynchronous: bool,
+    },
+    /// E1: `producer.send_offsets_to_transaction(consumer.position(...), ...)` then
+    /// `producer.commit_transaction()`: the batch's outputs and its offsets commit together.
+    CommitTransaction,
+}
+
+/// A step run for each message of a poll result.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum MessageStep {
+    /// Process the payment: takes `processing_ms`; its effect is applied to the sink at the end.
+    Process,
+    /// `consumer.store_offsets(message=msg)` (B3); needs `enable.auto.offset.store=false`.
+    StoreOffsets,
+    /// `consumer.commit(message=msg, …)` commits `msg.offset + 1` (B6), or with
+    /// `message: false`, `consumer.commit(…)` commits the stored offsets.
+    Commit {
+        #[serde(default)]
+        asynchronous: bool,
+        #[serde(default = "yes")]
+        message: bool,
+    },
+}
+
+/// When a consumer dies, scheduled ahead of time: a "crash point". Either `at_ms` (a time) or
+/// `point` + `message` (a program point on the consumer's `message`-th message).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CrashPoint {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at_ms: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub point: Option<ProgramPoint>,
+    /// 1-based, counted over all of this consumer's restarts. A crash point fires once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<u32>,
+    pub kind: CrashKind,
+    /// Construct a new consumer with the same config this long after the crash.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub restart_after_ms: Option<u64>,
+}
+
+/// The two forms of [`CrashPoint`], once validated.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CrashWhen {
+    At(u64),
+    Point(ProgramPoint, u32),
+}
+
+impl CrashPoint {
+    pub fn when(&self) -> CrashWhen {
+        match (self.at_ms, self.point) {
+            (Some(t), _) => CrashWhen::At(t),
+            (None, Some(p)) => CrashWhen::Point(p, self.message.unwrap_or(1)),
+            (None, None) => CrashWhen::At(u64::MAX),
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProgramPoint {
+    /// Right after `poll()` returned the message.
+    AfterPoll,
+    /// During processing, before the payment's effect is applied (at the end of its
+    /// processing time).
+    DuringProcessing,
+    /// After the effect was applied, before anything else (store, commit).
+    AfterEffect,
+    /// After a commit that follows the message completed (or an async one was sent).
+    AfterCommit,
+    /// While a commit request that follows the message is in flight.
+    CommitInFlight,
+}
+
+/// How a consumer process ends (B13).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CrashKind {
+    /// SIGKILL, `os._exit`, power loss: nothing runs (B12).
+    Kill,
+    /// `sys.exit(1)` without `close()` on the way out, unless the program has `try/finally:
+    /// close()` (B12, B13).
+    SysExit,
+    /// Exit through `consumer.close()` (a `finally` or `with` block): commits and leaves (B11).
+    Close,
+}
+
+/// A user action at a time: part of the scenario, so the run stays reproducible.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Action {
+    pub at_ms: u64,
+    pub consumer: String,
+    #[serde(rename = "do")]
+    pub act: ActionKind,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum ActionKind {
+    /// End the consumer now, in the given way.
+    Crash { kind: CrashKind },
+    /// Construct a new instance of a consumer that is not running.
+    Restart,
+    /// Change processing time from now on.
+    SetProcessingMs { processing_ms: u64 },
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SinkSpec {
+    #[serde(default)]
+    pub kind: SinkKind,
+    /// For the refunds topic: does the downstream reader use `isolation.level=read_committed`
+    /// (E2)? A `read_uncommitted` reader also sees the outputs of aborted transactions.
+    #[serde(default = "yes")]
+    pub read_committed: bool,
+}
+
+impl Default for SinkSpec {
+    fn default() -> Self {
+        SinkSpec {
+            kind: SinkKind::Ledger,
+            read_committed: true,
+        }
+    }
+}
+
+/// Where a processed payment's effect lands.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SinkKind {
+    /// A payments ledger that applies every delivery it is given and counts the applications.
+    #[default]
+    Ledger,
+    /// A ledger that deduplicates by payment id: redeliveries happen, double effects don't.
+    Idempotent,
+    /// A database whose transaction writes the result and the offset together; on assignment
+    /// the consumer seeks to the database's offset (E4). Kafka's committed offset is advisory.
+    Database,
+    /// Each processed payment produces a refund record to the `refunds` topic, without a
+    /// transaction: a redelivery produces it again.
+    RefundsTopic,
+    /// The refunds and the consumer's offsets are committed in one Kafka transaction (E1–E3).
+    Transactional,
+}
+
+/// Faults injected into a run.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Fault {
+    /// Every processing attempt fails transiently with probability `per_mille` / 1000 (seeded).
+    TransientFailures { per_mille: u32 },
+    /// The first `attempts` attempts at payment `payment` (1-based) fail transiently.
+    FailPayment { payment: u32, attempts: u32 },
+    /// The first `times` attempts at payment `payment` take `processing_ms` (a stall).
+    SlowPayment {
+        payment: u32,
+        processing_ms: u64,
+        times: u32,
+    },
+    /// OffsetCommit requests reaching the broker in `[from_ms, to_ms)` fail with `error`.
+    CommitErrors {
+        from_ms: u64,
+        to_ms: u64,
+        error: RetriableError,
+    },
+    /// The group coordinator answers nothing but COORDINATOR_NOT_AVAILABLE in `[from_ms, to_ms)`.
+    CoordinatorUnavailable { from_ms: u64, to_ms: u64 },
+    /// Each commit takes up to `max_extra_ms` longer to reach the broker (seeded), so async
+    /// commits can complete out of order.
+    CommitLatency { max_extra_ms: u64 },
+}
+
+/// Retriable commit errors (B7, D4).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RetriableError {
+    RequestTimedOut,
+    CoordinatorNotAvailable,
+    CoordinatorLoadInProgress,
+    NotCoordinator,
+}
+
+fn default_topic_name() -> String {
+    "payments".into()
+}
+fn default_group() -> String {
+    "payment-processor".into()
+}
+fn default_per_message() -> Vec<MessageStep> {
+    vec![MessageStep::Process]
+}
+fn one() -> u32 {
+    1
+}
+fn ten() -> u32 {
+    10
+}
+fn yes() -> bool {
+    true
+}
+fn d4() -> u64 {
+    4
+}
+fn d100() -> u64 {
+    100
+}
+fn d500() -> u32 {
+    500
+}
+fn d1000() -> u64 {
+    1000
+}
+fn d3000() -> u64 {
+    3000
+}
+fn d5000() -> u64 {
+    5000
+}
+fn d6000() -> u64 {
+    6000
+}
+fn d45000() -> u64 {
+    45_000
+}
+fn d300000() -> u64 {
+    300_000
+}
+fn d1800000() -> u64 {
+    1_800_000
+}
+
+mod presets;
+mod validate;
+
+pub use presets::{PRESETS, preset, preset_names};
+pub use validate::ScenarioError;

@@ -1,0 +1,454 @@
+//! Parsing and validation: clear messages that name the field and the allowed range.
+
+use serde::Deserialize;
+
+use super::*;
+
+/// A problem with a scenario: where it is, and what is wrong.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ScenarioError {
+    /// The field, e.g. `consumers[0].config.auto.commit.interval.ms`; empty for the whole file.
+    pub path: String,
+    pub message: String,
+}
+
+impl std::fmt::Display for ScenarioError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.path.is_empty() {
+            write!(f, "{}", self.message)
+        } else {
+            write!(f, "{}: {}", self.path, self.message)
+        }
+    }
+}
+
+impl std::error::Error for ScenarioError {}
+
+pub(super) fn err(path: impl Into<String>, message: impl Into<String>) -> ScenarioError {
+    ScenarioError {
+        path: path.into(),
+        message: message.into(),
+    }
+}
+
+fn check_range(path: &str, value: u64, lo: u64, hi: u64) -> Result<(), ScenarioError> {
+    if value < lo || value > hi {
+        Err(err(
+            path,
+            format!("{value} is out of range; allowed {lo}..={hi}"),
+        ))
+    } else {
+        Ok(())
+    }
+}
+
+impl Scenario {
+    /// Parses and validates a scenario. Checks the version before anything else so that a file
+    /// from another version gets a message about versions, not about fields.
+    pub fn from_json(text: &str) -> Result<Scenario, ScenarioError> {
+        /// Only the version, read first; every other field is ignored here. Parsing straight
+        /// from the text afterwards (not through `serde_json::Value`) keeps the wasm small.
+        #[derive(Deserialize)]
+        struct Probe {
+            version: Option<serde_json::Number>,
+        }
+        if !text.trim_start().starts_with('{') {
+            return Err(err("", "a scenario is a JSON object, starting with {"));
+        }
+        let probe: Probe = serde_json::from_str(text).map_err(|e| {
+            if e.is_data() {
+                err("version", "must be a whole number")
+            } else {
+                err("", format!("not valid JSON: {e}"))
+            }
+        })?;
+        match probe.version.map(|v| v.as_u64()) {
+            None => return Err(err("version", "missing; this build reads version 1")),
+            Some(None) => return Err(err("version", "must be a whole number")),
+            Some(Some(v)) if v > SCENARIO_VERSION as u64 => {
+                return Err(err(
+                    "version",
+                    format!(
+                        "version {v} was written by a newer Offset Lab; this build reads version {SCENARIO_VERSION}"
+                    ),
+                ));
+            }
+            Some(Some(v)) if v < 1 => return Err(err("version", "versions start at 1")),
+            Some(Some(_)) => {}
+        }
+        let scenario: Scenario = serde_json::from_str(text).map_err(|e| err("", format!("{e}")))?;
+        scenario.validate()?;
+        Ok(scenario)
+    }
+
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).unwrap_or_default()
+    }
+
+    /// Range and consistency checks; the message names the field and the allowed range.
+    pub fn validate(&self) -> Result<(), ScenarioError> {
+        if self.version != SCENARIO_VERSION {
+            return Err(err(
+                "version",
+                format!("this build reads version {SCENARIO_VERSION}"),
+            ));
+        }
+        if self.name.trim().is_empty() {
+            return Err(err("name", "must not be empty"));
+        }
+        check_range("duration_ms", self.duration_ms, 1, MAX_DURATION_MS)?;
+        let t = &self.topic;
+        if t.name.is_empty() || t.name.len() > 249 {
+            return Err(err("topic.name", "must be 1 to 249 characters"));
+        }
+        check_range(
+            "topic.partitions",
+            t.partitions as u64,
+            1,
+            MAX_PARTITIONS as u64,
+        )?;
+        let p = &t.payments;
+        check_range(
+            "topic.payments.count",
+            p.count as u64,
+            0,
+            MAX_PAYMENTS as u64,
+        )?;
+        check_range("topic.payments.start_ms", p.start_ms, 0, MAX_DURATION_MS)?;
+        check_range("topic.payments.interval_ms", p.interval_ms, 0, 3_600_000)?;
+        check_range("topic.payments.customers", p.customers as u64, 1, 1_000_000)?;
+        for (i, n) in p.invalid.iter().enumerate() {
+            if *n == 0 || *n > p.count {
+                return Err(err(
+                    format!("topic.payments.invalid[{i}]"),
+                    format!(
+                        "payment {n} does not exist; payments are numbered 1..={}",
+                        p.count
+                    ),
+                ));
+            }
+        }
+        let b = &self.broker;
+        check_range(
+            "broker.group.initial.rebalance.delay.ms",
+            b.group_initial_rebalance_delay_ms,
+            0,
+            300_000,
+        )?;
+        check_range("broker.rtt_ms", b.rtt_ms, 0, 10_000)?;
+        check_range(
+            "broker.group.min.session.timeout.ms",
+            b.group_min_session_timeout_ms,
+            1,
+            3_600_000,
+        )?;
+        check_range(
+            "broker.group.max.session.timeout.ms",
+            b.group_max_session_timeout_ms,
+            b.group_min_session_timeout_ms,
+            3_600_000,
+        )?;
+        if self.consumers.is_empty() {
+            return Err(err("consumers", "at least one consumer is needed"));
+        }
+        if self.consumers.len() > MAX_CONSUMERS {
+            return Err(err(
+                "consumers",
+                format!("at most {MAX_CONSUMERS} consumers"),
+            ));
+        }
+        for (i, c) in self.consumers.iter().enumerate() {
+            let path = format!("consumers[{i}]");
+            if c.name.trim().is_empty() || c.name.len() > 64 {
+                return Err(err(format!("{path}.name"), "must be 1 to 64 characters"));
+            }
+            if self.consumers[..i].iter().any(|o| o.name == c.name) {
+                return Err(err(
+                    format!("{path}.name"),
+                    format!("\"{}\" is used twice", c.name),
+                ));
+            }
+            check_range(&format!("{path}.start_ms"), c.start_ms, 0, MAX_DURATION_MS)?;
+            c.config.validate(&format!("{path}.config"), b)?;
+            c.program.validate(&format!("{path}.program"), &c.config)?;
+            if c.crashes.len() > MAX_CRASH_POINTS {
+                return Err(err(
+                    format!("{path}.crashes"),
+                    format!("at most {MAX_CRASH_POINTS} crash points"),
+                ));
+            }
+            for (j, cp) in c.crashes.iter().enumerate() {
+                let cpath = format!("{path}.crashes[{j}]");
+                match (cp.at_ms, cp.point, cp.message) {
+                    (Some(at_ms), None, None) => {
+                        check_range(&format!("{cpath}.at_ms"), at_ms, 0, MAX_DURATION_MS)?
+                    }
+                    (None, Some(_), Some(message)) => check_range(
+                        &format!("{cpath}.message"),
+                        message as u64,
+                        1,
+                        MAX_PAYMENTS as u64,
+                    )?,
+                    (None, Some(_), None) => {
+                        return Err(err(
+                            format!("{cpath}.message"),
+                            "missing: on which message (1-based) does the crash point fire?",
+                        ));
+                    }
+                    _ => {
+                        return Err(err(
+                            cpath,
+                            "give either \"at_ms\", or \"point\" and \"message\"",
+                        ));
+                    }
+                }
+                if let Some(r) = cp.restart_after_ms {
+                    check_range(&format!("{cpath}.restart_after_ms"), r, 0, MAX_DURATION_MS)?;
+                }
+            }
+        }
+        if self.faults.len() > 32 {
+            return Err(err("faults", "at most 32 faults"));
+        }
+        for (i, f) in self.faults.iter().enumerate() {
+            let path = format!("faults[{i}]");
+            let count = self.topic.payments.count;
+            match *f {
+                Fault::TransientFailures { per_mille } => {
+                    check_range(&format!("{path}.per_mille"), per_mille as u64, 0, 1000)?
+                }
+                Fault::FailPayment { payment, attempts } => {
+                    check_range(
+                        &format!("{path}.payment"),
+                        payment as u64,
+                        1,
+                        count.max(1) as u64,
+                    )?;
+                    check_range(&format!("{path}.attempts"), attempts as u64, 1, 1000)?;
+                }
+                Fault::SlowPayment {
+                    payment,
+                    processing_ms,
+                    times,
+                } => {
+                    check_range(
+                        &format!("{path}.payment"),
+                        payment as u64,
+                        1,
+                        count.max(1) as u64,
+                    )?;
+                    check_range(
+                        &format!("{path}.processing_ms"),
+                        processing_ms,
+                        0,
+                        3_600_000,
+                    )?;
+                    check_range(&format!("{path}.times"), times as u64, 1, 1000)?;
+                }
+                Fault::CommitErrors { from_ms, to_ms, .. }
+                | Fault::CoordinatorUnavailable { from_ms, to_ms } => {
+                    check_range(&format!("{path}.from_ms"), from_ms, 0, MAX_DURATION_MS)?;
+                    check_range(&format!("{path}.to_ms"), to_ms, from_ms, MAX_DURATION_MS)?;
+                }
+                Fault::CommitLatency { max_extra_ms } => {
+                    check_range(&format!("{path}.max_extra_ms"), max_extra_ms, 0, 60_000)?
+                }
+            }
+        }
+        if let Some(first) = self.consumers.first() {
+            let strategy = first.config.partition_assignment_strategy;
+            if let Some(i) = self
+                .consumers
+                .iter()
+                .position(|c| c.config.partition_assignment_strategy != strategy)
+            {
+                // The members of a group must agree on a protocol (INCONSISTENT_GROUP_PROTOCOL).
+                return Err(err(
+                    format!("consumers[{i}].config.partition.assignment.strategy"),
+                    "all consumers of the group must use the same strategy (the broker refuses a member with INCONSISTENT_GROUP_PROTOCOL)",
+                ));
+            }
+        }
+        let transactional = self.sink.kind == SinkKind::Transactional;
+        for (i, c) in self.consumers.iter().enumerate() {
+            let path = format!("consumers[{i}]");
+            let has_txn = c.program.after.contains(&BatchStep::CommitTransaction)
+                || c.program.before.contains(&BatchStep::CommitTransaction);
+            if transactional {
+                // E1: offsets are committed by the transaction only.
+                if c.config.enable_auto_commit {
+                    return Err(err(
+                        format!("{path}.config.enable.auto.commit"),
+                        "must be false with the transactional sink (E1)",
+                    ));
+                }
+                if !c.program.after.contains(&BatchStep::CommitTransaction) {
+                    return Err(err(
+                        format!("{path}.program.after"),
+                        "the transactional sink needs a \"commit_transaction\" step after the batch (E1)",
+                    ));
+                }
+                if c.program
+                    .per_message
+                    .iter()
+                    .any(|m| matches!(m, MessageStep::Commit { .. }))
+                    || c.program
+                        .before
+                        .iter()
+                        .chain(&c.program.after)
+                        .any(|b| matches!(b, BatchStep::Commit { .. }))
+                {
+                    return Err(err(
+                        format!("{path}.program"),
+                        "no consumer commits with the transactional sink: the transaction commits the offsets (E1)",
+                    ));
+                }
+            } else if has_txn {
+                return Err(err(
+                    format!("{path}.program"),
+                    "\"commit_transaction\" needs the transactional sink",
+                ));
+            }
+            if self.client == ClientModel::Java
+                && c.program.per_message.contains(&MessageStep::StoreOffsets)
+            {
+                return Err(err(
+                    format!("{path}.program.per_message"),
+                    "the Java client has no store_offsets; commit the record's offset instead (D1)",
+                ));
+            }
+            check_range(
+                &format!("{path}.program.retry.attempts"),
+                c.program.retry.attempts as u64,
+                1,
+                100,
+            )?;
+            check_range(
+                &format!("{path}.program.retry.backoff_ms"),
+                c.program.retry.backoff_ms,
+                0,
+                3_600_000,
+            )?;
+        }
+        if self.actions.len() > MAX_ACTIONS {
+            return Err(err("actions", format!("at most {MAX_ACTIONS} actions")));
+        }
+        for (i, a) in self.actions.iter().enumerate() {
+            let path = format!("actions[{i}]");
+            check_range(&format!("{path}.at_ms"), a.at_ms, 0, MAX_DURATION_MS)?;
+            if !self.consumers.iter().any(|c| c.name == a.consumer) {
+                return Err(err(
+                    format!("{path}.consumer"),
+                    format!("no consumer is named \"{}\"", a.consumer),
+                ));
+            }
+            if let ActionKind::SetProcessingMs { processing_ms } = a.act {
+                check_range(
+                    &format!("{path}.do.set_processing_ms.processing_ms"),
+                    processing_ms,
+                    0,
+                    3_600_000,
+                )?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Index of the consumer with this name.
+    pub fn consumer_index(&self, name: &str) -> Option<usize> {
+        self.consumers.iter().position(|c| c.name == name)
+    }
+}
+
+impl ConsumerConfig {
+    fn validate(&self, path: &str, broker: &BrokerSpec) -> Result<(), ScenarioError> {
+        if self.group_id.trim().is_empty() {
+            return Err(err(format!("{path}.group.id"), "must not be empty"));
+        }
+        check_range(
+            &format!("{path}.auto.commit.interval.ms"),
+            self.auto_commit_interval_ms,
+            1,
+            3_600_000,
+        )?;
+        // C5: the broker refuses a session timeout outside its bounds.
+        check_range(
+            &format!("{path}.session.timeout.ms"),
+            self.session_timeout_ms,
+            broker.group_min_session_timeout_ms,
+            broker.group_max_session_timeout_ms,
+        )?;
+        check_range(
+            &format!("{path}.heartbeat.interval.ms"),
+            self.heartbeat_interval_ms,
+            1,
+            self.session_timeout_ms.saturating_sub(1).max(1),
+        )?;
+        check_range(
+            &format!("{path}.max.poll.interval.ms"),
+            self.max_poll_interval_ms,
+            1,
+            86_400_000,
+        )?;
+        check_range(
+            &format!("{path}.max.poll.records"),
+            self.max_poll_records as u64,
+            1,
+            100_000,
+        )?;
+        Ok(())
+    }
+}
+
+impl Program {
+    fn validate(&self, path: &str, config: &ConsumerConfig) -> Result<(), ScenarioError> {
+        check_range(
+            &format!("{path}.poll.max_messages"),
+            self.poll.max_messages as u64,
+            1,
+            10_000,
+        )?;
+        check_range(
+            &format!("{path}.poll.timeout_ms"),
+            self.poll.timeout_ms,
+            1,
+            3_600_000,
+        )?;
+        check_range(
+            &format!("{path}.processing_ms"),
+            self.processing_ms,
+            0,
+            3_600_000,
+        )?;
+        check_range(
+            &format!("{path}.processing_jitter_ms"),
+            self.processing_jitter_ms,
+            0,
+            3_600_000,
+        )?;
+        if self.before.len() + self.per_message.len() + self.after.len() > 16 {
+            return Err(err(path, "at most 16 steps"));
+        }
+        if self
+            .per_message
+            .iter()
+            .filter(|s| **s == MessageStep::Process)
+            .count()
+            != 1
+        {
+            return Err(err(
+                format!("{path}.per_message"),
+                "must contain exactly one \"process\" step",
+            ));
+        }
+        if self.per_message.contains(&MessageStep::StoreOffsets) && config.enable_auto_offset_store
+        {
+            // B3: store_offsets() with auto-store on raises KafkaException(_INVALID_ARG).
+            return Err(err(
+                format!("{path}.per_message"),
+                "store_offsets needs enable.auto.offset.store=false (librdkafka raises _INVALID_ARG otherwise, B3)",
+            ));
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,206 @@
+//! Plain-language explanations of notable events, generated only when asked.
+
+use super::*;
+
+impl TraceEvent {
+    /// A plain-language explanation for a student, for notable events.
+    pub fn explain(&self, ctx: &Context) -> Option<String> {
+        let who = ctx.consumer(self.consumer);
+        let text = match &self.kind {
+            EventKind::Constructed { incarnation } => {
+                let cfg = self.consumer.and_then(|i| ctx.scenario.consumers.get(i as usize)).map(|c| &c.config);
+                let timer = match (cfg, ctx.java()) {
+                    (Some(c), false) if c.enable_auto_commit => format!(
+                        " Its auto-commit timer starts now and fires every {} ms in the background, whatever the program is doing (B5).",
+                        c.auto_commit_interval_ms
+                    ),
+                    (Some(c), true) if c.enable_auto_commit => format!(
+                        " The Java client auto-commits only inside poll(), once {} ms have passed (D2).",
+                        c.auto_commit_interval_ms
+                    ),
+                    _ => " Auto-commit is off: only the program's own commits move the committed offset.".to_string(),
+                };
+                if *incarnation > 1 {
+                    format!("{who} starts again (run #{incarnation}) and will resume at the group's committed offset.{timer}")
+                } else {
+                    format!("{who} is constructed.{timer}")
+                }
+            }
+            EventKind::RebalanceStarted { reason, .. } => match reason {
+                RebalanceReason::FirstJoin { delay_ms } => format!(
+                    "The group was empty: the broker waits group.initial.rebalance.delay.ms = {delay_ms} ms for more members before assigning partitions (C3)."
+                ),
+                RebalanceReason::MemberJoined { .. } => {
+                    "A member joined: the group rebalances. Every member must rejoin; a dead member holds the rebalance up until its session expires (C2).".to_string()
+                }
+                RebalanceReason::MemberLeft { .. } => {
+                    "A member left with LeaveGroup: the group rebalances at once (C4).".to_string()
+                }
+                RebalanceReason::SessionExpired { .. } => {
+                    "The broker removed a member that stopped heartbeating: the group rebalances (C2).".to_string()
+                }
+            },
+            EventKind::GenerationStarted { generation, members } => {
+                format!("Generation {generation} starts with {} member(s); partitions are assigned.", members.len())
+            }
+            EventKind::Assigned { partitions } => {
+                let parts: Vec<String> = partitions.iter().map(|p| ctx.part(*p)).collect();
+                format!("{who} is assigned {}.", if parts.is_empty() { "no partitions".to_string() } else { parts.join(", ") })
+            }
+            EventKind::StartOffset { partition, offset, from } => match from {
+                StartFrom::Committed => format!(
+                    "{who} resumes {} at the committed offset {offset} (B9). Anything before it will not be delivered again; anything from it on will be, even if it was processed before.",
+                    ctx.part(*partition)
+                ),
+                StartFrom::Reset => format!(
+                    "No committed offset for {}: auto.offset.reset decides where to start, offset {offset} (B9).",
+                    ctx.part(*partition)
+                ),
+                StartFrom::Database => format!(
+                    "on_assign read offset {offset} for {} from the database, where it was written with the results, and seeks there (E4). Kafka's committed offset is not used.",
+                    ctx.part(*partition)
+                ),
+            },
+            EventKind::EffectDeduplicated { payment, deliveries } => format!(
+                "{} arrived again (delivery {deliveries}), but the sink already has it and ignores it: no double effect.",
+                ctx.pid(*payment)
+            ),
+            EventKind::DbOffsetWritten { partition, offset } => format!(
+                "The same database transaction stored {}'s next offset, {offset}: the result and the offset commit or roll back together (E4).",
+                ctx.part(*partition)
+            ),
+            EventKind::ProcessingFailed { payment, attempt, failure, retry_at_ms } => match (failure, retry_at_ms) {
+                (Failure::Permanent, _) => format!("{} is invalid: processing fails and no retry can help.", ctx.pid(*payment)),
+                (Failure::Transient, Some(t)) => format!(
+                    "Attempt {attempt} at {} failed with a transient error; the program backs off and retries at {}.",
+                    ctx.pid(*payment),
+                    fmt_ms(*t)
+                ),
+                (Failure::Transient, None) => format!("Attempt {attempt} at {} failed and the retries are used up.", ctx.pid(*payment)),
+            },
+            EventKind::PaymentSkipped { payment } => format!(
+                "The program logs {} and skips it. Its offset will be committed with the others: it is never applied.",
+                ctx.pid(*payment)
+            ),
+            EventKind::DeadLettered { payment } => format!(
+                "{} goes to the dead-letter topic, where it can be inspected and replayed; the partition moves on.",
+                ctx.pid(*payment)
+            ),
+            EventKind::ProgramStopped { payment } => format!(
+                "The exception from {} ends the program. Nothing will consume past it until someone fixes it: the partition stalls.",
+                ctx.pid(*payment)
+            ),
+            EventKind::OutputProduced { payment, transactional: true } => format!(
+                "A refund for {} is written to the refunds topic inside the open transaction: read_committed readers do not see it yet (E2).",
+                ctx.pid(*payment)
+            ),
+            EventKind::OutputProduced { payment, transactional: false } => {
+                format!("A refund for {} is written to the refunds topic and is visible at once.", ctx.pid(*payment))
+            }
+            EventKind::TransactionCommitted { outputs, offsets } => format!(
+                "The transaction commits {outputs} refund(s) and the consumer offsets {} together: both or neither (E1).",
+                offsets_text(ctx, offsets)
+            ),
+            EventKind::TransactionAborted { outputs } => format!(
+                "The transaction is aborted: its {outputs} refund(s) stay invisible to read_committed readers and the offsets do not move (E1, E2)."
+            ),
+            EventKind::Revoked { partitions, lost } => {
+                let parts: Vec<String> = partitions.iter().map(|p| ctx.part(*p)).collect();
+                if *lost {
+                    format!("{who} lost {} without a chance to commit (on_lost): whatever it processed since the last commit will be redelivered (B10, B14).", parts.join(", "))
+                } else {
+                    format!("{who} gives up {} for the rebalance (on_revoke).", parts.join(", "))
+                }
+            }
+            EventKind::Polled { payments } => {
+                let ids: Vec<String> = payments.iter().map(|p| ctx.pid(*p)).collect();
+                let store = if ctx.java() {
+                    " Its position moves past them; that is what Java commits (D1)."
+                } else {
+                    " With enable.auto.offset.store=true, their offsets are stored for the next commit right now, before any processing (B2)."
+                };
+                // B2 matters to the student only when something commits the stored offset.
+                let auto_store = self
+                    .consumer
+                    .and_then(|i| ctx.scenario.consumers.get(i as usize))
+                    .is_some_and(|c| c.config.enable_auto_offset_store && c.config.enable_auto_commit);
+                format!("poll() returned {}.{}", ids.join(", "), if auto_store || ctx.java() { store } else { "" })
+            }
+            EventKind::PollError { error } => format!("poll() returned an error event: {}.", error.name()),
+            EventKind::OffsetStored { partition, offset, auto: false } => format!(
+                "store_offsets(): the next commit of {} will be {offset}, only now that processing is done (B3).",
+                ctx.part(*partition)
+            ),
+            EventKind::StoreFailed { partition, error } => {
+                format!("store_offsets() for {} failed with {} (B3).", ctx.part(*partition), error.name())
+            }
+            EventKind::ProcessingStarted { payment, until_ms } => format!(
+                "{who} starts processing {}; its effect is recorded when processing ends at {}.",
+                ctx.pid(*payment),
+                fmt_ms(*until_ms)
+            ),
+            EventKind::EffectApplied { payment, count } => {
+                if *count > 1 {
+                    format!("{} was applied again: {count} times in all. This is a duplicate.", ctx.pid(*payment))
+                } else {
+                    format!("{} is recorded in the ledger.", ctx.pid(*payment))
+                }
+            }
+            EventKind::CommitSent { source, sync, offsets, .. } => {
+                let what = offsets_text(ctx, offsets);
+                match source {
+                    CommitSource::Auto if !ctx.java() => format!(
+                        "The auto-commit timer fired in the background and commits the stored offsets: {what} (B4, B5)."
+                    ),
+                    CommitSource::Auto => format!("poll() auto-commits the positions of what earlier polls returned: {what} (D2)."),
+                    CommitSource::Manual => format!(
+                        "The program commits {what} ({}).",
+                        if *sync { "synchronously: it waits for the answer" } else { "asynchronously: it does not wait" }
+                    ),
+                    CommitSource::Revoke => format!("Partitions are being revoked: the client commits the stored offsets first: {what} (B10)."),
+                    CommitSource::Close => format!("close() commits the stored offsets before leaving: {what} (B11)."),
+                }
+            }
+            EventKind::CommitRefused { error, .. } => format!("The commit was not sent: {} (B4, B6).", error.name()),
+            EventKind::CommitApplied { offsets, .. } => {
+                format!("The broker now holds committed offset {}. A restart resumes there (A1).", offsets_text(ctx, offsets))
+            }
+            EventKind::CommitRejected { error, .. } => {
+                format!("The broker rejected the commit with {} (C1). The committed offset does not move.", error.name())
+            }
+            EventKind::AtRisk { payment, partition, committed } => format!(
+                "The committed offset of {} jumped to {committed}, past {}, which is still being processed. {} is now at risk: if the consumer dies before finishing it, it is lost.",
+                ctx.part(*partition),
+                ctx.pid(*payment),
+                ctx.pid(*payment)
+            ),
+            EventKind::CommitCallback { error: Some(e), .. } => format!("on_commit reports {} inside poll() (B6).", e.name()),
+            EventKind::Heartbeat { error: Some(e) } => format!("The heartbeat answer is {}.", e.name()),
+            EventKind::SessionExpired { .. } => {
+                "The broker heard no heartbeat for session.timeout.ms and removed the dead member (C2). Its partitions can now be taken over.".to_string()
+            }
+            EventKind::MemberLeft { .. } => "A member left the group with LeaveGroup (C4).".to_string(),
+            EventKind::MaxPollExceeded => format!(
+                "{who} has not called poll() for max.poll.interval.ms: it leaves the group and its partitions are lost, uncommitted (B14)."
+            ),
+            EventKind::Crashed { kind, finally_close } => match (kind, finally_close) {
+                (CrashKind::Close, _) | (_, true) => format!(
+                    "{who} exits through close(){}. close() commits what poll() stored — even a payment still being processed (B11, B13).",
+                    if *finally_close { " in the finally block" } else { "" }
+                ),
+                (CrashKind::Kill, _) => format!(
+                    "{who} is killed. Nothing more is committed and it does not leave the group: the group waits out session.timeout.ms before anyone takes its partitions (B12, B13)."
+                ),
+                (CrashKind::SysExit, _) => format!(
+                    "{who} calls sys.exit(1) without close(). Nothing more is committed and no LeaveGroup is sent: the group waits out session.timeout.ms (B12, B13)."
+                ),
+            },
+            EventKind::Closed => format!("{who} has closed and left the group."),
+            EventKind::RestartScheduled { at_ms } => format!("{who} will be restarted at {}.", fmt_ms(*at_ms)),
+            EventKind::ProcessingMsChanged { processing_ms } => format!("Processing now takes {processing_ms} ms."),
+            EventKind::RunEnded => "The run ends here.".to_string(),
+            _ => return None,
+        };
+        Some(text)
+    }
+}
