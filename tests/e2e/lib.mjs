@@ -115,8 +115,8 @@ async function baseUrl() {
 
 /**
  * Launch headless Chromium, open the app, run `fn(page)`, close everything.
- * The test fails if the page logs a console error or throws an uncaught error,
- * even when `fn` itself passed. On failure a screenshot `FAILED-<n>.png` is saved.
+ * The test fails if the page logs a console error, throws an uncaught error or makes a
+ * request outside its own origin, even when `fn` itself passed. On failure a screenshot `FAILED-<n>.png` is saved.
  * Options: { path: 'relative/path?query' (default ''), viewport: {width, height} }.
  */
 export async function withPage(fn, { path: urlPath = '', viewport = { width: 1280, height: 800 } } = {}) {
@@ -132,6 +132,14 @@ export async function withPage(fn, { path: urlPath = '', viewport = { width: 128
     page.on('pageerror', (err) => errors.push(`uncaught: ${err.stack ?? err.message}`));
     page.on('console', (msg) => {
       if (msg.type() === 'error') errors.push(`console.error: ${msg.text()}`);
+    });
+    // No network access from the page: every request must stay on the page's own origin.
+    const origin = new URL(url).origin;
+    page.on('request', (req) => {
+      const u = req.url();
+      if (!u.startsWith(origin) && !u.startsWith('data:') && !u.startsWith('blob:')) {
+        errors.push(`request outside the page's origin: ${u}`);
+      }
     });
     await page.goto(url);
     try {
