@@ -594,7 +594,9 @@ impl World {
                     let m = cl.member;
                     self.send_join(c, inc, m);
                 } else {
-                    let id = self.send_commit(c, inc, CommitSource::Revoke, revoke_commit, offsets);
+                    // D3: Java commits synchronously before a rebalance; so does a program that commits in
+                    // on_revoke. librdkafka's own commit on revoke is asynchronous (B10.3).
+                    let id = self.send_commit(c, inc, CommitSource::Revoke, java || revoke_commit, offsets);
                     self.cl(c).join = JoinState::RevokeCommit { id };
                 }
             }
