@@ -798,7 +798,7 @@ impl ProcessFaults {
         if let Some(pm) = self.per_mille {
             w.line(format!(
                 "TRANSIENT_FAILURE_RATE = {}  # any attempt fails transiently this often",
-                pm as f64 / 1000.0
+                per_mille_decimal(pm)
             ));
         }
     }
@@ -1028,5 +1028,30 @@ pub(crate) fn by_hand(kind: CrashKind) -> String {
         CrashKind::Kill => "end the process by hand: kill -9 <pid> (the script prints its pid)".into(),
         CrashKind::SysExit => "press Ctrl-C (KeyboardInterrupt unwinds like sys.exit(1), B13)".into(),
         CrashKind::Close => "the program exits through consumer.close(); by hand, Ctrl-C does that only with finally: consumer.close() (B13)".into(),
+    }
+}
+
+/// `pm` per mille as a decimal, exactly as `pm as f64 / 1000.0` prints (`0.05`, `0.5`, `1`), but
+/// without formatting an `f64`: that would put the float printer (~8 KB gzipped) into the web
+/// bundle, which formats no other float.
+fn per_mille_decimal(pm: u32) -> String {
+    let frac = format!("{:03}", pm % 1000);
+    match frac.trim_end_matches('0') {
+        "" => (pm / 1000).to_string(),
+        frac => format!("{}.{frac}", pm / 1000),
+    }
+}
+
+#[cfg(test)]
+mod per_mille_tests {
+    #[test]
+    fn per_mille_prints_as_the_float_did() {
+        for pm in 0..=2000u32 {
+            assert_eq!(
+                super::per_mille_decimal(pm),
+                (pm as f64 / 1000.0).to_string(),
+                "{pm}"
+            );
+        }
     }
 }
