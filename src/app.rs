@@ -1,5 +1,7 @@
-//! The root component: holds the state, runs the hooks, derives the view models (memoized per
-//! run, per cursor, or per frame) and lays out the parts.
+//! The root component: where the playground lives (its own page, an iframe, a course page's
+//! element: `embed`), the state, the hooks that connect it to the browser, and the frame. The
+//! run's view models are derived in [`Stage`] and the parts below it, each memoized per run,
+//! per cursor or per frame.
 
 use std::rc::Rc;
 
@@ -9,11 +11,13 @@ use yew::prelude::*;
 
 use crate::components::callout::CalloutVm;
 use crate::components::outcome::{costs_text, counters};
+use crate::components::file_menu::file_menu;
 use crate::components::{
     Callout, CodeView, ConsumerCard, Header, LabPanel, LogLanes, Narration, NoticeBar, Outcome, PaymentDetail, Settings,
     TimeBar, TimelineView,
 };
-use crate::hooks::{measure_step_end, use_keyboard, use_playback};
+use crate::embed::ElementConfig;
+use crate::hooks::{measure_step_end, use_file_drop, use_keyboard, use_playback, use_report_height};
 use crate::lab::{LabAction, LabProgress};
 use crate::state::{Action, AppState, CUSTOM, Panel};
 use crate::view::moments::{self, MomentKind};
@@ -50,20 +54,44 @@ fn load_progress() -> LabProgress {
         .unwrap_or_default()
 }
 
+#[derive(Properties, Clone, PartialEq, Default)]
+pub struct AppProps {
+    /// Set for a playground on a course page's element (`data-offset-lab`); `None` for the
+    /// app's own page (or iframe), whose URL it reads and writes.
+    #[prop_or_default]
+    pub element: Option<Rc<ElementConfig>>,
+}
+
 #[component]
-pub fn App() -> Html {
-    let state = use_reducer(|| AppState::from_link(&url_query()));
+pub fn App(props: &AppProps) -> Html {
+    let element = props.element.clone();
+    let own_page = element.is_none();
+    let index = element.as_ref().map_or(0, |e| e.index);
+    let state = use_reducer(move || match &element {
+        Some(e) => e.state(),
+        None => AppState::from_link(&url_query()),
+    });
     let d = state.dispatcher();
-    let lab = use_reducer(load_progress);
+    // Lab progress is saved only by the app's own page: embedded playgrounds share the origin's
+    // storage with each other and with it.
+    let persist = own_page && !state.embed;
+    let lab = use_reducer(move || if persist { load_progress() } else { LabProgress::default() });
+    let root = use_node_ref();
+    let file_input = use_node_ref();
+    let export_menu = use_node_ref();
     use_playback(state.playing, state.speed(), d.clone());
-    use_keyboard(d.clone());
+    use_keyboard(d.clone(), (!own_page).then(|| root.clone()));
     // The step benchmark: from the key press or click to the end of this render.
     use_effect(measure_step_end);
     // The URL follows the scenario, the panel and (when paused) the time.
     {
-        let paused_at = (!state.playing).then_some(state.time_ms);
+        let paused_at = (!state.playing).then_some((state.time_ms, state.cursor));
         let link_state = state.clone();
-        use_effect_with((state.run_id, paused_at, state.panel), move |_| set_url_query(&link_state.link()));
+        use_effect_with((state.run_id, paused_at, state.panel), move |_| {
+            if own_page {
+                set_url_query(&link_state.link());
+            }
+        });
     }
     // Lab progress: what the student has seen, at each key moment and at the end; saved.
     {
@@ -77,11 +105,17 @@ pub fn App() -> Html {
             }
         });
     }
-    use_effect_with(lab.clone(), |lab| {
-        if let Some(s) = local_storage() {
+    use_effect_with(lab.clone(), move |lab| {
+        if let (true, Some(s)) = (persist, local_storage()) {
             let _ = s.set_item(crate::lab::STORAGE_KEY, &lab.to_json());
         }
     });
+    use_report_height(root.clone(), own_page && state.embed);
+    let on_file = {
+        let d = d.clone();
+        Callback::from(move |f: web_sys::File| crate::files::open_file(f, d.clone()))
+    };
+    let dragging = use_file_drop(root.clone(), own_page, on_file);
 
     let tl = state.timeline.clone();
     let run = state.run_id;
@@ -106,6 +140,10 @@ pub fn App() -> Html {
         let tl = tl.clone();
         use_memo(run, move |_| view::outcome::causes(&tl))
     };
+    let clients = {
+        let tl = tl.clone();
+        use_memo(run, move |_| view::clients::compare(&tl))
+    };
     let moment_marks: Rc<Vec<(Ms, u8)>> = {
         let tl = tl.clone();
         let ms = state.moments.clone();
@@ -128,28 +166,7 @@ pub fn App() -> Html {
     let callout: Option<Rc<CalloutVm>> = {
         let tl = tl.clone();
         let baseline = state.baseline.clone();
-        let vm = use_memo((run, current), move |(_, m)| {
-            let m = (*m)?;
-            let w = tl.world_at(m.cursor());
-            let (text, extra) = moments::body(&tl, m, &w);
-            let outcome = m.kind == MomentKind::Outcome;
-            let stats = outcome.then(|| view::outcome::run_stats(&tl, &w, m.cursor()));
-            Some(CalloutVm {
-                ix: m.ix,
-                number: m.kind.number(),
-                title: m.kind.title(),
-                tone: m.kind.tone(),
-                at: clock(tl.events[m.ix].at_ms),
-                text: if outcome { "The run is over. Every payment has its verdict:".to_string() } else { text },
-                extra,
-                counters: stats.as_ref().map(|s| counters(&s.summary)),
-                costs: stats.as_ref().map(costs_text),
-                compare: match (&baseline, &stats) {
-                    (Some(b), Some(s)) if outcome => Some((b.change(), view::outcome::compare(&b.stats, s))),
-                    _ => None,
-                },
-            })
-        });
+        let vm = use_memo((run, current), move |(_, m)| callout_vm(&tl, baseline.as_deref(), (*m)?));
         (*vm).clone().map(Rc::new)
     };
     let stale = current.is_some_and(|m| state.time_ms > tl.events[m.ix].at_ms + STALE_MS);
@@ -195,20 +212,7 @@ pub fn App() -> Html {
         let sc = sc.clone();
         use_memo(run, move |_| sc.consumers.iter().map(|c| c.name.clone()).collect())
     };
-    let (active_line, default_message) = match world.consumers.get(cc) {
-        Some(con) => match &con.client {
-            Some(cl) => (
-                listing.line_of(cl.app.pc),
-                if matches!(cl.app.state, offset_lab_sim::client::AppState::Processing { .. }) {
-                    cl.app.current_seq
-                } else {
-                    con.messages_seen + 1
-                },
-            ),
-            None => (None, con.messages_seen + 1),
-        },
-        None => (None, 1),
-    };
+    let (active_line, default_message) = active_line(&world, &listing, cc);
 
     // The selected payment's story.
     let detail = {
@@ -230,65 +234,145 @@ pub fn App() -> Html {
                 aria-pressed={if p == panel { "true" } else { "false" }} {onclick}>{ p.label() }</button>
         }
     };
+    let offered = |p: Panel| state.panels.contains(&p);
 
     html! {
-        <div class={classes!("app", format!("show-{}", panel.key()), state.embed.then_some("embed"))}>
-            <Header choices={choices} current={AttrValue::from(state.preset.clone())} custom={state.preset == CUSTOM}
-                dispatch={d.clone()} />
-            <div class="sticky-top">
-                <TimeBar cursor={cursor} events={tl.events.len()} time_ms={state.time_ms} end_ms={tl.end_ms()}
-                    playing={state.playing} speed_ix={state.speed_ix} pause_at_moments={state.pause_at_moments}
-                    moments={moment_marks.clone()} dispatch={d.clone()} />
+        <div ref={root} class={classes!("ol", (!own_page).then_some("ol-element"))}
+            tabindex={(!own_page).then_some("-1")}>
+            <div class={classes!("app", format!("show-{}", panel.key()), state.embed.then_some("embed"))}>
+                <header class="top">
+                    <Header choices={choices} current={AttrValue::from(state.preset.clone())} custom={state.preset == CUSTOM}
+                        embed={state.embed} title={AttrValue::from(sc.title.clone())} dispatch={d.clone()} />
+                    <div class="top-tools">{ file_menu(&state, own_page, &file_input, &export_menu) }</div>
+                </header>
+                <div class="sticky-top">
+                    <TimeBar cursor={cursor} events={tl.events.len()} time_ms={state.time_ms} end_ms={tl.end_ms()}
+                        playing={state.playing} speed_ix={state.speed_ix} pause_at_moments={state.pause_at_moments}
+                        moments={moment_marks.clone()} dispatch={d.clone()} />
+                </div>
+                <main class="grid">
+                    <div class="a-callout">
+                        <NoticeBar notice={state.notice.clone()} dispatch={d.clone()} />
+                        <Callout moment={callout} {stale} stops={stops} cursor={cursor} dispatch={d.clone()} />
+                    </div>
+                    <div class="a-log">
+                        <LogLanes lanes={lanes} selected={state.selected} dispatch={d.clone()} />
+                        <PaymentDetail text={detail.0.clone()} why={detail.1.clone()} dispatch={d.clone()} />
+                    </div>
+                    <section class="a-cards" aria-label="Consumers">
+                        { for cards.into_iter().map(|card| { let key = card.index; html! { <ConsumerCard {key} {card} client={sc.client} dispatch={d.clone()} /> } }) }
+                    </section>
+                    <div class="a-outcome">
+                        <Outcome summary={stats.summary} at_end={state.at_end()} at={AttrValue::from(clock(state.time_ms))}
+                            rows={ledger.0.clone()} left_out={ledger.1} {problems_only} stats={*stats}
+                            selected={state.selected} dispatch={d.clone()} clients={clients} />
+                    </div>
+                    if state.panels.len() > 1 {
+                        <nav class="tabs" aria-label="Panels">{ for state.panels.iter().map(|p| tab(*p)) }</nav>
+                    }
+                    if offered(Panel::Code) {
+                        <div class="a-code tabbed">
+                            <CodeView listing={listing} active={active_line} consumer={cc} consumers={consumer_names}
+                                crash_points={crash_points} {default_message} client={sc.client} dispatch={d.clone()} />
+                        </div>
+                    }
+                    if offered(Panel::Timeline) {
+                        <div class="a-timeline tabbed">
+                            <TimelineView vm={timeline_vm} time_ms={state.time_ms} placing_crash={state.placing_crash}
+                                moments={moment_marks} dispatch={d.clone()} />
+                        </div>
+                    }
+                    if offered(Panel::Events) {
+                        <div class="a-events tabbed">
+                            <Narration entries={narration.0.clone()} more={narration.1} filter={state.filter}
+                                cursor={cursor} dispatch={d.clone()} />
+                        </div>
+                    }
+                    if offered(Panel::Lab) || offered(Panel::Settings) {
+                        <aside class="a-side" aria-label="Lab and settings">
+                            if offered(Panel::Lab) {
+                                <div class="a-lab tabbed">
+                                    <LabPanel preset={AttrValue::from(state.preset.clone())} scenario={sc.clone()} phase_ms={*phase_ms}
+                                        lab={lab.clone()} dispatch={d.clone()} />
+                                </div>
+                            }
+                            if offered(Panel::Settings) {
+                                <div class="a-settings tabbed">
+                                    <Settings scenario={sc.clone()} fork_processing={state.fork_processing} dispatch={d.clone()} />
+                                </div>
+                            }
+                        </aside>
+                    }
+                </main>
+                if !state.embed {
+                    <footer class="foot">
+                        <p>
+                            <kbd>{ "Space" }</kbd>{ " play/pause · " }
+                            <kbd>{ "←" }</kbd><kbd>{ "→" }</kbd>{ " one event · " }
+                            <kbd>{ "Shift" }</kbd>{ "+" }<kbd>{ "←" }</kbd><kbd>{ "→" }</kbd>{ " key events · " }
+                            <kbd>{ "Home" }</kbd><kbd>{ "End" }</kbd>{ " start/end" }
+                        </p>
+                        <p class="muted">{ "Offset Lab simulates confluent-kafka-python (librdkafka) and the Java client in your browser: no Kafka, no network." }</p>
+                    </footer>
+                }
             </div>
-            <main class="grid">
-                <div class="a-callout">
-                    <NoticeBar notice={state.notice.clone()} dispatch={d.clone()} />
-                    <Callout moment={callout} {stale} stops={stops} cursor={cursor} dispatch={d.clone()} />
+            // Patterns the stylesheet fills with (`url(#hatch)`), outside any panel that can be
+            // hidden (a pattern inside `display: none` paints nothing); once per page.
+            if index <= 1 {
+                <svg class="svg-defs" width="0" height="0" aria-hidden="true" focusable="false">
+                    <defs>
+                        <pattern id="hatch" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)">
+                            <rect width="6" height="6" class="hatch-bg" />
+                            <line x1="0" y1="0" x2="0" y2="6" class="hatch-line" />
+                        </pattern>
+                    </defs>
+                </svg>
+            }
+            if dragging {
+                <div class="drop-veil" aria-hidden="true">
+                    <p>{ "Drop a scenario file (.json) to open it" }</p>
                 </div>
-                <div class="a-log">
-                    <LogLanes lanes={lanes} selected={state.selected} dispatch={d.clone()} />
-                    <PaymentDetail text={detail.0.clone()} why={detail.1.clone()} dispatch={d.clone()} />
-                </div>
-                <section class="a-cards" aria-label="Consumers">
-                    { for cards.into_iter().map(|card| { let key = card.index; html! { <ConsumerCard {key} {card} client={sc.client} dispatch={d.clone()} /> } }) }
-                </section>
-                <div class="a-outcome">
-                    <Outcome summary={stats.summary} at_end={state.at_end()} at={AttrValue::from(clock(state.time_ms))}
-                        rows={ledger.0.clone()} left_out={ledger.1} {problems_only} stats={*stats}
-                        selected={state.selected} dispatch={d.clone()} />
-                </div>
-                <nav class="tabs" aria-label="Panels">{ for Panel::ALL.iter().map(|p| tab(*p)) }</nav>
-                <div class="a-code tabbed">
-                    <CodeView listing={listing} active={active_line} consumer={cc} consumers={consumer_names}
-                        crash_points={crash_points} {default_message} client={sc.client} dispatch={d.clone()} />
-                </div>
-                <div class="a-timeline tabbed">
-                    <TimelineView vm={timeline_vm} time_ms={state.time_ms} placing_crash={state.placing_crash}
-                        moments={moment_marks} dispatch={d.clone()} />
-                </div>
-                <div class="a-events tabbed">
-                    <Narration entries={narration.0.clone()} more={narration.1} filter={state.filter}
-                        cursor={cursor} dispatch={d.clone()} />
-                </div>
-                <aside class="a-side" aria-label="Lab and settings">
-                    <div class="a-lab tabbed">
-                        <LabPanel preset={AttrValue::from(state.preset.clone())} scenario={sc.clone()} phase_ms={*phase_ms}
-                            lab={lab.clone()} dispatch={d.clone()} />
-                    </div>
-                    <div class="a-settings tabbed">
-                        <Settings scenario={sc.clone()} fork_processing={state.fork_processing} dispatch={d.clone()} />
-                    </div>
-                </aside>
-            </main>
-            <footer class="foot">
-                <p>
-                    <kbd>{ "Space" }</kbd>{ " play/pause · " }
-                    <kbd>{ "←" }</kbd><kbd>{ "→" }</kbd>{ " one event · " }
-                    <kbd>{ "Shift" }</kbd>{ "+" }<kbd>{ "←" }</kbd><kbd>{ "→" }</kbd>{ " key events · " }
-                    <kbd>{ "Home" }</kbd><kbd>{ "End" }</kbd>{ " start/end" }
-                </p>
-                <p class="muted">{ "Offset Lab simulates confluent-kafka-python (librdkafka) and the Java client in your browser: no Kafka, no network." }</p>
-            </footer>
+            }
         </div>
     }
+}
+
+/// The line the chosen consumer executes, and the message number a new crash point proposes.
+fn active_line(world: &World, listing: &code::Listing, cc: usize) -> (Option<usize>, u32) {
+    match world.consumers.get(cc) {
+        Some(con) => match &con.client {
+            Some(cl) => (
+                listing.line_of(cl.app.pc),
+                if matches!(cl.app.state, offset_lab_sim::client::AppState::Processing { .. }) {
+                    cl.app.current_seq
+                } else {
+                    con.messages_seen + 1
+                },
+            ),
+            None => (None, con.messages_seen + 1),
+        },
+        None => (None, 1),
+    }
+}
+
+fn callout_vm(tl: &offset_lab_sim::Timeline, baseline: Option<&crate::state::Baseline>, m: moments::Moment) -> Option<CalloutVm> {
+    let w = tl.world_at(m.cursor());
+    let (text, extra) = moments::body(tl, m, &w);
+    let outcome = m.kind == MomentKind::Outcome;
+    let stats = outcome.then(|| view::outcome::run_stats(tl, &w, m.cursor()));
+    Some(CalloutVm {
+        ix: m.ix,
+        number: m.kind.number(),
+        title: m.kind.title(),
+        tone: m.kind.tone(),
+        at: clock(tl.events[m.ix].at_ms),
+        text: if outcome { "The run is over. Every payment has its verdict:".to_string() } else { text },
+        extra,
+        counters: stats.as_ref().map(|s| counters(&s.summary)),
+        costs: stats.as_ref().map(costs_text),
+        compare: match (baseline, &stats) {
+            (Some(b), Some(s)) => Some((b.change(), view::outcome::compare(&b.stats, s))),
+            _ => None,
+        },
+    })
 }

@@ -3,7 +3,7 @@
 //! A Yew shell around the simulation core (`offset-lab-sim`). The data flows one way:
 //!
 //! ```text
-//!  URL ?scenario=… ─▶ state::AppState { Rc<Timeline>, cursor, time_ms, … }  ◀── Action (reducer)
+//!  URL ?v=1&preset=…  ─▶ state::AppState { Rc<Timeline>, cursor, time_ms, … }  ◀── Action (reducer)
 //!                            │                                                   ▲
 //!                            ▼ world_at(cursor), memoized                        │ clicks, keys,
 //!                     view::* (plain view models, tested natively)               │ use_playback
@@ -17,6 +17,8 @@
 
 pub mod code;
 pub mod edit;
+pub mod embed;
+pub mod files;
 pub mod lab;
 pub mod panic;
 pub mod scenarios;
@@ -27,10 +29,13 @@ mod app;
 pub mod components;
 pub mod hooks;
 
-pub use app::App;
+pub use app::{App, AppProps};
 
-/// Entry point: install the panic hook and mount [`App`] on `<body>`.
+/// Entry point: install the panic hook, then mount a playground on every `data-offset-lab`
+/// element of the page (a course page), or the app on `<body>` when there is none.
 pub fn start() {
     panic::install();
-    yew::Renderer::<App>::new().render();
+    if embed::mount_elements().is_empty() {
+        yew::Renderer::<App>::new().render();
+    }
 }

@@ -33,6 +33,8 @@ pub const SPEEDS: [(f64, &str); 9] = [
     (100.0, "×100"),
 ];
 const DEFAULT_SPEED: usize = 4;
+/// Scenario files larger than this are refused unread (the presets are a few KB).
+pub const MAX_FILE_BYTES: usize = 1024 * 1024;
 
 /// The panel shown on a narrow screen, where code, timeline, narration and settings share one
 /// place as tabs.
@@ -127,13 +129,21 @@ pub struct AppState {
     pub placing_crash: bool,
     /// A new processing time applies from the cursor on (a fork) instead of from the start.
     pub fork_processing: bool,
-    /// The compact layout for an iframe (`embed=1` in the link).
+    /// The compact layout: in an iframe (`embed=1` in the link) or on a course page's element.
     pub embed: bool,
+    /// The panels offered (in `Panel::ALL` order): all of them, unless an embedding names some.
+    /// `panel` is one of them when there are any.
+    pub panels: Vec<Panel>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum Action {
     LoadScenario(String),
+    /// Open a scenario file (its name and text); a file that does not validate leaves
+    /// everything as it was and says why.
+    Import { file_name: String, text: String },
+    /// Show a message (or replace the one showing).
+    Notify(Notice),
     StepForward,
     StepBack,
     NextNotable,
@@ -200,63 +210,124 @@ impl AppState {
             placing_crash: false,
             fork_processing: false,
             embed: false,
+            panels: Panel::ALL.to_vec(),
         }
+    }
+
+    /// Offer only `panels` (an embedding's choice), the first one open; an empty list offers
+    /// none. Unknown names are left out; when every name is unknown, all panels are offered.
+    pub fn with_panels(mut self, names: &[String]) -> AppState {
+        if names.is_empty() {
+            return self;
+        }
+        let wanted: Vec<Panel> = names.iter().filter_map(|k| Panel::from_key(k.trim())).collect();
+        if let Some(first) = wanted.first() {
+            self.panel = *first;
+            if self.embed {
+                self.panels = Panel::ALL.into_iter().filter(|p| wanted.contains(p)).collect();
+            }
+        } else if self.embed && names.iter().any(|k| k.trim() == "none") {
+            self.panels.clear();
+        }
+        self
     }
 
     /// The state a link describes (the core's link format), or the default scenario with a
-    /// notice saying what is wrong with the link.
+    /// notice saying what is wrong with the link. A broken link keeps its layout (`embed`,
+    /// `panels`), so that an embedded playground stays compact while it says what is wrong.
     pub fn from_link(query: &str) -> AppState {
-        // The short form `?scenario=NAME` (any scenario the picker offers) is read first.
-        let short = query
-            .trim_start_matches('?')
-            .split('&')
-            .find_map(|kv| kv.strip_prefix("scenario="))
-            .filter(|v| !v.is_empty());
-        if let Some(name) = short {
-            return AppState::new(name);
-        }
-        match offset_lab_sim::link::decode(query, scenarios::DEFAULT) {
-            Err(e) => {
-                let mut s = AppState::new(scenarios::DEFAULT);
-                s.notice = Some(Notice { error: true, text: format!("{e} Showing the default scenario instead.") });
-                s
+        let query = query.trim_start_matches(['?', '#']);
+        // The short form `?scenario=NAME` names any scenario the picker offers; the rest of the
+        // link (time, panels, embed) still applies.
+        let short = query.split('&').find_map(|kv| kv.strip_prefix("scenario=")).filter(|v| !v.is_empty());
+        let (state, link) = match short {
+            Some(name) => {
+                let rest: Vec<&str> = query.split('&').filter(|kv| !kv.starts_with("scenario=")).collect();
+                (AppState::new(name), offset_lab_sim::link::decode(&rest.join("&"), scenarios::DEFAULT))
             }
-            Ok(link) => {
-                let preset = scenarios::name_of(&link.scenario).unwrap_or_else(|| CUSTOM.to_string());
-                let mut s = match Timeline::new(link.scenario) {
-                    Ok(tl) => {
-                        let mut s = AppState::new(scenarios::DEFAULT);
-                        s.moments = Rc::new(moments::moments(&tl));
-                        s.timeline = Rc::new(tl);
-                        s.preset = preset;
-                        s
-                    }
+            None => {
+                let link = offset_lab_sim::link::decode(query, scenarios::DEFAULT);
+                let state = match &link {
                     Err(e) => {
                         let mut s = AppState::new(scenarios::DEFAULT);
-                        s.notice = Some(Notice { error: true, text: format!("The scenario in this link cannot run: {e}") });
+                        s.notice = Some(Notice { error: true, text: format!("{e} Showing the default scenario instead.") });
                         s
                     }
+                    Ok(link) => AppState::with_scenario(link.scenario.clone()),
                 };
+                (state, link)
+            }
+        };
+        let mut s = state;
+        match link {
+            Ok(link) => {
                 if link.t_ms > 0 {
                     s.seek_time(link.t_ms);
                 }
-                if let Some(p) = link.panels.iter().find_map(|k| Panel::from_key(k)) {
-                    s.panel = p;
+                if let Some(e) = event_of(query) {
+                    s.seek_event_at_time(e);
                 }
                 s.embed = link.embed;
-                s
+                s.with_panels(&link.panels)
+            }
+            Err(_) => {
+                let (embed, panels) = layout_of(query);
+                s.embed = embed;
+                s.with_panels(&panels)
             }
         }
     }
 
-    /// The link to this state (query string without `?`).
+    /// The state for a scenario from a link or a file: named after the offered scenario it
+    /// equals, else "custom". One that cannot run gives the default scenario and says why.
+    pub fn with_scenario(scenario: Scenario) -> AppState {
+        let preset = scenarios::name_of(&scenario).unwrap_or_else(|| CUSTOM.to_string());
+        let mut s = AppState::new(scenarios::DEFAULT);
+        match Timeline::new(scenario) {
+            Ok(tl) => {
+                s.moments = Rc::new(moments::moments(&tl));
+                s.timeline = Rc::new(tl);
+                s.preset = preset;
+            }
+            Err(e) => s.notice = Some(Notice { error: true, text: format!("This scenario cannot run: {e}") }),
+        }
+        s
+    }
+
+    /// The link to this state (query string without `?`): the open panel first, then the other
+    /// offered ones when an embedding chose them.
     pub fn link(&self) -> String {
-        offset_lab_sim::link::encode(&offset_lab_sim::link::LinkState {
+        let mut panels = Vec::new();
+        if !self.panels.is_empty() {
+            panels.push(self.panel.key().to_string());
+        }
+        if self.panels.len() < Panel::ALL.len() {
+            panels.extend(self.panels.iter().filter(|p| **p != self.panel).map(|p| p.key().to_string()));
+            if self.panels.is_empty() {
+                panels.push("none".to_string());
+            }
+        }
+        let mut link = offset_lab_sim::link::encode(&offset_lab_sim::link::LinkState {
             scenario: (*self.timeline.scenario).clone(),
             t_ms: self.time_ms,
-            panels: vec![self.panel.key().to_string()],
+            panels,
             embed: self.embed,
-        })
+        });
+        // Several events can share an instant: `e` says which of them the cursor is after, when
+        // the time alone would put it elsewhere (the core's link ignores parameters it does not
+        // know, so older builds still read the rest).
+        if self.cursor != self.timeline.cursor_at_time(self.time_ms) {
+            link.push_str(&format!("&e={}", self.cursor));
+        }
+        link
+    }
+
+    /// The same moment in the full playground: this link without `embed`, every panel offered.
+    pub fn full_link(&self) -> String {
+        let mut s = self.clone();
+        s.embed = false;
+        s.panels = Panel::ALL.to_vec();
+        s.link()
     }
 
     pub fn scenario(&self) -> &Scenario {
@@ -280,6 +351,14 @@ impl AppState {
         let cursor = cursor.min(self.timeline.events.len());
         self.cursor = cursor;
         self.time_ms = self.timeline.time_at(cursor);
+    }
+
+    /// The cursor after event `e`, if it happens at the instant on screen (from a link).
+    fn seek_event_at_time(&mut self, e: usize) {
+        let at = |c: usize| self.timeline.time_at(c);
+        if e <= self.timeline.events.len() && at(e) == at(self.cursor) {
+            self.cursor = e;
+        }
     }
 
     fn seek_time(&mut self, t: Ms) {
@@ -343,6 +422,24 @@ impl AppState {
     }
 }
 
+/// The `e` parameter of a link: the event the cursor is after (see `AppState::link`).
+fn event_of(query: &str) -> Option<usize> {
+    query.split('&').find_map(|kv| kv.strip_prefix("e=")).and_then(|v| v.parse().ok())
+}
+
+/// `embed` and `panels` read leniently from a link that does not decode.
+fn layout_of(query: &str) -> (bool, Vec<String>) {
+    let (mut embed, mut panels) = (false, Vec::new());
+    for kv in query.split('&') {
+        match kv.split_once('=') {
+            Some(("embed", v)) => embed = v == "1" || v == "true",
+            Some(("panels", v)) => panels = v.split(',').filter(|p| !p.is_empty()).map(str::to_string).collect(),
+            _ => {}
+        }
+    }
+    (embed, panels)
+}
+
 /// How a setting change reads in the comparison ("before: …").
 pub fn setting_label(s: &Setting) -> String {
     match s {
@@ -394,15 +491,30 @@ impl Reducible for AppState {
                 if name == CUSTOM {
                     return self;
                 }
-                let mut fresh = AppState::new(&name);
-                fresh.embed = self.embed;
-                fresh.run_id = self.run_id.wrapping_add(1);
-                fresh.speed_ix = self.speed_ix;
-                fresh.pause_at_moments = self.pause_at_moments;
-                fresh.panel = self.panel;
-                fresh.filter = self.filter;
-                return Rc::new(fresh);
+                return Rc::new(self.start_over(AppState::new(&name)));
             }
+            Action::Import { file_name, text } => {
+                let opened = if text.len() > MAX_FILE_BYTES {
+                    Err(format!("the file is {} KB; a scenario file is at most {} KB", text.len() / 1024, MAX_FILE_BYTES / 1024))
+                } else {
+                    Scenario::from_json(&text).map_err(|e| e.to_string())
+                };
+                let fresh = opened.map(AppState::with_scenario).and_then(|f| match f.notice {
+                    Some(n) => Err(n.text),
+                    None => Ok(f),
+                });
+                match fresh {
+                    Err(e) => s.notice = Some(crate::files::open_error(&file_name, &e)),
+                    Ok(fresh) => {
+                        let mut fresh = self.start_over(fresh);
+                        let title = &fresh.scenario().title;
+                        let text = if title.is_empty() { format!("Opened “{file_name}”.") } else { format!("Opened “{file_name}”: {title}.") };
+                        fresh.notice = Some(Notice { error: false, text });
+                        return Rc::new(fresh);
+                    }
+                }
+            }
+            Action::Notify(notice) => s.notice = Some(notice),
             Action::StepForward => {
                 let c = s.cursor;
                 s.playing = false;
@@ -520,6 +632,69 @@ impl Reducible for AppState {
             Action::SetForkProcessing(b) => s.fork_processing = b,
         }
         Rc::new(s)
+    }
+}
+
+/// Two states are equal when they show the same run (the same `Timeline`, by identity) in the
+/// same way. Destructured, so that a new field cannot be forgotten here.
+impl PartialEq for AppState {
+    fn eq(&self, o: &AppState) -> bool {
+        let AppState {
+            preset,
+            timeline,
+            run_id,
+            moments,
+            cursor,
+            time_ms,
+            playing,
+            speed_ix,
+            pause_at_moments,
+            panel,
+            filter,
+            selected,
+            dismissed,
+            notice,
+            baseline,
+            code_consumer,
+            placing_crash,
+            fork_processing,
+            embed,
+            panels,
+        } = self;
+        Rc::ptr_eq(timeline, &o.timeline)
+            && Rc::ptr_eq(moments, &o.moments)
+            && *run_id == o.run_id
+            && *cursor == o.cursor
+            && *time_ms == o.time_ms
+            && *playing == o.playing
+            && *speed_ix == o.speed_ix
+            && *pause_at_moments == o.pause_at_moments
+            && *panel == o.panel
+            && *filter == o.filter
+            && *selected == o.selected
+            && *dismissed == o.dismissed
+            && *notice == o.notice
+            && *baseline == o.baseline
+            && *code_consumer == o.code_consumer
+            && *placing_crash == o.placing_crash
+            && *fork_processing == o.fork_processing
+            && *embed == o.embed
+            && *panels == o.panels
+            && *preset == o.preset
+    }
+}
+
+impl AppState {
+    /// `fresh` (a new scenario) with this state's preferences and layout kept.
+    fn start_over(&self, mut fresh: AppState) -> AppState {
+        fresh.embed = self.embed;
+        fresh.panels = self.panels.clone();
+        fresh.run_id = self.run_id.wrapping_add(1);
+        fresh.speed_ix = self.speed_ix;
+        fresh.pause_at_moments = self.pause_at_moments;
+        fresh.panel = self.panel;
+        fresh.filter = self.filter;
+        fresh
     }
 }
 
@@ -732,6 +907,18 @@ mod tests {
         assert_eq!(back.preset, "step2-manual-commit");
         assert_eq!(back.time_ms, 4200);
         assert_eq!(back.panel, Panel::Timeline);
+        assert_eq!(back.cursor, s.cursor);
+        // Events that share an instant: the link says which one the cursor is after.
+        let ev = &s.timeline.events;
+        let first = (0..ev.len() - 1).find(|&i| ev[i].at_ms > 0 && ev[i].at_ms == ev[i + 1].at_ms).unwrap();
+        let same_instant = reduce(&s, Action::SeekCursor(first + 1));
+        assert_ne!(same_instant.cursor, same_instant.timeline.cursor_at_time(same_instant.time_ms));
+        let link = same_instant.link();
+        assert!(link.ends_with(&format!("&e={}", first + 1)), "{link}");
+        let back = AppState::from_link(&link);
+        assert_eq!((back.cursor, back.time_ms), (same_instant.cursor, same_instant.time_ms));
+        // A stray `e` cannot move the cursor to another instant.
+        assert_eq!(AppState::from_link("?v=1&preset=step2-manual-commit&t=4200&e=1").time_ms, 4200);
         // An edited scenario travels whole and comes back as "custom".
         let edited = reduce(&s, Action::AddCrashAt { consumer: 0, at_ms: 3000 });
         let back = AppState::from_link(&edited.link());
@@ -743,6 +930,92 @@ mod tests {
         assert_eq!(broken.preset, scenarios::DEFAULT);
         assert!(broken.notice.unwrap().error);
         assert!(AppState::from_link("?v=1&preset=step1-autocommit-sleep2&embed=1").embed);
+    }
+
+    #[test]
+    fn embedded_links_keep_their_panels_and_the_open_one() {
+        let s = AppState::from_link("?v=1&embed=1&preset=step2-manual-commit&panels=timeline,code,bogus&t=2500");
+        assert!(s.embed);
+        assert_eq!(s.panels, vec![Panel::Code, Panel::Timeline], "offered in the usual order");
+        assert_eq!(s.panel, Panel::Timeline, "the first named is open");
+        assert_eq!(s.time_ms, 2500);
+        // Switching tabs keeps the offer; the link says both, the open one first.
+        let s = reduce(&Rc::new(s), Action::ShowPanel(Panel::Code));
+        let link = s.link();
+        assert!(link.contains("panels=code,timeline") && link.contains("embed=1"), "{link}");
+        let back = AppState::from_link(&link);
+        assert_eq!((back.panels.clone(), back.panel, back.time_ms), (s.panels.clone(), Panel::Code, 2500));
+        // The full playground at the same moment: no embed, every panel.
+        let full = AppState::from_link(&s.full_link());
+        assert!(!full.embed);
+        assert_eq!(full.panels, Panel::ALL.to_vec());
+        assert_eq!((full.panel, full.time_ms), (Panel::Code, 2500));
+        // No panels at all, and unknown names only (all of them).
+        let none = AppState::from_link("?embed=1&panels=none");
+        assert!(none.panels.is_empty());
+        assert!(AppState::from_link(&none.link()).panels.is_empty());
+        assert_eq!(AppState::from_link("?embed=1&panels=nope").panels, Panel::ALL.to_vec());
+        // Outside an embedding the panels name only the open tab.
+        let page = AppState::from_link("?v=1&preset=step2-manual-commit&panels=events,code");
+        assert_eq!((page.panel, page.panels.len()), (Panel::Events, 5));
+    }
+
+    #[test]
+    fn the_short_form_and_broken_links_keep_the_layout() {
+        let s = AppState::from_link("?scenario=many-payments&embed=1&panels=timeline&t=1000");
+        assert_eq!(s.preset, crate::scenarios::MANY_PAYMENTS);
+        assert!(s.embed);
+        assert_eq!((s.panel, s.time_ms), (Panel::Timeline, 1000));
+        // A link cut short: the default scenario, a message, and still the compact layout.
+        let edited = reduce(&state("step2-manual-commit"), Action::AddCrashAt { consumer: 0, at_ms: 3000 });
+        let link = format!("{}&embed=1&panels=code", edited.link());
+        let cut = &link[..link.find("&s=").unwrap() + 40];
+        let broken = AppState::from_link(&format!("{cut}&embed=1&panels=code"));
+        assert_eq!(broken.preset, scenarios::DEFAULT);
+        let notice = broken.notice.as_ref().unwrap();
+        assert!(notice.error && notice.text.contains("Showing the default scenario"), "{}", notice.text);
+        assert!(broken.embed);
+        assert_eq!(broken.panels, vec![Panel::Code]);
+        // A link from a newer version says so.
+        let newer = AppState::from_link("?v=9&preset=step2-manual-commit");
+        assert!(newer.notice.unwrap().text.contains("newer"));
+    }
+
+    #[test]
+    fn importing_a_file_replaces_the_scenario_or_says_why_not() {
+        let s = reduce(&state("step1-autocommit-sleep7"), Action::AddCrashAt { consumer: 0, at_ms: 2000 });
+        let s = reduce(&s, Action::SeekTime(5000));
+        // A broken file: the field and the problem are named, and nothing else changes.
+        let mut bad = offset_lab_sim::preset("step2-manual-commit").unwrap().to_json();
+        bad = bad.replace("\"session.timeout.ms\": 45000", "\"session.timeout.ms\": 1");
+        for (text, expected) in [
+            (bad.as_str(), "session.timeout.ms"),
+            ("{\"version\": 1, \"name\": ", "not valid JSON"),
+            ("{\"version\": 7}", "newer"),
+            ("hello", "JSON object"),
+        ] {
+            let after = reduce(&s, Action::Import { file_name: "broken.json".into(), text: text.into() });
+            let n = after.notice.as_ref().unwrap();
+            assert!(n.error, "{text}");
+            assert!(n.text.starts_with("Could not open “broken.json”: "), "{}", n.text);
+            assert!(n.text.contains(expected), "{text}: {}", n.text);
+            assert!(n.text.ends_with("Your scenario is unchanged."), "{}", n.text);
+            assert_eq!(after.run_id, s.run_id);
+            assert_eq!(after.timeline.trace_hash(), s.timeline.trace_hash());
+            assert_eq!(after.time_ms, 5000);
+        }
+        // A good file: a new story from the start, preferences kept.
+        let good = offset_lab_sim::preset("step2-manual-commit").unwrap().to_json();
+        let after = reduce(&s, Action::Import { file_name: "step2.json".into(), text: good });
+        assert_eq!(after.preset, "step2-manual-commit");
+        assert_eq!((after.cursor, after.time_ms), (0, 0));
+        assert!(after.baseline.is_none());
+        let n = after.notice.as_ref().unwrap();
+        assert!(!n.error && n.text.starts_with("Opened “step2.json”"), "{}", n.text);
+        // An edited scenario comes back as "custom", the same run.
+        let mine = reduce(&s, Action::Import { file_name: "mine.json".into(), text: s.scenario().to_json() });
+        assert_eq!(mine.preset, CUSTOM);
+        assert_eq!(mine.timeline.trace_hash(), s.timeline.trace_hash());
     }
 
     #[test]

@@ -91,13 +91,13 @@ pub fn CodeView(p: &CodeViewProps) -> Html {
             let draft = draft.clone();
             Callback::from(move |_: MouseEvent| draft.set(None))
         };
-        let id = format!("cp-msg-{line}");
         html! {
             <li class="cp-editor">
                 <form onsubmit={add} aria-label={format!("New crash point at line {}", line + 1)}>
                     <p class="cp-where">{ format!("Crash here: {}", point_label(point)) }</p>
-                    <label for={id.clone()}>{ "on message" }</label>
-                    <input id={id} ref={message_ref.clone()} type="number" min="1" step="1" value={dr.message.to_string()} />
+                    <label class="cp-msg">{ "on message" }
+                        <input ref={message_ref.clone()} type="number" min="1" step="1" value={dr.message.to_string()} />
+                    </label>
                     <select ref={kind_ref.clone()} aria-label="How the consumer ends">
                         { for [CrashKind::SysExit, CrashKind::Kill, CrashKind::Close].into_iter().map(|k| html! {
                             <option value={crash_kind_key(k)} selected={k == CrashKind::SysExit}>{ crash_kind_label_for(k, p.client) }</option>
@@ -130,9 +130,9 @@ pub fn CodeView(p: &CodeViewProps) -> Html {
         html! {}
     };
     html! {
-        <section class="panel code" aria-labelledby="code-h">
+        <section class="panel code" aria-label="The program">
             <div class="panel-head">
-                <h2 id="code-h">{ "The program" }</h2>
+                <h2>{ "The program" }</h2>
                 <p class="panel-sub"><code>{ l.file_name.clone() }</code>{ " — click a line number marked ● to place a crash point" }</p>
             </div>
             { tabs }

@@ -19,22 +19,22 @@ pub struct ConsumerCardProps {
 fn donut(fraction: f64) -> Html {
     const R: f64 = 8.0;
     let c = 2.0 * std::f64::consts::PI * R;
-    let on = (fraction.clamp(0.0, 1.0) * c * 100.0).round() / 100.0;
+    let on = crate::view::fixed(fraction.clamp(0.0, 1.0) * c, 2);
     html! {
         <svg class="donut" viewBox="0 0 20 20" aria-hidden="true" focusable="false">
             <circle cx="10" cy="10" r="8" class="donut-bg" />
             <circle cx="10" cy="10" r="8" class="donut-fg" transform="rotate(-90 10 10)"
-                stroke-dasharray={format!("{on} {c:.2}")} />
+                stroke-dasharray={format!("{on} {}", crate::view::fixed(c, 2))} />
         </svg>
     }
 }
 
 fn bar(fraction: f64, class: &'static str) -> Html {
-    let w = (fraction.clamp(0.0, 1.0) * 1000.0).round() / 10.0;
+    let w = crate::view::fixed(fraction.clamp(0.0, 1.0) * 100.0, 1);
     html! {
         <svg class={classes!("bar", class)} viewBox="0 0 100 6" preserveAspectRatio="none" aria-hidden="true" focusable="false">
             <rect x="0" y="0" width="100" height="6" rx="3" class="bar-bg" />
-            <rect x="0" y="0" width={w.to_string()} height="6" rx="3" class="bar-fg" />
+            <rect x="0" y="0" width={w} height="6" rx="3" class="bar-fg" />
         </svg>
     }
 }
@@ -66,9 +66,9 @@ pub fn ConsumerCard(p: &ConsumerCardProps) -> Html {
     };
     html! {
         <article class={classes!("card", format!("card-{}", c.status.label().split_whitespace().next().unwrap_or("")))}
-            aria-labelledby={format!("card-h-{}", c.index)}>
+            aria-label={c.name.clone()}>
             <header class="card-head">
-                <h3 id={format!("card-h-{}", c.index)}>{ c.name.clone() }</h3>
+                <h3>{ c.name.clone() }</h3>
                 <span class={c.status.class()}>{ c.status.label() }</span>
             </header>
             if !c.detail.is_empty() { <p class="card-detail">{ c.detail.clone() }</p> }

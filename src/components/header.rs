@@ -1,4 +1,6 @@
-//! The top bar: the app's name and the scenario picker.
+//! The top bar's name and scenario: the app's name and the scenario picker, or the scenario's
+//! title in an embedded playground (which shows the scenario its page chose). The app puts them
+//! in its `<header>` next to the file menu.
 
 use std::rc::Rc;
 
@@ -12,8 +14,12 @@ pub struct HeaderProps {
     /// (name, title) of every scenario offered.
     pub choices: Rc<Vec<(String, String)>>,
     pub current: AttrValue,
-    /// The scenario on screen came from a link and is none of the offered ones.
+    /// The scenario on screen came from a link or a file and is none of the offered ones.
     pub custom: bool,
+    /// The compact layout: the title instead of the picker.
+    pub embed: bool,
+    /// The scenario's title.
+    pub title: AttrValue,
     pub dispatch: UseReducerDispatcher<AppState>,
 }
 
@@ -36,22 +42,17 @@ pub fn Header(p: &HeaderProps) -> Html {
         let d = p.dispatch.clone();
         Callback::from(move |e: Event| d.dispatch(Action::LoadScenario(value_of(&e))))
     };
-    html! {
-        <header class="top">
-            <h1 class="brand">
-                <svg class="logo" viewBox="0 0 24 24" aria-hidden="true" focusable="false">
-                    <rect x="2" y="7" width="5" height="10" rx="1.5" class="logo-a" />
-                    <rect x="9.5" y="7" width="5" height="10" rx="1.5" class="logo-b" />
-                    <rect x="17" y="7" width="5" height="10" rx="1.5" class="logo-c" />
-                    <path d="M12 2v20" class="logo-line" />
-                </svg>
-                { "Offset Lab" }
-            </h1>
+    let scenario = if p.embed {
+        html! { <p class="scenario-title">{ p.title.clone() }</p> }
+    } else {
+        html! {
             <label class="picker">
                 <span class="picker-label">{ "Scenario" }</span>
                 <select {onchange} aria-label="Scenario">
                     if p.custom {
-                        <option value={crate::state::CUSTOM} selected=true disabled=true>{ "Your scenario (from a link)" }</option>
+                        <option value={crate::state::CUSTOM} selected=true disabled=true>
+                            { format!("Your scenario: {}", if p.title.is_empty() { "untitled" } else { p.title.as_str() }) }
+                        </option>
                     }
                     { for groups(&p.choices).into_iter().map(|(group, items)| html! {
                         <optgroup label={group}>
@@ -62,6 +63,20 @@ pub fn Header(p: &HeaderProps) -> Html {
                     }) }
                 </select>
             </label>
-        </header>
+        }
+    };
+    html! {
+        <>
+            <h1 class="brand">
+                <svg class="logo" viewBox="0 0 24 24" aria-hidden="true" focusable="false">
+                    <rect x="2" y="7" width="5" height="10" rx="1.5" class="logo-a" />
+                    <rect x="9.5" y="7" width="5" height="10" rx="1.5" class="logo-b" />
+                    <rect x="17" y="7" width="5" height="10" rx="1.5" class="logo-c" />
+                    <path d="M12 2v20" class="logo-line" />
+                </svg>
+                { "Offset Lab" }
+            </h1>
+            { scenario }
+        </>
     }
 }

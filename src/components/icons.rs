@@ -32,3 +32,9 @@ pub fn play() -> Html {
 pub fn pause() -> Html {
     icon("M3.5 2.5h3v11h-3z M9.5 2.5h3v11h-3z")
 }
+pub fn import() -> Html {
+    icon("M7 1h2v7.2l2.6-2.6 1.4 1.4L8 12 3 7l1.4-1.4L7 8.2z M2 13h12v2H2z")
+}
+pub fn export() -> Html {
+    icon("M7 12h2V4.8l2.6 2.6L13 6 8 1 3 6l1.4 1.4L7 4.8z M2 13h12v2H2z")
+}

@@ -62,6 +62,9 @@ pub fn LabPanel(p: &LabPanelProps) -> Html {
             }
         };
         html! {
+            // A form of its own, so that the radio group is this playground's even when a course
+            // page has several.
+            <form class="predict-form" onsubmit={Callback::from(|e: SubmitEvent| e.prevent_default())}>
             <fieldset class="predict">
                 <legend>{ "Predict before you run" }</legend>
                 <p class="predict-q">{ q.question }</p>
@@ -78,6 +81,7 @@ pub fn LabPanel(p: &LabPanelProps) -> Html {
                 }) }
                 { verdict }
             </fieldset>
+            </form>
         }
     });
     let reset = {
@@ -85,9 +89,9 @@ pub fn LabPanel(p: &LabPanelProps) -> Html {
         Callback::from(move |_: MouseEvent| lab.dispatch(LabAction::Reset))
     };
     html! {
-        <section class="panel lab" aria-labelledby="lab-h">
+        <section class="panel lab" aria-label="Lab 05">
             <div class="panel-head">
-                <h2 id="lab-h">{ "Lab 05" }</h2>
+                <h2>{ "Lab 05" }</h2>
                 <p class="panel-sub">{ "manual offset management" }</p>
             </div>
             <nav class="lab-nav" aria-label="Lab steps">

@@ -113,9 +113,9 @@ pub fn LogLanes(p: &LogLanesProps) -> Html {
         })
     };
     html! {
-        <section class="panel log" aria-labelledby="log-h">
+        <section class="panel log" aria-label="The log">
             <div class="panel-head">
-                <h2 id="log-h">{ "The log" }</h2>
+                <h2>{ "The log" }</h2>
                 <p class="panel-sub">{ "each cell is a payment at an offset — click one for its story" }</p>
             </div>
             <ul class="legend" aria-label="Legend">

@@ -2,8 +2,10 @@
 //! re-renders what changed.
 
 pub mod callout;
+pub mod clients;
 pub mod code_view;
 pub mod consumer_card;
+pub mod file_menu;
 pub mod header;
 pub mod icons;
 pub mod lab_panel;

@@ -43,9 +43,9 @@ pub fn Narration(p: &NarrationProps) -> Html {
     };
     let last = p.entries.last().map(|e| e.ix);
     html! {
-        <section class="panel narration" aria-labelledby="nar-h">
+        <section class="panel narration" aria-label="What happened">
             <div class="panel-head">
-                <h2 id="nar-h">{ "What happened" }</h2>
+                <h2>{ "What happened" }</h2>
                 <div class="segs" role="group" aria-label="Show">{ for Filter::ALL.iter().map(|f| filter_btn(*f)) }</div>
             </div>
             <ol class="narr" ref={list} aria-live="polite" aria-relevant="additions">

@@ -6,10 +6,12 @@ use std::rc::Rc;
 use offset_lab_sim::Summary;
 use yew::prelude::*;
 
+use super::clients::client_compare;
 use super::log_lanes::cause_html;
 use crate::state::{Action, AppState};
 use crate::view::dur;
 use crate::view::lanes::{cell_class, glyph, short_label};
+use crate::view::clients::ClientsVm;
 use crate::view::outcome::{LedgerRow, RunStats};
 
 #[derive(Properties, PartialEq)]
@@ -23,6 +25,8 @@ pub struct OutcomeProps {
     pub stats: RunStats,
     pub selected: Option<u32>,
     pub dispatch: UseReducerDispatcher<AppState>,
+    /// The same program under both clients, shown under the counters.
+    pub clients: Rc<ClientsVm>,
 }
 
 /// The counters: lost, duplicated, once, pending; skipped and dead-lettered when there are any.
@@ -56,9 +60,9 @@ pub fn costs_text(st: &RunStats) -> String {
         parts.push(format!("{} blocked in commit()", dur(st.sync_wait_ms)));
     }
     if st.per_second >= 1.0 {
-        parts.push(format!("{:.1} payments recorded per second", st.per_second));
+        parts.push(format!("{} payments recorded per second", crate::view::fixed(st.per_second, 1)));
     } else if st.per_second > 0.0 {
-        parts.push(format!("{:.1} payments recorded per minute", st.per_second * 60.0));
+        parts.push(format!("{} payments recorded per minute", crate::view::fixed(st.per_second * 60.0, 1)));
     }
     parts.join(" · ")
 }
@@ -70,9 +74,9 @@ pub fn Outcome(p: &OutcomeProps) -> Html {
         Callback::from(move |_: MouseEvent| d.dispatch(Action::Select(Some(pay))))
     };
     html! {
-        <section class="panel outcome" aria-labelledby="out-h">
+        <section class="panel outcome" aria-label="Outcome">
             <div class="panel-head">
-                <h2 id="out-h">{ "Outcome" }</h2>
+                <h2>{ "Outcome" }</h2>
                 <p class="panel-sub">{ if p.at_end { "final".to_string() } else { format!("so far, at {}", p.at) } }</p>
             </div>
             <ul class={classes!("counters", (counters(&p.summary).len() > 4).then_some("six"))} aria-label="Payments by outcome" data-testid="counters">
@@ -81,6 +85,7 @@ pub fn Outcome(p: &OutcomeProps) -> Html {
                 }) }
             </ul>
             <p class="costs">{ costs_text(&p.stats) }</p>
+            { client_compare(&p.clients, &p.dispatch) }
             <div class="ledger-wrap">
                 <ol class="ledger" data-testid="ledger" aria-label="Ledger of payments">
                     { for p.rows.iter().map(|r| html! {

@@ -12,7 +12,7 @@ use yew::prelude::*;
 
 use crate::edit::Setting;
 use crate::state::{Action, AppState};
-use crate::view::dur;
+use crate::view::{dur, fixed};
 
 /// Distance between two runs of the sweep.
 const STEP_MS: u64 = 100;
@@ -101,14 +101,14 @@ pub fn PhaseExplorer(p: &PhaseExplorerProps) -> Html {
                 { for points.iter().filter_map(|pt| pt.phase_ms.map(|ph| (pt, ph))).map(|(pt, ph)| {
                     let class = if pt.verdict == Verdict::Lost { "ph ph-lost" } else { "ph ph-kept" };
                     html! {
-                        <rect {class} x={format!("{:.1}", w(ph))} y="0" width={format!("{:.1}", w(STEP_MS) + 0.6)} height="30"
+                        <rect {class} x={fixed(w(ph), 1)} y="0" width={fixed(w(STEP_MS) + 0.6, 1)} height="30"
                             data-produced={pt.produced_ms.to_string()}>
                             <title>{ format!("poll() {} into the cycle: {}", dur(ph), crate::view::outcome::verdict_label(pt.verdict)) }</title>
                         </rect>
                     }
                 }) }
                 if let Some(ph) = p.phase_ms {
-                    <rect class="ph-now" x={format!("{:.1}", (w(ph) - 2.0).max(0.0))} y="0" width="4" height="30" />
+                    <rect class="ph-now" x={fixed((w(ph) - 2.0).max(0.0), 1)} y="0" width="4" height="30" />
                 }
             </svg>
             <div class="phase-axis" aria-hidden="true"><span>{ "0 s" }</span><span>{ format!("{} after a tick", dur(interval)) }</span></div>

@@ -93,9 +93,9 @@ pub fn Settings(p: &SettingsProps) -> Html {
         })
         .collect();
     html! {
-        <section class="panel settings" aria-labelledby="set-h">
+        <section class="panel settings" aria-label="Settings">
             <div class="panel-head">
-                <h2 id="set-h">{ "Settings" }</h2>
+                <h2>{ "Settings" }</h2>
                 <p class="panel-sub">{ "a change replays the run from the start (same seed) and keeps the time" }</p>
             </div>
             if !sc.description.is_empty() {

@@ -102,7 +102,7 @@ pub fn TimeBar(p: &TimeBarProps) -> Html {
                     aria-valuetext={clock(p.time_ms)} />
                 <svg class="scrub-moments" viewBox="0 0 1000 8" preserveAspectRatio="none" aria-hidden="true" focusable="false">
                     { for p.moments.iter().map(|(t, n)| html! {
-                        <rect x={(*t as f64 * 1000.0 / end as f64 - 2.0).to_string()} y="0" width="4" height="8"
+                        <rect x={crate::view::fixed(*t as f64 * 1000.0 / end as f64 - 2.0, 1)} y="0" width="4" height="8"
                             class={format!("sm sm-{n}")} />
                     }) }
                 </svg>

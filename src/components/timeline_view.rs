@@ -83,7 +83,7 @@ fn window(end: Ms, span: Option<Ms>, cursor: Ms) -> (Ms, Ms) {
 }
 
 fn f(v: f64) -> String {
-    format!("{v:.1}")
+    crate::view::fixed(v, 1)
 }
 
 #[derive(Properties, PartialEq)]
@@ -200,9 +200,9 @@ pub fn TimelineView(p: &TimelineViewProps) -> Html {
         })
     };
     html! {
-        <section class="panel timeline" aria-labelledby="tl-h">
+        <section class="panel timeline" aria-label="Timeline">
             <div class="panel-head">
-                <h2 id="tl-h">{ "Timeline" }</h2>
+                <h2>{ "Timeline" }</h2>
                 <p class="panel-sub">{ "drag to move the cursor · click a mark to jump to it" }</p>
                 <label class="zoom">
                     <span class="sr-only">{ "Show" }</span>
@@ -221,12 +221,6 @@ pub fn TimelineView(p: &TimelineViewProps) -> Html {
                 <svg class="tl" ref={svg_ref} width={f(width)} height={f(height)} viewBox={format!("0 0 {} {}", f(width), f(height))}
                     role="img" aria-label={format!("Timeline of {} consumer(s) over {}; the cursor is at {}", rows, clock(p.vm.end_ms), clock(p.time_ms))}
                     {onpointerdown} {onpointermove} onpointerup={onpointerup.clone()} onpointercancel={onpointerup}>
-                    <defs>
-                        <pattern id="hatch" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)">
-                            <rect width="6" height="6" class="hatch-bg" />
-                            <line x1="0" y1="0" x2="0" y2="6" class="hatch-line" />
-                        </pattern>
-                    </defs>
                     <TimelineStatic vm={p.vm.clone()} width={width} label_w={geo.label_w} t0={geo.t0} t1={geo.t1} />
                     { for p.moments.iter().filter(|(t, _)| geo.visible(*t, *t)).map(|(t, n)| {
                         let x = geo.x(*t);
@@ -323,6 +317,7 @@ fn TimelineStatic(p: &StaticProps) -> Html {
         (x0, w, y, h)
     };
     let plot_h = geo.height(vm.rows.len());
+    let (clip_x, clip_w) = (f(p.label_w - 2.0), f(geo.plot() + 4.0));
     html! {
         <>
             <g class="axis">
@@ -330,12 +325,11 @@ fn TimelineStatic(p: &StaticProps) -> Html {
                     let x = geo.x(*t);
                     html! { <g>
                         <line x1={f(x)} x2={f(x)} y1={f(AXIS_H - 4.0)} y2={f(geo.height(vm.rows.len()))} class="grid" />
-                        <text x={f(x)} y="11">{ format!("{}s", *t as f64 / 1000.0) }</text>
+                        <text x={f(x)} y="11">{ format!("{}s", crate::view::secs(*t)) }</text>
                     </g> }
                 }) }
             </g>
             <text class="row-label" x="4" y={f(GROUP_Y + 11.0)}>{ "group" }</text>
-            <clipPath id="tl-plot"><rect x={f(p.label_w - 2.0)} y="0" width={f(geo.plot() + 4.0)} height={f(plot_h)} /></clipPath>
             { for vm.group.iter().filter(|b| geo.visible(b.from_ms, b.to_ms)).map(|b| {
                 let (x, w, y, h) = bar_rect(b.from_ms, b.to_ms, GROUP_Y, GROUP_H);
                 html! { <g class="b b-rebalance" data-ix={b.ix.to_string()}>
@@ -352,7 +346,10 @@ fn TimelineStatic(p: &StaticProps) -> Html {
                         <text class="row-label" x="4" y={f(y0 + 15.0)}>{ row.name.clone() }</text>
                         <text class="row-sub" x="4" y={f(y0 + 36.0)}>{ "commits" }</text>
                         <line class="baseline" x1={f(p.label_w)} x2={f(p.width - RIGHT_PAD)} y1={f(y0 + 36.0)} y2={f(y0 + 36.0)} />
-                        <g clip-path="url(#tl-plot)">
+                        // The plot area clips what is drawn in it (a nested <svg>: no clip-path id,
+                        // which would clash between two playgrounds on a page).
+                        <svg x={clip_x.clone()} y="0" width={clip_w.clone()} height={f(plot_h)} overflow="hidden"
+                            viewBox={format!("{clip_x} 0 {clip_w} {}", f(plot_h))}>
                         { for row.bars.iter().filter(|b| geo.visible(b.from_ms, b.to_ms)).map(|b| {
                             let (x, w, y, h) = bar_rect(b.from_ms, b.to_ms, y0 + 4.0, 20.0);
                             let class = match b.kind {
@@ -385,7 +382,7 @@ fn TimelineStatic(p: &StaticProps) -> Html {
                                 <circle r="6" />
                             </g> }
                         }) }
-                        </g>
+                        </svg>
                     </g>
                 }
             }) }

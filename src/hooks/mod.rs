@@ -1,11 +1,16 @@
-//! Hooks that connect the app to the browser: the play loop, the keyboard, element sizes.
+//! Hooks that connect the app to the browser: the play loop, the keyboard, element sizes, the
+//! framing page, dropped files.
 
+mod use_file_drop;
 mod use_keyboard;
 mod use_playback;
+mod use_report_height;
 mod use_width;
 
+pub use use_file_drop::use_file_drop;
 pub use use_keyboard::use_keyboard;
 pub use use_playback::use_playback;
+pub use use_report_height::{HEIGHT_MESSAGE, use_report_height};
 pub use use_width::use_width;
 
 /// Marks the start of a step for the re-render benchmark: the app measures `ol-step` from

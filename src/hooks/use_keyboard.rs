@@ -1,5 +1,6 @@
 //! Keyboard control: Space play/pause, ←/→ one event, Shift+←/→ the previous/next notable event,
-//! Home/End. Keys typed into a form control are left alone.
+//! Home/End. Keys typed into a form control are left alone. A playground on a course page next to
+//! others takes only the keys pressed while the focus is inside it.
 
 use gloo::events::{EventListener, EventListenerOptions};
 use wasm_bindgen::JsCast;
@@ -32,14 +33,24 @@ fn owned_by_target(target: Option<web_sys::EventTarget>, key: &str) -> bool {
     }
 }
 
+/// Listens on the document; with `scope`, only to keys pressed inside that element.
 #[hook]
-pub fn use_keyboard(dispatch: UseReducerDispatcher<AppState>) {
+pub fn use_keyboard(dispatch: UseReducerDispatcher<AppState>, scope: Option<NodeRef>) {
     use_effect_with((), move |_| {
         let listener = gloo::utils::window().document().map(|doc| {
             EventListener::new_with_options(&doc, "keydown", EventListenerOptions::enable_prevent_default(), move |e| {
                 let Some(e) = e.dyn_ref::<web_sys::KeyboardEvent>() else { return };
                 if e.ctrl_key() || e.meta_key() || e.alt_key() {
                     return;
+                }
+                if let Some(scope) = scope.as_ref() {
+                    let inside = match (scope.get(), e.target().and_then(|t| t.dyn_into::<web_sys::Node>().ok())) {
+                        (Some(root), Some(target)) => root.contains(Some(&target)),
+                        _ => false,
+                    };
+                    if !inside {
+                        return;
+                    }
                 }
                 let key = e.key();
                 if owned_by_target(e.target(), &key) {

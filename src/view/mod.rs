@@ -11,6 +11,7 @@
 //! ```
 
 pub mod cards;
+pub mod clients;
 pub mod lanes;
 pub mod moments;
 pub mod narration;
@@ -26,12 +27,38 @@ pub fn clock(ms: Ms) -> String {
     format!("{:02}:{:02}.{:03}", s / 60, s % 60, ms % 1000)
 }
 
+/// `v` with `decimals` (0–3) digits after the point, rounded half away from zero. Written with
+/// integers: formatting an `f64` would bring the core library's float printer into the bundle.
+pub fn fixed(v: f64, decimals: u32) -> String {
+    let scale = 10i64.pow(decimals.min(3));
+    let n = (v * scale as f64).round() as i64;
+    let sign = if n < 0 { "-" } else { "" };
+    let n = n.unsigned_abs();
+    let scale = scale as u64;
+    if scale == 1 {
+        format!("{sign}{n}")
+    } else {
+        format!("{sign}{}.{:0w$}", n / scale, n % scale, w = decimals.min(3) as usize)
+    }
+}
+
+/// `2.5` for 2500, `10` for 10 000, `0.25` for 250: milliseconds as seconds, as few digits as
+/// needed.
+pub fn secs(ms: u64) -> String {
+    let (s, frac) = (ms / 1000, ms % 1000);
+    if frac == 0 {
+        return s.to_string();
+    }
+    let digits = format!("{frac:03}");
+    format!("{s}.{}", digits.trim_end_matches('0'))
+}
+
 /// `4.1 s`, `0.25 s`, `45 s`: a duration for reading.
 pub fn dur(ms: u64) -> String {
     if ms >= 10_000 && ms.is_multiple_of(1000) {
         format!("{} s", ms / 1000)
     } else if ms >= 1000 {
-        format!("{:.1} s", ms as f64 / 1000.0)
+        format!("{} s", fixed(ms as f64 / 1000.0, 1))
     } else {
         format!("{ms} ms")
     }
@@ -94,5 +121,18 @@ mod tests {
         assert_eq!(offset_text(-1001), "-1001 (none)");
         assert_eq!(offset_text(3), "3");
         assert_eq!(pid(0), "P-0001");
+        assert_eq!(fixed(12.345, 1), "12.3");
+        assert_eq!(fixed(-3.25, 1), "-3.3");
+        assert_eq!(fixed(0.004, 2), "0.00");
+        assert_eq!(fixed(50.265, 2), "50.27");
+        assert_eq!(fixed(7.0, 0), "7");
+        assert_eq!(secs(2500), "2.5");
+        assert_eq!(secs(10_000), "10");
+        assert_eq!(secs(250), "0.25");
+        // The same digits as the float formatting they replace, wherever it does not round a tie.
+        for tenths in -200..200 {
+            let v = tenths as f64 / 10.0 + 0.01;
+            assert_eq!(fixed(v, 1), format!("{v:.1}"), "{v}");
+        }
     }
 }
