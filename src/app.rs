@@ -111,6 +111,15 @@ pub fn App(props: &AppProps) -> Html {
         }
     });
     use_report_height(root.clone(), own_page && state.embed);
+    // A new error (a file that cannot be opened) is brought into view if it is out of it.
+    {
+        let root = root.clone();
+        use_effect_with(state.notice.clone(), move |n| {
+            if n.as_ref().is_some_and(|n| n.error) {
+                show_notice(&root);
+            }
+        });
+    }
     let on_file = {
         let d = d.clone();
         Callback::from(move |f: web_sys::File| crate::files::open_file(f, d.clone()))
@@ -334,6 +343,17 @@ pub fn App(props: &AppProps) -> Html {
                 </div>
             }
         </div>
+    }
+}
+
+fn show_notice(root: &NodeRef) {
+    let Some(el) = root.cast::<web_sys::Element>().and_then(|r| r.query_selector(".notice").ok().flatten()) else { return };
+    let r = el.get_bounding_client_rect();
+    let h = web_sys::window().and_then(|w| w.inner_height().ok()).and_then(|h| h.as_f64()).unwrap_or(0.0);
+    if r.top() < 0.0 || r.bottom() > h {
+        let opts = web_sys::ScrollIntoViewOptions::new();
+        opts.set_block(web_sys::ScrollLogicalPosition::Center);
+        el.scroll_into_view_with_scroll_into_view_options(&opts);
     }
 }
 

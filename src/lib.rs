@@ -3,17 +3,18 @@
 //! A Yew shell around the simulation core (`offset-lab-sim`). The data flows one way:
 //!
 //! ```text
-//!  URL ?v=1&preset=…  ─▶ state::AppState { Rc<Timeline>, cursor, time_ms, … }  ◀── Action (reducer)
-//!                            │                                                   ▲
-//!                            ▼ world_at(cursor), memoized                        │ clicks, keys,
-//!                     view::* (plain view models, tested natively)               │ use_playback
-//!                            │                                                   │ (the only wall
-//!                            ▼                                                   │  clock reader)
-//!                     components::* (#[component]s, PartialEq props) ───────────┘
+//!  link (?v=1&preset=…) ─▶ state::AppState { Rc<Timeline>, cursor, time_ms, … }  ◀── Action (reducer)
+//!  or data-offset-lab           │                                                   ▲
+//!                               ▼ world_at(cursor), memoized                        │ clicks, keys,
+//!                        view::* (plain view models, tested natively)               │ files, use_playback
+//!                               │                                                   │ (the only wall
+//!                               ▼                                                   │  clock reader)
+//!                        components::* (#[component]s, PartialEq props) ───────────┘
 //! ```
 //!
 //! Every student action edits the scenario (`edit`), which is simulated again from the same
-//! seed; nothing else holds state about the run.
+//! seed; nothing else holds state about the run. `embed` says where a playground lives (its own
+//! page, an iframe, or one of several elements of a course page) and what that allows it.
 
 pub mod code;
 pub mod edit;

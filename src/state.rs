@@ -316,7 +316,8 @@ impl AppState {
         // Several events can share an instant: `e` says which of them the cursor is after, when
         // the time alone would put it elsewhere (the core's link ignores parameters it does not
         // know, so older builds still read the rest).
-        if self.cursor != self.timeline.cursor_at_time(self.time_ms) {
+        let implied = if self.time_ms > 0 { self.timeline.cursor_at_time(self.time_ms) } else { 0 };
+        if self.cursor != implied {
             link.push_str(&format!("&e={}", self.cursor));
         }
         link
@@ -917,6 +918,12 @@ mod tests {
         assert!(link.ends_with(&format!("&e={}", first + 1)), "{link}");
         let back = AppState::from_link(&link);
         assert_eq!((back.cursor, back.time_ms), (same_instant.cursor, same_instant.time_ms));
+        // At the start, no `e`; after the first events at 0 ms, it says so.
+        let start = state("step2-manual-commit");
+        assert!(!start.link().contains("e="), "{}", start.link());
+        let after_first = reduce(&start, Action::StepForward);
+        assert_eq!(after_first.time_ms, 0);
+        assert_eq!(AppState::from_link(&after_first.link()).cursor, 1);
         // A stray `e` cannot move the cursor to another instant.
         assert_eq!(AppState::from_link("?v=1&preset=step2-manual-commit&t=4200&e=1").time_ms, 4200);
         // An edited scenario travels whole and comes back as "custom".

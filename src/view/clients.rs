@@ -28,7 +28,7 @@ pub struct ClientsVm {
 
 pub fn client_name(c: ClientModel) -> &'static str {
     match c {
-        ClientModel::Librdkafka => "confluent-kafka (librdkafka)",
+        ClientModel::Librdkafka => "librdkafka (Python)",
         ClientModel::Java => "Java KafkaConsumer",
     }
 }
