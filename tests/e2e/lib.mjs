@@ -55,11 +55,12 @@ async function isFile(p) {
 }
 
 /**
- * Serve `dir` (default: dist/) on 127.0.0.1 at a free port.
+ * Serve `dir` (default: dist/) on 127.0.0.1 at a free port, under `prefix` (default '/': a
+ * sub-path such as '/courses/kafka/offset-lab/' serves it there, and nothing outside it).
  * Unknown paths without a file extension fall back to index.html (client-side routes).
  * Resolves to { url, close() }; url ends with '/'.
  */
-export async function serveDist({ dir = DIST } = {}) {
+export async function serveDist({ dir = DIST, prefix = '/' } = {}) {
   if (!(await isFile(path.join(dir, 'index.html')))) {
     throw new Error(`${dir}/index.html not found: run \`trunk build --release\` first (cargo xtask test does)`);
   }
@@ -67,7 +68,11 @@ export async function serveDist({ dir = DIST } = {}) {
     let file;
     try {
       const { pathname } = new URL(req.url, 'http://localhost');
-      file = path.join(dir, path.normalize(decodeURIComponent(pathname)));
+      if (!pathname.startsWith(prefix)) {
+        res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
+        return;
+      }
+      file = path.join(dir, path.normalize(decodeURIComponent(pathname.slice(prefix.length - 1))));
     } catch {
       res.writeHead(400).end();
       return;
@@ -101,7 +106,7 @@ export async function serveDist({ dir = DIST } = {}) {
   server.unref(); // never keep the test process alive
   const { port } = server.address();
   return {
-    url: `http://127.0.0.1:${port}/`,
+    url: `http://127.0.0.1:${port}${prefix}`,
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
 }
@@ -117,10 +122,11 @@ async function baseUrl() {
  * Launch headless Chromium, open the app, run `fn(page)`, close everything.
  * The test fails if the page logs a console error, throws an uncaught error or makes a
  * request outside its own origin, even when `fn` itself passed. On failure a screenshot `FAILED-<n>.png` is saved.
- * Options: { path: 'relative/path?query' (default ''), viewport: {width, height} }.
+ * Options: { path: 'relative/path?query' (default ''), viewport: {width, height},
+ *            base: the URL `path` is relative to (default: dist/ served here, or OFFSET_LAB_URL) }.
  */
-export async function withPage(fn, { path: urlPath = '', viewport = { width: 1280, height: 800 } } = {}) {
-  const url = new URL(urlPath, await baseUrl()).href;
+export async function withPage(fn, { path: urlPath = '', viewport = { width: 1280, height: 800 }, base } = {}) {
+  const url = new URL(urlPath, base ?? (await baseUrl())).href;
   const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
     headless: true,
