@@ -29,7 +29,9 @@ test('importing a broken scenario file shows why and keeps the current scenario'
   withPage(async (page) => {
     await ready(page);
     for (let i = 0; i < 6; i++) await page.keyboard.press('Shift+ArrowRight');
+    await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
     const clock = await page.locator('[data-testid=clock]').textContent();
+    assert.notEqual(clock, '00:00.000');
     const json = await scenarioJson(page);
     // The file picker, and a scenario with a setting out of range.
     const broken = json.replace('"session.timeout.ms": 45000', '"session.timeout.ms": 1');
@@ -124,6 +126,15 @@ test('exports: scenario, trace as JSON and CSV, the program as a runnable script
     execFileSync('python3', ['-m', 'py_compile', py.file]); // it is valid Python
     // The menu closed after each save.
     assert.equal(await page.locator('.files-menu').getAttribute('open'), null);
+
+    // A link to this moment, on the clipboard.
+    await page.keyboard.press('Shift+ArrowRight');
+    await page.context().grantPermissions(['clipboard-read', 'clipboard-write']);
+    await page.locator('.files-menu summary').click();
+    await page.locator('.files-menu .menu-items button', { hasText: 'Copy a link to this moment' }).click();
+    await page.locator('.notice').waitFor();
+    assert.match(await page.locator('.notice p').textContent(), /^Link to this moment copied/);
+    assert.equal(await page.evaluate(() => navigator.clipboard.readText()), page.url());
   }, { path: '?scenario=step2-manual-commit' }));
 
 test('the export menu at 375 px', () =>
