@@ -67,6 +67,8 @@ fn why(sc: &Scenario, rdkafka: &Result<Summary, String>, java: &Result<Summary, 
     };
     let auto = sc.consumers.first().is_some_and(|c| c.config.enable_auto_commit);
     let finally = sc.consumers.first().is_some_and(|c| c.program.close_in_finally);
+    // librdkafka's poll() returns what the program asks for; Java's up to max.poll.records.
+    let batches = sc.consumers.first().map(|c| (c.program.poll.max_messages, c.config.max_poll_records));
     if r == j {
         return if auto {
             "The same outcome: here it makes no difference that librdkafka auto-commits from a background timer (B5) and Java only inside poll() (D2).".into()
@@ -80,6 +82,11 @@ fn why(sc: &Scenario, rdkafka: &Result<Summary, String>, java: &Result<Summary, 
         "librdkafka's auto-commit timer fires in a background thread, also while a payment is being processed, and commits past it (B5); Java auto-commits only inside the next poll(), after the program has finished what the last one returned (D2).".into()
     } else if auto {
         "They differ in when auto-commit runs: librdkafka on a background timer, at any moment (B5); Java only inside poll() and close() (D2, D3).".into()
+    } else if let Some((asked, java)) = batches.filter(|(asked, java)| java > asked) {
+        let asked = if asked == 1 { "one message".to_string() } else { format!("{asked} messages") };
+        format!(
+            "They differ in how much a poll returns: librdkafka {asked} at a time, as the program asks, Java up to max.poll.records = {java} at once (D6), so a crash or a commit finds each at a different point of the stream."
+        )
     } else {
         "They differ in what a commit covers: librdkafka commits the stored offsets (B4, B6), Java the position poll() has reached (D1, D4).".into()
     }
@@ -107,6 +114,19 @@ mod tests {
         assert_eq!(vm.rows[0].client, ClientModel::Librdkafka);
         assert!(vm.rows[1].current);
         assert_eq!(vm.rows[1].summary.as_ref().unwrap().lost, 0);
+    }
+
+    #[test]
+    fn with_auto_commit_off_a_difference_in_batches_is_named() {
+        // Step 2 with a second crash: Java's poll() took all five payments at once (D6).
+        let mut sc = offset_lab_sim::preset("step2-manual-commit").unwrap();
+        let mut cp = sc.consumers[0].crashes[0].clone();
+        cp.message = Some(3);
+        cp.point = Some(offset_lab_sim::scenario::ProgramPoint::DuringProcessing);
+        sc.consumers[0].crashes.push(cp);
+        let vm = compare(&Timeline::new(sc).unwrap());
+        assert_ne!(vm.rows[0].summary, vm.rows[1].summary);
+        assert!(vm.why.contains("one message at a time") && vm.why.contains("max.poll.records = 500") && vm.why.contains("(D6)"), "{}", vm.why);
     }
 
     #[test]
