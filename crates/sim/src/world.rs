@@ -544,10 +544,7 @@ impl World {
                 generation,
                 offsets,
             } => {
-                let before: Vec<i64> = offsets
-                    .iter()
-                    .map(|(p, _)| self.group.committed[*p as usize])
-                    .collect();
+                let before = self.committed_before(&offsets);
                 let result = self.group.on_commit(member, generation, &offsets);
                 match result {
                     Ok(()) => {
@@ -559,9 +556,7 @@ impl World {
                                 offsets: offsets.clone(),
                             },
                         );
-                        for ((p, new), old) in offsets.iter().zip(before) {
-                            self.flag_at_risk(*p, old, *new);
-                        }
+                        self.flag_all_at_risk(&offsets, before);
                     }
                     Err(error) => {
                         self.emit(Some(c), EventKind::CommitRejected { id, source, error })
@@ -582,10 +577,7 @@ impl World {
             } => {
                 // E1: the offsets are validated like a group commit (the group metadata fences
                 // zombies) and, with the outputs, become visible together or not at all.
-                let before: Vec<i64> = offsets
-                    .iter()
-                    .map(|(p, _)| self.group.committed[*p as usize])
-                    .collect();
+                let before = self.committed_before(&offsets);
                 let result = self.group.on_commit(member, generation, &offsets);
                 if result.is_ok() {
                     let read_committed = self.scenario.sink.read_committed;
@@ -606,9 +598,7 @@ impl World {
                             self.emit(Some(c), EventKind::EffectApplied { payment, count });
                         }
                     }
-                    for ((p, new), old) in offsets.iter().zip(before) {
-                        self.flag_at_risk(*p, old, *new);
-                    }
+                    self.flag_all_at_risk(&offsets, before);
                 } else {
                     for &i in &outputs {
                         self.outputs[i].state = OutputState::Aborted;
@@ -637,6 +627,17 @@ impl World {
             }
         }
         self.apply_group_out(out);
+    }
+
+    /// The committed offsets of these partitions before a write.
+    fn committed_before(&self, offsets: &[(u32, i64)]) -> Vec<i64> {
+        offsets.iter().map(|(p, _)| self.group.committed[*p as usize]).collect()
+    }
+
+    fn flag_all_at_risk(&mut self, offsets: &[(u32, i64)], before: Vec<i64>) {
+        for ((p, new), old) in offsets.iter().zip(before) {
+            self.flag_at_risk(*p, old, *new);
+        }
     }
 
     /// Moment 1: the committed offset jumped past payments that a live consumer holds but has
