@@ -14,13 +14,16 @@ const COLUMNS: [&str; 3] = ["lost", "duplicated", "once"];
 
 /// A plain function, not a component: a component type of its own would weigh more in the
 /// bundle than this small table costs to rebuild.
-pub fn client_compare(vm: &Rc<ClientsVm>, dispatch: &UseReducerDispatcher<AppState>) -> Html {
+/// Folded until the run has reached its end, so that it does not give away a "predict before
+/// you run" answer; the student can still open it at any time.
+pub fn client_compare(vm: &Rc<ClientsVm>, dispatch: &UseReducerDispatcher<AppState>, at_end: bool) -> Html {
     let switch = |to: ClientModel| {
         let d = dispatch.clone();
         Callback::from(move |_: MouseEvent| d.dispatch(Action::ChangeSetting(Setting::Client(to))))
     };
     html! {
-        <div class="clients" role="group" aria-label="The same program under both clients">
+        <details class="clients" open={at_end} aria-label="The same program under both clients">
+            <summary class="clients-summary">{ "Same program, other client: compare the outcomes" }</summary>
             <table class="clients-table">
                 <caption>{ "Same program, both clients · at the end of the run" }</caption>
                 <thead>
@@ -56,6 +59,6 @@ pub fn client_compare(vm: &Rc<ClientsVm>, dispatch: &UseReducerDispatcher<AppSta
                 </tbody>
             </table>
             <p class="clients-why">{ vm.why.clone() }</p>
-        </div>
+        </details>
     }
 }

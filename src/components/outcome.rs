@@ -85,7 +85,7 @@ pub fn Outcome(p: &OutcomeProps) -> Html {
                 }) }
             </ul>
             <p class="costs">{ costs_text(&p.stats) }</p>
-            { client_compare(&p.clients, &p.dispatch) }
+            { client_compare(&p.clients, &p.dispatch, p.at_end) }
             <div class="ledger-wrap">
                 <ol class="ledger" data-testid="ledger" aria-label="Ledger of payments">
                     { for p.rows.iter().map(|r| html! {

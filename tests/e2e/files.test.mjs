@@ -150,6 +150,9 @@ test('the export menu at 375 px', () =>
 test('the same program under both clients, side by side', () =>
   withPage(async (page) => {
     await ready(page);
+    // Folded until the run ends (no spoilers for "predict before you run"); open it by hand.
+    assert.equal(await page.locator('details.clients').getAttribute('open'), null);
+    await page.locator('.clients-summary').click();
     const rows = page.locator('.clients tbody tr');
     await rows.first().waitFor();
     const cells = async (client) =>
