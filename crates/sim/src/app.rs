@@ -85,20 +85,22 @@ impl World {
     fn on_processing_failed(&mut self, c: usize, payment: u32, attempt: u32, failure: Failure) {
         let policy = self.spec(c).program.retry.clone();
         let now = self.now;
-        if failure == Failure::Transient && attempt < policy.attempts {
-            let backoff = policy
+        // Backoff doubles on each further attempt.
+        let retry_at = (failure == Failure::Transient && attempt < policy.attempts).then(|| {
+            now + policy
                 .backoff_ms
-                .saturating_mul(1u64 << (attempt - 1).min(20));
-            let until = now + backoff;
-            self.emit(
-                Some(c),
-                EventKind::ProcessingFailed {
-                    payment,
-                    attempt,
-                    failure,
-                    retry_at_ms: Some(until),
-                },
-            );
+                .saturating_mul(1u64 << (attempt - 1).min(20))
+        });
+        self.emit(
+            Some(c),
+            EventKind::ProcessingFailed {
+                payment,
+                attempt,
+                failure,
+                retry_at_ms: retry_at,
+            },
+        );
+        if let Some(until) = retry_at {
             self.cl(c).app.state = AppState::Backoff {
                 payment,
                 attempt,
@@ -107,15 +109,6 @@ impl World {
             self.block_until(c, until);
             return;
         }
-        self.emit(
-            Some(c),
-            EventKind::ProcessingFailed {
-                payment,
-                attempt,
-                failure,
-                retry_at_ms: None,
-            },
-        );
         let action = match failure {
             Failure::Transient => policy.on_exhausted,
             Failure::Permanent => self.spec(c).program.on_invalid,
@@ -596,7 +589,13 @@ impl World {
                 } else {
                     // D3: Java commits synchronously before a rebalance; so does a program that commits in
                     // on_revoke. librdkafka's own commit on revoke is asynchronous (B10.3).
-                    let id = self.send_commit(c, inc, CommitSource::Revoke, java || revoke_commit, offsets);
+                    let id = self.send_commit(
+                        c,
+                        inc,
+                        CommitSource::Revoke,
+                        java || revoke_commit,
+                        offsets,
+                    );
                     self.cl(c).join = JoinState::RevokeCommit { id };
                 }
             }

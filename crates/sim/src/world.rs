@@ -471,44 +471,37 @@ impl World {
     fn on_broker_request(&mut self, c: usize, inc: u32, req: Request) {
         let mut out = Vec::new();
         let now = self.now;
-        if let Some(back) = self.coordinator_unavailable_until() {
-            // B7: COORDINATOR_NOT_AVAILABLE. Heartbeats and commits report it; the client's
-            // other requests wait for the coordinator to come back.
+        let unavailable_until = self.coordinator_unavailable_until();
+        if let Request::Commit { id, source, .. } = req {
+            // B7: a commit fails with COORDINATOR_NOT_AVAILABLE during an outage, or with the
+            // error of a `commit_errors` fault; the client decides whether to retry.
+            let error = match unavailable_until {
+                Some(_) => Some(KafkaError::CoordinatorNotAvailable),
+                None => self.commit_error_now(),
+            };
+            if let Some(error) = error {
+                self.emit(Some(c), EventKind::CommitRejected { id, source, error });
+                self.respond(
+                    c,
+                    inc,
+                    Response::Commit {
+                        id,
+                        result: Err(error),
+                    },
+                );
+                return;
+            }
+        }
+        if let Some(back) = unavailable_until {
+            // Heartbeats report the outage; the client's other requests wait for the
+            // coordinator to come back.
             match req {
                 Request::Heartbeat { .. } => {
-                    self.respond(
-                        c,
-                        inc,
-                        Response::Heartbeat(Some(KafkaError::CoordinatorNotAvailable)),
-                    );
-                }
-                Request::Commit { id, source, .. } => {
-                    let error = KafkaError::CoordinatorNotAvailable;
-                    self.emit(Some(c), EventKind::CommitRejected { id, source, error });
-                    self.respond(
-                        c,
-                        inc,
-                        Response::Commit {
-                            id,
-                            result: Err(error),
-                        },
-                    );
+                    let error = Some(KafkaError::CoordinatorNotAvailable);
+                    self.respond(c, inc, Response::Heartbeat(error));
                 }
                 req => self.schedule(back, Ev::ToBroker { c, inc, req }),
             }
-            return;
-        }
-        if let (Request::Commit { id, source, .. }, Some(error)) = (&req, self.commit_error_now()) {
-            let (id, source) = (*id, *source);
-            self.emit(Some(c), EventKind::CommitRejected { id, source, error });
-            self.respond(
-                c,
-                inc,
-                Response::Commit {
-                    id,
-                    result: Err(error),
-                },
-            );
             return;
         }
         match req {
@@ -631,7 +624,10 @@ impl World {
 
     /// The committed offsets of these partitions before a write.
     fn committed_before(&self, offsets: &[(u32, i64)]) -> Vec<i64> {
-        offsets.iter().map(|(p, _)| self.group.committed[*p as usize]).collect()
+        offsets
+            .iter()
+            .map(|(p, _)| self.group.committed[*p as usize])
+            .collect()
     }
 
     fn flag_all_at_risk(&mut self, offsets: &[(u32, i64)], before: Vec<i64>) {
