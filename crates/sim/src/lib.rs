@@ -25,7 +25,7 @@ pub mod group;
 pub mod lab;
 pub mod link;
 pub mod log;
-pub mod murmur2;
+pub mod partitioner;
 pub mod outcome;
 pub mod protocol;
 pub mod render;

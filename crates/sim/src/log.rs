@@ -5,7 +5,7 @@
 //! copying it.
 
 use crate::Ms;
-use crate::murmur2::partition_for_key;
+use crate::partitioner::partition_for_key;
 use crate::rng::SimRng;
 use crate::scenario::Scenario;
 
@@ -49,13 +49,15 @@ impl Log {
         let n_parts = sc.topic.partitions.max(1);
         let mut partitions: Vec<Vec<u32>> = vec![Vec::new(); n_parts as usize];
         let mut payments = Vec::with_capacity(spec.count as usize);
+        let partitioner = sc.partitioner();
         for i in 0..spec.count {
             let number = i + 1;
+            // The customers take turns, so that the exported producer writes the same keys.
             let key = spec
                 .keyed
-                .then(|| format!("customer-{}", rng.below(spec.customers as u64) + 1));
+                .then(|| format!("customer-{}", i % spec.customers.max(1) + 1));
             let partition = match &key {
-                Some(k) => partition_for_key(k.as_bytes(), n_parts),
+                Some(k) => partition_for_key(partitioner, k.as_bytes(), n_parts),
                 None => i % n_parts,
             };
             let amount_cents = 100 + rng.below(50_000) as u32;

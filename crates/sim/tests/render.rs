@@ -476,8 +476,9 @@ fn step1_autocommit_sleep7_script() {
                 except KafkaException as e:
                     print(topic, e)  # e.g. TOPIC_ALREADY_EXISTS
             producer = Producer({'bootstrap.servers': BOOTSTRAP})
+            # Round-robin over the partitions, as in the simulator.
             for n in range(1, PAYMENTS + 1):
-                producer.produce(TOPIC, value=f'P-{n:04d}')
+                producer.produce(TOPIC, value=f'P-{n:04d}', partition=(n - 1) % PARTITIONS)
             producer.flush()
             print(f'produced {PAYMENTS} payments to {TOPIC}')
 
@@ -657,8 +658,9 @@ fn step2_manual_commit_script() {
                 except KafkaException as e:
                     print(topic, e)  # e.g. TOPIC_ALREADY_EXISTS
             producer = Producer({'bootstrap.servers': BOOTSTRAP})
+            # Round-robin over the partitions, as in the simulator.
             for n in range(1, PAYMENTS + 1):
-                producer.produce(TOPIC, value=f'P-{n:04d}')
+                producer.produce(TOPIC, value=f'P-{n:04d}', partition=(n - 1) % PARTITIONS)
             producer.flush()
             print(f'produced {PAYMENTS} payments to {TOPIC}')
 

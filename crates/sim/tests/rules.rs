@@ -620,18 +620,38 @@ fn d3_java_close_commits_positions() {
 }
 
 #[test]
-fn murmur2_partitioning_is_used_for_keyed_payments() {
+fn keyed_payments_land_where_the_producing_clients_partitioner_puts_them() {
+    use offset_lab_sim::partitioner::{crc32, murmur2, to_positive};
+    use offset_lab_sim::scenario::{ClientModel, Partitioner};
+    // librdkafka's default partitioner is consistent_random: CRC-32 of the key.
     let mut s = one_consumer(50, 10);
     s.topic.partitions = 6;
     s.topic.payments.keyed = true;
-    let t = run(s);
+    s.topic.payments.customers = 7;
+    let t = run(s.clone());
     for p in &t.final_world.log.payments {
         let key = p.key.as_ref().unwrap();
-        assert_eq!(
-            p.partition,
-            offset_lab_sim::murmur2::partition_for_key(key.as_bytes(), 6)
-        );
+        assert_eq!(key, &format!("customer-{}", (p.number - 1) % 7 + 1), "customers take turns");
+        assert_eq!(p.partition, crc32(key.as_bytes()) % 6, "{key}");
     }
+    // The Java producer's default is murmur2; librdkafka can be told to use it too.
+    let mut java = s.clone();
+    java.client = ClientModel::Java;
+    let mut murmur = s.clone();
+    murmur.topic.payments.partitioner = Some(Partitioner::Murmur2Random);
+    for s in [java, murmur] {
+        let t = run(s);
+        for p in &t.final_world.log.payments {
+            let key = p.key.as_ref().unwrap();
+            assert_eq!(p.partition, to_positive(murmur2(key.as_bytes())) % 6, "{key}");
+        }
+    }
+    // The two partitioners disagree for these keys: the choice is visible.
+    let differs = (1..=7).any(|n| {
+        let k = format!("customer-{n}");
+        crc32(k.as_bytes()) % 6 != to_positive(murmur2(k.as_bytes())) % 6
+    });
+    assert!(differs);
 }
 
 #[test]

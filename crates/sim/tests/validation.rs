@@ -77,3 +77,16 @@ fn no_input_makes_the_parser_panic() {
         }
     }
 }
+
+#[test]
+fn consumers_of_different_groups_are_refused_not_merged() {
+    // A4: committed offsets are per group; two group ids would be two groups that each read
+    // every payment. A scenario models one group, so it says so instead of merging them.
+    let mut s = offset_lab_sim::preset("refunds-scale-out").unwrap();
+    assert!(s.consumers.len() >= 2);
+    s.consumers[1].config.group_id = "audit".into();
+    let e = s.validate().unwrap_err();
+    assert_eq!(e.path, "consumers[1].config.group.id");
+    assert!(e.message.contains("separate groups"), "{}", e.message);
+    assert!(e.message.contains("payment-processor"), "{}", e.message);
+}

@@ -650,18 +650,30 @@ impl<'a> PyGen<'a> {
         faults.constants(w);
 
         // produce(), report() and the effect counting of the sink.
-        let key = if sc.topic.payments.keyed {
-            format!(
-                ", key=f'customer-{{(n - 1) % {} + 1}}'",
-                sc.topic.payments.customers
+        // Every payment lands where the simulator put it: keyed ones through the scenario's
+        // partitioner, set explicitly; unkeyed ones on the partition named (librdkafka would
+        // otherwise pick a random, sticky partition for a record without a key).
+        let (key, producer_conf) = if sc.topic.payments.keyed {
+            (
+                format!(
+                    ", key=f'customer-{{(n - 1) % {} + 1}}'",
+                    sc.topic.payments.customers
+                ),
+                format!(
+                    "{{'bootstrap.servers': BOOTSTRAP, 'partitioner': '{}'}}",
+                    sc.partitioner().name()
+                ),
             )
         } else {
-            String::new()
+            (
+                ", partition=(n - 1) % PARTITIONS".to_string(),
+                "{'bootstrap.servers': BOOTSTRAP}".to_string(),
+            )
         };
         let keyed_note = if sc.topic.payments.keyed {
-            "    # The simulator draws each payment's customer at random (seeded); here they take turns.\n"
+            "    # The customers take turns, as in the simulator; the partitioner is the simulator's.\n"
         } else {
-            ""
+            "    # Round-robin over the partitions, as in the simulator.\n"
         };
         let pace = if sc.topic.payments.interval_ms > 0 {
             format!(
@@ -682,7 +694,7 @@ def produce():
             future.result()
         except KafkaException as e:
             print(topic, e)  # e.g. TOPIC_ALREADY_EXISTS
-    producer = Producer({{'bootstrap.servers': BOOTSTRAP}})
+    producer = Producer({producer_conf})
 {keyed_note}    for n in range(1, PAYMENTS + 1):
         producer.produce(TOPIC, value=f'P-{{n:04d}}'{key}){pace}
     producer.flush()

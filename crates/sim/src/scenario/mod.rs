@@ -90,13 +90,18 @@ pub struct PaymentsSpec {
     /// Time between two payments; 0 produces them all at `start_ms` (all up front).
     #[serde(default)]
     pub interval_ms: u64,
-    /// Keyed records (key `customer-N`) go to the partition murmur2 picks; unkeyed records are
-    /// spread round-robin.
+    /// Keyed records (key `customer-N`, the customers taking turns) go to the partition the
+    /// producer's partitioner picks; unkeyed records are spread round-robin (the exported
+    /// script names each one's partition).
     #[serde(default)]
     pub keyed: bool,
     /// Number of distinct customers when keyed.
     #[serde(default = "ten")]
     pub customers: u32,
+    /// The producer's partitioner for keyed records; unset, the default of the scenario's
+    /// client: librdkafka's `consistent_random`, the Java producer's murmur2.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub partitioner: Option<Partitioner>,
     /// 1-based payment numbers that carry invalid data (a permanent processing failure).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub invalid: Vec<u32>,
@@ -110,7 +115,28 @@ impl Default for PaymentsSpec {
             interval_ms: 0,
             keyed: false,
             customers: 10,
+            partitioner: None,
             invalid: vec![],
+        }
+    }
+}
+
+/// A producer partitioner, named as librdkafka's `partitioner` setting names it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Partitioner {
+    /// CRC-32 of the key: librdkafka's default (confluent-kafka-python).
+    ConsistentRandom,
+    /// murmur2 of the key: the Java producer's default (librdkafka can use it too).
+    Murmur2Random,
+}
+
+impl Partitioner {
+    /// librdkafka's name for it, as set in a producer's config.
+    pub fn name(self) -> &'static str {
+        match self {
+            Partitioner::ConsistentRandom => "consistent_random",
+            Partitioner::Murmur2Random => "murmur2_random",
         }
     }
 }
@@ -521,8 +547,9 @@ pub enum Fault {
     },
     /// The group coordinator answers nothing but COORDINATOR_NOT_AVAILABLE in `[from_ms, to_ms)`.
     CoordinatorUnavailable { from_ms: u64, to_ms: u64 },
-    /// Each commit takes up to `max_extra_ms` longer to reach the broker (seeded), so async
-    /// commits can complete out of order.
+    /// Each commit takes up to `max_extra_ms` longer to reach the broker (seeded). A5: the
+    /// requests of one connection still arrive in the order sent, so a slow commit holds back
+    /// the ones after it; latency never reorders them.
     CommitLatency { max_extra_ms: u64 },
 }
 

@@ -169,6 +169,21 @@ impl Scenario {
                 ));
             }
             check_range(&format!("{path}.start_ms"), c.start_ms, 0, MAX_DURATION_MS)?;
+            // A4: committed offsets belong to a group. Consumers with different group ids are
+            // different groups, each reading every partition with offsets of its own; a
+            // scenario models one group, so it refuses rather than merge them.
+            let first = &self.consumers[0].config.group_id;
+            if c.config.group_id != *first {
+                return Err(err(
+                    format!("{path}.config.group.id"),
+                    format!(
+                        "\"{}\" differs from consumers[0]'s \"{first}\": consumers with different \
+                         group ids are separate groups (each reads every payment), and a scenario \
+                         models one group; give every consumer the same group.id",
+                        c.config.group_id
+                    ),
+                ));
+            }
             c.config.validate(&format!("{path}.config"), b)?;
             c.program.validate(&format!("{path}.program"), &c.config)?;
             if c.crashes.len() > MAX_CRASH_POINTS {
@@ -357,6 +372,15 @@ impl Scenario {
     /// Index of the consumer with this name.
     pub fn consumer_index(&self, name: &str) -> Option<usize> {
         self.consumers.iter().position(|c| c.name == name)
+    }
+
+    /// The producer's partitioner for keyed payments: as set, or the default of the
+    /// scenario's client (librdkafka: `consistent_random`; Java: murmur2).
+    pub fn partitioner(&self) -> Partitioner {
+        self.topic.payments.partitioner.unwrap_or(match self.client {
+            ClientModel::Librdkafka => Partitioner::ConsistentRandom,
+            ClientModel::Java => Partitioner::Murmur2Random,
+        })
     }
 }
 
