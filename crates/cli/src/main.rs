@@ -124,8 +124,12 @@ fn human(tl: &Timeline) -> String {
     let _ = writeln!(s);
     let _ = writeln!(
         s,
-        "cost: {} commits sent ({} failed) · {} payments/s while busy",
-        r.metrics.commits_sent, r.metrics.commits_failed, r.metrics.payments_per_s
+        "cost: {} commits sent ({} failed) · {} payments/s: {} effects applied in the {} of simulated time from the first payment polled to the last effect",
+        r.metrics.commits_sent,
+        r.metrics.commits_failed,
+        r.metrics.payments_per_s,
+        r.metrics.applications,
+        fmt_ms(r.metrics.busy_ms)
     );
     for p in r.payments.iter().filter(|p| matches!(p.outcome, Verdict::Lost | Verdict::Duplicated)) {
         let _ = writeln!(s, "  {} (partition {}, offset {}): {:?}, applied {}×", p.id, p.partition, p.offset, p.outcome, p.applied);

@@ -194,6 +194,9 @@ pub struct Client {
     pub last_heartbeat_ok_ms: Ms,
     /// Outputs of the open transaction (indices into `World::outputs`).
     pub open_outputs: Vec<usize>,
+    /// A5: when the last request sent on the coordinator connection reaches the broker; a
+    /// later request never arrives before it.
+    pub coordinator_fifo_ms: Ms,
     pub app: App,
 }
 
@@ -217,6 +220,7 @@ impl Client {
             close_commit: None,
             last_heartbeat_ok_ms: now,
             open_outputs: Vec::new(),
+            coordinator_fifo_ms: now,
             app: App {
                 pc: Pc::Poll,
                 state: AppState::Ready,

@@ -147,8 +147,18 @@ impl Group {
         self.state = GroupState::PreparingRebalance;
         self.epoch += 1;
         self.rebalance_started_ms = now;
+        // A member still waiting for its SyncGroup answer gets REBALANCE_IN_PROGRESS and
+        // rejoins ("If any members are awaiting sync, cancel their request and have them
+        // rejoin": `GroupMetadataManager.prepareRebalance`). Dropping the request instead would
+        // leave it waiting until the rebalance timeout removes it.
         for m in &mut self.members {
-            m.awaiting_sync = false;
+            if std::mem::take(&mut m.awaiting_sync) {
+                out.push(Out::Respond {
+                    consumer: m.consumer,
+                    incarnation: m.incarnation,
+                    resp: Response::Sync(Err(KafkaError::RebalanceInProgress)),
+                });
+            }
         }
         out.push(Out::Trace {
             consumer: None,

@@ -126,10 +126,11 @@ pub const STEPS: &[LabStep] = &[
             "exp2-sync-commits",
             "exp2-async-commits",
             "exp2-async-crash",
+            "exp2-async-retry",
             "exp3-offsets-in-kafka",
             "exp3-offsets-in-db",
         ],
-        todo: "Commit before processing (at-most-once) and after (at-least-once). Compare payments per second with synchronous and asynchronous commits, and what async commits do when they overtake each other. Then keep the offsets in the database with the results.",
+        todo: "Commit before processing (at-most-once) and after (at-least-once). Compare payments per second with synchronous and asynchronous commits; see what an async commit leaves unknown when the consumer crashes, and how a retried one moves the committed offset backwards. Then keep the offsets in the database with the results.",
         predict: Some(Predict {
             question: "Committing before processing: which can happen after a crash?",
             options: &["A payment is lost", "A payment is processed twice", "Both"],

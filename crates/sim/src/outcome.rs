@@ -222,9 +222,11 @@ pub struct Metrics {
     pub commits_failed: u32,
     /// Effects applied (duplicates included).
     pub applications: u32,
-    /// From the first poll that returned a payment to the last effect.
+    /// From the first poll that returned a payment to the last effect, at least 1 ms (the
+    /// resolution of simulated time) once anything was applied: work done within one
+    /// millisecond still took some time.
     pub busy_ms: Ms,
-    /// Applications per simulated second over `busy_ms`.
+    /// Throughput: applications (duplicates included) per simulated second over `busy_ms`.
     pub payments_per_s: f64,
 }
 
@@ -257,6 +259,9 @@ impl Metrics {
         }
         if let Some(f) = first {
             m.busy_ms = last.saturating_sub(f);
+            if m.applications > 0 {
+                m.busy_ms = m.busy_ms.max(1);
+            }
             // Rounded to 0.01 through integers, so every platform prints the same digits.
             if let Some(centi) = (m.applications as u64 * 100_000).checked_div(m.busy_ms) {
                 m.payments_per_s = centi as f64 / 100.0;

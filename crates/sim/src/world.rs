@@ -407,6 +407,10 @@ impl World {
 
     // ---- broker side ---------------------------------------------------------------------
 
+    /// A request on the consumer's connection to the coordinator. A5: the broker handles one
+    /// connection's requests in the order they were sent, so a request delayed on the network
+    /// (a `commit_latency` fault) holds back the ones sent after it: latency delays, it never
+    /// reorders. Commits land out of order only through a cause, such as a retry (B7).
     pub(crate) fn send(&mut self, c: usize, inc: u32, req: Request) {
         let mut delay = self.rtt() / 2;
         if matches!(req, Request::Commit { .. }) {
@@ -418,7 +422,12 @@ impl World {
                 delay += self.rng.between(0, max);
             }
         }
-        self.schedule(self.now + delay, Ev::ToBroker { c, inc, req });
+        let mut at = self.now + delay;
+        if let Some(cl) = self.client_mut(c, inc) {
+            at = at.max(cl.coordinator_fifo_ms);
+            cl.coordinator_fifo_ms = at;
+        }
+        self.schedule(at, Ev::ToBroker { c, inc, req });
     }
 
     /// When the coordinator comes back, if it is unavailable now.

@@ -21,6 +21,65 @@ fn manual_commit(mut s: Scenario) -> Scenario {
 }
 
 #[test]
+fn a5_one_consumers_commits_land_in_the_order_sent_whatever_the_latency() {
+    // The broker handles one connection's requests in order: a commit delayed on the network
+    // holds back the ones sent after it, so the committed offset never goes backwards.
+    for seed in 0..40 {
+        let mut s = manual_commit(one_consumer(60, 5));
+        s.seed = seed;
+        s.broker.rtt_ms = 10;
+        s.consumers[0].program.per_message[1] = MessageStep::Commit {
+            asynchronous: true,
+            message: true,
+        };
+        s.faults = vec![Fault::CommitLatency {
+            max_extra_ms: 50 + seed * 25,
+        }];
+        let t = run(s);
+        let mut last_id = 0;
+        let mut high = i64::MIN;
+        for e in find(&t, |k| matches!(k, EventKind::CommitApplied { .. })) {
+            let EventKind::CommitApplied { id, offsets, .. } = &e.kind else {
+                unreachable!()
+            };
+            assert!(*id > last_id, "seed {seed}: commit {id} landed after {last_id}");
+            assert!(offsets[0].1 >= high, "seed {seed}: the committed offset went back");
+            (last_id, high) = (*id, offsets[0].1);
+        }
+        assert_eq!(t.final_world.group.committed[0], 60, "seed {seed}");
+    }
+}
+
+#[test]
+fn a5_b7_a_retried_commit_is_the_cause_that_moves_the_offset_backwards() {
+    // The one way one consumer's commits reorder: librdkafka retries a commit that failed with a
+    // retriable error (B7), after newer commits have landed.
+    let mut s = manual_commit(one_consumer(20, 20));
+    s.broker.rtt_ms = 40;
+    s.consumers[0].program.per_message[1] = MessageStep::Commit {
+        asynchronous: true,
+        message: true,
+    };
+    let t = run(s.clone());
+    let tenth = find(&t, |k| matches!(k, EventKind::CommitApplied { offsets, .. } if offsets[0].1 == 10))[0].at_ms;
+    s.faults = vec![Fault::CommitErrors {
+        from_ms: tenth,
+        to_ms: tenth + 1,
+        error: RetriableError::RequestTimedOut,
+    }];
+    let t = run(s);
+    let applied: Vec<i64> = find(&t, |k| matches!(k, EventKind::CommitApplied { .. }))
+        .iter()
+        .map(|e| match &e.kind {
+            EventKind::CommitApplied { offsets, .. } => offsets[0].1,
+            _ => unreachable!(),
+        })
+        .collect();
+    let back = applied.windows(2).position(|w| w[1] < w[0]).expect("went backwards");
+    assert_eq!(applied[back + 1], 10, "the retried commit of offset 10 landed late: {applied:?}");
+}
+
+#[test]
 fn a1_committed_offset_is_last_processed_plus_one() {
     let t = run(manual_commit(one_consumer(3, 100)));
     let applied = find(&t, |k| matches!(k, EventKind::CommitApplied { .. }));
@@ -514,6 +573,72 @@ fn c2_dead_member_holds_the_rebalance_until_its_session_expires() {
         gen2[0].at_ms, expired,
         "the join completes when the dead member expires"
     );
+}
+
+/// Four consumers, each killed once and restarted a second later, all in the first 10 s.
+const DEAD_LEADER: &str = r#"{"version":1,"name":"stuck","seed":1,"topic":{"partitions":8,"payments":{"count":1000}},
+ "consumers":[
+  {"name":"c0","config":{"auto.offset.reset":"earliest","enable.auto.commit":false},"program":{"processing_ms":1,"per_message":["process",{"commit":{"message":true,"asynchronous":false}}]},"crashes":[{"at_ms":2000,"kind":"kill","restart_after_ms":1000}]},
+  {"name":"c1","config":{"auto.offset.reset":"earliest","enable.auto.commit":false},"program":{"processing_ms":1,"per_message":["process",{"commit":{"message":true,"asynchronous":false}}]},"crashes":[{"at_ms":4000,"kind":"kill","restart_after_ms":1000}]},
+  {"name":"c2","config":{"auto.offset.reset":"earliest","enable.auto.commit":false},"program":{"processing_ms":1,"per_message":["process",{"commit":{"message":true,"asynchronous":false}}]},"crashes":[{"at_ms":6000,"kind":"kill","restart_after_ms":1000}]},
+  {"name":"c3","config":{"auto.offset.reset":"earliest","enable.auto.commit":false},"program":{"processing_ms":1,"per_message":["process",{"commit":{"message":true,"asynchronous":false}}]},"crashes":[{"at_ms":8000,"kind":"kill","restart_after_ms":1000}]}
+ ],
+ "duration_ms":200000}"#;
+
+#[test]
+fn c2_a_rebalance_cancels_pending_sync_groups_and_their_members_rejoin() {
+    // Generation 2 forms with dead members in it, the leader among them: the live members'
+    // SyncGroups wait. When the dead members expire, the coordinator prepares a rebalance and
+    // answers the waiting SyncGroups with REBALANCE_IN_PROGRESS (GroupMetadataManager.
+    // prepareRebalance); the members rejoin and the group is stable again at once, instead of
+    // waiting out the 300 s rebalance timeout.
+    let t = run(Scenario::from_json(DEAD_LEADER).unwrap());
+    let expired = find(&t, |k| matches!(k, EventKind::SessionExpired { .. }));
+    let last_expiry = expired.last().unwrap().at_ms;
+    assert!((90_000..95_000).contains(&last_expiry), "{last_expiry}");
+    let stable_after = find(&t, |k| matches!(k, EventKind::GroupStable { .. }))
+        .into_iter()
+        .find(|e| e.at_ms >= last_expiry)
+        .expect("the group is stable again after the dead members expire");
+    assert!(stable_after.at_ms < last_expiry + 1000, "{}", stable_after.at_ms);
+    let w = &t.final_world;
+    let s = w.summary();
+    assert_eq!((s.once, s.pending, s.lost, s.duplicated), (1000, 0, 0, 0));
+    let last_effect = find(&t, |k| matches!(k, EventKind::EffectApplied { .. }))
+        .last()
+        .unwrap()
+        .at_ms;
+    assert!(last_effect < 120_000, "every payment processed well before 200 s: {last_effect}");
+}
+
+#[test]
+fn c2_group_answers_a_pending_sync_group_when_a_rebalance_starts() {
+    // The coordinator alone: a follower syncs before the leader, then a member leaves.
+    let mut g = Group::new(2, 0, AssignmentStrategy::Range);
+    let mut out = Vec::new();
+    g.on_join(0, None, vec![], 0, 1, 45_000, 300_000, &mut out);
+    g.on_join(0, None, vec![], 1, 1, 45_000, 300_000, &mut out);
+    let (leader, follower) = (1, 2);
+    assert_eq!(g.state, GroupState::PreparingRebalance);
+    // The first join completed at once (no initial delay) with only member 1; member 2's join
+    // started a second rebalance, which completes now that both have joined.
+    g.on_join(0, Some(leader), vec![], 0, 1, 45_000, 300_000, &mut out);
+    assert_eq!(g.state, GroupState::CompletingRebalance);
+    out.clear();
+    g.on_sync(follower, g.generation, 1, 1, &mut out);
+    assert!(out.is_empty(), "the follower waits for the leader's SyncGroup");
+    g.on_leave(10, leader, &mut out);
+    let answered = out.iter().any(|o| {
+        matches!(
+            o,
+            Out::Respond {
+                consumer: 1,
+                resp: offset_lab_sim::group::Response::Sync(Err(KafkaError::RebalanceInProgress)),
+                ..
+            }
+        )
+    });
+    assert!(answered, "{out:?}");
 }
 
 #[test]

@@ -74,6 +74,10 @@ pub const PRESETS: &[(&str, &str)] = &[
         include_str!("../../presets/exp2-async-crash.json"),
     ),
     (
+        "exp2-async-retry",
+        include_str!("../../presets/exp2-async-retry.json"),
+    ),
+    (
         "exp3-offsets-in-kafka",
         include_str!("../../presets/exp3-offsets-in-kafka.json"),
     ),
