@@ -229,7 +229,7 @@ pub fn cards(tl: &Timeline, world: &World, cursor: usize, now: Ms) -> Vec<Card> 
                                 } else {
                                     (
                                         format!("due in {}", dur(remaining)),
-                                        "Java commits only inside poll() (D2)".to_string(),
+                                        "Java commits in poll(), not in the background (D2)".to_string(),
                                     )
                                 }
                             } else {

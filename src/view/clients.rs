@@ -1,7 +1,8 @@
 //! The same program under both client models, side by side: the run on screen, and the same
 //! scenario run again with the other client. Most of the lab's differences come from one rule
 //! each side: librdkafka's auto-commit timer runs in a background thread, at any moment (B5);
-//! the Java client auto-commits only inside `poll()` and `close()` (D2, D3).
+//! the classic Java client auto-commits on the application's thread: inside `poll()`, before a
+//! rebalance and in `close()` (D2, D3).
 
 use offset_lab_sim::scenario::{ActionKind, ClientModel, CrashKind};
 use offset_lab_sim::{Scenario, Summary, Timeline};
@@ -71,7 +72,7 @@ fn why(sc: &Scenario, rdkafka: &Result<Summary, String>, java: &Result<Summary, 
     let batches = sc.consumers.first().map(|c| (c.program.poll.max_messages, c.config.max_poll_records));
     if r == j {
         return if auto {
-            "The same outcome: here it makes no difference that librdkafka auto-commits from a background timer (B5) and Java only inside poll() (D2).".into()
+            "The same outcome: here it makes no difference that librdkafka auto-commits from a background timer (B5) and Java only on the program's thread, inside poll() (D2).".into()
         } else {
             "The same outcome: with auto-commit off, both clients commit only when the program asks.".into()
         };
@@ -79,9 +80,9 @@ fn why(sc: &Scenario, rdkafka: &Result<Summary, String>, java: &Result<Summary, 
     if auto && finally && exits(sc) {
         "They differ at the exit: Python's sys.exit() runs the finally block, whose close() commits the payment in progress (B13); Java's System.exit() skips finally, so nothing is committed (D3).".into()
     } else if auto && r.lost > j.lost {
-        "librdkafka's auto-commit timer fires in a background thread, also while a payment is being processed, and commits past it (B5); Java auto-commits only inside the next poll(), after the program has finished what the last one returned (D2).".into()
+        "librdkafka's auto-commit timer fires in a background thread, also while a payment is being processed, and commits past it (B5); Java auto-commits on the program's own thread — inside the next poll(), after the program has finished what the last one returned (D2), or before a rebalance and in close() (D3).".into()
     } else if auto {
-        "They differ in when auto-commit runs: librdkafka on a background timer, at any moment (B5); Java only inside poll() and close() (D2, D3).".into()
+        "They differ in when auto-commit runs: librdkafka on a background timer, at any moment (B5); Java only on the program's thread: inside poll(), before a rebalance, and in close() (D2, D3).".into()
     } else if let Some((asked, java)) = batches.filter(|(asked, java)| java > asked) {
         let asked = if asked == 1 { "one message".to_string() } else { format!("{asked} messages") };
         format!(

@@ -19,8 +19,10 @@ pub enum MomentKind {
     Resumed,
     /// 3: a payment was applied a second time.
     Duplicate,
-    /// 4: close() committed what poll() stored.
+    /// 4: close() committed what poll() stored (auto-commit on).
     CloseCommits,
+    /// 4: close() with auto-commit off: nothing to commit, it leaves the group at once.
+    CloseLeaves,
     /// 5: the run ended; what it cost.
     Outcome,
 }
@@ -32,7 +34,7 @@ impl MomentKind {
             MomentKind::AtRisk => 1,
             MomentKind::DiedWithoutClose | MomentKind::SessionExpired => 2,
             MomentKind::Resumed | MomentKind::Duplicate => 3,
-            MomentKind::CloseCommits => 4,
+            MomentKind::CloseCommits | MomentKind::CloseLeaves => 4,
             MomentKind::Outcome => 5,
         }
     }
@@ -45,6 +47,7 @@ impl MomentKind {
             MomentKind::Resumed => "A consumer resumes at the committed offset",
             MomentKind::Duplicate => "Processed again: a duplicate",
             MomentKind::CloseCommits => "close() commits what poll() stored",
+            MomentKind::CloseLeaves => "close() commits nothing here, and leaves at once",
             MomentKind::Outcome => "The outcome, and what it cost",
         }
     }
@@ -54,7 +57,7 @@ impl MomentKind {
         match self {
             MomentKind::AtRisk | MomentKind::CloseCommits => "warn",
             MomentKind::DiedWithoutClose | MomentKind::SessionExpired => "crash",
-            MomentKind::Resumed => "info",
+            MomentKind::Resumed | MomentKind::CloseLeaves => "info",
             MomentKind::Duplicate => "dup",
             MomentKind::Outcome => "done",
         }
@@ -93,7 +96,9 @@ pub fn moments(tl: &Timeline) -> Vec<Moment> {
             EventKind::AtRisk { payment, .. } if handled.contains(payment) => continue,
             EventKind::AtRisk { .. } => MomentKind::AtRisk,
             EventKind::Crashed { kind: CrashKind::Close, .. } | EventKind::Crashed { finally_close: true, .. } => {
-                MomentKind::CloseCommits
+                // B11 / D3: close() commits only with enable.auto.commit on.
+                let auto = e.consumer.and_then(|c| tl.scenario.consumers.get(c as usize)).is_some_and(|c| c.config.enable_auto_commit);
+                if auto { MomentKind::CloseCommits } else { MomentKind::CloseLeaves }
             }
             EventKind::Crashed { .. } => MomentKind::DiedWithoutClose,
             EventKind::SessionExpired { .. } => MomentKind::SessionExpired,
@@ -246,6 +251,21 @@ mod tests {
         assert!(extra.unwrap().contains("P-0002"));
         assert!(ms.iter().any(|m| m.kind == MomentKind::Duplicate));
         assert!(!ms.iter().any(|m| m.kind == MomentKind::AtRisk));
+    }
+
+    #[test]
+    fn close_with_auto_commit_off_is_not_called_a_commit() {
+        // B11: librdkafka's close() commits only with enable.auto.commit on.
+        let mut s = offset_lab_sim::preset("step2-manual-commit").unwrap();
+        s.consumers[0].crashes[0].kind = CrashKind::Close;
+        let tl = offset_lab_sim::Timeline::new(s).unwrap();
+        let ms = moments(&tl);
+        let m = ms.iter().find(|m| m.kind.number() == 4).unwrap();
+        assert_eq!(m.kind, MomentKind::CloseLeaves);
+        let (text, _) = body(&tl, *m, &tl.world_at(m.cursor()));
+        assert!(text.contains("commits nothing"), "{text}");
+        let auto = timeline("pitfall-close-in-finally");
+        assert!(moments(&auto).iter().any(|m| m.kind == MomentKind::CloseCommits));
     }
 
     #[test]

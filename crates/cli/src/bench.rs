@@ -26,19 +26,37 @@ pub fn large_scenario() -> Scenario {
             program: Program {
                 processing_ms: 4,
                 processing_jitter_ms: 3,
-                retry: RetryPolicy { attempts: 3, backoff_ms: 50, on_exhausted: FailureAction::DeadLetter },
+                retry: RetryPolicy {
+                    attempts: 3,
+                    backoff_ms: 50,
+                    on_exhausted: FailureAction::DeadLetter,
+                },
                 on_invalid: FailureAction::DeadLetter,
                 ..Program::default()
             },
             crashes: vec![],
         };
         match i {
-            1 => c.crashes.push(CrashPoint { at_ms: Some(30_000), point: None, message: None, kind: CrashKind::Kill, restart_after_ms: Some(2000) }),
-            2 => c.crashes.push(CrashPoint { at_ms: Some(60_000), point: None, message: None, kind: CrashKind::Close, restart_after_ms: Some(1000) }),
+            1 => c.crashes.push(CrashPoint {
+                at_ms: Some(30_000),
+                point: None,
+                message: None,
+                kind: CrashKind::Kill,
+                restart_after_ms: Some(2000),
+            }),
+            2 => c.crashes.push(CrashPoint {
+                at_ms: Some(60_000),
+                point: None,
+                message: None,
+                kind: CrashKind::Close,
+                restart_after_ms: Some(1000),
+            }),
             3 => {
                 c.config.enable_auto_commit = false;
                 c.program.poll.max_messages = 10;
-                c.program.after.push(BatchStep::Commit { asynchronous: false });
+                c.program.after.push(BatchStep::Commit {
+                    asynchronous: false,
+                });
                 c.crashes.push(CrashPoint {
                     at_ms: None,
                     point: Some(ProgramPoint::AfterEffect),
@@ -74,15 +92,32 @@ pub fn large_scenario() -> Scenario {
                 ..PaymentsSpec::default()
             },
         },
-        broker: BrokerSpec { group_initial_rebalance_delay_ms: 3000, ..BrokerSpec::default() },
+        broker: BrokerSpec {
+            group_initial_rebalance_delay_ms: 3000,
+            ..BrokerSpec::default()
+        },
         consumers,
-        sink: SinkSpec { kind: SinkKind::Idempotent, read_committed: true },
+        sink: SinkSpec {
+            kind: SinkKind::Idempotent,
+            read_committed: true,
+        },
         faults: vec![
             Fault::TransientFailures { per_mille: 10 },
-            Fault::SlowPayment { payment: 40_000, processing_ms: 400_000, times: 1 },
+            Fault::SlowPayment {
+                payment: 40_000,
+                processing_ms: 400_000,
+                times: 1,
+            },
             Fault::CommitLatency { max_extra_ms: 30 },
-            Fault::CoordinatorUnavailable { from_ms: 90_000, to_ms: 95_000 },
-            Fault::CommitErrors { from_ms: 120_000, to_ms: 121_000, error: RetriableError::RequestTimedOut },
+            Fault::CoordinatorUnavailable {
+                from_ms: 90_000,
+                to_ms: 95_000,
+            },
+            Fault::CommitErrors {
+                from_ms: 120_000,
+                to_ms: 121_000,
+                error: RetriableError::RequestTimedOut,
+            },
         ],
         actions: vec![],
         duration_ms: 300_000,
@@ -115,15 +150,33 @@ pub fn run() -> Result<String, String> {
     let tl = Timeline::run(scenario.clone());
     let timeline_s = start.elapsed().as_secs_f64();
     let s = tl.final_world.summary();
-    let _ = writeln!(out, "scenario: 100,000 payments, 12 partitions, 6 consumers, crashes, rebalances, faults, retries");
-    let _ = writeln!(out, "  simulated {} s, {steps} steps, {events} trace events", tl.end_ms() / 1000);
+    let _ = writeln!(
+        out,
+        "scenario: 100,000 payments, 12 partitions, 6 consumers, crashes, rebalances, faults, retries"
+    );
+    let _ = writeln!(
+        out,
+        "  simulated {} s, {steps} steps, {events} trace events",
+        tl.end_ms() / 1000
+    );
     let _ = writeln!(
         out,
         "  outcome: once {} · duplicated {} · lost {} · pending {} · dead-lettered {}",
         s.once, s.duplicated, s.lost, s.pending, s.dead_lettered
     );
-    let _ = writeln!(out, "engine:   {:.3} s best of 3 → {:.2} M events/s ({:.2} M steps/s)", best_engine, events as f64 / best_engine / 1e6, steps as f64 / best_engine / 1e6);
-    let _ = writeln!(out, "timeline: {:.3} s with checkpoints → {:.2} M events/s", timeline_s, events as f64 / timeline_s / 1e6);
+    let _ = writeln!(
+        out,
+        "engine:   {:.3} s best of 3 → {:.2} M events/s ({:.2} M steps/s)",
+        best_engine,
+        events as f64 / best_engine / 1e6,
+        steps as f64 / best_engine / 1e6
+    );
+    let _ = writeln!(
+        out,
+        "timeline: {:.3} s with checkpoints → {:.2} M events/s",
+        timeline_s,
+        events as f64 / timeline_s / 1e6
+    );
 
     // Seeks into the middle of the run: checkpoint clone + replay.
     let n = tl.events.len();
@@ -136,7 +189,12 @@ pub fn run() -> Result<String, String> {
         std::hint::black_box(w);
     }
     times.sort_by(|a, b| a.total_cmp(b));
-    let _ = writeln!(out, "seek:     median {:.2} ms, max {:.2} ms over 21 seeks in the middle half", times[times.len() / 2], times[times.len() - 1]);
+    let _ = writeln!(
+        out,
+        "seek:     median {:.2} ms, max {:.2} ms over 21 seeks in the middle half",
+        times[times.len() / 2],
+        times[times.len() - 1]
+    );
     let _ = writeln!(out, "targets:  ≥ 2 M events/s natively; a seek under 16 ms");
     Ok(out)
 }

@@ -59,7 +59,10 @@ fn load(args: &[String]) -> Result<(Scenario, bool), String> {
     }
     let scenario = match (preset_name, file) {
         (Some(n), None) => preset(n).map_err(|e| {
-            format!("{e}; known presets: {}", preset_names().collect::<Vec<_>>().join(", "))
+            format!(
+                "{e}; known presets: {}",
+                preset_names().collect::<Vec<_>>().join(", ")
+            )
         })?,
         (None, Some(f)) => {
             let text = std::fs::read_to_string(f).map_err(|e| format!("cannot read {f}: {e}"))?;
@@ -73,12 +76,15 @@ fn load(args: &[String]) -> Result<(Scenario, bool), String> {
 
 fn run(args: &[String]) -> Result<String, String> {
     match args.first().map(String::as_str) {
-        Some("presets") if args.len() == 1 => Ok(preset_names().map(|n| format!("{n}\n")).collect()),
+        Some("presets") if args.len() == 1 => {
+            Ok(preset_names().map(|n| format!("{n}\n")).collect())
+        }
         Some("run") => {
             let (scenario, json) = load(&args[1..])?;
             let tl = Timeline::new(scenario).map_err(|e| e.to_string())?;
             if json {
-                let mut s = serde_json::to_string_pretty(&tl.report()).map_err(|e| e.to_string())?;
+                let mut s =
+                    serde_json::to_string_pretty(&tl.report()).map_err(|e| e.to_string())?;
                 s.push('\n');
                 Ok(s)
             } else {
@@ -99,11 +105,24 @@ fn run(args: &[String]) -> Result<String, String> {
 fn human(tl: &Timeline) -> String {
     use std::fmt::Write;
     let r = tl.report();
-    let ctx = Context { scenario: &tl.scenario, log: &tl.final_world.log };
+    let ctx = Context {
+        scenario: &tl.scenario,
+        log: &tl.final_world.log,
+    };
     let mut s = String::new();
-    let title = if tl.scenario.title.is_empty() { &tl.scenario.name } else { &tl.scenario.title };
+    let title = if tl.scenario.title.is_empty() {
+        &tl.scenario.name
+    } else {
+        &tl.scenario.title
+    };
     let _ = writeln!(s, "{title}");
-    let _ = writeln!(s, "seed {} · {:?} client · ran to {}\n", r.seed, r.client, fmt_ms(r.end_ms));
+    let _ = writeln!(
+        s,
+        "seed {} · {:?} client · ran to {}\n",
+        r.seed,
+        r.client,
+        fmt_ms(r.end_ms)
+    );
     for e in &tl.events {
         if let Some(text) = e.explain(&ctx) {
             let _ = writeln!(s, "{:>10}  {text}", fmt_ms(e.at_ms));
@@ -131,10 +150,22 @@ fn human(tl: &Timeline) -> String {
         r.metrics.applications,
         fmt_ms(r.metrics.busy_ms)
     );
-    for p in r.payments.iter().filter(|p| matches!(p.outcome, Verdict::Lost | Verdict::Duplicated)) {
-        let _ = writeln!(s, "  {} (partition {}, offset {}): {:?}, applied {}×", p.id, p.partition, p.offset, p.outcome, p.applied);
+    for p in r
+        .payments
+        .iter()
+        .filter(|p| matches!(p.outcome, Verdict::Lost | Verdict::Duplicated))
+    {
+        let _ = writeln!(
+            s,
+            "  {} (partition {}, offset {}): {:?}, applied {}×",
+            p.id, p.partition, p.offset, p.outcome, p.applied
+        );
     }
-    let committed: Vec<String> = r.committed.iter().map(|c| format!("{}-{}={}", tl.scenario.topic.name, c.partition, c.offset)).collect();
+    let committed: Vec<String> = r
+        .committed
+        .iter()
+        .map(|c| format!("{}-{}={}", tl.scenario.topic.name, c.partition, c.offset))
+        .collect();
     let _ = writeln!(s, "committed: {}", committed.join(", "));
     let _ = writeln!(s, "trace hash: {}", r.trace_hash);
     s

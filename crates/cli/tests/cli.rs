@@ -3,8 +3,15 @@
 use std::process::Command;
 
 fn run(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_offset-lab")).args(args).output().expect("the binary runs");
-    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into(), String::from_utf8_lossy(&out.stderr).into())
+    let out = Command::new(env!("CARGO_BIN_EXE_offset-lab"))
+        .args(args)
+        .output()
+        .expect("the binary runs");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into(),
+        String::from_utf8_lossy(&out.stderr).into(),
+    )
 }
 
 #[test]
@@ -22,8 +29,18 @@ fn run_json_reports_payments_summary_committed_and_hash() {
     assert_eq!(code, 0);
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     let p0 = &v["payments"][0];
-    assert_eq!((p0["id"].as_str(), p0["partition"].as_u64(), p0["offset"].as_i64()), (Some("P-0001"), Some(0), Some(0)));
-    assert_eq!((p0["applied"].as_u64(), p0["outcome"].as_str()), (Some(0), Some("lost")));
+    assert_eq!(
+        (
+            p0["id"].as_str(),
+            p0["partition"].as_u64(),
+            p0["offset"].as_i64()
+        ),
+        (Some("P-0001"), Some(0), Some(0))
+    );
+    assert_eq!(
+        (p0["applied"].as_u64(), p0["outcome"].as_str()),
+        (Some(0), Some("lost"))
+    );
     assert_eq!(v["summary"]["lost"], 1);
     assert_eq!(v["committed"][0]["offset"], 3);
     assert_eq!(v["trace_hash"].as_str().map(str::len), Some(16));
@@ -37,8 +54,14 @@ fn run_a_file_and_the_readable_report() {
     std::fs::write(&file, offset_lab_sim::scenario::PRESETS[0].1).unwrap();
     let (code, out, _) = run(&["run", file.to_str().unwrap()]);
     assert_eq!(code, 0);
-    assert!(out.contains("outcome: lost 0") && out.contains("trace hash:"), "{out}");
-    assert!(out.contains("sys.exit(1) without close()"), "the narrated trace is printed");
+    assert!(
+        out.contains("outcome: lost 0") && out.contains("trace hash:"),
+        "{out}"
+    );
+    assert!(
+        out.contains("sys.exit(1) without close()"),
+        "the narrated trace is printed"
+    );
 }
 
 #[test]
@@ -52,13 +75,23 @@ fn bad_input_is_a_message_and_exit_code_2() {
     ] {
         let (code, out, err) = run(&args);
         assert_eq!(code, 2, "{args:?}");
-        assert!(out.is_empty() && err.starts_with("offset-lab: "), "{args:?}: {err}");
+        assert!(
+            out.is_empty() && err.starts_with("offset-lab: "),
+            "{args:?}: {err}"
+        );
     }
     let dir = std::env::temp_dir().join(format!("offset-lab-cli-bad-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let file = dir.join("bad.json");
-    std::fs::write(&file, "{\"version\": 1, \"name\": \"x\", \"seed\": 1, \"consumers\": [], \"duration_ms\": 5}").unwrap();
+    std::fs::write(
+        &file,
+        "{\"version\": 1, \"name\": \"x\", \"seed\": 1, \"consumers\": [], \"duration_ms\": 5}",
+    )
+    .unwrap();
     let (code, _, err) = run(&["run", file.to_str().unwrap()]);
     assert_eq!(code, 2);
-    assert!(err.contains("consumers: at least one consumer is needed"), "{err}");
+    assert!(
+        err.contains("consumers: at least one consumer is needed"),
+        "{err}"
+    );
 }

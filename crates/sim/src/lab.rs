@@ -54,7 +54,7 @@ pub const STEPS: &[LabStep] = &[
                 "It depends on timing",
             ],
             correct: 0,
-            explanation: "librdkafka's auto-commit timer runs in the background every 5 s from construction, and poll() stored the offset the moment it returned the message (B2, B5). Any 7-second window contains a tick, so the offset is always committed before the crash. The lab's claim holds for the Java client (java-autocommit-sleep7), which only auto-commits inside poll().",
+            explanation: "librdkafka's auto-commit timer runs in the background every 5 s from construction, and poll() stored the offset the moment it returned the message (B2, B5). Any 7-second window contains a tick, so the offset is always committed before the crash. The lab's claim holds for the classic Java client (java-autocommit-sleep7), which auto-commits only on the application's thread — inside poll(), before a rebalance and in close() (D2, D3) — so never during the sleep.",
         }),
         answers: &[(
             "Why might you lose messages with auto-commit?",
@@ -155,7 +155,7 @@ pub const STEPS: &[LabStep] = &[
             question: "The Step 1 consumer with a 2 s sleep lost nothing. Wrap its loop in try/finally: consumer.close(). What happens to P-0001?",
             options: &["Still redelivered", "Lost"],
             correct: 1,
-            explanation: "close() commits what poll() stored — before the payment was recorded (B11, B13). The finally block turns a redelivery into a loss.",
+            explanation: "With enable.auto.commit on, close() commits what poll() stored — before the payment was recorded (B11, B13). The finally block turns a redelivery into a loss.",
         }),
         answers: &[],
     },

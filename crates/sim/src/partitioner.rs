@@ -103,7 +103,10 @@ mod tests {
         let h = murmur2(b"21");
         assert!(h < 0);
         let m = Partitioner::Murmur2Random;
-        assert_eq!(partition_for_key(m, b"21", 12), ((h & 0x7fff_ffff) as u32) % 12);
+        assert_eq!(
+            partition_for_key(m, b"21", 12),
+            ((h & 0x7fff_ffff) as u32) % 12
+        );
         assert_eq!(partition_for_key(m, b"anything", 1), 0);
         assert_eq!(partition_for_key(m, b"anything", 0), 0);
     }

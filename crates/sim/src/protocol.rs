@@ -576,13 +576,22 @@ impl World {
     }
 
     /// B9: start where the group committed, else where `auto.offset.reset` says. E4: with the
-    /// database sink, where the database says.
+    /// database sink, where the database says; a partition without a row there starts as B9
+    /// says (the program seeks only where it has an offset: the group's committed offset,
+    /// then `auto.offset.reset`).
     pub(crate) fn on_offset_fetch(&mut self, c: usize, offsets: Vec<(u32, i64)>, from_db: bool) {
         let now = self.now;
         let rtt = self.rtt();
         let reset = self.spec(c).config.auto_offset_reset;
         let log = self.log.clone();
         let mut events = Vec::new();
+        let (offsets, no_row): (Vec<(u32, i64)>, Vec<(u32, i64)>) =
+            offsets.into_iter().partition(|(_, o)| !from_db || *o >= 0);
+        if !no_row.is_empty() {
+            let inc = self.consumers[c].incarnation;
+            let partitions = no_row.into_iter().map(|(p, _)| p).collect();
+            self.send(c, inc, Request::OffsetFetch { partitions });
+        }
         let cl = self.cl(c);
         for (p, committed) in offsets {
             let Some(part) = cl.part_mut(p) else { continue };
@@ -712,6 +721,7 @@ impl World {
             Some(c),
             EventKind::TransactionAborted {
                 outputs: open.len() as u32,
+                producer_died: true,
             },
         );
     }

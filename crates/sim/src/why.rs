@@ -40,6 +40,14 @@ impl Timeline {
         let mut applications = 0;
         // Only the first commit past the payment is a cause; later ones change nothing.
         let mut committed_past = false;
+        // What took the payment from the consumer that had it, for the summary of a duplicate.
+        let mut interrupted: Option<String> = None;
+        let mut max_poll: Vec<Option<u8>> = Vec::new();
+        let java = self.scenario.client == crate::scenario::ClientModel::Java;
+        let auto = |c: Option<u8>| {
+            c.and_then(|c| self.scenario.consumers.get(c as usize))
+                .is_some_and(|s| s.config.enable_auto_commit)
+        };
         for (i, e) in self.events.iter().enumerate() {
             let at = fmt_ms(e.at_ms);
             match &e.kind {
@@ -81,18 +89,44 @@ impl Timeline {
                     });
                 }
                 EventKind::Crashed { kind, finally_close } if polled_by.is_some() && e.consumer == polled_by => {
-                    let how = match (kind, finally_close) {
-                        (CrashKind::Close, _) | (_, true) => "exited through close(), which committed what poll() had stored",
-                        (CrashKind::Kill, _) => "was killed",
-                        (CrashKind::SysExit, _) => "called sys.exit(1) without close()",
+                    let how = match (kind, finally_close, auto(e.consumer), java) {
+                        (CrashKind::Close, ..) | (_, true, ..) => match (auto(e.consumer), java) {
+                            (true, false) => "exited through close(), which committed what poll() had stored (B11)",
+                            (true, true) => "exited through close(), which committed the positions poll() had reached (D3)",
+                            (false, _) => "exited through close(), which commits nothing with auto-commit off",
+                        },
+                        (CrashKind::Kill, ..) => "was killed",
+                        (CrashKind::SysExit, _, _, true) => "called System.exit(1), which runs no finally block",
+                        (CrashKind::SysExit, ..) => "called sys.exit(1) without close()",
                     };
                     causes.push(Cause { event: i, text: format!("{at}: {} {how}.", name(e.consumer)) });
+                    let ended = match (kind, finally_close, java) {
+                        (CrashKind::Close, ..) | (_, true, _) => "exited through close()",
+                        (CrashKind::Kill, ..) => "was killed",
+                        (CrashKind::SysExit, _, true) => "called System.exit(1)",
+                        (CrashKind::SysExit, ..) => "called sys.exit(1)",
+                    };
+                    interrupted = Some(format!("{} {ended} before its offset was committed", name(e.consumer)));
                     polled_by = None;
                 }
+                EventKind::MaxPollExceeded => max_poll.push(e.consumer),
                 EventKind::Revoked { lost: true, partitions } if partitions.contains(&p.partition) && polled_by == e.consumer => {
+                    let why = if max_poll.contains(&e.consumer) {
+                        "went longer than max.poll.interval.ms without calling poll(), left the group and lost its partition"
+                    } else {
+                        "lost its partition"
+                    };
                     causes.push(Cause {
                         event: i,
-                        text: format!("{at}: {} lost its partition without committing.", name(e.consumer)),
+                        text: format!("{at}: {} {why} without committing (B10, B14).", name(e.consumer)),
+                    });
+                    interrupted = Some(format!("{} {why} before its offset was committed", name(e.consumer)));
+                }
+                EventKind::Revoked { lost: false, partitions }
+                    if partitions.contains(&p.partition) && polled_by == e.consumer && applications > 0 && !committed_past =>
+                {
+                    interrupted.get_or_insert_with(|| {
+                        format!("{} gave its partition up in a rebalance before the offset was committed", name(e.consumer))
                     });
                 }
                 EventKind::StartOffset { partition, offset, .. } if *partition == p.partition => {
@@ -116,8 +150,11 @@ impl Timeline {
                 "{id} was never recorded, but the committed offset moved past it, so no consumer will ever receive it again."
             ),
             Verdict::Duplicated => format!(
-                "{id} was recorded {} times: it was processed, but the consumer died before its offset was committed, so it was delivered again.",
-                world.applied[payment as usize]
+                "{id} was recorded {} times: it was processed, but {}, so it was delivered again.",
+                world.applied[payment as usize],
+                interrupted
+                    .as_deref()
+                    .unwrap_or("its offset was not committed in time")
             ),
             Verdict::Once => format!("{id} was recorded exactly once."),
             Verdict::Pending => format!(

@@ -609,6 +609,7 @@ impl World {
                         Some(c),
                         EventKind::TransactionAborted {
                             outputs: outputs.len() as u32,
+                            producer_died: false,
                         },
                     );
                 }

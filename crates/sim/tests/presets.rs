@@ -199,9 +199,15 @@ fn exp2_async_commits_are_faster_land_in_order_and_report_later() {
     let callbacks = find_kind(&asy, |k| matches!(k, EventKind::CommitCallback { .. }));
     assert!(callbacks.len() >= 90, "{}", callbacks.len());
     for e in callbacks {
-        let EventKind::CommitCallback { id, .. } = e.kind else { unreachable!() };
+        let EventKind::CommitCallback { id, .. } = e.kind else {
+            unreachable!()
+        };
         let at = sent.iter().find(|(i, _)| *i == id).unwrap().1;
-        assert!(e.at_ms >= at + 40, "on_commit #{id} at {} for a commit sent at {at}", e.at_ms);
+        assert!(
+            e.at_ms >= at + 40,
+            "on_commit #{id} at {} for a commit sent at {at}",
+            e.at_ms
+        );
     }
 }
 
@@ -217,14 +223,23 @@ fn exp2_async_crash_replays_what_was_not_committed() {
 fn exp2_async_retry_moves_the_offset_back_and_replays_three() {
     let t = run("exp2-async-retry");
     let l = landed(&t);
-    let back = l.windows(2).position(|w| w[1] < w[0]).expect("went backwards");
+    let back = l
+        .windows(2)
+        .position(|w| w[1] < w[0])
+        .expect("went backwards");
     assert_eq!((l[back], l[back + 1]), (100, 97), "{l:?}");
     // B7: the one that went back is the retry of a commit refused with REQUEST_TIMED_OUT.
-    assert_eq!(count(&t, |k| matches!(k, EventKind::CommitRejected { .. })), 1);
+    assert_eq!(
+        count(&t, |k| matches!(k, EventKind::CommitRejected { .. })),
+        1
+    );
     let v = verdicts(&t);
     assert_eq!(summary(&t).lost, 0);
     assert_eq!(summary(&t).duplicated, 3);
-    assert!(v[97..100].iter().all(|v| *v == Verdict::Duplicated), "{v:?}");
+    assert!(
+        v[97..100].iter().all(|v| *v == Verdict::Duplicated),
+        "{v:?}"
+    );
 }
 
 #[test]

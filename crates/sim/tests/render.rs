@@ -422,8 +422,9 @@ fn step1_autocommit_sleep7_script() {
         the Consumer was constructed) fires in the background during the sleep and commits the
         offset that poll() already stored. sys.exit(1) then kills the consumer before the
         payment is recorded. The restarted consumer resumes after it: P-0001 is lost. Any
-        7-second window contains a 5-second tick, so this happens whatever the timer's phase
-        (B2, B5, F.1).
+        7-second window contains a 5-second tick, so this happens at every phase of the timer,
+        as long as the consumer is not in the middle of a rebalance and the coordinator is
+        reachable when the tick comes: a tick is skipped then (B2, B5, F.1).
 
         How to run it against a real cluster:
 

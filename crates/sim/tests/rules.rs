@@ -42,8 +42,14 @@ fn a5_one_consumers_commits_land_in_the_order_sent_whatever_the_latency() {
             let EventKind::CommitApplied { id, offsets, .. } = &e.kind else {
                 unreachable!()
             };
-            assert!(*id > last_id, "seed {seed}: commit {id} landed after {last_id}");
-            assert!(offsets[0].1 >= high, "seed {seed}: the committed offset went back");
+            assert!(
+                *id > last_id,
+                "seed {seed}: commit {id} landed after {last_id}"
+            );
+            assert!(
+                offsets[0].1 >= high,
+                "seed {seed}: the committed offset went back"
+            );
             (last_id, high) = (*id, offsets[0].1);
         }
         assert_eq!(t.final_world.group.committed[0], 60, "seed {seed}");
@@ -61,7 +67,11 @@ fn a5_b7_a_retried_commit_is_the_cause_that_moves_the_offset_backwards() {
         message: true,
     };
     let t = run(s.clone());
-    let tenth = find(&t, |k| matches!(k, EventKind::CommitApplied { offsets, .. } if offsets[0].1 == 10))[0].at_ms;
+    let tenth = find(
+        &t,
+        |k| matches!(k, EventKind::CommitApplied { offsets, .. } if offsets[0].1 == 10),
+    )[0]
+    .at_ms;
     s.faults = vec![Fault::CommitErrors {
         from_ms: tenth,
         to_ms: tenth + 1,
@@ -75,8 +85,15 @@ fn a5_b7_a_retried_commit_is_the_cause_that_moves_the_offset_backwards() {
             _ => unreachable!(),
         })
         .collect();
-    let back = applied.windows(2).position(|w| w[1] < w[0]).expect("went backwards");
-    assert_eq!(applied[back + 1], 10, "the retried commit of offset 10 landed late: {applied:?}");
+    let back = applied
+        .windows(2)
+        .position(|w| w[1] < w[0])
+        .expect("went backwards");
+    assert_eq!(
+        applied[back + 1],
+        10,
+        "the retried commit of offset 10 landed late: {applied:?}"
+    );
 }
 
 #[test]
@@ -600,7 +617,11 @@ fn c2_a_rebalance_cancels_pending_sync_groups_and_their_members_rejoin() {
         .into_iter()
         .find(|e| e.at_ms >= last_expiry)
         .expect("the group is stable again after the dead members expire");
-    assert!(stable_after.at_ms < last_expiry + 1000, "{}", stable_after.at_ms);
+    assert!(
+        stable_after.at_ms < last_expiry + 1000,
+        "{}",
+        stable_after.at_ms
+    );
     let w = &t.final_world;
     let s = w.summary();
     assert_eq!((s.once, s.pending, s.lost, s.duplicated), (1000, 0, 0, 0));
@@ -608,7 +629,10 @@ fn c2_a_rebalance_cancels_pending_sync_groups_and_their_members_rejoin() {
         .last()
         .unwrap()
         .at_ms;
-    assert!(last_effect < 120_000, "every payment processed well before 200 s: {last_effect}");
+    assert!(
+        last_effect < 120_000,
+        "every payment processed well before 200 s: {last_effect}"
+    );
 }
 
 #[test]
@@ -626,7 +650,10 @@ fn c2_group_answers_a_pending_sync_group_when_a_rebalance_starts() {
     assert_eq!(g.state, GroupState::CompletingRebalance);
     out.clear();
     g.on_sync(follower, g.generation, 1, 1, &mut out);
-    assert!(out.is_empty(), "the follower waits for the leader's SyncGroup");
+    assert!(
+        out.is_empty(),
+        "the follower waits for the leader's SyncGroup"
+    );
     g.on_leave(10, leader, &mut out);
     let answered = out.iter().any(|o| {
         matches!(
@@ -756,7 +783,11 @@ fn keyed_payments_land_where_the_producing_clients_partitioner_puts_them() {
     let t = run(s.clone());
     for p in &t.final_world.log.payments {
         let key = p.key.as_ref().unwrap();
-        assert_eq!(key, &format!("customer-{}", (p.number - 1) % 7 + 1), "customers take turns");
+        assert_eq!(
+            key,
+            &format!("customer-{}", (p.number - 1) % 7 + 1),
+            "customers take turns"
+        );
         assert_eq!(p.partition, crc32(key.as_bytes()) % 6, "{key}");
     }
     // The Java producer's default is murmur2; librdkafka can be told to use it too.
@@ -768,7 +799,11 @@ fn keyed_payments_land_where_the_producing_clients_partitioner_puts_them() {
         let t = run(s);
         for p in &t.final_world.log.payments {
             let key = p.key.as_ref().unwrap();
-            assert_eq!(p.partition, to_positive(murmur2(key.as_bytes())) % 6, "{key}");
+            assert_eq!(
+                p.partition,
+                to_positive(murmur2(key.as_bytes())) % 6,
+                "{key}"
+            );
         }
     }
     // The two partitioners disagree for these keys: the choice is visible.

@@ -125,7 +125,10 @@ pub(crate) fn java_lines(sc: &Scenario, spec: &ConsumerSpec) -> Vec<SourceLine> 
         w.line("public void onPartitionsAssigned(Collection<TopicPartition> partitions) {");
         if n.db_assign {
             w.indent();
-            w.line("// E4: start where the database says; without a row there, auto.offset.reset");
+            w.line(
+                "// E4: start where the database says; without a row there, the group's committed",
+            );
+            w.line("// offset, then auto.offset.reset (B9)");
             w.line("for (TopicPartition p : partitions) {");
             w.indented("dbNextOffset(p).ifPresent(offset -> consumer.seek(p, offset));");
             w.line("}");
@@ -339,7 +342,7 @@ pub(crate) fn java_batch_step(w: &mut Writer, step: &BatchStep, pc: Pc) {
             w.dedent();
             w.line("} catch (KafkaException e) {");
             w.indent();
-            w.line("producer.abortTransaction();  // E1: the refunds are discarded,");
+            w.line("producer.abortTransaction();  // E1: the refunds stay in the log, skipped by read_committed,");
             w.line("rewind(consumer);  // and the batch is read again from the committed offsets");
             w.dedent();
             w.line("}");

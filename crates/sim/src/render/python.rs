@@ -150,9 +150,10 @@ impl<'a> PyGen<'a> {
             self.w.blank();
             self.w.line("def on_assign(consumer, partitions):");
             self.w.indent();
-            self.w.line(
-                "# E4: start where the database says; without a row there, auto.offset.reset",
-            );
+            self.w
+                .line("# E4: start where the database says; without a row there,");
+            self.w
+                .line("# the group's committed offset, then auto.offset.reset (B9)");
             self.w.line("for p in partitions:");
             self.w
                 .indented("p.offset = db_next_offset(p.topic, p.partition)");
@@ -573,7 +574,10 @@ impl<'a> PyGen<'a> {
         if refunds {
             names.extend(["KafkaError", "OFFSET_BEGINNING", "TopicPartition"]);
         }
-        if db || n.transactional {
+        if db {
+            names.push("OFFSET_INVALID");
+        }
+        if n.transactional {
             names.extend(["OFFSET_BEGINNING", "OFFSET_END", "OFFSET_INVALID"]);
         }
         names.sort();
@@ -637,7 +641,7 @@ impl<'a> PyGen<'a> {
             "STATE = {}  # messages seen, attempts and crash points fired, over restarts",
             py_str(&state)
         ));
-        if db || n.transactional {
+        if n.transactional {
             let reset = match spec.config.auto_offset_reset {
                 OffsetReset::Earliest => "OFFSET_BEGINNING",
                 OffsetReset::Latest => "OFFSET_END",

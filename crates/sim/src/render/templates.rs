@@ -89,7 +89,9 @@ def record_payment_and_offset(msg):
 def db_next_offset(topic, partition):
     """E4: where to resume a partition: the offset stored with its last payment."""
     row = db.execute('SELECT next_offset FROM offsets WHERE topic = ? AND part = ?', (topic, partition)).fetchone()
-    return row[0] if row else RESET
+    # No row yet: OFFSET_INVALID makes assign() use the group's committed offset, then
+    # auto.offset.reset (B9).
+    return row[0] if row else OFFSET_INVALID
 "#;
 
 pub(crate) const REFUNDS_HELPERS: &str = r#"

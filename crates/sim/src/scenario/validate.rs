@@ -377,10 +377,13 @@ impl Scenario {
     /// The producer's partitioner for keyed payments: as set, or the default of the
     /// scenario's client (librdkafka: `consistent_random`; Java: murmur2).
     pub fn partitioner(&self) -> Partitioner {
-        self.topic.payments.partitioner.unwrap_or(match self.client {
-            ClientModel::Librdkafka => Partitioner::ConsistentRandom,
-            ClientModel::Java => Partitioner::Murmur2Random,
-        })
+        self.topic
+            .payments
+            .partitioner
+            .unwrap_or(match self.client {
+                ClientModel::Librdkafka => Partitioner::ConsistentRandom,
+                ClientModel::Java => Partitioner::Murmur2Random,
+            })
     }
 }
 

@@ -15,7 +15,7 @@ impl TraceEvent {
                         c.auto_commit_interval_ms
                     ),
                     (Some(c), true) if c.enable_auto_commit => format!(
-                        " The Java client auto-commits only inside poll(), once {} ms have passed (D2).",
+                        " The classic Java client auto-commits on the application's thread: inside poll() once {} ms have passed (D2), and before a rebalance and in close() (D3); never from a background timer.",
                         c.auto_commit_interval_ms
                     ),
                     _ => " Auto-commit is off: only the program's own commits move the committed offset.".to_string(),
@@ -101,8 +101,11 @@ impl TraceEvent {
                 "The transaction commits {outputs} refund(s) and the consumer offsets {} together: both or neither (E1).",
                 offsets_text(ctx, offsets)
             ),
-            EventKind::TransactionAborted { outputs } => format!(
-                "The transaction is aborted: its {outputs} refund(s) stay invisible to read_committed readers and the offsets do not move (E1, E2)."
+            EventKind::TransactionAborted { outputs, producer_died: true } => format!(
+                "The producer died with its transaction open. The transaction is aborted when the restarted producer calls init_transactions(), or after transaction.timeout.ms; either way it never commits. Its {outputs} refund(s) stay in the log, and read_committed readers skip them; the offsets sent with it never become committed (E1, E2)."
+            ),
+            EventKind::TransactionAborted { outputs, producer_died: false } => format!(
+                "commit_transaction() failed, so the transaction is aborted: its {outputs} refund(s) stay in the log but read_committed readers skip them, and the offsets sent with it do not move (E1, E2)."
             ),
             EventKind::Revoked { partitions, lost } => {
                 let parts: Vec<String> = partitions.iter().map(|p| ctx.part(*p)).collect();
@@ -157,8 +160,13 @@ impl TraceEvent {
                         "The program commits {what} ({}).",
                         if *sync { "synchronously: it waits for the answer" } else { "asynchronously: it does not wait" }
                     ),
-                    CommitSource::Revoke => format!("Partitions are being revoked: the client commits the stored offsets first: {what} (B10)."),
-                    CommitSource::Close => format!("close() commits the stored offsets before leaving: {what} (B11)."),
+                    CommitSource::Revoke => revoke_commit_text(ctx, self.consumer, &what),
+                    CommitSource::Close if ctx.java() => {
+                        format!("close() commits the positions, everything poll() returned, before leaving: {what} (D3).")
+                    }
+                    CommitSource::Close => format!(
+                        "close() commits the stored offsets before leaving, because enable.auto.commit is on: {what} (B11)."
+                    ),
                 }
             }
             EventKind::CommitRefused { error, .. } => format!("The commit was not sent: {} (B4, B6).", error.name()),
@@ -183,18 +191,33 @@ impl TraceEvent {
             EventKind::MaxPollExceeded => format!(
                 "{who} has not called poll() for max.poll.interval.ms: it leaves the group and its partitions are lost, uncommitted (B14)."
             ),
-            EventKind::Crashed { kind, finally_close } => match (kind, finally_close) {
-                (CrashKind::Close, _) | (_, true) => format!(
-                    "{who} exits through close(){}. close() commits what poll() stored — even a payment still being processed (B11, B13).",
-                    if *finally_close { " in the finally block" } else { "" }
-                ),
-                (CrashKind::Kill, _) => format!(
-                    "{who} is killed. Nothing more is committed and it does not leave the group: the group waits out session.timeout.ms before anyone takes its partitions (B12, B13)."
-                ),
-                (CrashKind::SysExit, _) => format!(
-                    "{who} calls sys.exit(1) without close(). Nothing more is committed and no LeaveGroup is sent: the group waits out session.timeout.ms (B12, B13)."
-                ),
-            },
+            EventKind::Crashed { kind, finally_close } => {
+                let auto = self
+                    .consumer
+                    .and_then(|i| ctx.scenario.consumers.get(i as usize))
+                    .is_some_and(|c| c.config.enable_auto_commit);
+                match (kind, finally_close) {
+                    (CrashKind::Close, _) | (_, true) => {
+                        let how = if *finally_close { " in the finally block" } else { "" };
+                        let commits = match (auto, ctx.java()) {
+                            (true, false) => "close() commits what poll() stored — even a payment still being processed (B11, B13)",
+                            (true, true) => "close() commits the positions, everything poll() returned — even a record still being processed (D3)",
+                            (false, false) => "With enable.auto.commit off, close() commits nothing (B11)",
+                            (false, true) => "With enable.auto.commit off, close() commits nothing (D3)",
+                        };
+                        format!("{who} exits through close(){how}. {commits}; then it leaves the group, which rebalances at once (C4).")
+                    }
+                    (CrashKind::Kill, _) => format!(
+                        "{who} is killed. Nothing more is committed and it does not leave the group: the group waits out session.timeout.ms before anyone takes its partitions (B12, B13)."
+                    ),
+                    (CrashKind::SysExit, _) if ctx.java() => format!(
+                        "{who} calls System.exit(1): no finally block runs and close() is not called, so nothing more is committed and no LeaveGroup is sent; the group waits out session.timeout.ms (D3)."
+                    ),
+                    (CrashKind::SysExit, _) => format!(
+                        "{who} calls sys.exit(1) without close(). Nothing more is committed and no LeaveGroup is sent: the group waits out session.timeout.ms (B12, B13)."
+                    ),
+                }
+            }
             EventKind::Closed => format!("{who} has closed and left the group."),
             EventKind::RestartScheduled { at_ms } => format!("{who} will be restarted at {}.", fmt_ms(*at_ms)),
             EventKind::ProcessingMsChanged { processing_ms } => format!("Processing now takes {processing_ms} ms."),
@@ -202,5 +225,25 @@ impl TraceEvent {
             _ => return None,
         };
         Some(text)
+    }
+}
+
+/// Who commits on revoke, and what (B10, D3, D4).
+fn revoke_commit_text(ctx: &Context, consumer: Option<u8>, what: &str) -> String {
+    let spec = consumer.and_then(|i| ctx.scenario.consumers.get(i as usize));
+    let auto = spec.is_some_and(|c| c.config.enable_auto_commit);
+    match (ctx.java(), auto) {
+        (false, true) => format!(
+            "Partitions are being revoked. With enable.auto.commit on, librdkafka commits their stored offsets before they go: {what} (B10)."
+        ),
+        (false, false) => format!(
+            "Partitions are being revoked: the program's on_revoke commits the stored offsets synchronously before they go: {what} (B10)."
+        ),
+        (true, true) => format!(
+            "A rebalance begins: with auto-commit on, the Java client first commits the positions synchronously: {what} (D3)."
+        ),
+        (true, false) => format!(
+            "A rebalance begins: the program's onPartitionsRevoked calls commitSync() on the positions: {what} (D3, D4)."
+        ),
     }
 }

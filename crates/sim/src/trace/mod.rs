@@ -246,6 +246,10 @@ pub enum EventKind {
     /// The open transaction's outputs will never be visible to a read_committed reader.
     TransactionAborted {
         outputs: u32,
+        /// `true` when the producer died with the transaction open (it stays open until the
+        /// restarted producer's `init_transactions()` or `transaction.timeout.ms` aborts it);
+        /// `false` when `commit_transaction()` failed and the transaction was aborted.
+        producer_died: bool,
     },
     /// An auto-commit tick found nothing new to commit, or was skipped (B5).
     AutoCommitTick {
@@ -554,8 +558,14 @@ impl TraceEvent {
                 let _ = write!(s, " outputs={outputs}");
                 offs(&mut s, offsets);
             }
-            EventKind::TransactionAborted { outputs } => {
+            EventKind::TransactionAborted {
+                outputs,
+                producer_died,
+            } => {
                 let _ = write!(s, " outputs={outputs}");
+                if *producer_died {
+                    s.push_str(" producer-died");
+                }
             }
             EventKind::Polled { payments } => {
                 for p in payments {
