@@ -434,8 +434,12 @@ fn step1_autocommit_sleep7_script() {
             python3 auto_commit_consumer.py           # run the consumer (Ctrl-C to stop it)
             python3 auto_commit_consumer.py report    # how often each payment's effect was applied
 
-        The scenario's broker has group.initial.rebalance.delay.ms=0 (C3). The broker's default
-        is 3000; Kafka's sample server.properties sets 0.
+        The scenario's broker has group.initial.rebalance.delay.ms=0 (C3). A broker's default is
+        3000, and so is the apache/kafka image's: with 3000 the first assignment comes 3 s later
+        and the timing of this run differs. Set it in the broker's configuration to match
+        (server.properties; in the apache/kafka image, the environment variable
+        KAFKA_GROUP_INITIAL_REBALANCE_DELAY_MS, given together with the image's other settings,
+        which environment variables replace).
 
         Crash points and actions of consumer "consumer-1":
 
@@ -616,8 +620,12 @@ fn step2_manual_commit_script() {
             python3 manual_commit_consumer.py           # run the consumer (Ctrl-C to stop it)
             python3 manual_commit_consumer.py report    # how often each payment's effect was applied
 
-        The scenario's broker has group.initial.rebalance.delay.ms=0 (C3). The broker's default
-        is 3000; Kafka's sample server.properties sets 0.
+        The scenario's broker has group.initial.rebalance.delay.ms=0 (C3). A broker's default is
+        3000, and so is the apache/kafka image's: with 3000 the first assignment comes 3 s later
+        and the timing of this run differs. Set it in the broker's configuration to match
+        (server.properties; in the apache/kafka image, the environment variable
+        KAFKA_GROUP_INITIAL_REBALANCE_DELAY_MS, given together with the image's other settings,
+        which environment variables replace).
 
         Crash points and actions of consumer "consumer-1":
 

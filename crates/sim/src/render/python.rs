@@ -488,7 +488,7 @@ impl<'a> PyGen<'a> {
         self.w.indent();
         self.w.line("print(e)");
         self.w
-            .line("producer.abort_transaction()  # E1: the refunds are discarded,");
+            .line("producer.abort_transaction()  # E1: read_committed readers skip the refunds,");
         self.w
             .line("rewind(consumer)  # and the batch is read again from the committed offsets");
         self.w.dedent();
@@ -915,7 +915,7 @@ pub(crate) fn docstring(sc: &Scenario, spec: &ConsumerSpec, file: &str) -> Strin
     }
     if sc.broker.group_initial_rebalance_delay_ms != 3000 {
         notes.push(format!(
-            "The scenario's broker has group.initial.rebalance.delay.ms={} (C3). The broker's default is 3000; Kafka's sample server.properties sets 0.",
+            "The scenario's broker has group.initial.rebalance.delay.ms={} (C3). A broker's default is 3000, and so is the apache/kafka image's: with 3000 the first assignment comes 3 s later and the timing of this run differs. Set it in the broker's configuration to match (server.properties; in the apache/kafka image, the environment variable KAFKA_GROUP_INITIAL_REBALANCE_DELAY_MS, given together with the image's other settings, which environment variables replace).",
             sc.broker.group_initial_rebalance_delay_ms
         ));
     }
