@@ -24,6 +24,7 @@ pub mod export;
 pub mod group;
 pub mod lab;
 pub mod link;
+pub mod liveness;
 pub mod log;
 pub mod outcome;
 pub mod partitioner;

@@ -73,19 +73,29 @@ fn seek_gives_exactly_the_state_of_a_straight_run() {
 }
 
 #[test]
-fn invariants_hold_over_many_seeds() {
-    for seed in 0..300 {
+fn invariants_and_liveness_hold_over_many_seeds() {
+    let (mut settled, mut drained) = (0u64, 0u64);
+    let seeds = 400;
+    for seed in 0..seeds {
         let s = random_scenario(seed);
         let tl = Timeline::new(s.clone())
             .unwrap_or_else(|e| panic!("seed {seed}: {e}\n{}", s.to_json()));
-        check_invariants(
-            &tl,
-            &format!(
-                "seed {seed}; reproduce with the scenario between the lines:\n---\n{}\n---\nfailed",
-                s.to_json()
-            ),
+        let what = format!(
+            "seed {seed}; reproduce with the scenario between the lines:\n---\n{}\n---\nfailed",
+            s.to_json()
         );
+        check_invariants(&tl, &what);
+        let checked = check_liveness(&tl, &what);
+        settled += checked.settle as u64;
+        drained += checked.drain as u64;
     }
+    // The property must not hold vacuously: enough runs are long enough to check it.
+    println!("liveness: settle checked in {settled} of {seeds} runs, drain in {drained}");
+    assert!(
+        settled >= seeds / 4,
+        "settle checked in only {settled} runs"
+    );
+    assert!(drained >= seeds / 8, "drain checked in only {drained} runs");
 }
 
 #[test]

@@ -16,7 +16,9 @@ proptest! {
     fn invariants_hold(seed in any::<u64>()) {
         let s = random_scenario(seed);
         let tl = Timeline::new(s.clone()).map_err(|e| TestCaseError::fail(format!("seed {seed}: invalid: {e}\n{}", s.to_json())))?;
-        check_invariants(&tl, &format!("seed {seed}; reproduce with the scenario between the lines:\n---\n{}\n---\nfailed", s.to_json()));
+        let what = format!("seed {seed}; reproduce with the scenario between the lines:\n---\n{}\n---\nfailed", s.to_json());
+        check_invariants(&tl, &what);
+        check_liveness(&tl, &what);
     }
 
     #[test]

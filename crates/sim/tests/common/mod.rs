@@ -103,18 +103,32 @@ pub fn random_scenario(seed: u64) -> Scenario {
     s.topic.payments.interval_ms = r.between(0, 400);
     s.topic.payments.keyed = r.chance(1, 2);
     s.broker.group_initial_rebalance_delay_ms = [0, 3000][r.below(2) as usize];
-    s.duration_ms = r.between(10_000, 150_000);
-    let n = r.between(1, 3) as usize;
+    s.duration_ms = r.between(10_000, 400_000);
+    let n = r.between(1, 4) as usize;
+    // Crashes close together (several consumers, within a few hundred ms), during joins and
+    // syncs (a few round trips after a start), and restarts landing inside rebalances.
+    let cluster = r.chance(1, 3).then(|| r.between(0, 30_000));
     s.consumers.clear();
     for i in 0..n {
-        let mut c = consumer(&format!("consumer-{}", i + 1), r.between(0, 3000));
+        // Mostly quick payments, sometimes slow ones: both matter, and quick loops let the
+        // liveness property be checked (a loop slower than max.poll.interval.ms is exempt).
+        let processing_ms = if r.chance(2, 3) {
+            r.between(0, 400)
+        } else {
+            r.between(0, 3000)
+        };
+        let mut c = consumer(&format!("consumer-{}", i + 1), processing_ms);
         c.start_ms = r.between(0, 10_000);
         c.config.enable_auto_commit = r.chance(2, 3);
         c.config.auto_commit_interval_ms = r.between(500, 8000);
-        c.config.max_poll_interval_ms = r.between(6000, 20_000);
+        c.config.max_poll_interval_ms = if r.chance(1, 2) {
+            r.between(6000, 20_000)
+        } else {
+            r.between(20_000, 120_000)
+        };
         c.config.session_timeout_ms = r.between(6000, 30_000);
         c.config.heartbeat_interval_ms = 1000;
-        c.program.processing_jitter_ms = r.between(0, 500);
+        c.program.processing_jitter_ms = r.between(0, 200);
         c.program.poll.max_messages = r.between(1, 5) as u32;
         let manual = !c.config.enable_auto_commit || r.chance(1, 3);
         match r.below(4) {
@@ -135,12 +149,24 @@ pub fn random_scenario(seed: u64) -> Scenario {
             _ => {}
         }
         c.program.close_in_finally = r.chance(1, 4);
-        for _ in 0..r.below(3) {
+        for _ in 0..r.below(4) {
             let kind = [CrashKind::Kill, CrashKind::SysExit, CrashKind::Close][r.below(3) as usize];
-            let restart = r.chance(3, 4).then(|| r.between(0, 5000));
-            let cp = if r.chance(1, 2) {
+            let restart = r.chance(3, 4).then(|| {
+                if r.chance(1, 2) {
+                    r.between(0, 200)
+                } else {
+                    r.between(0, 5000)
+                }
+            });
+            let timed = match (cluster, r.below(3)) {
+                (Some(t), 0 | 1) => Some(t + r.between(0, 400)),
+                (_, 2) => Some(c.start_ms + r.between(0, 5 * s.broker.rtt_ms)),
+                _ if r.chance(1, 2) => Some(r.between(0, s.duration_ms)),
+                _ => None,
+            };
+            let cp = if let Some(at) = timed {
                 CrashPoint {
-                    at_ms: Some(r.between(0, s.duration_ms)),
+                    at_ms: Some(at.min(s.duration_ms)),
                     point: None,
                     message: None,
                     kind,
@@ -322,4 +348,112 @@ pub fn check_invariants(tl: &Timeline, what: &str) {
     for pair in tl.events.windows(2) {
         assert!(pair[0].at_ms <= pair[1].at_ms, "{what}: time goes forward");
     }
+}
+
+/// What a liveness check could verify for one run.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct LivenessChecked {
+    /// The group's stability after the last disturbance was checked.
+    pub settle: bool,
+    /// That no payment was left pending was checked.
+    pub drain: bool,
+}
+
+/// The liveness property: once the last crash, restart, action and fault is over, the group is
+/// stable within the bound the core states (`Scenario::liveness`), with exactly the live
+/// consumers as members, each in a steady state; and every payment is handled (not pending) by
+/// the drain bound, unless the scenario says why not (a program that stopped on a payment, no
+/// consumer left alive, a loop iteration that can outlast max.poll.interval.ms). Returns what
+/// the run's length allowed to check.
+pub fn check_liveness(tl: &Timeline, what: &str) -> LivenessChecked {
+    use offset_lab_sim::client::JoinState;
+    use offset_lab_sim::group::GroupState;
+    let sc = &tl.scenario;
+    let bound = sc.liveness();
+    let mut done = LivenessChecked::default();
+    if bound.iteration_can_exceed_max_poll {
+        return done;
+    }
+    // The last disturbance: a crash, a (re)start, a user action, the end of a fault window.
+    let mut quiet = 0;
+    for e in &tl.events {
+        match e.kind {
+            EventKind::Crashed { .. }
+            | EventKind::Constructed { .. }
+            | EventKind::ProgramStopped { .. }
+            | EventKind::ProcessingMsChanged { .. } => quiet = quiet.max(e.at_ms),
+            EventKind::RestartScheduled { at_ms } => quiet = quiet.max(at_ms),
+            _ => {}
+        }
+    }
+    for f in &sc.faults {
+        if let Fault::CommitErrors { to_ms, .. } | Fault::CoordinatorUnavailable { to_ms, .. } = f {
+            quiet = quiet.max(*to_ms);
+        }
+    }
+    let settled_at = quiet + bound.settle_ms;
+    if settled_at >= tl.end_ms() {
+        return done;
+    }
+    let w = tl.world_at(tl.cursor_at_time(settled_at));
+    let live: Vec<(usize, u32)> = w
+        .consumers
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| c.client.is_some())
+        .map(|(i, c)| (i, c.incarnation))
+        .collect();
+    let mut members: Vec<(usize, u32)> = w
+        .group
+        .members
+        .iter()
+        .map(|m| (m.consumer, m.incarnation))
+        .collect();
+    members.sort_unstable();
+    let expect_state = if live.is_empty() {
+        GroupState::Empty
+    } else {
+        GroupState::Stable
+    };
+    assert_eq!(
+        (w.group.state, &members),
+        (expect_state, &live),
+        "{what}: the group is not stable with exactly the live consumers {} ms after the last disturbance at {quiet} ms (bound {} ms)",
+        bound.settle_ms,
+        bound.settle_ms
+    );
+    for (i, c) in w.consumers.iter().enumerate() {
+        if let Some(cl) = &c.client {
+            assert_eq!(
+                cl.join,
+                JoinState::Steady,
+                "{what}: consumer {i} is not steady at {settled_at} ms"
+            );
+        }
+    }
+    done.settle = true;
+    let p = &sc.topic.payments;
+    let produced = p.start_ms + p.interval_ms * (p.count.saturating_sub(1) as u64);
+    let drained_at = settled_at.max(produced) + bound.drain_ms;
+    let stopped = tl
+        .events
+        .iter()
+        .any(|e| matches!(e.kind, EventKind::ProgramStopped { .. }));
+    if drained_at >= tl.end_ms() || stopped || live.is_empty() {
+        return done;
+    }
+    let pending: Vec<String> = tl
+        .final_world
+        .outcomes()
+        .iter()
+        .filter(|o| o.outcome == Verdict::Pending)
+        .map(|o| o.id.clone())
+        .collect();
+    assert!(
+        pending.is_empty(),
+        "{what}: still pending at the end ({} ms), though the group settled by {settled_at} ms and everything could be handled by {drained_at} ms: {pending:?}",
+        tl.end_ms()
+    );
+    done.drain = true;
+    done
 }

@@ -1,0 +1,144 @@
+//! What the core promises about progress: once the last crash, restart, user action and fault
+//! is over, how soon the group is stable again, and how soon every payment has been handled.
+//!
+//! The bounds come from the scenario's own settings, term by term:
+//!
+//! ```text
+//! settle = 2 × session.timeout.ms      a dead member expires (C2); one whose JoinGroup was
+//!                                      pending joins the next generation and expires again
+//!        + min(max.poll.interval.ms,   a live member rejoins from its next poll() (B10): after
+//!              one loop iteration)     its current batch, or when max.poll evicts it (B14)
+//!        + 2 × heartbeat.interval.ms   members learn of the rebalance from a heartbeat (B15)
+//!        + group.initial.rebalance.delay.ms   an empty group waits for more members (C3)
+//!        + round trips and the max-poll check period
+//! drain  = every payment, one after the other, each at its worst (retries, backoff, commit)
+//! ```
+//!
+//! The property tests check these bounds on generated scenarios; a scenario can say why a
+//! payment legitimately stays unprocessed (a program that stops on a bad payment, a consumer that
+//! never comes back, a loop iteration longer than `max.poll.interval.ms`): see [`Liveness`].
+
+use crate::Ms;
+use crate::scenario::{BatchStep, ClientModel, ConsumerSpec, Fault, MessageStep, Scenario};
+use crate::world::MAX_POLL_CHECK_MS;
+
+/// Progress bounds of a scenario.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Liveness {
+    /// Once nothing disturbs the group any more, it is stable within this long.
+    pub settle_ms: Ms,
+    /// Once the group is stable and every payment has been produced, every payment has been
+    /// handled (applied, skipped, dead-lettered, or committed past) within this long.
+    pub drain_ms: Ms,
+    /// Some consumer's loop iteration can outlast its `max.poll.interval.ms`: it may be evicted
+    /// again and again (B14), and the group need not settle. A scenario's reason, not a bug.
+    pub iteration_can_exceed_max_poll: bool,
+}
+
+impl Scenario {
+    /// The progress bounds of this scenario (see the module documentation).
+    pub fn liveness(&self) -> Liveness {
+        let rtt = self.broker.rtt_ms;
+        let max = |f: &dyn Fn(&ConsumerSpec) -> Ms| self.consumers.iter().map(f).max().unwrap_or(0);
+        let session = max(&|c| c.config.session_timeout_ms);
+        let heartbeat = max(&|c| c.config.heartbeat_interval_ms);
+        let max_poll = max(&|c| c.config.max_poll_interval_ms);
+        let iteration = max(&|c| self.iteration_bound_ms(c));
+        let settle_ms = 2 * session
+            + iteration.min(max_poll + MAX_POLL_CHECK_MS)
+            + 2 * heartbeat
+            + self.broker.group_initial_rebalance_delay_ms
+            + 20 * rtt
+            + MAX_POLL_CHECK_MS
+            + self.commit_latency_ms();
+        let per_payment = max(&|c| self.payment_bound_ms(c));
+        let drain_ms = (self.topic.payments.count as Ms)
+            .saturating_mul(per_payment)
+            .saturating_add(iteration)
+            .saturating_add(10 * rtt);
+        let iteration_can_exceed_max_poll = self
+            .consumers
+            .iter()
+            .any(|c| self.iteration_bound_ms(c) >= c.config.max_poll_interval_ms);
+        Liveness {
+            settle_ms,
+            drain_ms,
+            iteration_can_exceed_max_poll,
+        }
+    }
+
+    /// The longest one attempt at a payment can take, for this consumer.
+    fn attempt_bound_ms(&self, c: &ConsumerSpec) -> Ms {
+        let mut longest = c.program.processing_ms;
+        for a in &self.actions {
+            if let crate::scenario::ActionKind::SetProcessingMs { processing_ms } = a.act
+                && a.consumer == c.name
+            {
+                longest = longest.max(processing_ms);
+            }
+        }
+        for f in &self.faults {
+            if let Fault::SlowPayment { processing_ms, .. } = f {
+                longest = longest.max(*processing_ms);
+            }
+        }
+        longest + c.program.processing_jitter_ms
+    }
+
+    /// Extra delay a commit can meet on the network (a `commit_latency` fault).
+    fn commit_latency_ms(&self) -> Ms {
+        self.faults
+            .iter()
+            .map(|f| match f {
+                Fault::CommitLatency { max_extra_ms } => *max_extra_ms,
+                _ => 0,
+            })
+            .max()
+            .unwrap_or(0)
+    }
+
+    /// The worst time one payment takes this consumer: every attempt, every backoff, a
+    /// dead-letter publish and a synchronous commit.
+    fn payment_bound_ms(&self, c: &ConsumerSpec) -> Ms {
+        let rtt = self.broker.rtt_ms;
+        let attempts = c.program.retry.attempts.max(1) as Ms;
+        let doublings = (attempts - 1).min(20) as u32;
+        let backoff = c
+            .program
+            .retry
+            .backoff_ms
+            .saturating_mul((1u64 << doublings) - 1);
+        let commits = c
+            .program
+            .per_message
+            .iter()
+            .filter(|s| matches!(s, MessageStep::Commit { .. }))
+            .count() as Ms;
+        attempts
+            .saturating_mul(self.attempt_bound_ms(c))
+            .saturating_add(backoff)
+            .saturating_add(rtt)
+            .saturating_add(commits * (rtt + self.commit_latency_ms()))
+    }
+
+    /// The worst time from one `poll()` to the next for this consumer: a whole batch.
+    fn iteration_bound_ms(&self, c: &ConsumerSpec) -> Ms {
+        let rtt = self.broker.rtt_ms;
+        let per_poll = match self.client {
+            ClientModel::Librdkafka => c.program.poll.max_messages,
+            ClientModel::Java => c.config.max_poll_records,
+        }
+        .min(self.topic.payments.count)
+        .max(1) as Ms;
+        let batch_steps = c
+            .program
+            .before
+            .iter()
+            .chain(&c.program.after)
+            .filter(|s| matches!(s, BatchStep::Commit { .. } | BatchStep::CommitTransaction))
+            .count() as Ms;
+        per_poll
+            .saturating_mul(self.payment_bound_ms(c))
+            .saturating_add(batch_steps * (rtt + self.commit_latency_ms()))
+    }
+}
