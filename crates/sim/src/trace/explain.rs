@@ -41,11 +41,11 @@ impl TraceEvent {
                 }
             },
             EventKind::GenerationStarted { generation, members } => {
-                format!("Generation {generation} starts with {} member(s); partitions are assigned.", members.len())
+                format!("Generation {generation} starts with {} member(s): the join is complete and the leader assigns the partitions (C2).", members.len())
             }
             EventKind::Assigned { partitions } => {
                 let parts: Vec<String> = partitions.iter().map(|p| ctx.part(*p)).collect();
-                format!("{who} is assigned {}.", if parts.is_empty() { "no partitions".to_string() } else { parts.join(", ") })
+                format!("{who} is assigned {}: on_assign runs inside poll() (B10).", if parts.is_empty() { "no partitions".to_string() } else { parts.join(", ") })
             }
             EventKind::StartOffset { partition, offset, from } => match from {
                 StartFrom::Committed => format!(
@@ -79,7 +79,7 @@ impl TraceEvent {
                 (Failure::Transient, None) => format!("Attempt {attempt} at {} failed and the retries are used up.", ctx.pid(*payment)),
             },
             EventKind::PaymentSkipped { payment } => format!(
-                "The program logs {} and skips it. Its offset will be committed with the others: it is never applied.",
+                "The program logs {} and skips it. Its offset will be committed with the others (B4): it is never applied.",
                 ctx.pid(*payment)
             ),
             EventKind::DeadLettered { payment } => format!(
@@ -95,7 +95,7 @@ impl TraceEvent {
                 ctx.pid(*payment)
             ),
             EventKind::OutputProduced { payment, transactional: false } => {
-                format!("A refund for {} is written to the refunds topic and is visible at once.", ctx.pid(*payment))
+                format!("A refund for {} is written to the refunds topic, outside any transaction: every reader sees it at once, read_committed ones too (E2).", ctx.pid(*payment))
             }
             EventKind::TransactionCommitted { outputs, offsets } => format!(
                 "The transaction commits {outputs} refund(s) and the consumer offsets {} together: both or neither (E1).",
@@ -112,7 +112,7 @@ impl TraceEvent {
                 if *lost {
                     format!("{who} lost {} without a chance to commit (on_lost): whatever it processed since the last commit will be redelivered (B10, B14).", parts.join(", "))
                 } else {
-                    format!("{who} gives up {} for the rebalance (on_revoke).", parts.join(", "))
+                    format!("{who} gives up {} for the rebalance: on_revoke runs inside poll() (B10).", parts.join(", "))
                 }
             }
             EventKind::Polled { payments } => {
@@ -173,6 +173,11 @@ impl TraceEvent {
             EventKind::CommitApplied { offsets, .. } => {
                 format!("The broker now holds committed offset {}. A restart resumes there (A1).", offsets_text(ctx, offsets))
             }
+            EventKind::CommitRejected { error, .. } if error.is_retriable() => format!(
+                "The commit failed with {}: the committed offset does not move{} (B7).",
+                error.name(),
+                if ctx.java() { "; commitSync() retries it, commitAsync() does not (D4, D5)" } else { ", and librdkafka retries it after retry.backoff.ms" }
+            ),
             EventKind::CommitRejected { error, .. } => {
                 format!("The broker rejected the commit with {} (C1). The committed offset does not move.", error.name())
             }
@@ -183,7 +188,21 @@ impl TraceEvent {
                 ctx.pid(*payment)
             ),
             EventKind::CommitCallback { error: Some(e), .. } => format!("on_commit reports {} inside poll() (B6).", e.name()),
-            EventKind::Heartbeat { error: Some(e) } => format!("The heartbeat answer is {}.", e.name()),
+            EventKind::Heartbeat { error: Some(e) } => match e {
+                KafkaError::RebalanceInProgress => format!(
+                    "The heartbeat answer is {}: a rebalance has begun, and {who} rejoins from its next poll() (B10, B15).",
+                    e.name()
+                ),
+                KafkaError::UnknownMemberId | KafkaError::IllegalGeneration => format!(
+                    "The heartbeat answer is {}: the group no longer counts {who} as a member of this generation; its assignment is lost and it rejoins (B7, B15).",
+                    e.name()
+                ),
+                e if e.is_retriable() => format!(
+                    "The heartbeat answer is {}: the coordinator cannot be reached, and the client keeps trying (B7).",
+                    e.name()
+                ),
+                e => format!("The heartbeat answer is {}.", e.name()),
+            },
             EventKind::SessionExpired { .. } => {
                 "The broker heard no heartbeat for session.timeout.ms and removed the dead member (C2). Its partitions can now be taken over.".to_string()
             }
@@ -218,7 +237,7 @@ impl TraceEvent {
                     ),
                 }
             }
-            EventKind::Closed => format!("{who} has closed and left the group."),
+            EventKind::Closed => format!("{who} has closed and left the group ({}).", if ctx.java() { "D3" } else { "B11" }),
             EventKind::RestartScheduled { at_ms } => format!("{who} will be restarted at {}.", fmt_ms(*at_ms)),
             EventKind::ProcessingMsChanged { processing_ms } => format!("Processing now takes {processing_ms} ms."),
             EventKind::RunEnded => "The run ends here.".to_string(),
