@@ -152,7 +152,7 @@ pub fn body(tl: &Timeline, m: Moment, world: &World) -> (String, Option<String>)
             let mut again = Vec::new();
             if let Some(list) = log.partitions.get(*partition as usize) {
                 for (o, &ix) in list.iter().enumerate() {
-                    let applied = world.applied[ix as usize];
+                    let applied = world.sink.applied[ix as usize];
                     if (o as i64) < *offset && applied == 0 {
                         skipped.push(pid(ix));
                     } else if (o as i64) >= *offset && applied > 0 {

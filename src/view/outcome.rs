@@ -218,7 +218,7 @@ pub fn describe(world: &World, payment: u32) -> Option<String> {
         p.amount_cents / 100,
         p.amount_cents % 100,
         p.key.as_ref().map(|k| format!(" · key {k}")).unwrap_or_default(),
-        world.applied[payment as usize],
+        world.sink.applied[payment as usize],
         st.label(),
         holder
     ))

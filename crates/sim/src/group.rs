@@ -4,6 +4,7 @@
 //! ([`Out`]): responses to clients, timers to set, trace events. The world delivers them.
 
 use crate::Ms;
+use crate::protocol::Response;
 use crate::scenario::AssignmentStrategy;
 use crate::trace::{EventKind, KafkaError, RebalanceReason};
 
@@ -71,26 +72,6 @@ pub enum GroupTimer {
     RebalanceTimeout { epoch: u32 },
     /// C2: check whether member `member` has heartbeated within its session timeout.
     Session { member: u32 },
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Response {
-    Join(Result<(u32, i32), KafkaError>),
-    Sync(Result<(i32, Vec<u32>), KafkaError>),
-    Heartbeat(Option<KafkaError>),
-    Commit {
-        id: u32,
-        result: Result<(), KafkaError>,
-    },
-    OffsetFetch(Vec<(u32, i64)>),
-    /// E4: the offsets read from the database in `on_assign`.
-    DbOffsets(Vec<(u32, i64)>),
-    /// E1: the end of `commit_transaction()`.
-    Txn {
-        id: u32,
-        result: Result<(), KafkaError>,
-    },
-    Leave,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -17,7 +17,6 @@
 //! integer API. No wall clock, no OS randomness, no hash-ordered iteration: the same scenario
 //! gives the same trace, byte for byte, on every platform.
 
-pub mod app;
 pub mod client;
 pub mod explore;
 pub mod export;

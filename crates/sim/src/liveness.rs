@@ -19,8 +19,8 @@
 //! never comes back, a loop iteration longer than `max.poll.interval.ms`): see [`Liveness`].
 
 use crate::Ms;
+use crate::client::MAX_POLL_CHECK_MS;
 use crate::scenario::{BatchStep, ClientModel, ConsumerSpec, Fault, MessageStep, Scenario};
-use crate::world::MAX_POLL_CHECK_MS;
 
 /// Progress bounds of a scenario.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -87,14 +87,7 @@ impl Scenario {
 
     /// Extra delay a commit can meet on the network (a `commit_latency` fault).
     fn commit_latency_ms(&self) -> Ms {
-        self.faults
-            .iter()
-            .map(|f| match f {
-                Fault::CommitLatency { max_extra_ms } => *max_extra_ms,
-                _ => 0,
-            })
-            .max()
-            .unwrap_or(0)
+        self.commit_latency_max_ms().unwrap_or(0)
     }
 
     /// The worst time one payment takes this consumer: every attempt, every backoff, a

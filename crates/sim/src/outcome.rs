@@ -93,7 +93,7 @@ impl World {
     /// The offset a restarted consumer would resume at for `partition` (A1).
     pub fn resume_offset(&self, partition: u32) -> i64 {
         let table = if self.scenario.sink.kind == crate::scenario::SinkKind::Database {
-            &self.db_offsets
+            &self.sink.db_offsets
         } else {
             &self.group.committed
         };
@@ -120,9 +120,10 @@ impl World {
 
     /// The state of every payment at this instant, in payment order.
     pub fn cell_states(&self) -> Vec<CellState> {
-        let mut held: Vec<Option<bool>> = vec![None; self.applied.len()];
-        let mut dead: Vec<bool> = vec![false; self.applied.len()];
-        for d in &self.dead_letters {
+        let n = self.log.payments.len();
+        let mut held: Vec<Option<bool>> = vec![None; n];
+        let mut dead: Vec<bool> = vec![false; n];
+        for d in &self.sink.dead_letters {
             dead[d.payment as usize] = true;
         }
         for con in &self.consumers {
@@ -138,18 +139,19 @@ impl World {
             .iter()
             .enumerate()
             .map(|(i, p)| {
-                let applied = self.applied[i];
-                let committed_past = p.offset < self.resume_offset(p.partition);
+                let applied = self.sink.applied[i];
+                let resume = self.resume_offset(p.partition);
+                let committed_past = p.offset < resume;
                 if applied >= 2 {
                     CellState::AppliedMany
                 } else if applied == 1 {
                     CellState::AppliedOnce
                 } else if dead[i] {
                     CellState::DeadLettered
-                } else if self.skipped[i] {
+                } else if self.sink.skipped[i] {
                     CellState::Skipped
                 } else if let Some(processing) = held[i] {
-                    if committed_past {
+                    if self.is_at_risk(i as u32, resume) {
                         CellState::AtRisk
                     } else if processing {
                         CellState::Processing
@@ -177,8 +179,8 @@ impl World {
                 id: p.id(),
                 partition: p.partition,
                 offset: p.offset,
-                applied: self.applied[i],
-                deliveries: self.deliveries[i],
+                applied: self.sink.applied[i],
+                deliveries: self.sink.deliveries[i],
                 outcome: match state {
                     CellState::AppliedOnce => Verdict::Once,
                     CellState::AppliedMany => Verdict::Duplicated,

@@ -151,7 +151,7 @@ impl Timeline {
             ),
             Verdict::Duplicated => format!(
                 "{id} was recorded {} times: it was processed, but {}, so it was delivered again.",
-                world.applied[payment as usize],
+                world.sink.applied[payment as usize],
                 interrupted
                     .as_deref()
                     .unwrap_or("its offset was not committed in time")

@@ -133,7 +133,7 @@ fn step4_invalid_payment_skip_dead_letter_or_stop() {
     assert_eq!((skip.once, skip.skipped, skip.lost), (5, 1, 0));
     let dlq = run("step4-invalid-dead-letter");
     assert_eq!((summary(&dlq).once, summary(&dlq).dead_lettered), (5, 1));
-    assert_eq!(dlq.final_world.dead_letters.len(), 1);
+    assert_eq!(dlq.final_world.sink.dead_letters.len(), 1);
     let stop = summary(&run("step4-invalid-stop"));
     assert_eq!(
         (stop.once, stop.pending),
@@ -297,7 +297,7 @@ fn pitfall_exactly_once_assumption_doubles_a_refund() {
     let t = run("pitfall-exactly-once-assumption");
     assert_eq!(summary(&t).duplicated, 1);
     assert_eq!(
-        t.final_world.outputs.len(),
+        t.final_world.sink.outputs.len(),
         6,
         "six refunds for five payments"
     );
@@ -307,7 +307,10 @@ fn pitfall_exactly_once_assumption_doubles_a_refund() {
 fn refunds_idempotent_sink_redelivers_without_double_effect() {
     let t = run("refunds-idempotent");
     assert_eq!(summary(&t), s(5, 0, 0, 0));
-    assert_eq!(t.final_world.deliveries[1], 2, "P-0002 was delivered twice");
+    assert_eq!(
+        t.final_world.sink.deliveries[1], 2,
+        "P-0002 was delivered twice"
+    );
     assert_eq!(
         count(&t, |k| matches!(
             k,
@@ -327,6 +330,7 @@ fn refunds_transactional_aborts_and_commits_once() {
     );
     let aborted = t
         .final_world
+        .sink
         .outputs
         .iter()
         .filter(|o| o.state == offset_lab_sim::world::OutputState::Aborted)

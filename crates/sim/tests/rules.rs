@@ -127,7 +127,7 @@ fn b2_offset_is_stored_when_poll_returns_not_after_processing() {
     let w = t.world_at(cursor);
     let part = &w.consumers[0].client.as_ref().unwrap().parts[0];
     assert_eq!(part.stored, 1);
-    assert_eq!(w.applied[0], 0);
+    assert_eq!(w.sink.applied[0], 0);
 }
 
 #[test]
@@ -660,7 +660,9 @@ fn c2_group_answers_a_pending_sync_group_when_a_rebalance_starts() {
             o,
             Out::Respond {
                 consumer: 1,
-                resp: offset_lab_sim::group::Response::Sync(Err(KafkaError::RebalanceInProgress)),
+                resp: offset_lab_sim::protocol::Response::Sync(Err(
+                    KafkaError::RebalanceInProgress
+                )),
                 ..
             }
         )

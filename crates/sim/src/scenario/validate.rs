@@ -374,6 +374,23 @@ impl Scenario {
         self.consumers.iter().position(|c| c.name == name)
     }
 
+    /// The largest extra delay a commit meets on the network (a `commit_latency` fault).
+    pub fn commit_latency_max_ms(&self) -> Option<u64> {
+        self.faults.iter().find_map(|f| match f {
+            Fault::CommitLatency { max_extra_ms } => Some(*max_extra_ms),
+            _ => None,
+        })
+    }
+
+    /// The chance in 1000 that a processing attempt fails transiently (a `transient_failures`
+    /// fault).
+    pub fn transient_failures_per_mille(&self) -> Option<u32> {
+        self.faults.iter().find_map(|f| match f {
+            Fault::TransientFailures { per_mille } => Some(*per_mille),
+            _ => None,
+        })
+    }
+
     /// The producer's partitioner for keyed payments: as set, or the default of the
     /// scenario's client (librdkafka: `consistent_random`; Java: murmur2).
     pub fn partitioner(&self) -> Partitioner {

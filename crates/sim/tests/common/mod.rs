@@ -336,13 +336,13 @@ pub fn check_invariants(tl: &Timeline, what: &str) {
         match o.outcome {
             Verdict::Lost | Verdict::Pending | Verdict::Skipped | Verdict::DeadLettered => {
                 assert_eq!(
-                    w.applied[i], 0,
+                    w.sink.applied[i], 0,
                     "{what}: {} {:?} but applied",
                     o.id, o.outcome
                 )
             }
-            Verdict::Once => assert_eq!(w.applied[i], 1),
-            Verdict::Duplicated => assert!(w.applied[i] >= 2),
+            Verdict::Once => assert_eq!(w.sink.applied[i], 1),
+            Verdict::Duplicated => assert!(w.sink.applied[i] >= 2),
         }
     }
     for pair in tl.events.windows(2) {
