@@ -19,8 +19,8 @@
 //! never comes back, a loop iteration longer than `max.poll.interval.ms`): see [`Liveness`].
 
 use crate::Ms;
-use crate::client::MAX_POLL_CHECK_MS;
-use crate::scenario::{BatchStep, ClientModel, ConsumerSpec, Fault, MessageStep, Scenario};
+use crate::client::{ClientPolicy, MAX_POLL_CHECK_MS};
+use crate::scenario::{BatchStep, ConsumerSpec, Fault, MessageStep, Scenario};
 
 /// Progress bounds of a scenario.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -117,12 +117,10 @@ impl Scenario {
     /// The worst time from one `poll()` to the next for this consumer: a whole batch.
     fn iteration_bound_ms(&self, c: &ConsumerSpec) -> Ms {
         let rtt = self.broker.rtt_ms;
-        let per_poll = match self.client {
-            ClientModel::Librdkafka => c.program.poll.max_messages,
-            ClientModel::Java => c.config.max_poll_records,
-        }
-        .min(self.topic.payments.count)
-        .max(1) as Ms;
+        let per_poll = ClientPolicy::new(self.client)
+            .records_per_poll(c)
+            .min(self.topic.payments.count as usize)
+            .max(1) as Ms;
         let batch_steps = c
             .program
             .before

@@ -2,7 +2,7 @@
 //! as confluent-kafka-python uses it (B*), and the classic Java `KafkaConsumer` (D*). Nothing
 //! else in the client asks which library it is.
 
-use crate::scenario::{ClientModel, ConsumerSpec};
+use crate::scenario::{ClientModel, ConsumerSpec, Partitioner};
 use crate::trace::CommitSource;
 
 use super::{Client, positions, stored_to_commit};
@@ -90,6 +90,16 @@ impl ClientPolicy {
     /// asynchronous, and the rejoin waits for it (B10.4).
     pub fn revoke_commit_is_sync(self, program_commits: bool) -> bool {
         self.java() || program_commits
+    }
+
+    /// Where the scenario's producer puts a keyed payment by default: librdkafka's
+    /// `consistent_random` (CRC-32 of the key), the Java producer's murmur2.
+    pub fn default_partitioner(self) -> Partitioner {
+        if self.java() {
+            Partitioner::Murmur2Random
+        } else {
+            Partitioner::ConsistentRandom
+        }
     }
 
     /// D2: Java's auto-commit deadline starts again after each successful join ("reschedule the

@@ -58,20 +58,17 @@ pub enum ClientModel {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(default, deny_unknown_fields)]
 pub struct TopicSpec {
-    #[serde(default = "default_topic_name")]
     pub name: String,
-    #[serde(default = "one")]
     pub partitions: u32,
-    #[serde(default)]
     pub payments: PaymentsSpec,
 }
 
 impl Default for TopicSpec {
     fn default() -> Self {
         TopicSpec {
-            name: default_topic_name(),
+            name: "payments".into(),
             partitions: 1,
             payments: PaymentsSpec::default(),
         }
@@ -79,31 +76,26 @@ impl Default for TopicSpec {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(default, deny_unknown_fields)]
 pub struct PaymentsSpec {
     /// How many payments the producer writes.
-    #[serde(default = "ten")]
     pub count: u32,
     /// When the first payment is produced.
-    #[serde(default)]
     pub start_ms: u64,
     /// Time between two payments; 0 produces them all at `start_ms` (all up front).
-    #[serde(default)]
     pub interval_ms: u64,
     /// Keyed records (key `customer-N`, the customers taking turns) go to the partition the
     /// producer's partitioner picks; unkeyed records are spread round-robin (the exported
     /// script names each one's partition).
-    #[serde(default)]
     pub keyed: bool,
     /// Number of distinct customers when keyed.
-    #[serde(default = "ten")]
     pub customers: u32,
     /// The producer's partitioner for keyed records; unset, the default of the scenario's
     /// client: librdkafka's `consistent_random`, the Java producer's murmur2.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub partitioner: Option<Partitioner>,
     /// 1-based payment numbers that carry invalid data (a permanent processing failure).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub invalid: Vec<u32>,
 }
 
@@ -142,18 +134,17 @@ impl Partitioner {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(default, deny_unknown_fields)]
 pub struct BrokerSpec {
     /// C3: delay of the first join into an empty group. Kafka's default is 3000.
-    #[serde(rename = "group.initial.rebalance.delay.ms", default = "d3000")]
+    #[serde(rename = "group.initial.rebalance.delay.ms")]
     pub group_initial_rebalance_delay_ms: u64,
     /// C5: bounds on a member's session timeout.
-    #[serde(rename = "group.min.session.timeout.ms", default = "d6000")]
+    #[serde(rename = "group.min.session.timeout.ms")]
     pub group_min_session_timeout_ms: u64,
-    #[serde(rename = "group.max.session.timeout.ms", default = "d1800000")]
+    #[serde(rename = "group.max.session.timeout.ms")]
     pub group_max_session_timeout_ms: u64,
     /// Round trip between a client and the broker, for every request.
-    #[serde(default = "d4")]
     pub rtt_ms: u64,
 }
 
@@ -185,35 +176,35 @@ pub struct ConsumerSpec {
 
 /// The consumer's configuration, keys as Kafka spells them. Defaults are librdkafka's (B1).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(default, deny_unknown_fields)]
 pub struct ConsumerConfig {
-    #[serde(rename = "group.id", default = "default_group")]
+    #[serde(rename = "group.id")]
     pub group_id: String,
-    #[serde(rename = "enable.auto.commit", default = "yes")]
+    #[serde(rename = "enable.auto.commit")]
     pub enable_auto_commit: bool,
-    #[serde(rename = "auto.commit.interval.ms", default = "d5000")]
+    #[serde(rename = "auto.commit.interval.ms")]
     pub auto_commit_interval_ms: u64,
-    #[serde(rename = "enable.auto.offset.store", default = "yes")]
+    #[serde(rename = "enable.auto.offset.store")]
     pub enable_auto_offset_store: bool,
-    #[serde(rename = "auto.offset.reset", default)]
+    #[serde(rename = "auto.offset.reset")]
     pub auto_offset_reset: OffsetReset,
-    #[serde(rename = "session.timeout.ms", default = "d45000")]
+    #[serde(rename = "session.timeout.ms")]
     pub session_timeout_ms: u64,
-    #[serde(rename = "heartbeat.interval.ms", default = "d3000")]
+    #[serde(rename = "heartbeat.interval.ms")]
     pub heartbeat_interval_ms: u64,
-    #[serde(rename = "max.poll.interval.ms", default = "d300000")]
+    #[serde(rename = "max.poll.interval.ms")]
     pub max_poll_interval_ms: u64,
-    #[serde(rename = "partition.assignment.strategy", default)]
+    #[serde(rename = "partition.assignment.strategy")]
     pub partition_assignment_strategy: AssignmentStrategy,
     /// Java only (D6): records returned by one `poll()` at most.
-    #[serde(rename = "max.poll.records", default = "d500")]
+    #[serde(rename = "max.poll.records")]
     pub max_poll_records: u32,
 }
 
 impl Default for ConsumerConfig {
     fn default() -> Self {
         ConsumerConfig {
-            group_id: default_group(),
+            group_id: "payment-processor".into(),
             enable_auto_commit: true,
             auto_commit_interval_ms: 5000,
             enable_auto_offset_store: true,
@@ -262,50 +253,39 @@ pub enum AssignmentStrategy {
 /// [finally: consumer.close()]
 /// ```
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(default, deny_unknown_fields)]
 pub struct Program {
-    #[serde(default)]
     pub poll: PollStep,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub before: Vec<BatchStep>,
-    #[serde(default = "default_per_message")]
     pub per_message: Vec<MessageStep>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub after: Vec<BatchStep>,
     /// How long processing one payment takes.
-    #[serde(default = "d100")]
     pub processing_ms: u64,
     /// Extra processing time drawn uniformly from `0..=processing_jitter_ms` (seeded).
-    #[serde(default)]
     pub processing_jitter_ms: u64,
     /// The loop sits in `try: … finally: consumer.close()` (or `with Consumer(...)`), so even
     /// `sys.exit()` goes through `close()` (B13).
-    #[serde(default)]
     pub close_in_finally: bool,
     /// `on_revoke` calls `consumer.commit(asynchronous=False)` before the partitions go: the
     /// classic fix for rebalances with manual commits (B10).
-    #[serde(default)]
     pub on_revoke_commit: bool,
     /// What to do when processing fails transiently (a network error).
-    #[serde(default)]
     pub retry: RetryPolicy,
     /// What to do with a payment that can never succeed (invalid data).
-    #[serde(default)]
     pub on_invalid: FailureAction,
 }
 
 /// Retries of a transiently failing payment.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(default, deny_unknown_fields)]
 pub struct RetryPolicy {
     /// Attempts in all, the first included (1: no retry).
-    #[serde(default = "one")]
     pub attempts: u32,
     /// Wait before the second attempt; it doubles on each further attempt.
-    #[serde(default = "d1000")]
     pub backoff_ms: u64,
     /// What to do when the attempts run out.
-    #[serde(default)]
     pub on_exhausted: FailureAction,
 }
 
@@ -338,7 +318,7 @@ impl Default for Program {
         Program {
             poll: PollStep::default(),
             before: vec![],
-            per_message: default_per_message(),
+            per_message: vec![MessageStep::Process],
             after: vec![],
             processing_ms: 100,
             processing_jitter_ms: 0,
@@ -351,12 +331,10 @@ impl Default for Program {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(default, deny_unknown_fields)]
 pub struct PollStep {
     /// 1: `poll(timeout)`; more: `consume(num_messages=n, timeout)`.
-    #[serde(default = "one")]
     pub max_messages: u32,
-    #[serde(default = "d1000")]
     pub timeout_ms: u64,
 }
 
@@ -487,13 +465,11 @@ pub enum ActionKind {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(default, deny_unknown_fields)]
 pub struct SinkSpec {
-    #[serde(default)]
     pub kind: SinkKind,
     /// For the refunds topic: does the downstream reader use `isolation.level=read_committed`
     /// (E2)? A `read_uncommitted` reader also sees the outputs of aborted transactions.
-    #[serde(default = "yes")]
     pub read_committed: bool,
 }
 
@@ -563,53 +539,9 @@ pub enum RetriableError {
     NotCoordinator,
 }
 
-fn default_topic_name() -> String {
-    "payments".into()
-}
-fn default_group() -> String {
-    "payment-processor".into()
-}
-fn default_per_message() -> Vec<MessageStep> {
-    vec![MessageStep::Process]
-}
-fn one() -> u32 {
-    1
-}
-fn ten() -> u32 {
-    10
-}
+/// `MessageStep::Commit { message }`: `commit(message=msg)` unless the scenario says otherwise.
 fn yes() -> bool {
     true
-}
-fn d4() -> u64 {
-    4
-}
-fn d100() -> u64 {
-    100
-}
-fn d500() -> u32 {
-    500
-}
-fn d1000() -> u64 {
-    1000
-}
-fn d3000() -> u64 {
-    3000
-}
-fn d5000() -> u64 {
-    5000
-}
-fn d6000() -> u64 {
-    6000
-}
-fn d45000() -> u64 {
-    45_000
-}
-fn d300000() -> u64 {
-    300_000
-}
-fn d1800000() -> u64 {
-    1_800_000
 }
 
 mod presets;

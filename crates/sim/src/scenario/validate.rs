@@ -324,7 +324,7 @@ impl Scenario {
                     "\"commit_transaction\" needs the transactional sink",
                 ));
             }
-            if self.client == ClientModel::Java
+            if !crate::client::ClientPolicy::new(self.client).has_offset_store()
                 && c.program.per_message.contains(&MessageStep::StoreOffsets)
             {
                 return Err(err(
@@ -397,10 +397,7 @@ impl Scenario {
         self.topic
             .payments
             .partitioner
-            .unwrap_or(match self.client {
-                ClientModel::Librdkafka => Partitioner::ConsistentRandom,
-                ClientModel::Java => Partitioner::Murmur2Random,
-            })
+            .unwrap_or(crate::client::ClientPolicy::new(self.client).default_partitioner())
     }
 }
 
