@@ -24,7 +24,7 @@ impl Client {
     }
 
     /// Runs the program until it blocks (in poll, processing, a sync commit) or dies.
-    pub(crate) fn run_app(&mut self, ctx: &mut Ctx) {
+    pub fn run_app(&mut self, ctx: &mut Ctx) {
         for _ in 0..MAX_STEPS_WITHOUT_BLOCKING {
             if self.ended || !matches!(self.app.state, AppState::Ready | AppState::InPoll { .. }) {
                 return;

@@ -248,6 +248,12 @@ impl World {
             self.finished = true;
             return false;
         };
+        debug_assert!(
+            q.at >= self.now,
+            "an event in the past: {} < {}",
+            q.at,
+            self.now
+        );
         self.now = q.at;
         self.steps += 1;
         match q.ev {
@@ -283,7 +289,50 @@ impl World {
                 self.finished = true;
             }
         }
+        #[cfg(debug_assertions)]
+        if let Err(broken) = self.check_invariants() {
+            panic!(
+                "invariant broken at {} ms, step {}: {broken}",
+                self.now, self.steps
+            );
+        }
         true
+    }
+
+    /// Invariants that hold after every step. Debug builds (every test) check them inside
+    /// [`World::step`].
+    pub fn check_invariants(&self) -> Result<(), String> {
+        // The broker never holds a committed offset past what was produced.
+        for (p, &committed) in self.group.committed.iter().enumerate() {
+            let end = self.log.log_end_offset(p as u32, self.now);
+            if committed > end {
+                return Err(format!(
+                    "partition {p}: committed offset {committed} past the log end {end}"
+                ));
+            }
+        }
+        // In a stable generation, no partition has two owners.
+        if self.group.state == crate::group::GroupState::Stable {
+            let mut owner = vec![None; self.log.partition_count() as usize];
+            for m in &self.group.members {
+                for &p in &m.assignment {
+                    if let Some(other) = owner[p as usize].replace(m.id) {
+                        return Err(format!(
+                            "partition {p} assigned to members {other} and {}",
+                            m.id
+                        ));
+                    }
+                }
+            }
+        }
+        // Trace events come in time order.
+        if let Some(w) = self.out.windows(2).find(|w| w[1].at_ms < w[0].at_ms) {
+            return Err(format!(
+                "event at {} after one at {}",
+                w[1].at_ms, w[0].at_ms
+            ));
+        }
+        Ok(())
     }
 
     /// Runs every event up to and including time `t`.
