@@ -1,6 +1,41 @@
 //! Plain-language explanations of notable events, generated only when asked.
 
 use super::*;
+use crate::log::{Log, payment_id};
+use crate::scenario::{ClientModel, Scenario};
+
+/// What an explanation needs besides the event.
+pub struct Context<'a> {
+    pub scenario: &'a Scenario,
+    pub log: &'a Log,
+}
+
+impl Context<'_> {
+    fn consumer(&self, ix: Option<u8>) -> &str {
+        ix.and_then(|i| self.scenario.consumers.get(i as usize))
+            .map_or("the broker", |c| c.name.as_str())
+    }
+    fn pid(&self, payment: u32) -> String {
+        self.log
+            .payments
+            .get(payment as usize)
+            .map_or_else(|| payment_id(payment + 1), |p| p.id())
+    }
+    fn part(&self, p: u32) -> String {
+        format!("{}-{p}", self.log.topic)
+    }
+    fn java(&self) -> bool {
+        self.scenario.client == ClientModel::Java
+    }
+}
+
+fn offsets_text(ctx: &Context, offsets: &[(u32, i64)]) -> String {
+    offsets
+        .iter()
+        .map(|(p, o)| format!("{} → {o}", ctx.part(*p)))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
 
 impl TraceEvent {
     /// A plain-language explanation for a student, for notable events.
