@@ -25,6 +25,7 @@ pub mod lab;
 pub mod link;
 pub mod liveness;
 pub mod log;
+pub mod moments;
 pub mod outcome;
 pub mod partitioner;
 pub mod protocol;

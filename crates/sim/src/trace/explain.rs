@@ -223,6 +223,9 @@ impl TraceEvent {
                 ctx.pid(*payment)
             ),
             EventKind::CommitCallback { error: Some(e), .. } => format!("on_commit reports {} inside poll() (B6).", e.name()),
+            EventKind::CommitCallback { id, error: None } => {
+                format!("on_commit reports that commit #{id} succeeded: the result of an asynchronous commit arrives inside a later poll() (B6).")
+            }
             EventKind::Heartbeat { error: Some(e) } => match e {
                 KafkaError::RebalanceInProgress => format!(
                     "The heartbeat answer is {}: a rebalance has begun, and {who} rejoins from its next poll() (B10, B15).",
