@@ -1,17 +1,32 @@
 //! Why a payment ended the way it did: the events that caused its verdict, in plain language,
 //! each pointing at its place in the trace (so the UI can link it to the timeline).
 
+use crate::Ms;
 use crate::log::payment_id;
 use crate::outcome::Verdict;
 use crate::scenario::CrashKind;
 use crate::timeline::Timeline;
 use crate::trace::{CommitSource, EventKind, fmt_ms};
 
-/// One cause: an event index in `Timeline::events` and what it did to the payment.
+/// One cause: an event of `Timeline::events` and what it did to the payment.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Cause {
+    /// Index into `Timeline::events`.
     pub event: usize,
+    pub at_ms: Ms,
+    /// The consumer the event concerns, if any.
+    pub consumer: Option<u8>,
+    /// What happened, as a sentence (without the time, which `at_ms` gives).
     pub text: String,
+    /// This event is what made the payment lost or duplicated.
+    pub decisive: bool,
+}
+
+impl Cause {
+    /// `5.002s: the committed offset moved …`: the cause as the CLI prints it.
+    pub fn line(&self) -> String {
+        format!("{}: {}", fmt_ms(self.at_ms), self.text)
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -49,18 +64,14 @@ impl Timeline {
                 .is_some_and(|s| s.config.enable_auto_commit)
         };
         for (i, e) in self.events.iter().enumerate() {
-            let at = fmt_ms(e.at_ms);
             match &e.kind {
                 EventKind::Polled { payments } if payments.contains(&payment) => {
                     polled_by = e.consumer;
-                    causes.push(Cause { event: i, text: format!("{at}: {} received {id} from poll().", name(e.consumer)) });
+                    causes.push(cause(e, i, format!("{} received {id} from poll().", name(e.consumer))));
                 }
                 EventKind::AtRisk { payment: q, committed, .. } if *q == payment && !committed_past => {
                     committed_past = true;
-                    causes.push(Cause {
-                        event: i,
-                        text: format!("{at}: the committed offset moved to {committed}, past {id}, while it was still being processed."),
-                    });
+                    causes.push(cause(e, i, format!("the committed offset moved to {committed}, past {id}, while it was still being processed.")));
                 }
                 EventKind::CommitApplied { offsets, source, .. }
                     if applications == 0
@@ -79,14 +90,11 @@ impl Timeline {
                         CommitSource::Close => "close()",
                     };
                     committed_past = true;
-                    causes.push(Cause { event: i, text: format!("{at}: {how} committed past {id} before it was recorded.") });
+                    causes.push(cause(e, i, format!("{how} committed past {id} before it was recorded.")));
                 }
                 EventKind::EffectApplied { payment: q, count } if *q == payment => {
                     applications = *count;
-                    causes.push(Cause {
-                        event: i,
-                        text: format!("{at}: {} recorded {id} (application {count}).", name(e.consumer)),
-                    });
+                    causes.push(cause(e, i, format!("{} recorded {id} (application {count}).", name(e.consumer))));
                 }
                 EventKind::Crashed { kind, finally_close } if polled_by.is_some() && e.consumer == polled_by => {
                     let how = match (kind, finally_close, auto(e.consumer), java) {
@@ -99,7 +107,7 @@ impl Timeline {
                         (CrashKind::SysExit, _, _, true) => "called System.exit(1), which runs no finally block",
                         (CrashKind::SysExit, ..) => "called sys.exit(1) without close()",
                     };
-                    causes.push(Cause { event: i, text: format!("{at}: {} {how}.", name(e.consumer)) });
+                    causes.push(cause(e, i, format!("{} {how}.", name(e.consumer))));
                     let ended = match (kind, finally_close, java) {
                         (CrashKind::Close, ..) | (_, true, _) => "exited through close()",
                         (CrashKind::Kill, ..) => "was killed",
@@ -116,10 +124,7 @@ impl Timeline {
                     } else {
                         "lost its partition"
                     };
-                    causes.push(Cause {
-                        event: i,
-                        text: format!("{at}: {} {why} without committing (B10, B14).", name(e.consumer)),
-                    });
+                    causes.push(cause(e, i, format!("{} {why} without committing (B10, B14).", name(e.consumer))));
                     interrupted = Some(format!("{} {why} before its offset was committed", name(e.consumer)));
                 }
                 EventKind::Revoked { lost: false, partitions }
@@ -131,19 +136,25 @@ impl Timeline {
                 }
                 EventKind::StartOffset { partition, offset, .. } if *partition == p.partition => {
                     if *offset <= p.offset && applications > 0 {
-                        causes.push(Cause {
-                            event: i,
-                            text: format!("{at}: {} resumed at offset {offset}, before {id}: it is delivered again.", name(e.consumer)),
-                        });
+                        causes.push(cause(e, i, format!("{} resumed at offset {offset}, before {id}: it is delivered again.", name(e.consumer))));
                     } else if *offset > p.offset && applications == 0 {
-                        causes.push(Cause {
-                            event: i,
-                            text: format!("{at}: {} resumed at offset {offset}, after {id}: it will never be delivered again.", name(e.consumer)),
-                        });
+                        causes.push(cause(e, i, format!("{} resumed at offset {offset}, after {id}: it will never be delivered again.", name(e.consumer))));
                     }
                 }
                 _ => {}
             }
+        }
+        // B5 / A3: the commit past an unrecorded payment, the restart that resumes before a
+        // recorded one or after an unrecorded one, and a second application decide the verdict.
+        for c in &mut causes {
+            c.decisive = match &self.events[c.event].kind {
+                EventKind::AtRisk { .. } | EventKind::CommitApplied { .. } => true,
+                EventKind::StartOffset { offset, .. } => {
+                    *offset > p.offset || verdict == Verdict::Duplicated
+                }
+                EventKind::EffectApplied { count, .. } => *count > 1,
+                _ => false,
+            };
         }
         let summary = match verdict {
             Verdict::Lost => format!(
@@ -179,5 +190,15 @@ impl Timeline {
             summary,
             causes,
         })
+    }
+}
+
+fn cause(e: &crate::trace::TraceEvent, event: usize, text: String) -> Cause {
+    Cause {
+        event,
+        at_ms: e.at_ms,
+        consumer: e.consumer,
+        text,
+        decisive: false,
     }
 }
