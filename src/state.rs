@@ -264,16 +264,16 @@ impl AppState {
                 if link.t_ms > 0 {
                     s.seek_time(link.t_ms);
                 }
-                if let Some(e) = event_of(query) {
+                if let Some(e) = link.event {
                     s.seek_event_at_time(e);
                 }
                 s.embed = link.embed;
                 s.with_panels(&link.panels)
             }
             Err(_) => {
-                let (embed, panels) = layout_of(query);
-                s.embed = embed;
-                s.with_panels(&panels)
+                let layout = offset_lab_sim::link::layout(query);
+                s.embed = layout.embed;
+                s.with_panels(&layout.panels)
             }
         }
     }
@@ -307,20 +307,16 @@ impl AppState {
                 panels.push("none".to_string());
             }
         }
-        let mut link = offset_lab_sim::link::encode(&offset_lab_sim::link::LinkState {
+        // Several events can share an instant: `e` says which of them the cursor is after, when
+        // the time alone would put it elsewhere.
+        let implied = if self.time_ms > 0 { self.timeline.cursor_at_time(self.time_ms) } else { 0 };
+        offset_lab_sim::link::encode(&offset_lab_sim::link::LinkState {
             scenario: (*self.timeline.scenario).clone(),
             t_ms: self.time_ms,
             panels,
             embed: self.embed,
-        });
-        // Several events can share an instant: `e` says which of them the cursor is after, when
-        // the time alone would put it elsewhere (the core's link ignores parameters it does not
-        // know, so older builds still read the rest).
-        let implied = if self.time_ms > 0 { self.timeline.cursor_at_time(self.time_ms) } else { 0 };
-        if self.cursor != implied {
-            link.push_str(&format!("&e={}", self.cursor));
-        }
-        link
+            event: (self.cursor != implied).then_some(self.cursor),
+        })
     }
 
     /// The same moment in the full playground: this link without `embed`, every panel offered.
@@ -421,24 +417,6 @@ impl AppState {
             self.playing = false;
         }
     }
-}
-
-/// The `e` parameter of a link: the event the cursor is after (see `AppState::link`).
-fn event_of(query: &str) -> Option<usize> {
-    query.split('&').find_map(|kv| kv.strip_prefix("e=")).and_then(|v| v.parse().ok())
-}
-
-/// `embed` and `panels` read leniently from a link that does not decode.
-fn layout_of(query: &str) -> (bool, Vec<String>) {
-    let (mut embed, mut panels) = (false, Vec::new());
-    for kv in query.split('&') {
-        match kv.split_once('=') {
-            Some(("embed", v)) => embed = v == "1" || v == "true",
-            Some(("panels", v)) => panels = v.split(',').filter(|p| !p.is_empty()).map(str::to_string).collect(),
-            _ => {}
-        }
-    }
-    (embed, panels)
 }
 
 /// How a setting change reads in the comparison ("before: …").

@@ -21,8 +21,8 @@ pub struct Cause {
 /// The core's story of every payment that ends lost or duplicated (None for the others), as
 /// causes linked to their events. Computed once per run.
 pub fn causes(tl: &Timeline) -> Vec<Vec<Cause>> {
-    let outcomes = tl.final_world.outcomes();
-    outcomes
+    tl.final_world
+        .outcomes()
         .iter()
         .enumerate()
         .map(|(i, o)| {
@@ -30,39 +30,10 @@ pub fn causes(tl: &Timeline) -> Vec<Vec<Cause>> {
                 return Vec::new();
             }
             let Some(story) = tl.why(i as u32) else { return Vec::new() };
-            // The commit that moved past the payment and the at-risk event that flags it happen
-            // at the same instant: keep the at-risk one, which says it better.
-            let at_risk_ms: Vec<Ms> = story
-                .causes
-                .iter()
-                .filter_map(|c| tl.events.get(c.event))
-                .filter(|e| matches!(e.kind, EventKind::AtRisk { .. }))
-                .map(|e| e.at_ms)
-                .collect();
             story
                 .causes
                 .into_iter()
-                .filter(|c| {
-                    tl.events.get(c.event).is_none_or(|e| {
-                        !(matches!(e.kind, EventKind::CommitApplied { .. }) && at_risk_ms.contains(&e.at_ms))
-                    })
-                })
-                .filter_map(|c| {
-                    let e = tl.events.get(c.event)?;
-                    let decisive = match &e.kind {
-                        EventKind::AtRisk { .. } | EventKind::CommitApplied { .. } => true,
-                        EventKind::StartOffset { offset, .. } => {
-                            let p = &tl.final_world.log.payments[i];
-                            *offset > p.offset || o.outcome == Verdict::Duplicated
-                        }
-                        EventKind::EffectApplied { count, .. } => *count > 1,
-                        _ => false,
-                    };
-                    // The core's sentence starts with the time ("5.002s: …"); the UI shows
-                    // the time as a link of its own.
-                    let text = c.text.split_once(": ").map_or(c.text.as_str(), |(_, rest)| rest).to_string();
-                    Some(Cause { ix: c.event, at_ms: e.at_ms, text, decisive })
-                })
+                .map(|c| Cause { ix: c.event, at_ms: c.at_ms, text: c.text, decisive: c.decisive })
                 .collect()
         })
         .collect()

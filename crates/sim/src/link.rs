@@ -8,8 +8,9 @@ use crate::scenario::{Scenario, preset, preset_names};
 
 /// The link format version this build writes and reads.
 pub const LINK_VERSION: u32 = 1;
-/// Links longer than this are refused rather than half-parsed.
-const MAX_LINK_LEN: usize = 64 * 1024;
+/// Links longer than this are refused rather than half-parsed: room for any scenario the app
+/// accepts ([`crate::scenario::MAX_SCENARIO_BYTES`] of JSON, base64url-encoded) and the rest.
+pub const MAX_LINK_LEN: usize = crate::scenario::MAX_SCENARIO_BYTES / 3 * 4 + 4096;
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct LinkState {
@@ -20,6 +21,38 @@ pub struct LinkState {
     pub panels: Vec<String>,
     /// `?embed=1`: the compact layout for iframes.
     pub embed: bool,
+    /// `e=`: which event of the instant `t_ms` the cursor is after, when several share it and
+    /// the time alone would put the cursor elsewhere.
+    pub event: Option<usize>,
+}
+
+/// What a link says about the layout: read leniently, so that a playground whose link is broken
+/// keeps its compact layout and its panels while it says what is wrong.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Layout {
+    pub embed: bool,
+    pub panels: Vec<String>,
+}
+
+/// The layout parameters of a query string, whatever else in it is broken.
+pub fn layout(query: &str) -> Layout {
+    let mut l = Layout::default();
+    for pair in query.trim_start_matches(['?', '#']).split('&') {
+        match pair.split_once('=') {
+            Some(("embed", v)) => l.embed = v == "1" || v == "true",
+            Some(("panels", v)) => l.panels = panel_list(&percent_decode(v)),
+            _ => {}
+        }
+    }
+    l
+}
+
+fn panel_list(value: &str) -> Vec<String> {
+    value
+        .split(',')
+        .filter(|p| !p.is_empty())
+        .map(str::to_string)
+        .collect()
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -59,6 +92,9 @@ pub fn encode(state: &LinkState) -> String {
     if state.embed {
         parts.push("embed=1".into());
     }
+    if let Some(e) = state.event {
+        parts.push(format!("e={e}"));
+    }
     parts.join("&")
 }
 
@@ -74,6 +110,7 @@ pub fn decode(query: &str, default_preset: &str) -> Result<LinkState, LinkError>
     let mut t_ms = 0;
     let mut panels = Vec::new();
     let mut embed = false;
+    let mut event = None;
     for pair in query.split('&').filter(|p| !p.is_empty()) {
         let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
         let value = percent_decode(value);
@@ -114,14 +151,15 @@ pub fn decode(query: &str, default_preset: &str) -> Result<LinkState, LinkError>
                     ))
                 })?
             }
-            "panels" => {
-                panels = value
-                    .split(',')
-                    .filter(|p| !p.is_empty())
-                    .map(str::to_string)
-                    .collect()
-            }
+            "panels" => panels = panel_list(&value),
             "embed" => embed = value == "1" || value == "true",
+            "e" => {
+                event = Some(value.parse().map_err(|_| {
+                    fail(format!(
+                        "The event \"{value}\" in this link is not a number."
+                    ))
+                })?)
+            }
             _ => {} // other parameters belong to the page that embeds us
         }
     }
@@ -139,6 +177,7 @@ pub fn decode(query: &str, default_preset: &str) -> Result<LinkState, LinkError>
         t_ms,
         panels,
         embed,
+        event,
     })
 }
 
@@ -249,7 +288,29 @@ mod tests {
             t_ms: 7016,
             panels: vec!["code".into(), "timeline".into()],
             embed: false,
+            event: None,
         }
+    }
+
+    #[test]
+    fn the_event_embed_flag_and_panels_are_part_of_the_format() {
+        let mut s = state("step2-manual-commit");
+        s.embed = true;
+        s.event = Some(42);
+        let q = encode(&s);
+        assert!(q.ends_with("&embed=1&e=42"), "{q}");
+        assert_eq!(decode(&q, "step1-autocommit-sleep7").unwrap(), s);
+        assert!(decode("v=1&e=x", "step2-manual-commit").is_err());
+        // A broken link still tells its layout.
+        let broken = "v=1&s=%%%&embed=1&panels=code,lab";
+        assert!(decode(broken, "step2-manual-commit").is_err());
+        assert_eq!(
+            layout(broken),
+            Layout {
+                embed: true,
+                panels: vec!["code".into(), "lab".into()]
+            }
+        );
     }
 
     #[test]

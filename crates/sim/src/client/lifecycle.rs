@@ -48,6 +48,7 @@ impl Client {
             finally_close,
         });
         self.restart_after_ms = restart_after_ms;
+        self.exit = Some(kind);
         if kind == CrashKind::Close || finally_close {
             self.begin_close(ctx);
         } else {
@@ -74,6 +75,7 @@ impl Client {
         self.ended = true;
         ctx.out.push(ClientOut::Ended {
             closed,
+            kind: self.exit,
             restart_after_ms: self.restart_after_ms.take(),
         });
     }

@@ -65,6 +65,8 @@ pub struct Ended {
     pub at_ms: Ms,
     /// `false` for a crash without `close()`; `true` when it left through `close()`.
     pub closed: bool,
+    /// How it was ended; `None` when an exception ended the program (a stop on a payment).
+    pub kind: Option<CrashKind>,
 }
 
 /// B0: the client's state for one assigned partition.
@@ -280,6 +282,8 @@ pub struct Client {
     pub timers: TimerGenerations,
     /// How long after the process ends the scenario constructs it again.
     pub restart_after_ms: Option<u64>,
+    /// How the process is being ended, once it is (`None`: an exception stopped the program).
+    pub exit: Option<CrashKind>,
     /// The process has ended: it takes no more input.
     pub ended: bool,
     pub app: App,
@@ -305,6 +309,7 @@ pub enum ClientOut {
     /// The process ended, through `close()` or not.
     Ended {
         closed: bool,
+        kind: Option<CrashKind>,
         restart_after_ms: Option<u64>,
     },
 }
@@ -368,6 +373,7 @@ impl Client {
             },
             timers: TimerGenerations::default(),
             restart_after_ms: None,
+            exit: None,
             ended: false,
             app: App {
                 pc: Pc::Poll,

@@ -16,6 +16,8 @@ pub const MAX_CONSUMERS: usize = 16;
 pub const MAX_DURATION_MS: u64 = 24 * 3600 * 1000;
 pub const MAX_CRASH_POINTS: usize = 64;
 pub const MAX_ACTIONS: usize = 256;
+/// The largest scenario the app opens, from a file or inside a link (its JSON text).
+pub const MAX_SCENARIO_BYTES: usize = 256 * 1024;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -26,6 +26,7 @@ use crate::scenario::{ActionKind, CrashWhen, Fault, Scenario};
 use crate::trace::{EventKind, TraceEvent};
 
 mod broker;
+mod query;
 mod sink;
 
 pub use sink::{DeadLetter, Output, OutputState, Sink};
@@ -414,8 +415,17 @@ impl World {
                 }
                 ClientOut::Ended {
                     closed,
+                    kind,
                     restart_after_ms,
-                } => self.process_ended(c, closed, restart_after_ms),
+                } => self.process_ended(
+                    c,
+                    Ended {
+                        at_ms: self.now,
+                        closed,
+                        kind,
+                    },
+                    restart_after_ms,
+                ),
             }
         }
     }
@@ -446,14 +456,14 @@ impl World {
 
     /// The process of consumer `c` ended: its producer's open transaction dies with it (E1),
     /// and the scenario may construct it again.
-    fn process_ended(&mut self, c: usize, closed: bool, restart_after_ms: Option<u64>) {
+    fn process_ended(&mut self, c: usize, ended: Ended, restart_after_ms: Option<u64>) {
         let now = self.now;
         let mut ev = Vec::new();
         self.sink.producer_died(c, &mut ev);
         self.emit_all(c, ev);
         let con = &mut self.consumers[c];
         con.client = None;
-        con.ended = Some(Ended { at_ms: now, closed });
+        con.ended = Some(ended);
         if let Some(after) = restart_after_ms {
             let at = now + after;
             con.restart_at_ms = Some(at);
@@ -501,18 +511,5 @@ impl World {
                 self.emit(Some(c), EventKind::ProcessingMsChanged { processing_ms });
             }
         }
-    }
-
-    // ---- queries ---------------------------------------------------------------------------
-
-    /// At risk (moment 1): a payment handed to a live consumer's program and not finished, whose
-    /// effect has not landed and that the program did not skip or dead-letter, while the
-    /// committed offset `committed` of its partition is already past it. If that consumer dies
-    /// now, the payment is lost.
-    pub fn is_at_risk(&self, payment: u32, committed: i64) -> bool {
-        self.log.payment(payment).offset < committed
-            && self.sink.applied[payment as usize] == 0
-            && !self.sink.handled(payment)
-            && self.holder(payment).is_some()
     }
 }
