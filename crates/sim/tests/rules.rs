@@ -460,6 +460,8 @@ fn b12_exit_without_close_commits_nothing_and_does_not_leave() {
 fn b14_max_poll_exceeded_leaves_loses_assignment_and_late_commit_fails() {
     let mut s = one_consumer(2, 10_000);
     s.consumers[0].config.max_poll_interval_ms = 7000;
+    // B14: librdkafka needs max.poll.interval.ms >= session.timeout.ms.
+    s.consumers[0].config.session_timeout_ms = 6000;
     s.consumers[0].config.enable_auto_commit = false;
     s.consumers[0].program.per_message = vec![
         MessageStep::Process,
@@ -504,6 +506,21 @@ fn b14_max_poll_exceeded_leaves_loses_assignment_and_late_commit_fails() {
         Verdict::Duplicated,
         "processed, not committed, redelivered after the rejoin"
     );
+}
+
+#[test]
+fn b14_librdkafka_refuses_max_poll_below_the_session_timeout() {
+    let mut s = one_consumer(1, 100);
+    s.consumers[0].config.max_poll_interval_ms = 10_000;
+    let e = s.validate().unwrap_err();
+    assert_eq!(e.path, "consumers[0].config.max.poll.interval.ms");
+    assert!(
+        e.message.contains("session.timeout.ms (45000)"),
+        "{}",
+        e.message
+    );
+    s.client = ClientModel::Java;
+    assert!(s.validate().is_ok(), "the Java client has no such check");
 }
 
 #[test]

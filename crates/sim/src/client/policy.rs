@@ -92,6 +92,13 @@ impl ClientPolicy {
         self.java() || program_commits
     }
 
+    /// B14: librdkafka refuses to construct a consumer whose `max.poll.interval.ms` is below its
+    /// `session.timeout.ms` ("`max.poll.interval.ms` must be >= `session.timeout.ms`",
+    /// `rd_kafka_conf_finalize`); the Java client has no such check.
+    pub fn max_poll_must_cover_session(self) -> bool {
+        !self.java()
+    }
+
     /// Where the scenario's producer puts a keyed payment by default: librdkafka's
     /// `consistent_random` (CRC-32 of the key), the Java producer's murmur2.
     pub fn default_partitioner(self) -> Partitioner {

@@ -185,6 +185,17 @@ impl Scenario {
                 ));
             }
             c.config.validate(&format!("{path}.config"), b)?;
+            if crate::client::ClientPolicy::new(self.client).max_poll_must_cover_session()
+                && c.config.max_poll_interval_ms < c.config.session_timeout_ms
+            {
+                return Err(err(
+                    format!("{path}.config.max.poll.interval.ms"),
+                    format!(
+                        "{} is below session.timeout.ms ({}): librdkafka refuses to construct such a consumer (\"`max.poll.interval.ms` must be >= `session.timeout.ms`\", B14); lower session.timeout.ms too",
+                        c.config.max_poll_interval_ms, c.config.session_timeout_ms
+                    ),
+                ));
+            }
             c.program.validate(&format!("{path}.program"), &c.config)?;
             if c.crashes.len() > MAX_CRASH_POINTS {
                 return Err(err(

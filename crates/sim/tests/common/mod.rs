@@ -127,6 +127,11 @@ pub fn random_scenario(seed: u64) -> Scenario {
             r.between(20_000, 120_000)
         };
         c.config.session_timeout_ms = r.between(6000, 30_000);
+        // B14: librdkafka refuses max.poll.interval.ms below session.timeout.ms.
+        c.config.max_poll_interval_ms = c
+            .config
+            .max_poll_interval_ms
+            .max(c.config.session_timeout_ms);
         c.config.heartbeat_interval_ms = 1000;
         c.program.processing_jitter_ms = r.between(0, 200);
         c.program.poll.max_messages = r.between(1, 5) as u32;
