@@ -129,6 +129,13 @@ fn human(tl: &Timeline) -> String {
         }
     }
     let _ = writeln!(s);
+    if let Some(at) = r.cut_short_at_ms {
+        let _ = writeln!(
+            s,
+            "CUT SHORT: the run reached the simulator's step limit at {}, before duration_ms; the outcome is the state at that moment.\n",
+            fmt_ms(at)
+        );
+    }
     let _ = write!(
         s,
         "outcome: lost {} · duplicated {} · once {} · pending {}",

@@ -17,6 +17,7 @@
 //! integer API. No wall clock, no OS randomness, no hash-ordered iteration: the same scenario
 //! gives the same trace, byte for byte, on every platform.
 
+pub mod budget;
 pub mod client;
 pub mod compare;
 pub mod explore;

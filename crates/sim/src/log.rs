@@ -50,6 +50,13 @@ impl Log {
         let mut partitions: Vec<Vec<u32>> = vec![Vec::new(); n_parts as usize];
         let mut payments = Vec::with_capacity(spec.count as usize);
         let partitioner = sc.partitioner();
+        // Looked up once per payment: a set, not the list (which may repeat a number).
+        let mut invalid = vec![false; spec.count as usize + 1];
+        for &n in &spec.invalid {
+            if let Some(slot) = invalid.get_mut(n as usize) {
+                *slot = true;
+            }
+        }
         for i in 0..spec.count {
             let number = i + 1;
             // The customers take turns, so that the exported producer writes the same keys.
@@ -70,7 +77,7 @@ impl Log {
                 offset,
                 key,
                 amount_cents,
-                invalid: spec.invalid.contains(&number),
+                invalid: invalid[number as usize],
                 produced_at_ms: spec
                     .start_ms
                     .saturating_add(spec.interval_ms.saturating_mul(i as u64)),

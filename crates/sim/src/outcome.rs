@@ -287,6 +287,10 @@ pub struct Report {
     pub metrics: Metrics,
     pub committed: Vec<CommittedOffset>,
     pub payments: Vec<PaymentOutcome>,
+    /// The run stopped at this simulated time because it reached the step limit, before
+    /// `duration_ms`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cut_short_at_ms: Option<Ms>,
 }
 
 impl Report {
@@ -307,6 +311,7 @@ impl Report {
                 })
                 .collect(),
             payments: world.outcomes(),
+            cut_short_at_ms: None,
         }
     }
 }

@@ -13,8 +13,10 @@ use crate::world::World;
 /// Keep at most this many checkpoints; past it, the interval doubles.
 const MAX_CHECKPOINTS: usize = 64;
 const FIRST_INTERVAL: u32 = 256;
-/// A hard bound on the steps of one run, so that no scenario can run forever.
-pub const MAX_STEPS: u32 = 20_000_000;
+/// A hard bound on the steps of one run, so that no scenario can run forever. A valid scenario
+/// never reaches it (its work is within [`crate::budget::STEP_BUDGET`]); one built in code and
+/// run without validation can, and its timeline then says it was cut short.
+pub const MAX_STEPS: u32 = 2 * crate::budget::STEP_BUDGET as u32;
 
 #[derive(Clone, Debug)]
 pub struct Timeline {
@@ -25,6 +27,8 @@ pub struct Timeline {
     checkpoints: Vec<World>,
     interval: u32,
     pub final_world: World,
+    /// The run hit [`MAX_STEPS`] before its end: the simulated time it reached.
+    pub cut_short_at_ms: Option<Ms>,
 }
 
 impl Timeline {
@@ -56,12 +60,14 @@ impl Timeline {
             }
         }
         world.drain_events_into(&mut events);
+        let cut_short_at_ms = (!world.finished).then_some(world.now);
         Timeline {
             scenario,
             events,
             checkpoints,
             interval,
             final_world: world,
+            cut_short_at_ms,
         }
     }
 
@@ -128,7 +134,9 @@ impl Timeline {
     }
 
     pub fn report(&self) -> Report {
-        Report::new(&self.final_world, &self.events)
+        let mut r = Report::new(&self.final_world, &self.events);
+        r.cut_short_at_ms = self.cut_short_at_ms;
+        r
     }
 
     /// The golden-trace text: one line per event.

@@ -37,7 +37,7 @@ fn field_errors_name_the_field_and_the_range() {
             "\"auto.commit.interval.ms\": 5000",
             "\"auto.commit.interval.ms\": 0"
         ),
-        "consumers[0].config.auto.commit.interval.ms: 0 is out of range; allowed 1..=3600000"
+        "consumers[0].config.auto.commit.interval.ms: 0 is out of range; allowed 100..=3600000"
     );
     assert!(
         with("\"partitions\": 1", "\"partitions\": 65")
@@ -89,4 +89,40 @@ fn consumers_of_different_groups_are_refused_not_merged() {
     assert_eq!(e.path, "consumers[1].config.group.id");
     assert!(e.message.contains("separate groups"), "{}", e.message);
     assert!(e.message.contains("payment-processor"), "{}", e.message);
+}
+
+#[test]
+fn names_texts_and_lists_are_capped() {
+    let base = offset_lab_sim::preset("step2-manual-commit").unwrap();
+    let mut s = base.clone();
+    s.name = "n".repeat(65);
+    assert_eq!(s.validate().unwrap_err().path, "name");
+    let mut s = base.clone();
+    s.description = "d".repeat(4001);
+    assert_eq!(s.validate().unwrap_err().path, "description");
+    let mut s = base.clone();
+    s.consumers[0].config.group_id = "g".repeat(65);
+    assert_eq!(
+        s.validate().unwrap_err().path,
+        "consumers[0].config.group.id"
+    );
+    let mut s = base.clone();
+    s.topic.name = "t".repeat(65);
+    assert_eq!(s.validate().unwrap_err().path, "topic.name");
+    // invalid: never longer than the payments; repeats are harmless.
+    let mut s = base.clone();
+    s.topic.payments.invalid = vec![1; s.topic.payments.count as usize + 1];
+    assert_eq!(s.validate().unwrap_err().path, "topic.payments.invalid");
+    let mut s = base;
+    s.topic.payments.invalid = vec![2, 2, 3];
+    let tl = offset_lab_sim::Timeline::new(s).unwrap();
+    let bad: Vec<u32> = tl
+        .final_world
+        .log
+        .payments
+        .iter()
+        .filter(|p| p.invalid)
+        .map(|p| p.number)
+        .collect();
+    assert_eq!(bad, vec![2, 3]);
 }

@@ -31,6 +31,25 @@ pub(super) fn err(path: impl Into<String>, message: impl Into<String>) -> Scenar
     }
 }
 
+/// The longest name (of the scenario, the topic, the group, a consumer), in characters.
+pub const MAX_NAME_LEN: usize = 64;
+pub const MAX_TITLE_LEN: usize = 160;
+pub const MAX_DESCRIPTION_LEN: usize = 4000;
+
+fn check_len(path: &str, text: &str, max: usize) -> Result<(), ScenarioError> {
+    let n = text.chars().count();
+    if n > max {
+        Err(err(path, format!("{n} characters long; at most {max}")))
+    } else {
+        Ok(())
+    }
+}
+
+/// The shortest heartbeat and auto-commit intervals a scenario may use.
+pub const MIN_INTERVAL_MS: u64 = 100;
+/// The shortest `poll()` timeout a scenario may use.
+pub const MIN_POLL_TIMEOUT_MS: u64 = 10;
+
 fn check_range(path: &str, value: u64, lo: u64, hi: u64) -> Result<(), ScenarioError> {
     if value < lo || value > hi {
         Err(err(
@@ -96,11 +115,16 @@ impl Scenario {
         if self.name.trim().is_empty() {
             return Err(err("name", "must not be empty"));
         }
+        // Names and texts are capped, so that a file or a link cannot fill a page with them.
+        check_len("name", &self.name, MAX_NAME_LEN)?;
+        check_len("title", &self.title, MAX_TITLE_LEN)?;
+        check_len("description", &self.description, MAX_DESCRIPTION_LEN)?;
         check_range("duration_ms", self.duration_ms, 1, MAX_DURATION_MS)?;
         let t = &self.topic;
-        if t.name.is_empty() || t.name.len() > 249 {
-            return Err(err("topic.name", "must be 1 to 249 characters"));
+        if t.name.is_empty() {
+            return Err(err("topic.name", "must not be empty"));
         }
+        check_len("topic.name", &t.name, MAX_NAME_LEN)?;
         check_range(
             "topic.partitions",
             t.partitions as u64,
@@ -117,6 +141,16 @@ impl Scenario {
         check_range("topic.payments.start_ms", p.start_ms, 0, MAX_DURATION_MS)?;
         check_range("topic.payments.interval_ms", p.interval_ms, 0, 3_600_000)?;
         check_range("topic.payments.customers", p.customers as u64, 1, 1_000_000)?;
+        if p.invalid.len() > p.count as usize {
+            return Err(err(
+                "topic.payments.invalid",
+                format!(
+                    "lists {} payments, more than the {} there are",
+                    p.invalid.len(),
+                    p.count
+                ),
+            ));
+        }
         for (i, n) in p.invalid.iter().enumerate() {
             if *n == 0 || *n > p.count {
                 return Err(err(
@@ -159,7 +193,7 @@ impl Scenario {
         }
         for (i, c) in self.consumers.iter().enumerate() {
             let path = format!("consumers[{i}]");
-            if c.name.trim().is_empty() || c.name.len() > 64 {
+            if c.name.trim().is_empty() || c.name.chars().count() > MAX_NAME_LEN {
                 return Err(err(format!("{path}.name"), "must be 1 to 64 characters"));
             }
             if self.consumers[..i].iter().any(|o| o.name == c.name) {
@@ -377,6 +411,8 @@ impl Scenario {
                 )?;
             }
         }
+        // Last: a scenario that is valid but too much work for a page (budget.rs).
+        self.check_budget()?;
         Ok(())
     }
 
@@ -417,10 +453,13 @@ impl ConsumerConfig {
         if self.group_id.trim().is_empty() {
             return Err(err(format!("{path}.group.id"), "must not be empty"));
         }
+        check_len(&format!("{path}.group.id"), &self.group_id, MAX_NAME_LEN)?;
+        // Floors that make no teaching sense below them and only burn work (documented in
+        // docs/scenario-format.md): real clients accept 1 ms, but nobody runs a group like that.
         check_range(
             &format!("{path}.auto.commit.interval.ms"),
             self.auto_commit_interval_ms,
-            1,
+            MIN_INTERVAL_MS,
             3_600_000,
         )?;
         // C5: the broker refuses a session timeout outside its bounds.
@@ -433,8 +472,10 @@ impl ConsumerConfig {
         check_range(
             &format!("{path}.heartbeat.interval.ms"),
             self.heartbeat_interval_ms,
-            1,
-            self.session_timeout_ms.saturating_sub(1).max(1),
+            MIN_INTERVAL_MS,
+            self.session_timeout_ms
+                .saturating_sub(1)
+                .max(MIN_INTERVAL_MS),
         )?;
         check_range(
             &format!("{path}.max.poll.interval.ms"),
@@ -463,7 +504,7 @@ impl Program {
         check_range(
             &format!("{path}.poll.timeout_ms"),
             self.poll.timeout_ms,
-            1,
+            MIN_POLL_TIMEOUT_MS,
             3_600_000,
         )?;
         check_range(

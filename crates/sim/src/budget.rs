@@ -1,0 +1,254 @@
+//! The work budget: how many simulation steps a scenario can take, estimated before it runs,
+//! so that no link, file or setting can freeze a page.
+//!
+//! A step is one event of the queue (a timer, a request reaching the broker, an answer reaching
+//! a client). The estimate adds up what recurs over simulated time — heartbeats, auto-commit
+//! ticks, max-poll checks, idle polls, each consumer's session timer — and what each payment
+//! costs each time it is delivered (every attempt, every backoff, every commit), times how
+//! often it can be delivered again (each crash, each eviction can replay it). It is an upper
+//! bound on the steps a run takes (a test and the fuzz targets check it), so a scenario within
+//! the budget always runs to its end.
+//!
+//! A scenario over [`STEP_BUDGET`] is refused with a message that names the setting that
+//! costs the most, the way validation errors read.
+
+use crate::Ms;
+use crate::client::{ClientPolicy, MAX_POLL_CHECK_MS, RETRY_BACKOFF_MS};
+use crate::scenario::{
+    ActionKind, BatchStep, ConsumerSpec, Fault, MessageStep, Scenario, ScenarioError,
+};
+
+/// The most steps a run may take: about half a second of the simulator in WebAssembly on this
+/// project's 2-core machine (see README, "Benchmark").
+pub const STEP_BUDGET: u64 = 1_500_000;
+
+/// One part of the estimate: the setting it comes from, and its steps.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Term {
+    /// The field to change, as validation errors name it.
+    pub field: String,
+    /// What recurs, in words: "heartbeats every 1 ms over 86 400 s".
+    pub what: String,
+    pub steps: u64,
+}
+
+/// The estimated work of a scenario.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Work {
+    pub steps: u64,
+    /// The parts, largest first.
+    pub terms: Vec<Term>,
+}
+
+/// Events per recurrence: a heartbeat is a timer, a request and an answer.
+const HEARTBEAT_STEPS: u64 = 3;
+/// An auto-commit tick, and the commit it may send (request, answer).
+const TICK_STEPS: u64 = 3;
+/// A consumer's construction, join, sync, assignment and offset fetch, and a rebalance's worth
+/// of requests for every member: a generous constant per (re)start.
+const START_STEPS: u64 = 60;
+
+impl Scenario {
+    /// The estimated work of this scenario (an upper bound on its steps).
+    pub fn estimate_work(&self) -> Work {
+        let mut terms = Vec::new();
+        let duration = self.duration_ms;
+        let ends = self.ends();
+        let restarts = self.restarts();
+        let members = self.consumers.len() as u64;
+        for (i, c) in self.consumers.iter().enumerate() {
+            let path = format!("consumers[{i}]");
+            let life = duration.saturating_sub(c.start_ms).max(1);
+            let secs = crate::trace::fmt_ms(life);
+            let cfg = &c.config;
+            // The broker's session timer of the member moves on with each heartbeat and fires
+            // at least session.timeout.ms − heartbeat.interval.ms apart.
+            let session_period = cfg
+                .session_timeout_ms
+                .saturating_sub(cfg.heartbeat_interval_ms)
+                .max(1);
+            terms.push(Term {
+                field: format!("{path}.config.heartbeat.interval.ms"),
+                what: format!(
+                    "heartbeats every {} ms over {secs}",
+                    cfg.heartbeat_interval_ms
+                ),
+                steps: every(life, cfg.heartbeat_interval_ms) * HEARTBEAT_STEPS
+                    + every(life, session_period),
+            });
+            if cfg.enable_auto_commit {
+                terms.push(Term {
+                    field: format!("{path}.config.auto.commit.interval.ms"),
+                    what: format!(
+                        "auto-commits every {} ms over {secs}",
+                        cfg.auto_commit_interval_ms
+                    ),
+                    steps: every(life, cfg.auto_commit_interval_ms) * TICK_STEPS,
+                });
+            }
+            terms.push(Term {
+                field: format!("{path}.program.poll.timeout_ms"),
+                what: format!(
+                    "an idle poll() every {} ms over {secs}",
+                    c.program.poll.timeout_ms
+                ),
+                steps: every(life, c.program.poll.timeout_ms),
+            });
+            // librdkafka's max-poll check (B14).
+            terms.push(Term {
+                field: "duration_ms".into(),
+                what: format!("max.poll.interval.ms checks over {secs}"),
+                steps: every(life, MAX_POLL_CHECK_MS),
+            });
+        }
+        // Every delivery of a payment, by whichever consumer is the costliest.
+        let per_delivery = self
+            .consumers
+            .iter()
+            .map(|c| self.delivery_steps(c) + self.batch_steps(c))
+            .max()
+            .unwrap_or(0);
+        terms.push(Term {
+            field: "topic.payments.count".into(),
+            what: format!(
+                "{} payments, each delivered up to {} times",
+                self.topic.payments.count,
+                ends + 1
+            ),
+            steps: (self.topic.payments.count as u64)
+                .saturating_mul(ends + 1)
+                .saturating_mul(per_delivery),
+        });
+        for f in &self.faults {
+            if let Fault::CommitErrors { from_ms, to_ms, .. }
+            | Fault::CoordinatorUnavailable { from_ms, to_ms } = f
+            {
+                // Each consumer retries its commits every retry.backoff.ms through the window.
+                terms.push(Term {
+                    field: "faults".into(),
+                    what: "commit retries during a fault".into(),
+                    steps: every(to_ms.saturating_sub(*from_ms), RETRY_BACKOFF_MS)
+                        * 3
+                        * members
+                        * 2,
+                });
+            }
+        }
+        terms.push(Term {
+            field: "consumers".into(),
+            what: "constructions, joins and rebalances".into(),
+            steps: (members + restarts + ends) * START_STEPS * members.max(1),
+        });
+        terms.retain(|t| t.steps > 0);
+        terms.sort_by(|a, b| b.steps.cmp(&a.steps));
+        let steps = terms
+            .iter()
+            .fold(0u64, |sum, t| sum.saturating_add(t.steps));
+        Work { steps, terms }
+    }
+
+    /// Refuses a scenario whose estimated work is over [`STEP_BUDGET`], naming the setting
+    /// that costs the most.
+    pub fn check_budget(&self) -> Result<Work, ScenarioError> {
+        let work = self.estimate_work();
+        if work.steps <= STEP_BUDGET {
+            return Ok(work);
+        }
+        let top = &work.terms[0];
+        Err(ScenarioError {
+            path: top.field.clone(),
+            message: format!(
+                "this scenario would take up to {} simulation steps, more than the {} a page can run without freezing; most of them: {} ({} steps). Change this setting, or shorten duration_ms",
+                thousands(work.steps),
+                thousands(STEP_BUDGET),
+                top.what,
+                thousands(top.steps)
+            ),
+        })
+    }
+
+    /// How many times a consumer process can end in this scenario: crash points, crash actions,
+    /// and the evictions a slow payment can cause (each can replay what was not committed).
+    fn ends(&self) -> u64 {
+        let crashes: u64 = self.consumers.iter().map(|c| c.crashes.len() as u64).sum();
+        let actions = self
+            .actions
+            .iter()
+            .filter(|a| matches!(a.act, ActionKind::Crash { .. } | ActionKind::Restart))
+            .count() as u64;
+        let slow: u64 = self
+            .faults
+            .iter()
+            .map(|f| match f {
+                Fault::SlowPayment { times, .. } => *times as u64,
+                _ => 0,
+            })
+            .sum();
+        crashes + actions + slow
+    }
+
+    fn restarts(&self) -> u64 {
+        let crashes: u64 = self
+            .consumers
+            .iter()
+            .flat_map(|c| &c.crashes)
+            .filter(|cp| cp.restart_after_ms.is_some())
+            .count() as u64;
+        crashes + self.actions.len() as u64
+    }
+
+    /// Steps per delivery of a payment: the poll that returns it, each attempt and backoff, the
+    /// per-message commits (request, answer, retries), a dead-letter publish.
+    fn delivery_steps(&self, c: &ConsumerSpec) -> u64 {
+        let attempts = (c.program.retry.attempts as u64).max(1);
+        let failing: u64 = self
+            .faults
+            .iter()
+            .map(|f| match f {
+                Fault::FailPayment { attempts, .. } => *attempts as u64,
+                _ => 0,
+            })
+            .max()
+            .unwrap_or(0);
+        let commits = c
+            .program
+            .per_message
+            .iter()
+            .filter(|s| matches!(s, MessageStep::Commit { .. }))
+            .count() as u64;
+        2 + 2 * attempts.max(failing.min(attempts)) + 3 * commits + 1
+    }
+
+    /// Steps per poll for the batch-level steps (a commit or a transaction: request, answer).
+    fn batch_steps(&self, c: &ConsumerSpec) -> u64 {
+        let steps = c
+            .program
+            .before
+            .iter()
+            .chain(&c.program.after)
+            .filter(|s| matches!(s, BatchStep::Commit { .. } | BatchStep::CommitTransaction))
+            .count() as u64;
+        // Java's auto-commit inside poll() is a commit per poll at most.
+        let java_auto =
+            !ClientPolicy::new(self.client).has_offset_store() && c.config.enable_auto_commit;
+        3 * steps + 3 * java_auto as u64
+    }
+}
+
+/// How many times something every `period_ms` recurs over `span_ms` (at least once).
+fn every(span_ms: Ms, period_ms: u64) -> u64 {
+    span_ms / period_ms.max(1) + 1
+}
+
+/// `1 500 000`.
+fn thousands(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, ch) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
+            out.push(' ');
+        }
+        out.push(ch);
+    }
+    out
+}
