@@ -25,6 +25,8 @@ pub const STEP_BUDGET: u64 = 1_500_000;
 /// One part of the estimate: the setting it comes from, and its steps.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Term {
+    /// What kind of work: terms of the same kind (one per consumer) add up.
+    pub kind: &'static str,
     /// The field to change, as validation errors name it.
     pub field: String,
     /// What recurs, in words: "heartbeats every 1 ms over 86 400 s".
@@ -59,7 +61,7 @@ impl Scenario {
         for (i, c) in self.consumers.iter().enumerate() {
             let path = format!("consumers[{i}]");
             let life = duration.saturating_sub(c.start_ms).max(1);
-            let secs = crate::trace::fmt_ms(life);
+            let secs = span(life);
             let cfg = &c.config;
             // The broker's session timer of the member moves on with each heartbeat and fires
             // at least session.timeout.ms − heartbeat.interval.ms apart.
@@ -68,6 +70,7 @@ impl Scenario {
                 .saturating_sub(cfg.heartbeat_interval_ms)
                 .max(1);
             terms.push(Term {
+                kind: "heartbeats",
                 field: format!("{path}.config.heartbeat.interval.ms"),
                 what: format!(
                     "heartbeats every {} ms over {secs}",
@@ -78,6 +81,7 @@ impl Scenario {
             });
             if cfg.enable_auto_commit {
                 terms.push(Term {
+                    kind: "auto-commits",
                     field: format!("{path}.config.auto.commit.interval.ms"),
                     what: format!(
                         "auto-commits every {} ms over {secs}",
@@ -87,6 +91,7 @@ impl Scenario {
                 });
             }
             terms.push(Term {
+                kind: "idle polls",
                 field: format!("{path}.program.poll.timeout_ms"),
                 what: format!(
                     "an idle poll() every {} ms over {secs}",
@@ -96,6 +101,7 @@ impl Scenario {
             });
             // librdkafka's max-poll check (B14).
             terms.push(Term {
+                kind: "max-poll checks",
                 field: "duration_ms".into(),
                 what: format!("max.poll.interval.ms checks over {secs}"),
                 steps: every(life, MAX_POLL_CHECK_MS),
@@ -109,6 +115,7 @@ impl Scenario {
             .max()
             .unwrap_or(0);
         terms.push(Term {
+            kind: "payments",
             field: "topic.payments.count".into(),
             what: format!(
                 "{} payments, each delivered up to {} times",
@@ -125,6 +132,7 @@ impl Scenario {
             {
                 // Each consumer retries its commits every retry.backoff.ms through the window.
                 terms.push(Term {
+                    kind: "fault retries",
                     field: "faults".into(),
                     what: "commit retries during a fault".into(),
                     steps: every(to_ms.saturating_sub(*from_ms), RETRY_BACKOFF_MS)
@@ -135,6 +143,7 @@ impl Scenario {
             }
         }
         terms.push(Term {
+            kind: "starts",
             field: "consumers".into(),
             what: "constructions, joins and rebalances".into(),
             steps: (members + restarts + ends) * START_STEPS * members.max(1),
@@ -154,15 +163,31 @@ impl Scenario {
         if work.steps <= STEP_BUDGET {
             return Ok(work);
         }
-        let top = &work.terms[0];
+        // The costliest kind of work, added up over the consumers, named by its largest term.
+        let mut kinds: Vec<(&str, u64, usize, &Term)> = Vec::new();
+        for t in &work.terms {
+            match kinds.iter_mut().find(|k| k.0 == t.kind) {
+                Some(k) => {
+                    k.1 = k.1.saturating_add(t.steps);
+                    k.2 += 1;
+                }
+                None => kinds.push((t.kind, t.steps, 1, t)),
+            }
+        }
+        kinds.sort_by(|a, b| b.1.cmp(&a.1));
+        let (_, steps, n, top) = kinds[0];
+        let who = if n > 1 {
+            format!("{} for each of {n} consumers", top.what)
+        } else {
+            top.what.clone()
+        };
         Err(ScenarioError {
             path: top.field.clone(),
             message: format!(
-                "this scenario would take up to {} simulation steps, more than the {} a page can run without freezing; most of them: {} ({} steps). Change this setting, or shorten duration_ms",
+                "this scenario would take up to {} simulation steps, more than the {} a page can run without freezing; most of them are {who} ({} steps). Change this setting, or shorten duration_ms",
                 thousands(work.steps),
                 thousands(STEP_BUDGET),
-                top.what,
-                thousands(top.steps)
+                thousands(steps)
             ),
         })
     }
@@ -238,6 +263,15 @@ impl Scenario {
 /// How many times something every `period_ms` recurs over `span_ms` (at least once).
 fn every(span_ms: Ms, period_ms: u64) -> u64 {
     span_ms / period_ms.max(1) + 1
+}
+
+/// `24 h`, `90 min`, `45 s`: a span for reading.
+fn span(ms: Ms) -> String {
+    match ms {
+        ms if ms >= 7_200_000 && ms.is_multiple_of(3_600_000) => format!("{} h", ms / 3_600_000),
+        ms if ms >= 120_000 => format!("{} min", ms / 60_000),
+        ms => format!("{} s", ms.div_ceil(1000)),
+    }
 }
 
 /// `1 500 000`.
