@@ -18,9 +18,11 @@ use crate::scenario::{
     ActionKind, BatchStep, ConsumerSpec, Fault, MessageStep, Scenario, ScenarioError,
 };
 
-/// The most steps a run may take: about half a second of the simulator in WebAssembly on this
-/// project's 2-core machine (see README, "Benchmark").
-pub const STEP_BUDGET: u64 = 1_500_000;
+/// The most steps a run may take. In WebAssembly on this project's 2-core machine the simulator
+/// runs 0.9–1.4 million steps a second with its checkpoints (`offset-lab bench` built for
+/// wasm32-wasip1 under Node; README, "Benchmark"), so a run at the budget takes under a
+/// second there, and less on a laptop.
+pub const STEP_BUDGET: u64 = 800_000;
 
 /// One part of the estimate: the setting it comes from, and its steps.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -55,7 +57,7 @@ impl Scenario {
     pub fn estimate_work(&self) -> Work {
         let mut terms = Vec::new();
         let duration = self.duration_ms;
-        let ends = self.ends();
+        let deliveries = self.deliveries_bound();
         let restarts = self.restarts();
         let members = self.consumers.len() as u64;
         for (i, c) in self.consumers.iter().enumerate() {
@@ -118,13 +120,10 @@ impl Scenario {
             kind: "payments",
             field: "topic.payments.count".into(),
             what: format!(
-                "{} payments, each delivered up to {} times",
-                self.topic.payments.count,
-                ends + 1
+                "{} payments, delivered up to {} times in all",
+                self.topic.payments.count, deliveries
             ),
-            steps: (self.topic.payments.count as u64)
-                .saturating_mul(ends + 1)
-                .saturating_mul(per_delivery),
+            steps: deliveries.saturating_mul(per_delivery),
         });
         for f in &self.faults {
             if let Fault::CommitErrors { from_ms, to_ms, .. }
@@ -146,7 +145,7 @@ impl Scenario {
             kind: "starts",
             field: "consumers".into(),
             what: "constructions, joins and rebalances".into(),
-            steps: (members + restarts + ends) * START_STEPS * members.max(1),
+            steps: (members + restarts + self.ends()) * START_STEPS * members.max(1),
         });
         terms.retain(|t| t.steps > 0);
         terms.sort_by(|a, b| b.steps.cmp(&a.steps));
@@ -190,6 +189,30 @@ impl Scenario {
                 thousands(steps)
             ),
         })
+    }
+
+    /// How many deliveries of payments a run can make at most: each payment once, and again
+    /// after every end that can replay it — all of them after a crash at a time, a user's
+    /// action or an eviction, at most `k` after a crash point on a consumer's `k`-th message
+    /// (it has seen no more).
+    fn deliveries_bound(&self) -> u64 {
+        let count = self.topic.payments.count as u64;
+        let points: u64 = self
+            .consumers
+            .iter()
+            .flat_map(|c| &c.crashes)
+            .map(|cp| match cp.when() {
+                crate::scenario::CrashWhen::Point(_, k) => (k as u64).min(count),
+                crate::scenario::CrashWhen::At(_) => count,
+            })
+            .sum();
+        let others = self.ends()
+            - self
+                .consumers
+                .iter()
+                .map(|c| c.crashes.len() as u64)
+                .sum::<u64>();
+        count.saturating_mul(1 + others).saturating_add(points)
     }
 
     /// How many times a consumer process can end in this scenario: crash points, crash actions,
@@ -241,7 +264,11 @@ impl Scenario {
             .iter()
             .filter(|s| matches!(s, MessageStep::Commit { .. }))
             .count() as u64;
-        2 + 2 * attempts.max(failing.min(attempts)) + 3 * commits + 1
+        let dead_letter = [c.program.on_invalid, c.program.retry.on_exhausted]
+            .contains(&crate::scenario::FailureAction::DeadLetter) as u64;
+        // The poll that waits for it, its processing, each further attempt and its backoff,
+        // each commit's request and answer, a dead-letter publish.
+        2 + 2 * (attempts.max(failing.min(attempts)) - 1) + 2 * commits + dead_letter
     }
 
     /// Steps per poll for the batch-level steps (a commit or a transaction: request, answer).
@@ -256,7 +283,7 @@ impl Scenario {
         // Java's auto-commit inside poll() is a commit per poll at most.
         let java_auto =
             !ClientPolicy::new(self.client).has_offset_store() && c.config.enable_auto_commit;
-        3 * steps + 3 * java_auto as u64
+        2 * steps + 2 * java_auto as u64
     }
 }
 

@@ -96,7 +96,12 @@ fn a_large_plain_scenario_fits_the_budget() {
     s.consumers = (0..16).map(|i| consumer(&format!("c{i}"), 10)).collect();
     let work = s.check_budget();
     assert!(work.is_ok(), "{:?}", s.estimate_work());
-    assert!(Timeline::new(s).is_ok());
+    let estimate = s.estimate_work().steps;
+    let tl = Timeline::new(s).unwrap();
+    println!(
+        "200 000 payments: {} steps, estimated {estimate}",
+        tl.final_world.steps
+    );
 }
 
 #[test]

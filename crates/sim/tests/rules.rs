@@ -884,7 +884,7 @@ struct Bare {
     scenario: Scenario,
     log: offset_lab_sim::log::Log,
     rng: offset_lab_sim::rng::SimRng,
-    attempts: Vec<u32>,
+    attempts: offset_lab_sim::chunked::Chunked<u32>,
     consumer: offset_lab_sim::client::Consumer,
     next_commit_id: u32,
 }
@@ -903,7 +903,7 @@ impl Bare {
             restart_at_ms: None,
         };
         Bare {
-            attempts: vec![0; log.payments.len()],
+            attempts: offset_lab_sim::chunked::Chunked::filled(0, log.payments.len()),
             scenario,
             log,
             rng,

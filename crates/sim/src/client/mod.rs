@@ -324,7 +324,7 @@ pub struct Ctx<'a> {
     /// The seeded stream: processing jitter, failures, network latency.
     pub rng: &'a mut SimRng,
     /// Processing attempts started per payment, by any consumer (fault scripts count these).
-    pub attempts: &'a mut [u32],
+    pub attempts: &'a mut crate::chunked::Chunked<u32>,
     /// This consumer over its restarts (its `client` is the one handling the input).
     pub consumer: &'a mut Consumer,
     /// Commit ids are unique over the whole run.

@@ -125,7 +125,7 @@ impl Client {
         let seq = self.app.current_seq;
         let ix = payment as usize;
         let tries = ctx.attempts[ix];
-        ctx.attempts[ix] += 1;
+        *ctx.attempts.get_mut(ix) += 1;
         let mut duration = ctx.consumer.processing_ms;
         let mut failure = ctx
             .log

@@ -123,7 +123,7 @@ pub struct World {
     pub consumers: Vec<Consumer>,
     pub sink: Sink,
     /// Processing attempts started per payment, by any consumer (fault scripts count these).
-    pub attempts: Vec<u32>,
+    pub attempts: crate::chunked::Chunked<u32>,
     next_commit_id: u32,
     out: Vec<TraceEvent>,
 }
@@ -170,7 +170,7 @@ impl World {
             seq: 0,
             queue: BinaryHeap::new(),
             rng,
-            attempts: vec![0; payments],
+            attempts: crate::chunked::Chunked::filled(0, payments),
             sink,
             log,
             group,

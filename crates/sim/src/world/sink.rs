@@ -4,6 +4,7 @@
 //! verdict.
 
 use crate::Ms;
+use crate::chunked::Chunked;
 use crate::group::INVALID_OFFSET;
 use crate::log::Log;
 use crate::scenario::{SinkKind, SinkSpec};
@@ -41,9 +42,9 @@ pub struct Sink {
     pub read_committed: bool,
     /// How many times each payment's effect is visible in the sink (for the refunds topic:
     /// to the downstream reader).
-    pub applied: Vec<u32>,
+    pub applied: Chunked<u32>,
     /// How many times processing each payment completed and handed it to the sink.
-    pub deliveries: Vec<u32>,
+    pub deliveries: Chunked<u32>,
     /// E4: the next offset per partition, written by the database with the results.
     pub db_offsets: Vec<i64>,
     /// The `refunds` topic, for the refunds-topic and transactional sinks.
@@ -51,7 +52,7 @@ pub struct Sink {
     /// The dead-letter topic.
     pub dead_letters: Vec<DeadLetter>,
     /// Payments the program skipped on purpose.
-    pub skipped: Vec<bool>,
+    pub skipped: Chunked<bool>,
     /// E1: the outputs of each consumer's open transaction.
     pub open_txn: Vec<Vec<usize>>,
 }
@@ -61,12 +62,12 @@ impl Sink {
         Sink {
             kind: spec.kind,
             read_committed: spec.read_committed,
-            applied: vec![0; payments],
-            deliveries: vec![0; payments],
+            applied: Chunked::filled(0, payments),
+            deliveries: Chunked::filled(0, payments),
             db_offsets: vec![INVALID_OFFSET; partitions],
             outputs: Vec::new(),
             dead_letters: Vec::new(),
-            skipped: vec![false; payments],
+            skipped: Chunked::filled(false, payments),
             open_txn: vec![Vec::new(); consumers],
         }
     }
@@ -79,7 +80,7 @@ impl Sink {
     /// Consumer `c` finished processing `payment`: its effect reaches the sink.
     pub fn apply(&mut self, c: usize, payment: u32, now: Ms, log: &Log, ev: &mut Vec<EventKind>) {
         let ix = payment as usize;
-        self.deliveries[ix] += 1;
+        *self.deliveries.get_mut(ix) += 1;
         let deliveries = self.deliveries[ix];
         match self.kind {
             SinkKind::Ledger => self.count_effect(payment, ev),
@@ -146,7 +147,7 @@ impl Sink {
     }
 
     fn count_effect(&mut self, payment: u32, ev: &mut Vec<EventKind>) {
-        let n = &mut self.applied[payment as usize];
+        let n = self.applied.get_mut(payment as usize);
         *n += 1;
         let count = *n;
         ev.push(EventKind::EffectApplied { payment, count });
@@ -154,7 +155,7 @@ impl Sink {
 
     /// The program skipped the payment on purpose.
     pub fn skip(&mut self, payment: u32, log: &Log, ev: &mut Vec<EventKind>) {
-        self.skipped[payment as usize] = true;
+        *self.skipped.get_mut(payment as usize) = true;
         ev.push(EventKind::PaymentSkipped { payment });
         self.handled_without_effect(payment, log, ev);
     }
