@@ -86,12 +86,20 @@ impl Timeline {
     }
 }
 
-/// Quotes a CSV field when it needs it (RFC 4180).
+/// A CSV field (RFC 4180), made safe to open in a spreadsheet: a cell that begins with `=`,
+/// `+`, `-`, `@`, a tab or a carriage return would be read as a formula, so it gets a leading
+/// `'` (OWASP's advice for CSV injection); a field with a comma, a quote or a line break is
+/// quoted. Consumer names come from scenarios anyone can write.
 fn csv(s: &str) -> String {
-    if s.contains([',', '"', '\n']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
+    let neutral = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{s}")
     } else {
         s.to_string()
+    };
+    if neutral.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", neutral.replace('"', "\"\""))
+    } else {
+        neutral
     }
 }
 
@@ -121,5 +129,25 @@ mod tests {
         assert_eq!(super::csv("a,b"), "\"a,b\"");
         assert_eq!(super::csv("say \"hi\""), "\"say \"\"hi\"\"\"");
         assert_eq!(super::csv("plain"), "plain");
+    }
+
+    #[test]
+    fn csv_cells_cannot_become_formulas() {
+        for bad in ["=HYPERLINK(\"x\")", "+1", "-2+3", "@SUM(A1)", "\tx", "\rx"] {
+            let cell = super::csv(bad);
+            let inner = cell.trim_start_matches('"');
+            assert!(inner.starts_with('\''), "{bad:?} → {cell:?}");
+        }
+        assert_eq!(super::csv("a\rb"), "\"a\rb\"");
+        // A whole export with such a consumer name.
+        let mut s = preset("step2-manual-commit").unwrap();
+        s.consumers[0].name = "=cmd|' /C calc'!Z1".into();
+        let csv = Timeline::new(s).unwrap().trace_csv();
+        assert!(
+            csv.lines()
+                .skip(1)
+                .all(|l| !l.split(',').nth(1).unwrap_or("").starts_with('='))
+        );
+        assert!(csv.contains("'=cmd"));
     }
 }

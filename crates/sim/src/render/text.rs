@@ -114,7 +114,7 @@ pub(crate) fn quoted(s: &str, quote: char) -> String {
                 out.push('\\');
                 out.push(c);
             }
-            c if c.is_control() => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c if c.is_control() || invisible(c) => out.push_str(&format!("\\u{:04x}", c as u32)),
             c => out.push(c),
         }
     }
@@ -126,7 +126,7 @@ pub(crate) fn quoted(s: &str, quote: char) -> String {
 pub(crate) fn py_doc(text: &str) -> String {
     let mut body: String = text
         .chars()
-        .filter(|c| *c == '\n' || !c.is_control())
+        .filter(|c| *c == '\n' || !(c.is_control() || invisible(*c)))
         .collect();
     body = body.replace('\\', "\\\\");
     if body.contains("\"\"\"") {
@@ -143,16 +143,32 @@ pub(crate) fn capitalized(s: &str) -> String {
         .unwrap_or_default()
 }
 
-/// Scenario text for one line of a comment or a docstring.
+/// Scenario text for one line of a comment or a docstring: control characters become spaces,
+/// invisible ones go.
 pub(crate) fn one_line(s: &str) -> String {
     s.chars()
+        .filter(|c| !invisible(*c))
         .map(|c| if c.is_control() { ' ' } else { c })
         .collect()
 }
 
-/// A name usable as a file name: letters, digits, `-`, `_` and `.`; anything else becomes `_`.
-pub(crate) fn file_safe(s: &str) -> String {
-    s.chars()
+/// Unicode bidi controls and invisible format characters: in code a reader runs, they can make
+/// the text on screen differ from what runs (CVE-2021-42574, "Trojan Source"). Scenario text
+/// that lands in exported code escapes them in string literals and drops them from comments.
+pub(crate) fn invisible(c: char) -> bool {
+    matches!(c,
+        '\u{200B}'..='\u{200F}' // zero-width space, joiners, LRM, RLM
+        | '\u{202A}'..='\u{202E}' // embeddings and overrides
+        | '\u{2066}'..='\u{2069}' // isolates
+        | '\u{2028}' | '\u{2029}' // line and paragraph separators
+        | '\u{061C}' | '\u{FEFF}')
+}
+
+/// A name usable as a file name, short and safe: letters, digits, `-`, `_` and `.` (anything
+/// else becomes `_`), no leading dot, at most 48 characters.
+pub fn file_safe(s: &str) -> String {
+    let safe: String = s
+        .chars()
         .map(|c| {
             if c.is_ascii_alphanumeric() || "-_.".contains(c) {
                 c
@@ -160,7 +176,14 @@ pub(crate) fn file_safe(s: &str) -> String {
                 '_'
             }
         })
-        .collect()
+        .take(48)
+        .collect();
+    let safe = safe.trim_start_matches('.');
+    if safe.is_empty() {
+        "scenario".to_string()
+    } else {
+        safe.to_string()
+    }
 }
 
 /// A word for a shell command line, quoted when it needs to be.
@@ -213,4 +236,32 @@ pub(crate) fn wrap(text: &str, width: usize) -> Vec<String> {
         out.push(line);
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bidi_and_format_characters_are_escaped_in_literals_and_dropped_from_comments() {
+        let evil = "pay\u{202E}ments\u{2066}x\u{200B}\u{2028}y";
+        let lit = py_str(evil);
+        assert!(lit.chars().all(|c| !invisible(c)), "{lit:?}");
+        assert!(
+            lit.contains("\\u202e") && lit.contains("\\u2066") && lit.contains("\\u2028"),
+            "{lit}"
+        );
+        assert!(java_str(evil).contains("\\u202e"));
+        assert_eq!(one_line(evil), "paymentsxy");
+        assert!(py_doc(evil).chars().all(|c| !invisible(c)));
+        assert!(shell_word(evil).chars().all(|c| !invisible(c)));
+    }
+
+    #[test]
+    fn file_names_are_safe_and_short() {
+        assert_eq!(file_safe("../../etc/passwd"), "_.._etc_passwd");
+        assert_eq!(file_safe("..."), "scenario");
+        assert_eq!(file_safe(&"x".repeat(300)).len(), 48);
+        assert_eq!(file_safe("consumer-1"), "consumer-1");
+    }
 }
