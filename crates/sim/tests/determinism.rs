@@ -139,3 +139,22 @@ fn random_scenarios_exercise_crashes_rebalances_and_duplicates() {
         "{crashes} {dups} {lost} {rebalances} {events}"
     );
 }
+
+#[test]
+#[ignore = "a long sweep of the liveness property: SEEDS=from..to"]
+fn liveness_sweep() {
+    let range = std::env::var("SEEDS").unwrap_or("0..5000".into());
+    let (a, b) = range.split_once("..").unwrap();
+    for seed in a.parse::<u64>().unwrap()..b.parse::<u64>().unwrap() {
+        let s = random_scenario(seed);
+        let tl = Timeline::new(s.clone()).unwrap();
+        let what = format!("seed {seed}");
+        let r = std::panic::catch_unwind(|| {
+            check_invariants(&tl, &what);
+            check_liveness(&tl, &what);
+        });
+        if r.is_err() {
+            println!("FAILED seed {seed}");
+        }
+    }
+}
