@@ -2,7 +2,6 @@
 //! duplicated payment ended that way (the events that caused it), and what the run cost in
 //! commits and time.
 
-use offset_lab_sim::trace::CommitSource;
 use offset_lab_sim::outcome::Metrics;
 use offset_lab_sim::{CellState, EventKind, Ms, Summary, Timeline, Verdict, World};
 
@@ -121,33 +120,17 @@ pub struct RunStats {
 
 pub fn run_stats(tl: &Timeline, world: &World, cursor: usize) -> RunStats {
     let events = &tl.events[..cursor.min(tl.events.len())];
-    let m = Metrics::new(events);
-    let mut s = RunStats {
+    let m = Metrics::new(events, &world.log, tl.scenario.broker.rtt_ms);
+    RunStats {
         summary: world.summary(),
         commits: m.commits_sent,
+        auto_commits: m.auto_commits,
         failed_commits: m.commits_failed,
+        sync_wait_ms: m.sync_commit_wait_ms,
         applications: m.applications,
+        done_ms: m.last_effect_ms,
         per_second: m.payments_per_s,
-        ..RunStats::default()
-    };
-    let mut sync_sent: Vec<(u32, Ms)> = Vec::new();
-    for e in events {
-        match &e.kind {
-            EventKind::CommitSent { source: CommitSource::Auto, .. } => s.auto_commits += 1,
-            EventKind::CommitSent { id, source: CommitSource::Manual, sync: true, .. } => sync_sent.push((*id, e.at_ms)),
-            EventKind::CommitRejected { id, .. } | EventKind::CommitApplied { id, .. } => {
-                if let Some(k) = sync_sent.iter().position(|(i, _)| i == id) {
-                    let (_, at) = sync_sent.swap_remove(k);
-                    // The answer reaches the client half a round trip after the broker wrote it.
-                    let rtt = tl.scenario.broker.rtt_ms;
-                    s.sync_wait_ms += e.at_ms.saturating_sub(at) + (rtt - rtt / 2);
-                }
-            }
-            EventKind::EffectApplied { .. } => s.done_ms = Some(e.at_ms),
-            _ => {}
-        }
     }
-    s
 }
 
 /// "lost 1 → 0" style comparison lines between a run before a change and this one.

@@ -4,6 +4,7 @@ use serde::Serialize;
 
 use crate::Ms;
 use crate::group::INVALID_OFFSET;
+use crate::log::Log;
 use crate::trace::{EventKind, TraceEvent, trace_hash};
 use crate::world::World;
 
@@ -223,11 +224,14 @@ pub struct CommittedOffset {
     pub offset: i64,
 }
 
-/// What a run cost: commits, and how fast payments went through.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+/// What a run cost: commits, time blocked in them, how fast payments went through and how
+/// long each waited.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct Metrics {
-    /// Commit requests sent (retries included), by anyone.
+    /// Commit requests sent (retries and transactions included), by anyone.
     pub commits_sent: u32,
+    /// Of those, the auto-commits (B5, D2).
+    pub auto_commits: u32,
     pub commits_failed: u32,
     /// Effects applied (duplicates included).
     pub applications: u32,
@@ -237,34 +241,70 @@ pub struct Metrics {
     pub busy_ms: Ms,
     /// Throughput: applications (duplicates included) per simulated second over `busy_ms`.
     pub payments_per_s: f64,
+    /// Time programs spent blocked in synchronous `commit()` calls, until the answer came.
+    pub sync_commit_wait_ms: Ms,
+    /// When the last effect was applied.
+    pub last_effect_ms: Option<Ms>,
+    /// End-to-end latency, from a payment's production to its first effect: the mean and the
+    /// largest, over the payments applied.
+    pub latency_mean_ms: Ms,
+    pub latency_max_ms: Ms,
 }
 
 impl Metrics {
-    pub fn new(events: &[TraceEvent]) -> Metrics {
-        let mut m = Metrics {
-            commits_sent: 0,
-            commits_failed: 0,
-            applications: 0,
-            busy_ms: 0,
-            payments_per_s: 0.0,
-        };
+    /// The metrics of `events`, the first events of a run of a scenario with this log and round
+    /// trip.
+    pub fn new(events: &[TraceEvent], log: &Log, rtt_ms: u64) -> Metrics {
+        let mut m = Metrics::default();
         let mut first: Option<Ms> = None;
         let mut last: Ms = 0;
+        let mut sync_sent: Vec<(u32, Ms)> = Vec::new();
+        let (mut latency_sum, mut latency_n) = (0u64, 0u64);
         for e in events {
-            match e.kind {
-                EventKind::CommitSent { .. } | EventKind::TransactionCommitted { .. } => {
-                    m.commits_sent += 1
+            match &e.kind {
+                EventKind::CommitSent {
+                    id, source, sync, ..
+                } => {
+                    m.commits_sent += 1;
+                    match source {
+                        crate::trace::CommitSource::Auto => m.auto_commits += 1,
+                        crate::trace::CommitSource::Manual if *sync => {
+                            sync_sent.push((*id, e.at_ms))
+                        }
+                        _ => {}
+                    }
                 }
-                EventKind::CommitRejected { .. } | EventKind::CommitRefused { .. } => {
-                    m.commits_failed += 1
+                EventKind::TransactionCommitted { .. } => m.commits_sent += 1,
+                EventKind::CommitRejected { id, .. } | EventKind::CommitApplied { id, .. } => {
+                    if matches!(e.kind, EventKind::CommitRejected { .. }) {
+                        m.commits_failed += 1;
+                    }
+                    if let Some(k) = sync_sent.iter().position(|(i, _)| i == id) {
+                        let (_, at) = sync_sent.swap_remove(k);
+                        // The answer reaches the client half a round trip after the broker.
+                        m.sync_commit_wait_ms += e.at_ms.saturating_sub(at) + (rtt_ms - rtt_ms / 2);
+                    }
                 }
+                EventKind::CommitRefused { .. } => m.commits_failed += 1,
                 EventKind::Polled { .. } if first.is_none() => first = Some(e.at_ms),
-                EventKind::EffectApplied { .. } => {
+                EventKind::EffectApplied { payment, count } => {
                     m.applications += 1;
                     last = e.at_ms;
+                    m.last_effect_ms = Some(e.at_ms);
+                    if *count == 1
+                        && let Some(p) = log.payments.get(*payment as usize)
+                    {
+                        let latency = e.at_ms.saturating_sub(p.produced_at_ms);
+                        latency_sum += latency;
+                        latency_n += 1;
+                        m.latency_max_ms = m.latency_max_ms.max(latency);
+                    }
                 }
                 _ => {}
             }
+        }
+        if latency_n > 0 {
+            m.latency_mean_ms = latency_sum / latency_n;
         }
         if let Some(f) = first {
             m.busy_ms = last.saturating_sub(f);
@@ -277,6 +317,13 @@ impl Metrics {
             }
         }
         m
+    }
+
+    /// Commit requests per payment applied, in thousandths (an integer, for exact output).
+    pub fn commits_per_1000_payments(&self) -> u64 {
+        (self.commits_sent as u64 * 1000)
+            .checked_div(self.applications as u64)
+            .unwrap_or(0)
     }
 }
 
@@ -310,7 +357,7 @@ impl Report {
             events: events.len(),
             trace_hash: format!("{:016x}", trace_hash(events)),
             summary: world.summary(),
-            metrics: Metrics::new(events),
+            metrics: Metrics::new(events, &world.log, world.scenario.broker.rtt_ms),
             committed: (0..world.log.partition_count())
                 .map(|p| CommittedOffset {
                     partition: p,
