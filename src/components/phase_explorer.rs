@@ -5,7 +5,7 @@
 use std::rc::Rc;
 use std::sync::Arc;
 
-use offset_lab_sim::explore::{PhasePoint, phase_sweep};
+use offset_lab_sim::sweep::phase::{PhasePoint, phase_sweep};
 use offset_lab_sim::{Ms, Scenario, Verdict};
 use wasm_bindgen::JsCast;
 use yew::prelude::*;

@@ -12,6 +12,7 @@
 use std::process::ExitCode;
 
 mod bench;
+mod explore;
 
 use offset_lab_sim::trace::{Context, fmt_ms};
 use offset_lab_sim::{Scenario, Timeline, Verdict, preset, preset_names};
@@ -21,6 +22,74 @@ const USAGE: &str = "usage:
   offset-lab run (--preset NAME | FILE) [--json]
   offset-lab trace (--preset NAME | FILE)
   offset-lab bench";
+
+/// Options after the command.
+#[derive(Default)]
+struct Opts {
+    json: bool,
+    preset: Option<String>,
+    file: Option<String>,
+    consumer: Option<String>,
+    experiment: Option<String>,
+    sets: Vec<String>,
+    repeat: offset_lab_sim::sweep::grid::Repeat,
+}
+
+fn opts(args: &[String]) -> Result<Opts, String> {
+    use offset_lab_sim::sweep::grid::Repeat;
+    let mut o = Opts::default();
+    let mut i = 0;
+    let value = |i: &mut usize, flag: &str| -> Result<String, String> {
+        *i += 1;
+        args.get(*i)
+            .cloned()
+            .ok_or_else(|| format!("{flag} needs a value"))
+    };
+    let count = |v: String, flag: &str| -> Result<u32, String> {
+        v.parse()
+            .map_err(|_| format!("{flag} takes a whole number, not \"{v}\""))
+    };
+    while i < args.len() {
+        match args[i].as_str() {
+            "--json" => o.json = true,
+            "--preset" => o.preset = Some(value(&mut i, "--preset")?),
+            "--consumer" => o.consumer = Some(value(&mut i, "--consumer")?),
+            "--experiment" => o.experiment = Some(value(&mut i, "--experiment")?),
+            "--set" => o.sets.push(value(&mut i, "--set")?),
+            "--seeds" => o.repeat = Repeat::Seeds(count(value(&mut i, "--seeds")?, "--seeds")?),
+            "--phases" => o.repeat = Repeat::Phases(count(value(&mut i, "--phases")?, "--phases")?),
+            "--crashes" => o.repeat = Repeat::Crashes,
+            a if a.starts_with('-') => return Err(format!("unknown option {a}\n{USAGE}")),
+            a => {
+                if o.file.replace(a.to_string()).is_some() {
+                    return Err(format!("only one scenario file, please\n{USAGE}"));
+                }
+            }
+        }
+        i += 1;
+    }
+    Ok(o)
+}
+
+impl Opts {
+    fn scenario(&self) -> Result<Scenario, String> {
+        match (&self.preset, &self.file) {
+            (Some(n), None) => preset(n).map_err(|e| {
+                format!(
+                    "{e}; known presets: {}",
+                    preset_names().collect::<Vec<_>>().join(", ")
+                )
+            }),
+            (None, Some(f)) => {
+                let text =
+                    std::fs::read_to_string(f).map_err(|e| format!("cannot read {f}: {e}"))?;
+                Scenario::from_json(&text).map_err(|e| format!("{f}: {e}"))
+            }
+            (Some(_), Some(_)) => Err(format!("give a preset or a file, not both\n{USAGE}")),
+            (None, None) => Err(format!("which scenario?\n{USAGE}")),
+        }
+    }
+}
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -97,8 +166,20 @@ fn run(args: &[String]) -> Result<String, String> {
             Ok(tl.trace_text())
         }
         Some("bench") if args.len() == 1 => bench::run(),
-        Some("-h" | "--help" | "help") => Ok(format!("{USAGE}\n")),
-        _ => Err(USAGE.to_string()),
+        Some("prove") => {
+            let o = opts(&args[1..])?;
+            explore::prove(&o.scenario()?, o.consumer.as_deref(), o.json)
+        }
+        Some("experiments") if args.len() == 1 => Ok(explore::experiments()),
+        Some("sweep") => {
+            let o = opts(&args[1..])?;
+            match &o.experiment {
+                Some(name) => explore::sweep_experiment(name, o.json),
+                None => explore::sweep(&o.scenario()?, &o.sets, o.repeat, o.json),
+            }
+        }
+        Some("-h" | "--help" | "help") => Ok(format!("{USAGE}\n{}\n", explore::USAGE)),
+        _ => Err(format!("{USAGE}\n{}", explore::USAGE)),
     }
 }
 

@@ -95,3 +95,96 @@ fn bad_input_is_a_message_and_exit_code_2() {
         "{err}"
     );
 }
+
+#[test]
+fn prove_json_counts_the_runs_and_lists_each_with_its_crash() {
+    let (code, out, err) = run(&["prove", "--preset", "step2-manual-commit", "--json"]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let runs = v["runs"].as_array().unwrap();
+    assert_eq!(v["explored"].as_u64().unwrap() as usize, runs.len());
+    assert_eq!(v["losing"], 0, "commit after processing never loses");
+    assert!(v["duplicating"].as_u64().unwrap() > 0);
+    assert!(
+        runs.iter()
+            .all(|r| r["text"].is_string() && r["disturbance"]["type"].is_string())
+    );
+    assert!(
+        v["summary"]
+            .as_str()
+            .unwrap()
+            .starts_with("No payment lost")
+    );
+    let (code, out, _) = run(&["prove", "--preset", "step1-autocommit-sleep7", "--json"]);
+    assert_eq!(code, 0);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert!(v["losing"].as_u64().unwrap() > 0);
+}
+
+#[test]
+fn experiments_and_sweeps_print_rows() {
+    let (code, out, _) = run(&["experiments"]);
+    assert_eq!(code, 0);
+    assert!(out.contains("loss-vs-processing-time") && out.contains("commit-cost"));
+    let (code, out, err) = run(&["sweep", "--experiment", "loss-vs-processing-time", "--json"]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let rows = v["rows"].as_array().unwrap();
+    let at = |ms: u64| rows.iter().find(|r| r["value"] == ms).unwrap();
+    assert_eq!(at(2000)["lost_share"], 0.4);
+    assert_eq!(at(0)["lost_share"], 0.0);
+    for r in rows {
+        for key in [
+            "value",
+            "runs",
+            "lost_share",
+            "lost",
+            "duplicated",
+            "payments_per_s",
+        ] {
+            assert!(!r[key].is_null(), "{key} in {r}");
+        }
+    }
+    let (code, out, err) = run(&[
+        "sweep",
+        "--preset",
+        "step2-manual-commit",
+        "--set",
+        "commit=sync-each,async-each",
+        "--set",
+        "rtt_ms=5",
+        "--json",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["rows"].as_array().unwrap().len(), 2);
+    assert_eq!(v["second"], "rtt_ms");
+}
+
+#[test]
+fn bad_sweeps_say_what_is_wrong() {
+    let (code, _, err) = run(&[
+        "sweep",
+        "--preset",
+        "step2-manual-commit",
+        "--set",
+        "colour=1,2",
+    ]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("unknown field") && err.contains("processing_ms"),
+        "{err}"
+    );
+    let (code, _, err) = run(&[
+        "sweep",
+        "--preset",
+        "step2-manual-commit",
+        "--set",
+        "processing_ms=fast",
+    ]);
+    assert_eq!(code, 2);
+    assert!(err.contains("not a whole number"), "{err}");
+    let (code, _, err) = run(&["sweep", "--experiment", "nope"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("known: loss-vs-processing-time"), "{err}");
+}

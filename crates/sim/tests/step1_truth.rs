@@ -189,7 +189,7 @@ fn crash_points_fire_once_at_their_program_point() {
 #[test]
 fn f1_phase_explorer_shows_two_fifths_lost_for_sleep2() {
     let base = offset_lab_sim::preset("step1-phase-explorer").unwrap();
-    let points = offset_lab_sim::explore::phase_sweep(&base, 100);
+    let points = offset_lab_sim::sweep::phase::phase_sweep(&base, 100);
     assert_eq!(points.len(), 50);
     let lost = points.iter().filter(|p| p.verdict == Verdict::Lost).count();
     assert_eq!(lost, 20, "lost iff φ ∈ (3 s, 5 s]");
