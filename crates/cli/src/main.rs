@@ -21,7 +21,33 @@ const USAGE: &str = "usage:
   offset-lab presets
   offset-lab run (--preset NAME | FILE) [--json]
   offset-lab trace (--preset NAME | FILE)
+  offset-lab check (--preset NAME | FILE)
+  offset-lab link (--preset NAME | FILE) [--t MS] [--panels P1,P2] [--embed] [--base URL]
   offset-lab bench";
+
+/// `offset-lab check`: valid or not (exit code 2, as for every bad input), and the warnings of
+/// a valid scenario's run.
+fn check(o: &Opts) -> Result<String, String> {
+    use std::fmt::Write;
+    let scenario = o.scenario()?;
+    let name = o.file.clone().unwrap_or_else(|| scenario.name.clone());
+    let tl = Timeline::new(scenario).map_err(|e| format!("{name}: {e}"))?;
+    let warnings = offset_lab_sim::check::warnings(&tl);
+    let mut s = format!(
+        "{name}: valid ({} payments, {} consumers, {} simulation steps of the {} a page allows)\n",
+        tl.scenario.topic.payments.count,
+        tl.scenario.consumers.len(),
+        tl.final_world.steps,
+        offset_lab_sim::budget::STEP_BUDGET
+    );
+    if warnings.is_empty() {
+        s.push_str("no warnings\n");
+    }
+    for w in &warnings {
+        let _ = writeln!(s, "warning: {w}");
+    }
+    Ok(s)
+}
 
 /// Options after the command.
 #[derive(Default)]
@@ -33,6 +59,10 @@ struct Opts {
     experiment: Option<String>,
     sets: Vec<String>,
     repeat: offset_lab_sim::sweep::grid::Repeat,
+    t_ms: u64,
+    panels: Vec<String>,
+    embed: bool,
+    base: Option<String>,
 }
 
 fn opts(args: &[String]) -> Result<Opts, String> {
@@ -59,6 +89,21 @@ fn opts(args: &[String]) -> Result<Opts, String> {
             "--seeds" => o.repeat = Repeat::Seeds(count(value(&mut i, "--seeds")?, "--seeds")?),
             "--phases" => o.repeat = Repeat::Phases(count(value(&mut i, "--phases")?, "--phases")?),
             "--crashes" => o.repeat = Repeat::Crashes,
+            "--t" => {
+                let v = value(&mut i, "--t")?;
+                o.t_ms = v
+                    .parse()
+                    .map_err(|_| format!("--t takes milliseconds, not \"{v}\""))?;
+            }
+            "--panels" => {
+                o.panels = value(&mut i, "--panels")?
+                    .split(',')
+                    .filter(|p| !p.is_empty())
+                    .map(str::to_string)
+                    .collect()
+            }
+            "--embed" => o.embed = true,
+            "--base" => o.base = Some(value(&mut i, "--base")?),
             a if a.starts_with('-') => return Err(format!("unknown option {a}\n{USAGE}")),
             a => {
                 if o.file.replace(a.to_string()).is_some() {
@@ -171,6 +216,24 @@ fn run(args: &[String]) -> Result<String, String> {
             explore::prove(&o.scenario()?, o.consumer.as_deref(), o.json)
         }
         Some("experiments") if args.len() == 1 => Ok(explore::experiments()),
+        Some("check") => {
+            let o = opts(&args[1..])?;
+            check(&o)
+        }
+        Some("link") => {
+            let o = opts(&args[1..])?;
+            let link = offset_lab_sim::link::encode(&offset_lab_sim::link::LinkState {
+                scenario: o.scenario()?,
+                t_ms: o.t_ms,
+                panels: o.panels.clone(),
+                embed: o.embed,
+                event: None,
+            });
+            Ok(match &o.base {
+                Some(base) => format!("{base}?{link}\n"),
+                None => format!("?{link}\n"),
+            })
+        }
         Some("sweep") => {
             let o = opts(&args[1..])?;
             match &o.experiment {

@@ -188,3 +188,97 @@ fn bad_sweeps_say_what_is_wrong() {
     assert_eq!(code, 2);
     assert!(err.contains("known: loss-vs-processing-time"), "{err}");
 }
+
+fn temp_scenario(name: &str, edit: impl FnOnce(&mut offset_lab_sim::Scenario)) -> String {
+    let mut s = offset_lab_sim::preset("step2-manual-commit").unwrap();
+    edit(&mut s);
+    let path =
+        std::env::temp_dir().join(format!("offset-lab-cli-{}-{name}.json", std::process::id()));
+    std::fs::write(&path, s.to_json()).unwrap();
+    path.to_string_lossy().into_owned()
+}
+
+#[test]
+fn check_says_valid_and_lists_each_warning() {
+    use offset_lab_sim::scenario::*;
+    let (code, out, _) = run(&["check", "--preset", "step2-manual-commit"]);
+    assert_eq!(code, 0);
+    assert!(
+        out.contains("valid") && out.contains("no warnings"),
+        "{out}"
+    );
+    let f = temp_scenario("warnings", |s| {
+        s.consumers[0].crashes.push(CrashPoint {
+            at_ms: None,
+            point: Some(ProgramPoint::AfterPoll),
+            message: Some(500),
+            kind: CrashKind::Kill,
+            restart_after_ms: None,
+        });
+        s.actions.push(Action {
+            at_ms: 100,
+            consumer: "consumer-1".into(),
+            act: ActionKind::Restart,
+        });
+        s.topic.payments.interval_ms = 20_000;
+    });
+    let (code, out, err) = run(&["check", &f]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("warning: consumers[0].crashes[1]: never fires"),
+        "{out}"
+    );
+    assert!(out.contains("warning: actions[0]: does nothing"), "{out}");
+    assert!(
+        out.contains("warning: topic.payments: payments from P-0004"),
+        "{out}"
+    );
+    let f = temp_scenario("nocommit", |s| {
+        s.consumers[0]
+            .program
+            .per_message
+            .retain(|m| *m == MessageStep::Process);
+    });
+    let (_, out, _) = run(&["check", &f]);
+    assert!(
+        out.contains("warning: consumers[0].program: nothing ever commits"),
+        "{out}"
+    );
+    // Invalid: exit code 2 and the field.
+    let f = temp_scenario("bad", |s| s.consumers[0].config.heartbeat_interval_ms = 5);
+    let (code, _, err) = run(&["check", &f]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("consumers[0].config.heartbeat.interval.ms: 5 is out of range"),
+        "{err}"
+    );
+}
+
+#[test]
+fn link_prints_a_link_that_opens_the_same_moment() {
+    let (code, out, _) = run(&[
+        "link",
+        "--preset",
+        "step2-manual-commit",
+        "--t",
+        "5000",
+        "--panels",
+        "code,lab",
+        "--embed",
+        "--base",
+        "https://course.example/lab/",
+    ]);
+    assert_eq!(code, 0);
+    assert_eq!(
+        out.trim(),
+        "https://course.example/lab/?v=1&preset=step2-manual-commit&t=5000&panels=code,lab&embed=1"
+    );
+    let f = temp_scenario("custom", |s| s.consumers[0].program.processing_ms = 777);
+    let (code, out, _) = run(&["link", &f]);
+    assert_eq!(code, 0);
+    let state = offset_lab_sim::link::decode(out.trim(), "step1-autocommit-sleep7").unwrap();
+    assert_eq!(state.scenario.consumers[0].program.processing_ms, 777);
+    let (code, _, err) = run(&["link", "--preset", "step2-manual-commit", "--t", "soon"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("--t takes milliseconds"), "{err}");
+}

@@ -126,3 +126,30 @@ fn names_texts_and_lists_are_capped() {
         .collect();
     assert_eq!(bad, vec![2, 3]);
 }
+
+#[test]
+fn type_and_variant_errors_name_the_field_too() {
+    let base = offset_lab_sim::preset("step2-manual-commit")
+        .unwrap()
+        .to_json();
+    let e = Scenario::from_json(&base.replacen(
+        "\"processing_ms\": 1000",
+        "\"processing_ms\": \"1000\"",
+        1,
+    ))
+    .unwrap_err();
+    assert_eq!(e.path, "consumers[0].program.processing_ms", "{e}");
+    assert!(
+        e.message
+            .starts_with("invalid type: string \"1000\", expected u64"),
+        "{e}"
+    );
+    assert!(!e.message.contains("line"), "{e}");
+    let e =
+        Scenario::from_json(&base.replacen("\"kind\": \"sys_exit\"", "\"kind\": \"explode\"", 1))
+            .unwrap_err();
+    assert_eq!(e.path, "consumers[0].crashes[0].kind", "{e}");
+    let e = Scenario::from_json(&base.replacen("\"seed\": 1", "\"seed\": 1, \"colour\": 2", 1))
+        .unwrap_err();
+    assert_eq!(e.path, "colour", "{e}");
+}

@@ -546,6 +546,7 @@ fn yes() -> bool {
     true
 }
 
+mod json_path;
 mod presets;
 mod validate;
 

@@ -95,7 +95,20 @@ impl Scenario {
             Some(Some(v)) if v < 1 => return Err(err("version", "versions start at 1")),
             Some(Some(_)) => {}
         }
-        let scenario: Scenario = serde_json::from_str(text).map_err(|e| err("", format!("{e}")))?;
+        let scenario: Scenario = serde_json::from_str(text).map_err(|e| {
+            // serde_json says "at line 3 column 14": name the field there instead.
+            let path = super::json_path::path_at(text, e.line(), e.column());
+            let message = e.to_string();
+            let message = message
+                .rsplit_once(" at line ")
+                .map_or(message.as_str(), |(m, _)| m)
+                .to_string();
+            if path.is_empty() {
+                err("", message)
+            } else {
+                err(path, message)
+            }
+        })?;
         scenario.validate()?;
         Ok(scenario)
     }
