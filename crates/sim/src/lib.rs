@@ -23,6 +23,7 @@ pub mod chunked;
 pub mod client;
 pub mod compare;
 pub mod export;
+pub mod glossary;
 pub mod group;
 pub mod lab;
 pub mod link;
