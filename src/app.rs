@@ -10,14 +10,16 @@ use offset_lab_sim::{Ms, World};
 use yew::prelude::*;
 
 use crate::components::callout::CalloutVm;
-use crate::components::outcome::{costs_text, counters};
 use crate::components::file_menu::file_menu;
+use crate::components::outcome::{costs_text, counters};
 use crate::components::{
-    Callout, CodeView, ConsumerCard, Header, LabPanel, LogLanes, Narration, NoticeBar, Outcome, PaymentDetail, Settings,
-    TimeBar, TimelineView,
+    Callout, CodeView, ConsumerCard, Header, LabPanel, LogLanes, Narration, NoticeBar, Outcome,
+    PaymentDetail, Settings, TimeBar, TimelineView,
 };
 use crate::embed::ElementConfig;
-use crate::hooks::{measure_step_end, use_file_drop, use_keyboard, use_playback, use_report_height};
+use crate::hooks::{
+    measure_step_end, use_file_drop, use_keyboard, use_playback, use_report_height,
+};
 use crate::lab::{LabAction, LabProgress};
 use crate::state::{Action, AppState, CUSTOM, Panel};
 use crate::view::moments::{self, MomentKind};
@@ -33,14 +35,20 @@ const STALE_MS: Ms = 3000;
 
 /// The page's query string: the link the app was opened with.
 fn url_query() -> String {
-    web_sys::window().and_then(|w| w.location().search().ok()).unwrap_or_default()
+    web_sys::window()
+        .and_then(|w| w.location().search().ok())
+        .unwrap_or_default()
 }
 
 /// Keep the URL describing what is on screen, so that a reload or a shared link shows it.
 fn set_url_query(query: &str) {
     let Some(w) = web_sys::window() else { return };
     let Ok(history) = w.history() else { return };
-    let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&format!("?{query}")));
+    let _ = history.replace_state_with_url(
+        &wasm_bindgen::JsValue::NULL,
+        "",
+        Some(&format!("?{query}")),
+    );
 }
 
 fn local_storage() -> Option<web_sys::Storage> {
@@ -75,7 +83,13 @@ pub fn App(props: &AppProps) -> Html {
     // Lab progress is saved only by the app's own page: embedded playgrounds share the origin's
     // storage with each other and with it.
     let persist = own_page && !state.embed;
-    let lab = use_reducer(move || if persist { load_progress() } else { LabProgress::default() });
+    let lab = use_reducer(move || {
+        if persist {
+            load_progress()
+        } else {
+            LabProgress::default()
+        }
+    });
     let root = use_node_ref();
     let file_input = use_node_ref();
     let export_menu = use_node_ref();
@@ -101,7 +115,10 @@ pub fn App(props: &AppProps) -> Html {
         let (run, cursor) = (state.run_id, state.cursor);
         use_effect_with((run, moment, state.at_end()), move |_| {
             if moment.is_some() || cursor == tl.events.len() {
-                lab.dispatch(LabAction::Observe { run, observation: offset_lab_sim::lab::observe(&tl, cursor) });
+                lab.dispatch(LabAction::Observe {
+                    run,
+                    observation: offset_lab_sim::lab::observe(&tl, cursor),
+                });
             }
         });
     }
@@ -156,12 +173,23 @@ pub fn App(props: &AppProps) -> Html {
     let moment_marks: Rc<Vec<(Ms, u8)>> = {
         let tl = tl.clone();
         let ms = state.moments.clone();
-        use_memo(run, move |_| ms.iter().map(|m| (tl.events[m.ix].at_ms, m.kind.number())).collect())
+        use_memo(run, move |_| {
+            ms.iter()
+                .map(|m| (tl.events[m.ix].at_ms, m.kind.number()))
+                .collect()
+        })
     };
     let stops: Rc<Vec<(u8, Option<usize>)>> = {
         let ms = state.moments.clone();
         use_memo(run, move |_| {
-            (1..=5u8).map(|n| (n, ms.iter().find(|m| m.kind.number() == n).map(|m| m.cursor()))).collect()
+            (1..=5u8)
+                .map(|n| {
+                    (
+                        n,
+                        ms.iter().find(|m| m.kind.number() == n).map(|m| m.cursor()),
+                    )
+                })
+                .collect()
         })
     };
     let choices = use_memo((), |_| scenarios::choices());
@@ -175,7 +203,9 @@ pub fn App(props: &AppProps) -> Html {
     let callout: Option<Rc<CalloutVm>> = {
         let tl = tl.clone();
         let baseline = state.baseline.clone();
-        let vm = use_memo((run, current), move |(_, m)| callout_vm(&tl, baseline.as_deref(), (*m)?));
+        let vm = use_memo((run, current), move |(_, m)| {
+            callout_vm(&tl, baseline.as_deref(), (*m)?)
+        });
         (*vm).clone().map(Rc::new)
     };
     let stale = current.is_some_and(|m| state.time_ms > tl.events[m.ix].at_ms + STALE_MS);
@@ -189,14 +219,17 @@ pub fn App(props: &AppProps) -> Html {
         let w = world.clone();
         let causes = causes.clone();
         use_memo((run, cursor), move |(_, c)| {
-            let (rows, left_out) = view::outcome::ledger(&w, &causes, *c, LEDGER_ROWS_MAX, problems_only);
+            let (rows, left_out) =
+                view::outcome::ledger(&w, &causes, *c, LEDGER_ROWS_MAX, problems_only);
             (Rc::new(rows), left_out)
         })
     };
     let stats = {
         let tl = tl.clone();
         let w = world.clone();
-        use_memo((run, cursor), move |(_, c)| view::outcome::run_stats(&tl, &w, *c))
+        use_memo((run, cursor), move |(_, c)| {
+            view::outcome::run_stats(&tl, &w, *c)
+        })
     };
     let narration = {
         let tl = tl.clone();
@@ -215,11 +248,18 @@ pub fn App(props: &AppProps) -> Html {
     };
     let crash_points: Rc<Vec<CrashPoint>> = {
         let sc = sc.clone();
-        use_memo((run, cc), move |(_, c)| sc.consumers.get(*c).map(|s| s.crashes.clone()).unwrap_or_default())
+        use_memo((run, cc), move |(_, c)| {
+            sc.consumers
+                .get(*c)
+                .map(|s| s.crashes.clone())
+                .unwrap_or_default()
+        })
     };
     let consumer_names: Rc<Vec<String>> = {
         let sc = sc.clone();
-        use_memo(run, move |_| sc.consumers.iter().map(|c| c.name.clone()).collect())
+        use_memo(run, move |_| {
+            sc.consumers.iter().map(|c| c.name.clone()).collect()
+        })
     };
     let (active_line, default_message) = active_line(&world, &listing, cc);
 
@@ -228,9 +268,17 @@ pub fn App(props: &AppProps) -> Html {
         let w = world.clone();
         let causes = causes.clone();
         use_memo((run, cursor, state.selected), move |(_, c, sel)| {
-            let Some(p) = *sel else { return (None, Rc::new(Vec::new())) };
-            let why = causes.get(p as usize).map(|cs| cs.iter().filter(|x| x.ix < *c).cloned().collect()).unwrap_or_default();
-            (view::outcome::describe(&w, p).map(AttrValue::from), Rc::new(why))
+            let Some(p) = *sel else {
+                return (None, Rc::new(Vec::new()));
+            };
+            let why = causes
+                .get(p as usize)
+                .map(|cs| cs.iter().filter(|x| x.ix < *c).cloned().collect())
+                .unwrap_or_default();
+            (
+                view::outcome::describe(&w, p).map(AttrValue::from),
+                Rc::new(why),
+            )
         })
     };
 
@@ -347,9 +395,17 @@ pub fn App(props: &AppProps) -> Html {
 }
 
 fn show_notice(root: &NodeRef) {
-    let Some(el) = root.cast::<web_sys::Element>().and_then(|r| r.query_selector(".notice").ok().flatten()) else { return };
+    let Some(el) = root
+        .cast::<web_sys::Element>()
+        .and_then(|r| r.query_selector(".notice").ok().flatten())
+    else {
+        return;
+    };
     let r = el.get_bounding_client_rect();
-    let h = web_sys::window().and_then(|w| w.inner_height().ok()).and_then(|h| h.as_f64()).unwrap_or(0.0);
+    let h = web_sys::window()
+        .and_then(|w| w.inner_height().ok())
+        .and_then(|h| h.as_f64())
+        .unwrap_or(0.0);
     if r.top() < 0.0 || r.bottom() > h {
         let opts = web_sys::ScrollIntoViewOptions::new();
         opts.set_block(web_sys::ScrollLogicalPosition::Center);
@@ -363,7 +419,10 @@ fn active_line(world: &World, listing: &code::Listing, cc: usize) -> (Option<usi
         Some(con) => match &con.client {
             Some(cl) => (
                 listing.line_of(cl.app.pc),
-                if matches!(cl.app.state, offset_lab_sim::client::AppState::Processing { .. }) {
+                if matches!(
+                    cl.app.state,
+                    offset_lab_sim::client::AppState::Processing { .. }
+                ) {
                     cl.app.current_seq
                 } else {
                     con.messages_seen + 1
@@ -375,7 +434,11 @@ fn active_line(world: &World, listing: &code::Listing, cc: usize) -> (Option<usi
     }
 }
 
-fn callout_vm(tl: &offset_lab_sim::Timeline, baseline: Option<&crate::state::Baseline>, m: moments::Moment) -> Option<CalloutVm> {
+fn callout_vm(
+    tl: &offset_lab_sim::Timeline,
+    baseline: Option<&crate::state::Baseline>,
+    m: moments::Moment,
+) -> Option<CalloutVm> {
     let w = tl.world_at(m.cursor());
     let (text, extra) = moments::body(tl, m, &w);
     let outcome = m.kind == MomentKind::Outcome;
@@ -386,7 +449,11 @@ fn callout_vm(tl: &offset_lab_sim::Timeline, baseline: Option<&crate::state::Bas
         title: m.kind.title(),
         tone: m.kind.tone(),
         at: clock(tl.events[m.ix].at_ms),
-        text: if outcome { "The run is over. Every payment has its verdict:".to_string() } else { text },
+        text: if outcome {
+            "The run is over. Every payment has its verdict:".to_string()
+        } else {
+            text
+        },
         extra,
         counters: stats.as_ref().map(|s| counters(&s.summary)),
         costs: stats.as_ref().map(costs_text),

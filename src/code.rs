@@ -24,7 +24,11 @@ mod tests {
         let l = listing(&sc, 0);
         assert_eq!(language_key(l.language), "python");
         let sleep = l.line_of(Pc::Message(0)).expect("the processing line");
-        assert!(l.lines[sleep].text.contains("7 s"), "{}", l.lines[sleep].text);
+        assert!(
+            l.lines[sleep].text.contains("7 s"),
+            "{}",
+            l.lines[sleep].text
+        );
         assert!(l.line_of(Pc::Poll).is_some());
         assert!(l.line_of_point(ProgramPoint::DuringProcessing).is_some());
         assert!(listing(&sc, 9).lines.is_empty());

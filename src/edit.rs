@@ -3,7 +3,8 @@
 //! They only touch what the student changed; the core validates the result.
 
 use offset_lab_sim::scenario::{
-    Action, ActionKind, BatchStep, ClientModel, CrashKind, CrashPoint, MessageStep, Program, Scenario,
+    Action, ActionKind, BatchStep, ClientModel, CrashKind, CrashPoint, MessageStep, Program,
+    Scenario,
 };
 
 /// How and when the program commits, as the settings panel offers it.
@@ -66,35 +67,81 @@ impl CommitStrategy {
     /// Recognises the strategy of a program.
     pub fn of(p: &Program) -> CommitStrategy {
         let only_process = |steps: &[MessageStep]| steps == [MessageStep::Process];
-        let sync_commit = [BatchStep::Commit { asynchronous: false }];
-        match (p.before.as_slice(), p.per_message.as_slice(), p.after.as_slice()) {
+        let sync_commit = [BatchStep::Commit {
+            asynchronous: false,
+        }];
+        match (
+            p.before.as_slice(),
+            p.per_message.as_slice(),
+            p.after.as_slice(),
+        ) {
             ([], m, []) if only_process(m) => CommitStrategy::NoCommit,
-            ([], [MessageStep::Process, MessageStep::Commit { asynchronous: false, message: true }], []) => {
-                CommitStrategy::AfterEachSync
-            }
-            ([], [MessageStep::Process, MessageStep::Commit { asynchronous: true, message: true }], []) => {
-                CommitStrategy::AfterEachAsync
-            }
+            (
+                [],
+                [
+                    MessageStep::Process,
+                    MessageStep::Commit {
+                        asynchronous: false,
+                        message: true,
+                    },
+                ],
+                [],
+            ) => CommitStrategy::AfterEachSync,
+            (
+                [],
+                [
+                    MessageStep::Process,
+                    MessageStep::Commit {
+                        asynchronous: true,
+                        message: true,
+                    },
+                ],
+                [],
+            ) => CommitStrategy::AfterEachAsync,
             ([], m, a) if only_process(m) && a == sync_commit => CommitStrategy::AfterBatch,
             (b, m, []) if only_process(m) && b == sync_commit => CommitStrategy::BeforeProcessing,
-            ([], [MessageStep::Process, MessageStep::StoreOffsets], []) => CommitStrategy::StoreAfterProcessing,
+            ([], [MessageStep::Process, MessageStep::StoreOffsets], []) => {
+                CommitStrategy::StoreAfterProcessing
+            }
             _ => CommitStrategy::Custom,
         }
     }
 
     fn apply(self, p: &mut Program) {
-        let sync = BatchStep::Commit { asynchronous: false };
+        let sync = BatchStep::Commit {
+            asynchronous: false,
+        };
         let (before, per_message, after) = match self {
             CommitStrategy::NoCommit => (vec![], vec![MessageStep::Process], vec![]),
-            CommitStrategy::AfterEachSync => {
-                (vec![], vec![MessageStep::Process, MessageStep::Commit { asynchronous: false, message: true }], vec![])
-            }
-            CommitStrategy::AfterEachAsync => {
-                (vec![], vec![MessageStep::Process, MessageStep::Commit { asynchronous: true, message: true }], vec![])
-            }
+            CommitStrategy::AfterEachSync => (
+                vec![],
+                vec![
+                    MessageStep::Process,
+                    MessageStep::Commit {
+                        asynchronous: false,
+                        message: true,
+                    },
+                ],
+                vec![],
+            ),
+            CommitStrategy::AfterEachAsync => (
+                vec![],
+                vec![
+                    MessageStep::Process,
+                    MessageStep::Commit {
+                        asynchronous: true,
+                        message: true,
+                    },
+                ],
+                vec![],
+            ),
             CommitStrategy::AfterBatch => (vec![], vec![MessageStep::Process], vec![sync]),
             CommitStrategy::BeforeProcessing => (vec![sync], vec![MessageStep::Process], vec![]),
-            CommitStrategy::StoreAfterProcessing => (vec![], vec![MessageStep::Process, MessageStep::StoreOffsets], vec![]),
+            CommitStrategy::StoreAfterProcessing => (
+                vec![],
+                vec![MessageStep::Process, MessageStep::StoreOffsets],
+                vec![],
+            ),
             CommitStrategy::Custom => return,
         };
         p.before = before;
@@ -135,7 +182,9 @@ pub fn apply_setting(sc: &Scenario, setting: &Setting) -> Edited {
                 c.config.enable_auto_offset_store = on;
                 if on && c.program.per_message.contains(&MessageStep::StoreOffsets) {
                     // B3: store_offsets() with auto-store on raises _INVALID_ARG.
-                    c.program.per_message.retain(|s| *s != MessageStep::StoreOffsets);
+                    c.program
+                        .per_message
+                        .retain(|s| *s != MessageStep::StoreOffsets);
                     note = Some(
                         "store_offsets() was removed from the program: it needs enable.auto.offset.store=false (B3)."
                             .to_string(),
@@ -173,7 +222,11 @@ pub fn apply_setting(sc: &Scenario, setting: &Setting) -> Edited {
 pub fn add_action(sc: &Scenario, at_ms: u64, consumer: usize, act: ActionKind) -> Option<Scenario> {
     let name = sc.consumers.get(consumer)?.name.clone();
     let mut sc = sc.clone();
-    sc.actions.push(Action { at_ms, consumer: name, act });
+    sc.actions.push(Action {
+        at_ms,
+        consumer: name,
+        act,
+    });
     Some(sc)
 }
 
@@ -234,7 +287,9 @@ pub fn crash_kind_key(k: CrashKind) -> &'static str {
 }
 
 pub fn crash_kind_from_key(key: &str) -> Option<CrashKind> {
-    [CrashKind::Kill, CrashKind::SysExit, CrashKind::Close].into_iter().find(|k| crash_kind_key(*k) == key)
+    [CrashKind::Kill, CrashKind::SysExit, CrashKind::Close]
+        .into_iter()
+        .find(|k| crash_kind_key(*k) == key)
 }
 
 /// Where a program-point crash fires, in words.
@@ -261,8 +316,14 @@ pub fn crash_point_label_for(cp: &CrashPoint, client: ClientModel) -> String {
         CrashWhen::At(t) => format!("at {}", crate::view::clock(t)),
         CrashWhen::Point(p, k) => format!("on message {k}, {}", point_label(p)),
     };
-    let restart = cp.restart_after_ms.map_or_else(|| "no restart".to_string(), |ms| format!("restart after {}", crate::view::dur(ms)));
-    format!("{when} · {} · {restart}", crash_kind_label_for(cp.kind, client))
+    let restart = cp.restart_after_ms.map_or_else(
+        || "no restart".to_string(),
+        |ms| format!("restart after {}", crate::view::dur(ms)),
+    );
+    format!(
+        "{when} · {} · {restart}",
+        crash_kind_label_for(cp.kind, client)
+    )
 }
 
 #[cfg(test)]
@@ -273,9 +334,15 @@ mod tests {
     #[test]
     fn recognises_the_presets_strategies() {
         let s1 = preset("step1-autocommit-sleep7").unwrap();
-        assert_eq!(CommitStrategy::of(&s1.consumers[0].program), CommitStrategy::NoCommit);
+        assert_eq!(
+            CommitStrategy::of(&s1.consumers[0].program),
+            CommitStrategy::NoCommit
+        );
         let s2 = preset("step2-manual-commit").unwrap();
-        assert_eq!(CommitStrategy::of(&s2.consumers[0].program), CommitStrategy::AfterEachSync);
+        assert_eq!(
+            CommitStrategy::of(&s2.consumers[0].program),
+            CommitStrategy::AfterEachSync
+        );
     }
 
     #[test]
@@ -292,28 +359,53 @@ mod tests {
     fn store_offsets_turns_auto_store_off_and_back() {
         // B3: store_offsets needs enable.auto.offset.store=false.
         let sc = preset("step1-autocommit-sleep7").unwrap();
-        let (sc, note) = apply_setting(&sc, &Setting::Strategy(CommitStrategy::StoreAfterProcessing));
+        let (sc, note) = apply_setting(
+            &sc,
+            &Setting::Strategy(CommitStrategy::StoreAfterProcessing),
+        );
         assert!(note.is_some());
         assert!(!sc.consumers[0].config.enable_auto_offset_store);
         let (sc, note) = apply_setting(&sc, &Setting::EnableAutoOffsetStore(true));
         assert!(note.is_some());
-        assert_eq!(CommitStrategy::of(&sc.consumers[0].program), CommitStrategy::NoCommit);
+        assert_eq!(
+            CommitStrategy::of(&sc.consumers[0].program),
+            CommitStrategy::NoCommit
+        );
         sc.validate().unwrap();
     }
 
     #[test]
     fn forks_and_crash_points_are_data() {
         let sc = preset("step1-autocommit-sleep7").unwrap();
-        let forked = add_action(&sc, 3000, 0, ActionKind::Crash { kind: CrashKind::Kill }).unwrap();
+        let forked = add_action(
+            &sc,
+            3000,
+            0,
+            ActionKind::Crash {
+                kind: CrashKind::Kill,
+            },
+        )
+        .unwrap();
         assert_eq!(forked.actions.len(), 1);
         assert_eq!(forked.actions[0].consumer, "consumer-1");
         assert!(add_action(&sc, 3000, 7, ActionKind::Restart).is_none());
         assert_eq!(remove_action(&forked, 0).unwrap().actions.len(), 0);
         assert!(remove_action(&forked, 1).is_none());
-        let cp = CrashPoint { at_ms: Some(2000), point: None, message: None, kind: CrashKind::Kill, restart_after_ms: None };
+        let cp = CrashPoint {
+            at_ms: Some(2000),
+            point: None,
+            message: None,
+            kind: CrashKind::Kill,
+            restart_after_ms: None,
+        };
         let with = add_crash_point(&sc, 0, cp).unwrap();
         assert_eq!(with.consumers[0].crashes.len(), 2);
-        assert_eq!(remove_crash_point(&with, 0, 0).unwrap().consumers[0].crashes.len(), 1);
+        assert_eq!(
+            remove_crash_point(&with, 0, 0).unwrap().consumers[0]
+                .crashes
+                .len(),
+            1
+        );
         assert!(remove_crash_point(&with, 0, 5).is_none());
     }
 
@@ -327,9 +419,21 @@ mod tests {
 
     #[test]
     fn crash_words_follow_the_client() {
-        assert_eq!(crash_kind_label_for(CrashKind::SysExit, ClientModel::Java), "System.exit(1) without close()");
-        let cp = CrashPoint { at_ms: Some(1500), point: None, message: None, kind: CrashKind::SysExit, restart_after_ms: None };
-        assert_eq!(crash_point_label_for(&cp, ClientModel::Librdkafka), "at 00:01.500 · sys.exit(1) without close() · no restart");
+        assert_eq!(
+            crash_kind_label_for(CrashKind::SysExit, ClientModel::Java),
+            "System.exit(1) without close()"
+        );
+        let cp = CrashPoint {
+            at_ms: Some(1500),
+            point: None,
+            message: None,
+            kind: CrashKind::SysExit,
+            restart_after_ms: None,
+        };
+        assert_eq!(
+            crash_point_label_for(&cp, ClientModel::Librdkafka),
+            "at 00:01.500 · sys.exit(1) without close() · no restart"
+        );
     }
 
     #[test]

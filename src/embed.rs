@@ -44,7 +44,11 @@ impl ElementConfig {
 
     /// The state it starts in.
     pub fn state(&self) -> AppState {
-        let name = if self.scenario.is_empty() { crate::scenarios::DEFAULT } else { self.scenario.as_str() };
+        let name = if self.scenario.is_empty() {
+            crate::scenarios::DEFAULT
+        } else {
+            self.scenario.as_str()
+        };
         let mut s = AppState::new(name);
         s.embed = true;
         s.with_panels(&self.panels)
@@ -53,17 +57,24 @@ impl ElementConfig {
 
 /// `code, timeline` → `["code", "timeline"]`.
 pub fn split_panels(list: &str) -> Vec<String> {
-    list.split([',', ' ']).map(str::trim).filter(|p| !p.is_empty()).map(str::to_string).collect()
+    list.split([',', ' '])
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(str::to_string)
+        .collect()
 }
 
 /// A CSS length from `data-height`: a bare number is pixels; `px`, `rem`, `em` and `vh` are
 /// kept; anything else is ignored.
 pub fn css_length(v: &str) -> Option<String> {
     let v = v.trim();
-    let unit_at = v.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(v.len());
+    let unit_at = v
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(v.len());
     let (number, unit) = v.split_at(unit_at);
     // No float parsing (it would weigh on the bundle): digits with at most one point, not zero.
-    let positive = number.matches('.').count() <= 1 && number.chars().any(|c| c.is_ascii_digit() && c != '0');
+    let positive =
+        number.matches('.').count() <= 1 && number.chars().any(|c| c.is_ascii_digit() && c != '0');
     if !positive {
         return None;
     }
@@ -85,7 +96,10 @@ pub fn mount_elements() -> Vec<yew::AppHandle<crate::App>> {
     };
     let mut handles = Vec::new();
     for i in 0..list.length() {
-        let Some(el) = list.item(i).and_then(|node| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(node).ok()) else {
+        let Some(el) = list
+            .item(i)
+            .and_then(|node| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(node).ok())
+        else {
             continue;
         };
         let config = ElementConfig::read(&el, handles.len() as u32 + 1);
@@ -95,7 +109,9 @@ pub fn mount_elements() -> Vec<yew::AppHandle<crate::App>> {
             let _ = style.set_property("height", h);
             let _ = style.set_property("overflow", "auto");
         }
-        let props = crate::AppProps { element: Some(Rc::new(config)) };
+        let props = crate::AppProps {
+            element: Some(Rc::new(config)),
+        };
         handles.push(yew::Renderer::<crate::App>::with_root_and_props(el.into(), props).render());
     }
     handles
@@ -115,14 +131,28 @@ mod tests {
         for junk in ["", "tall", "0", "-5px", "1e9", "12%; color: red"] {
             assert_eq!(css_length(junk), None, "{junk}");
         }
-        let c = ElementConfig { scenario: "step2-manual-commit".into(), panels: split_panels("timeline,code"), ..Default::default() };
+        let c = ElementConfig {
+            scenario: "step2-manual-commit".into(),
+            panels: split_panels("timeline,code"),
+            ..Default::default()
+        };
         let s = c.state();
         assert!(s.embed);
         assert_eq!(s.preset, "step2-manual-commit");
-        assert_eq!((s.panel, s.panels.clone()), (Panel::Timeline, vec![Panel::Code, Panel::Timeline]));
-        let unknown = ElementConfig { scenario: "nope".into(), ..Default::default() }.state();
+        assert_eq!(
+            (s.panel, s.panels.clone()),
+            (Panel::Timeline, vec![Panel::Code, Panel::Timeline])
+        );
+        let unknown = ElementConfig {
+            scenario: "nope".into(),
+            ..Default::default()
+        }
+        .state();
         assert_eq!(unknown.preset, crate::scenarios::DEFAULT);
         assert!(unknown.notice.is_some());
-        assert_eq!(ElementConfig::default().state().preset, crate::scenarios::DEFAULT);
+        assert_eq!(
+            ElementConfig::default().state().preset,
+            crate::scenarios::DEFAULT
+        );
     }
 }

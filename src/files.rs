@@ -12,7 +12,10 @@ pub fn download(file_name: &str, mime: &str, text: &str) -> Result<(), JsValue> 
     let document = gloo::utils::document();
     let options = web_sys::BlobPropertyBag::new();
     options.set_type(mime);
-    let blob = web_sys::Blob::new_with_str_sequence_and_options(&js_sys::Array::of1(&text.into()), &options)?;
+    let blob = web_sys::Blob::new_with_str_sequence_and_options(
+        &js_sys::Array::of1(&text.into()),
+        &options,
+    )?;
     let url = web_sys::Url::create_object_url_with_blob(&blob)?;
     let a: web_sys::HtmlAnchorElement = document.create_element("a")?.unchecked_into();
     a.set_href(&url);
@@ -32,21 +35,33 @@ pub fn download(file_name: &str, mime: &str, text: &str) -> Result<(), JsValue> 
 
 /// The message for a file that cannot be opened.
 pub fn open_error(file_name: &str, why: &str) -> Notice {
-    Notice { error: true, text: format!("Could not open “{file_name}”: {why}. Your scenario is unchanged.") }
+    Notice {
+        error: true,
+        text: format!("Could not open “{file_name}”: {why}. Your scenario is unchanged."),
+    }
 }
 
 /// Reads `file` and opens it as the scenario (or says why it cannot).
 pub fn open_file(file: web_sys::File, dispatch: UseReducerDispatcher<AppState>) {
     let file_name = file.name();
     if file.size() > MAX_FILE_BYTES as f64 {
-        let why = format!("the file is {} KB; a scenario file is at most {} KB", file.size() as u64 / 1024, MAX_FILE_BYTES / 1024);
+        let why = format!(
+            "the file is {} KB; a scenario file is at most {} KB",
+            file.size() as u64 / 1024,
+            MAX_FILE_BYTES / 1024
+        );
         dispatch.dispatch(Action::Notify(open_error(&file_name, &why)));
         return;
     }
     // `Blob.text()`, settled through plain callbacks (no async executor in the bundle).
-    when_settled(file.text(), move |text| match text.and_then(|t| t.as_string()) {
-        Some(text) => dispatch.dispatch(Action::Import { file_name, text }),
-        None => dispatch.dispatch(Action::Notify(open_error(&file_name, "the browser could not read it"))),
+    when_settled(file.text(), move |text| {
+        match text.and_then(|t| t.as_string()) {
+            Some(text) => dispatch.dispatch(Action::Import { file_name, text }),
+            None => dispatch.dispatch(Action::Notify(open_error(
+                &file_name,
+                "the browser could not read it",
+            ))),
+        }
     });
 }
 

@@ -26,9 +26,15 @@ pub struct LabProgress {
 }
 
 pub enum LabAction {
-    Predict { step: String, choice: usize },
+    Predict {
+        step: String,
+        choice: usize,
+    },
     /// What the student has seen of run `run` so far.
-    Observe { run: u32, observation: Observation },
+    Observe {
+        run: u32,
+        observation: Observation,
+    },
     Reset,
 }
 
@@ -39,7 +45,9 @@ impl LabProgress {
 
     /// Whether a run of `scenario` has been watched to its end.
     pub fn finished(&self, scenario: &str) -> bool {
-        self.seen.iter().any(|o| o.scenario == scenario && o.reached_end)
+        self.seen
+            .iter()
+            .any(|o| o.scenario == scenario && o.reached_end)
     }
 
     /// From its saved JSON; anything unreadable starts afresh.
@@ -65,7 +73,10 @@ impl Reducible for LabProgress {
                 s.predictions.insert(step, choice);
             }
             LabAction::Observe { run, observation } => {
-                let same_run = s.last_run == Some(run) && s.seen.last().is_some_and(|o| o.scenario == observation.scenario);
+                let same_run = s.last_run == Some(run)
+                    && s.seen
+                        .last()
+                        .is_some_and(|o| o.scenario == observation.scenario);
                 if same_run && s.seen.last() == Some(&observation) {
                     return self;
                 }
@@ -104,27 +115,43 @@ mod tests {
     fn observations_of_one_run_replace_each_other_and_tick_the_checklist() {
         let p = Rc::new(LabProgress::default());
         let early = {
-            let tl = Timeline::new(offset_lab_sim::preset("step1-autocommit-sleep7").unwrap()).unwrap();
+            let tl =
+                Timeline::new(offset_lab_sim::preset("step1-autocommit-sleep7").unwrap()).unwrap();
             lab::observe(&tl, 3)
         };
-        let p = p.reduce(LabAction::Observe { run: 1, observation: early });
+        let p = p.reduce(LabAction::Observe {
+            run: 1,
+            observation: early,
+        });
         assert!(p.criteria().is_empty());
-        let p = p.reduce(LabAction::Observe { run: 1, observation: observe("step1-autocommit-sleep7") });
+        let p = p.reduce(LabAction::Observe {
+            run: 1,
+            observation: observe("step1-autocommit-sleep7"),
+        });
         assert_eq!(p.seen.len(), 1, "the same run is observed again, not twice");
         assert_eq!(p.criteria(), vec![Criterion::DemonstratedLoss]);
         assert!(p.finished("step1-autocommit-sleep7"));
-        let p = p.reduce(LabAction::Observe { run: 2, observation: observe("step2-manual-commit") });
+        let p = p.reduce(LabAction::Observe {
+            run: 2,
+            observation: observe("step2-manual-commit"),
+        });
         assert_eq!(p.seen.len(), 2);
         assert!(p.criteria().contains(&Criterion::AtLeastOnce));
     }
 
     #[test]
     fn progress_survives_a_round_trip_and_garbage() {
-        let p = Rc::new(LabProgress::default()).reduce(LabAction::Predict { step: "step1".into(), choice: 2 });
+        let p = Rc::new(LabProgress::default()).reduce(LabAction::Predict {
+            step: "step1".into(),
+            choice: 2,
+        });
         let back = LabProgress::from_json(&p.to_json());
         assert_eq!(back.predictions.get("step1"), Some(&2));
         assert_eq!(LabProgress::from_json("{not json"), LabProgress::default());
-        let same = p.clone().reduce(LabAction::Predict { step: "step1".into(), choice: 2 });
+        let same = p.clone().reduce(LabAction::Predict {
+            step: "step1".into(),
+            choice: 2,
+        });
         assert!(Rc::ptr_eq(&p, &same));
     }
 

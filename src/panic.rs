@@ -22,7 +22,9 @@ pub fn install() {
         yew::set_custom_panic_hook(Box::new(|info| {
             let message = info.to_string();
             // A JS Error, so that the console shows the stack too.
-            web_sys::console::error_1(&js_sys::Error::new(&format!("Offset Lab crashed: {message}")));
+            web_sys::console::error_1(&js_sys::Error::new(&format!(
+                "Offset Lab crashed: {message}"
+            )));
             show_banner(&message);
         }));
     });
@@ -39,7 +41,9 @@ pub fn show_banner(message: &str) {
     if document.get_element_by_id(BANNER_ID).is_some() {
         return;
     }
-    let Ok(banner) = document.create_element("div") else { return };
+    let Ok(banner) = document.create_element("div") else {
+        return;
+    };
     banner.set_id(BANNER_ID);
     banner.set_class_name("panic-banner");
     let _ = banner.set_attribute("role", "alert");

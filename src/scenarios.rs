@@ -40,8 +40,17 @@ pub fn choices() -> Vec<(String, String)> {
     let mut out: Vec<(String, String)> = offset_lab_sim::scenario::PRESETS
         .iter()
         .map(|(name, _)| {
-            let title = offset_lab_sim::preset(name).map(|s| s.title).unwrap_or_default();
-            (name.to_string(), if title.is_empty() { name.to_string() } else { title })
+            let title = offset_lab_sim::preset(name)
+                .map(|s| s.title)
+                .unwrap_or_default();
+            (
+                name.to_string(),
+                if title.is_empty() {
+                    name.to_string()
+                } else {
+                    title
+                },
+            )
         })
         .collect();
     if let Ok(s) = Scenario::from_json(MANY_PAYMENTS_JSON) {
@@ -63,7 +72,9 @@ pub fn name_of(sc: &Scenario) -> Option<String> {
     if sc.name == MANY_PAYMENTS && load(MANY_PAYMENTS).is_ok_and(|s| s == *sc) {
         return Some(MANY_PAYMENTS.to_string());
     }
-    offset_lab_sim::preset_names().find(|n| offset_lab_sim::preset(n).is_ok_and(|p| p == *sc)).map(str::to_string)
+    offset_lab_sim::preset_names()
+        .find(|n| offset_lab_sim::preset(n).is_ok_and(|p| p == *sc))
+        .map(str::to_string)
 }
 
 /// The default scenario's run. It is built into the app and covered by the tests below, so it

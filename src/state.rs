@@ -48,7 +48,13 @@ pub enum Panel {
 }
 
 impl Panel {
-    pub const ALL: [Panel; 5] = [Panel::Lab, Panel::Code, Panel::Timeline, Panel::Events, Panel::Settings];
+    pub const ALL: [Panel; 5] = [
+        Panel::Lab,
+        Panel::Code,
+        Panel::Timeline,
+        Panel::Events,
+        Panel::Settings,
+    ];
 
     pub fn label(self) -> &'static str {
         match self {
@@ -96,7 +102,11 @@ impl Baseline {
         const SHOWN: usize = 3;
         let n = self.changes.len();
         let recent = self.changes[n.saturating_sub(SHOWN)..].join("; ");
-        if n > SHOWN { format!("{} earlier changes; {recent}", n - SHOWN) } else { recent }
+        if n > SHOWN {
+            format!("{} earlier changes; {recent}", n - SHOWN)
+        } else {
+            recent
+        }
     }
 }
 
@@ -141,7 +151,10 @@ pub enum Action {
     LoadScenario(String),
     /// Open a scenario file (its name and text); a file that does not validate leaves
     /// everything as it was and says why.
-    Import { file_name: String, text: String },
+    Import {
+        file_name: String,
+        text: String,
+    },
     /// Show a message (or replace the one showing).
     Notify(Notice),
     StepForward,
@@ -161,13 +174,27 @@ pub enum Action {
     SetPauseAtMoments(bool),
     ChangeSetting(Setting),
     /// Crash consumer `consumer` now: a fork at the current time.
-    CrashNow { consumer: usize, kind: CrashKind },
-    RestartNow { consumer: usize },
+    CrashNow {
+        consumer: usize,
+        kind: CrashKind,
+    },
+    RestartNow {
+        consumer: usize,
+    },
     RemoveAction(usize),
-    AddCrashPoint { consumer: usize, point: CrashPoint },
+    AddCrashPoint {
+        consumer: usize,
+        point: CrashPoint,
+    },
     /// A time crash point where the student clicked the timeline.
-    AddCrashAt { consumer: usize, at_ms: Ms },
-    RemoveCrashPoint { consumer: usize, ix: usize },
+    AddCrashAt {
+        consumer: usize,
+        at_ms: Ms,
+    },
+    RemoveCrashPoint {
+        consumer: usize,
+        ix: usize,
+    },
     Select(Option<u32>),
     ShowPanel(Panel),
     SetFilter(Filter),
@@ -186,7 +213,12 @@ impl AppState {
             Err(e) => (
                 scenarios::DEFAULT.to_string(),
                 scenarios::default_timeline(),
-                Some(Notice { error: true, text: format!("Could not open scenario \"{name}\" ({e}); showing the default one.") }),
+                Some(Notice {
+                    error: true,
+                    text: format!(
+                        "Could not open scenario \"{name}\" ({e}); showing the default one."
+                    ),
+                }),
             ),
         };
         let moments = Rc::new(moments::moments(&timeline));
@@ -220,11 +252,17 @@ impl AppState {
         if names.is_empty() {
             return self;
         }
-        let wanted: Vec<Panel> = names.iter().filter_map(|k| Panel::from_key(k.trim())).collect();
+        let wanted: Vec<Panel> = names
+            .iter()
+            .filter_map(|k| Panel::from_key(k.trim()))
+            .collect();
         if let Some(first) = wanted.first() {
             self.panel = *first;
             if self.embed {
-                self.panels = Panel::ALL.into_iter().filter(|p| wanted.contains(p)).collect();
+                self.panels = Panel::ALL
+                    .into_iter()
+                    .filter(|p| wanted.contains(p))
+                    .collect();
             }
         } else if self.embed && names.iter().any(|k| k.trim() == "none") {
             self.panels.clear();
@@ -239,18 +277,30 @@ impl AppState {
         let query = query.trim_start_matches(['?', '#']);
         // The short form `?scenario=NAME` names any scenario the picker offers; the rest of the
         // link (time, panels, embed) still applies.
-        let short = query.split('&').find_map(|kv| kv.strip_prefix("scenario=")).filter(|v| !v.is_empty());
+        let short = query
+            .split('&')
+            .find_map(|kv| kv.strip_prefix("scenario="))
+            .filter(|v| !v.is_empty());
         let (state, link) = match short {
             Some(name) => {
-                let rest: Vec<&str> = query.split('&').filter(|kv| !kv.starts_with("scenario=")).collect();
-                (AppState::new(name), offset_lab_sim::link::decode(&rest.join("&"), scenarios::DEFAULT))
+                let rest: Vec<&str> = query
+                    .split('&')
+                    .filter(|kv| !kv.starts_with("scenario="))
+                    .collect();
+                (
+                    AppState::new(name),
+                    offset_lab_sim::link::decode(&rest.join("&"), scenarios::DEFAULT),
+                )
             }
             None => {
                 let link = offset_lab_sim::link::decode(query, scenarios::DEFAULT);
                 let state = match &link {
                     Err(e) => {
                         let mut s = AppState::new(scenarios::DEFAULT);
-                        s.notice = Some(Notice { error: true, text: format!("{e} Showing the default scenario instead.") });
+                        s.notice = Some(Notice {
+                            error: true,
+                            text: format!("{e} Showing the default scenario instead."),
+                        });
                         s
                     }
                     Ok(link) => AppState::with_scenario(link.scenario.clone()),
@@ -289,7 +339,12 @@ impl AppState {
                 s.timeline = Rc::new(tl);
                 s.preset = preset;
             }
-            Err(e) => s.notice = Some(Notice { error: true, text: format!("This scenario cannot run: {e}") }),
+            Err(e) => {
+                s.notice = Some(Notice {
+                    error: true,
+                    text: format!("This scenario cannot run: {e}"),
+                })
+            }
         }
         s
     }
@@ -302,14 +357,23 @@ impl AppState {
             panels.push(self.panel.key().to_string());
         }
         if self.panels.len() < Panel::ALL.len() {
-            panels.extend(self.panels.iter().filter(|p| **p != self.panel).map(|p| p.key().to_string()));
+            panels.extend(
+                self.panels
+                    .iter()
+                    .filter(|p| **p != self.panel)
+                    .map(|p| p.key().to_string()),
+            );
             if self.panels.is_empty() {
                 panels.push("none".to_string());
             }
         }
         // Several events can share an instant: `e` says which of them the cursor is after, when
         // the time alone would put it elsewhere.
-        let implied = if self.time_ms > 0 { self.timeline.cursor_at_time(self.time_ms) } else { 0 };
+        let implied = if self.time_ms > 0 {
+            self.timeline.cursor_at_time(self.time_ms)
+        } else {
+            0
+        };
         offset_lab_sim::link::encode(&offset_lab_sim::link::LinkState {
             scenario: (*self.timeline.scenario).clone(),
             t_ms: self.time_ms,
@@ -369,7 +433,10 @@ impl AppState {
     fn rebuild(&mut self, scenario: Scenario, change: Option<String>, note: Option<String>) {
         match Timeline::new(scenario) {
             Err(e) => {
-                self.notice = Some(Notice { error: true, text: format!("That change would make the scenario invalid: {e}") });
+                self.notice = Some(Notice {
+                    error: true,
+                    text: format!("That change would make the scenario invalid: {e}"),
+                });
             }
             Ok(tl) => {
                 self.baseline = change.map(|change| match &self.baseline {
@@ -380,7 +447,10 @@ impl AppState {
                     }
                     None => {
                         let old = &self.timeline;
-                        Rc::new(Baseline { changes: vec![change], stats: run_stats(old, &old.final_world, old.events.len()) })
+                        Rc::new(Baseline {
+                            changes: vec![change],
+                            stats: run_stats(old, &old.final_world, old.events.len()),
+                        })
                     }
                 });
                 let t = self.time_ms;
@@ -392,7 +462,9 @@ impl AppState {
                 self.notice = note.map(|text| Notice { error: false, text });
                 let n = self.timeline.final_world.log.payments.len() as u32;
                 self.selected = self.selected.filter(|p| *p < n);
-                self.code_consumer = self.code_consumer.min(self.scenario().consumers.len().saturating_sub(1));
+                self.code_consumer = self
+                    .code_consumer
+                    .min(self.scenario().consumers.len().saturating_sub(1));
             }
         }
     }
@@ -429,10 +501,16 @@ pub fn setting_label(s: &Setting) -> String {
         Setting::BatchSize(n) => format!("batch size → {n}"),
         Setting::Strategy(st) => format!("commit strategy → {}", st.label()),
         Setting::CloseInFinally(b) => {
-            if *b { "close() in a finally block".to_string() } else { "no finally: close()".to_string() }
+            if *b {
+                "close() in a finally block".to_string()
+            } else {
+                "no finally: close()".to_string()
+            }
         }
         Setting::Client(m) => format!("client → {m:?}").to_lowercase(),
-        Setting::FirstPaymentMs(ms) => format!("first payment produced at {}", crate::view::clock(*ms)),
+        Setting::FirstPaymentMs(ms) => {
+            format!("first payment produced at {}", crate::view::clock(*ms))
+        }
     }
 }
 
@@ -443,8 +521,12 @@ impl Reducible for AppState {
         let n = self.timeline.events.len();
         // No-ops return the same Rc, so nothing re-renders.
         let unchanged = match &action {
-            Action::StepForward | Action::NextNotable | Action::ToEnd => self.cursor >= n && self.time_ms >= self.timeline.end_ms(),
-            Action::StepBack | Action::PrevNotable | Action::ToStart => self.cursor == 0 && self.time_ms == 0,
+            Action::StepForward | Action::NextNotable | Action::ToEnd => {
+                self.cursor >= n && self.time_ms >= self.timeline.end_ms()
+            }
+            Action::StepBack | Action::PrevNotable | Action::ToStart => {
+                self.cursor == 0 && self.time_ms == 0
+            }
             Action::Tick(_) => !self.playing,
             Action::Play => self.playing,
             Action::Pause => !self.playing,
@@ -454,10 +536,14 @@ impl Reducible for AppState {
             Action::SetFilter(f) => *f == self.filter,
             Action::SetPauseAtMoments(b) => *b == self.pause_at_moments,
             Action::DismissNotice => self.notice.is_none(),
-            Action::SetCodeConsumer(c) => *c == self.code_consumer || *c >= self.scenario().consumers.len(),
+            Action::SetCodeConsumer(c) => {
+                *c == self.code_consumer || *c >= self.scenario().consumers.len()
+            }
             Action::SetPlacingCrash(b) => *b == self.placing_crash,
             Action::SetForkProcessing(b) => *b == self.fork_processing,
-            Action::SeekCursor(c) => (*c).min(n) == self.cursor && self.time_ms == self.timeline.time_at(self.cursor),
+            Action::SeekCursor(c) => {
+                (*c).min(n) == self.cursor && self.time_ms == self.timeline.time_at(self.cursor)
+            }
             Action::SeekTime(t) => (*t).min(self.timeline.end_ms()) == self.time_ms,
             _ => false,
         };
@@ -474,20 +560,30 @@ impl Reducible for AppState {
             }
             Action::Import { file_name, text } => {
                 let opened = if text.len() > MAX_FILE_BYTES {
-                    Err(format!("the file is {} KB; a scenario file is at most {} KB", text.len() / 1024, MAX_FILE_BYTES / 1024))
+                    Err(format!(
+                        "the file is {} KB; a scenario file is at most {} KB",
+                        text.len() / 1024,
+                        MAX_FILE_BYTES / 1024
+                    ))
                 } else {
                     Scenario::from_json(&text).map_err(|e| e.to_string())
                 };
-                let fresh = opened.map(AppState::with_scenario).and_then(|f| match f.notice {
-                    Some(n) => Err(n.text),
-                    None => Ok(f),
-                });
+                let fresh = opened
+                    .map(AppState::with_scenario)
+                    .and_then(|f| match f.notice {
+                        Some(n) => Err(n.text),
+                        None => Ok(f),
+                    });
                 match fresh {
                     Err(e) => s.notice = Some(crate::files::open_error(&file_name, &e)),
                     Ok(fresh) => {
                         let mut fresh = self.start_over(fresh);
                         let title = &fresh.scenario().title;
-                        let text = if title.is_empty() { format!("Opened “{file_name}”.") } else { format!("Opened “{file_name}”: {title}.") };
+                        let text = if title.is_empty() {
+                            format!("Opened “{file_name}”.")
+                        } else {
+                            format!("Opened “{file_name}”: {title}.")
+                        };
                         fresh.notice = Some(Notice { error: false, text });
                         return Rc::new(fresh);
                     }
@@ -539,7 +635,11 @@ impl Reducible for AppState {
             }
             Action::Pause => s.playing = false,
             Action::TogglePlay => {
-                return self.reduce(if s.playing { Action::Pause } else { Action::Play });
+                return self.reduce(if s.playing {
+                    Action::Pause
+                } else {
+                    Action::Play
+                });
             }
             Action::SetSpeed(i) => s.speed_ix = i,
             Action::SetPauseAtMoments(b) => s.pause_at_moments = b,
@@ -548,11 +648,19 @@ impl Reducible for AppState {
                     // A fork: from the current time on, every consumer processes at the new pace.
                     let mut sc = s.scenario().clone();
                     for c in 0..sc.consumers.len() {
-                        if let Some(next) = edit::add_action(&sc, s.time_ms, c, ActionKind::SetProcessingMs { processing_ms: *ms }) {
+                        if let Some(next) = edit::add_action(
+                            &sc,
+                            s.time_ms,
+                            c,
+                            ActionKind::SetProcessingMs { processing_ms: *ms },
+                        ) {
                             sc = next;
                         }
                     }
-                    let label = format!("processing time → {ms} ms from {}", crate::view::clock(s.time_ms));
+                    let label = format!(
+                        "processing time → {ms} ms from {}",
+                        crate::view::clock(s.time_ms)
+                    );
                     s.rebuild(sc, Some(label), None);
                 } else {
                     let (sc, note) = edit::apply_setting(s.scenario(), &setting);
@@ -563,26 +671,45 @@ impl Reducible for AppState {
                 }
             }
             Action::CrashNow { consumer, kind } => {
-                let Some(sc) = edit::add_action(s.scenario(), s.time_ms, consumer, ActionKind::Crash { kind }) else {
+                let Some(sc) = edit::add_action(
+                    s.scenario(),
+                    s.time_ms,
+                    consumer,
+                    ActionKind::Crash { kind },
+                ) else {
                     return self;
                 };
-                let label = format!("{} crashed at {}", consumer_label(&s, consumer), crate::view::clock(s.time_ms));
+                let label = format!(
+                    "{} crashed at {}",
+                    consumer_label(&s, consumer),
+                    crate::view::clock(s.time_ms)
+                );
                 s.rebuild(sc, Some(label), None);
                 s.playing = false;
             }
             Action::RestartNow { consumer } => {
-                let Some(sc) = edit::add_action(s.scenario(), s.time_ms, consumer, ActionKind::Restart) else {
+                let Some(sc) =
+                    edit::add_action(s.scenario(), s.time_ms, consumer, ActionKind::Restart)
+                else {
                     return self;
                 };
-                let label = format!("{} restarted at {}", consumer_label(&s, consumer), crate::view::clock(s.time_ms));
+                let label = format!(
+                    "{} restarted at {}",
+                    consumer_label(&s, consumer),
+                    crate::view::clock(s.time_ms)
+                );
                 s.rebuild(sc, Some(label), None);
             }
             Action::RemoveAction(ix) => {
-                let Some(sc) = edit::remove_action(s.scenario(), ix) else { return self };
+                let Some(sc) = edit::remove_action(s.scenario(), ix) else {
+                    return self;
+                };
                 s.rebuild(sc, Some("an action removed".into()), None);
             }
             Action::AddCrashPoint { consumer, point } => {
-                let Some(sc) = edit::add_crash_point(s.scenario(), consumer, point) else { return self };
+                let Some(sc) = edit::add_crash_point(s.scenario(), consumer, point) else {
+                    return self;
+                };
                 s.rebuild(sc, Some("a crash point added".into()), None);
             }
             Action::AddCrashAt { consumer, at_ms } => {
@@ -593,12 +720,20 @@ impl Reducible for AppState {
                     kind: CrashKind::SysExit,
                     restart_after_ms: Some(1000),
                 };
-                let Some(sc) = edit::add_crash_point(s.scenario(), consumer, point) else { return self };
+                let Some(sc) = edit::add_crash_point(s.scenario(), consumer, point) else {
+                    return self;
+                };
                 s.placing_crash = false;
-                s.rebuild(sc, Some(format!("a crash point at {}", crate::view::clock(at_ms))), None);
+                s.rebuild(
+                    sc,
+                    Some(format!("a crash point at {}", crate::view::clock(at_ms))),
+                    None,
+                );
             }
             Action::RemoveCrashPoint { consumer, ix } => {
-                let Some(sc) = edit::remove_crash_point(s.scenario(), consumer, ix) else { return self };
+                let Some(sc) = edit::remove_crash_point(s.scenario(), consumer, ix) else {
+                    return self;
+                };
                 s.rebuild(sc, Some("a crash point removed".into()), None);
             }
             Action::Select(p) => s.selected = p,
@@ -678,7 +813,10 @@ impl AppState {
 }
 
 fn consumer_label(s: &AppState, c: usize) -> String {
-    s.scenario().consumers.get(c).map_or_else(|| format!("consumer {c}"), |c| c.name.clone())
+    s.scenario()
+        .consumers
+        .get(c)
+        .map_or_else(|| format!("consumer {c}"), |c| c.name.clone())
 }
 
 #[cfg(test)]
@@ -706,7 +844,14 @@ mod tests {
     #[test]
     fn no_ops_return_the_same_rc() {
         let s = state("step1-autocommit-sleep7");
-        for a in [Action::StepBack, Action::ToStart, Action::Pause, Action::Tick(100), Action::Select(None), Action::SetSpeed(99)] {
+        for a in [
+            Action::StepBack,
+            Action::ToStart,
+            Action::Pause,
+            Action::Tick(100),
+            Action::Select(None),
+            Action::SetSpeed(99),
+        ] {
             assert!(Rc::ptr_eq(&s, &reduce(&s, a.clone())), "{a:?}");
         }
         let end = reduce(&s, Action::ToEnd);
@@ -761,7 +906,12 @@ mod tests {
         assert!(s.at_end());
         assert_eq!(
             stops,
-            vec![MomentKind::AtRisk, MomentKind::DiedWithoutClose, MomentKind::SessionExpired, MomentKind::Resumed]
+            vec![
+                MomentKind::AtRisk,
+                MomentKind::DiedWithoutClose,
+                MomentKind::SessionExpired,
+                MomentKind::Resumed
+            ]
         );
         assert_eq!(s.callout().unwrap().kind, MomentKind::Outcome);
         // Play at the end starts again.
@@ -770,7 +920,10 @@ mod tests {
 
     #[test]
     fn ticks_move_time_between_events() {
-        let s = reduce(&state("step1-autocommit-sleep7"), Action::SetPauseAtMoments(false));
+        let s = reduce(
+            &state("step1-autocommit-sleep7"),
+            Action::SetPauseAtMoments(false),
+        );
         let s = reduce(&s, Action::Play);
         let s = reduce(&s, Action::Tick(2500));
         assert_eq!(s.time_ms, 2500);
@@ -798,37 +951,76 @@ mod tests {
         assert_eq!(base.stats.summary.lost, 1);
         assert_eq!(base.change(), "enable.auto.commit → false");
         // The same setting again changes nothing.
-        assert!(Rc::ptr_eq(&s2, &reduce(&s2, Action::ChangeSetting(Setting::EnableAutoCommit(false)))));
+        assert!(Rc::ptr_eq(
+            &s2,
+            &reduce(&s2, Action::ChangeSetting(Setting::EnableAutoCommit(false)))
+        ));
     }
 
     #[test]
     fn crash_now_forks_at_the_current_time() {
         // step2 at 1.5 s: P-0001 is processed (1 s), being committed or P-0002 in processing.
         let s = reduce(&state("step2-manual-commit"), Action::SeekTime(1500));
-        let s2 = reduce(&s, Action::CrashNow { consumer: 0, kind: CrashKind::Kill });
+        let s2 = reduce(
+            &s,
+            Action::CrashNow {
+                consumer: 0,
+                kind: CrashKind::Kill,
+            },
+        );
         assert_eq!(s2.scenario().actions.len(), 1);
         assert_eq!(s2.scenario().actions[0].at_ms, 1500);
         assert_eq!(s2.time_ms, 1500);
         // The cursor sits just after the crash.
         let last = &s2.timeline.events[s2.cursor - 1];
-        assert!(matches!(last.kind, EventKind::Crashed { kind: CrashKind::Kill, .. }), "{last:?}");
-        assert!(s2.timeline.world_at(s2.cursor).consumers[0].client.is_none());
+        assert!(
+            matches!(
+                last.kind,
+                EventKind::Crashed {
+                    kind: CrashKind::Kill,
+                    ..
+                }
+            ),
+            "{last:?}"
+        );
+        assert!(
+            s2.timeline.world_at(s2.cursor).consumers[0]
+                .client
+                .is_none()
+        );
         // Restart now brings it back; removing the actions restores the original run.
         let s3 = reduce(&s2, Action::RestartNow { consumer: 0 });
         assert_eq!(s3.scenario().actions.len(), 2);
-        let s4 = reduce(&reduce(&s3, Action::RemoveAction(1)), Action::RemoveAction(0));
+        let s4 = reduce(
+            &reduce(&s3, Action::RemoveAction(1)),
+            Action::RemoveAction(0),
+        );
         assert_eq!(s4.timeline.trace_hash(), s.timeline.trace_hash());
     }
 
     #[test]
     fn crash_points_are_added_and_removed() {
         let s = state("step2-manual-commit");
-        let s2 = reduce(&s, Action::AddCrashAt { consumer: 0, at_ms: 500 });
+        let s2 = reduce(
+            &s,
+            Action::AddCrashAt {
+                consumer: 0,
+                at_ms: 500,
+            },
+        );
         assert_eq!(s2.scenario().consumers[0].crashes.len(), 2);
-        assert!(s2.timeline.events.iter().any(|e| e.at_ms == 500 && e.kind.name() == "crashed"));
+        assert!(
+            s2.timeline
+                .events
+                .iter()
+                .any(|e| e.at_ms == 500 && e.kind.name() == "crashed")
+        );
         let s3 = reduce(&s2, Action::RemoveCrashPoint { consumer: 0, ix: 1 });
         assert_eq!(s3.timeline.trace_hash(), s.timeline.trace_hash());
-        assert!(Rc::ptr_eq(&s3, &reduce(&s3, Action::RemoveCrashPoint { consumer: 0, ix: 9 })));
+        assert!(Rc::ptr_eq(
+            &s3,
+            &reduce(&s3, Action::RemoveCrashPoint { consumer: 0, ix: 9 })
+        ));
     }
 
     #[test]
@@ -837,12 +1029,21 @@ mod tests {
         let s2 = reduce(&s, Action::ChangeSetting(Setting::AutoCommitIntervalMs(0)));
         assert_eq!(s2.run_id, s.run_id);
         assert!(s2.notice.as_ref().unwrap().error);
-        assert!(s2.notice.as_ref().unwrap().text.contains("auto.commit.interval.ms"));
+        assert!(
+            s2.notice
+                .as_ref()
+                .unwrap()
+                .text
+                .contains("auto.commit.interval.ms")
+        );
     }
 
     #[test]
     fn forked_processing_time_applies_from_now() {
-        let s = reduce(&state("step2-manual-commit"), Action::SetForkProcessing(true));
+        let s = reduce(
+            &state("step2-manual-commit"),
+            Action::SetForkProcessing(true),
+        );
         let s = reduce(&s, Action::SeekTime(2500));
         let s2 = reduce(&s, Action::ChangeSetting(Setting::ProcessingMs(300)));
         assert_eq!(s2.scenario().consumers[0].program.processing_ms, 1000);
@@ -855,7 +1056,10 @@ mod tests {
         // Moment 5 from the student's side: Step 1 → switch to manual commits after processing.
         let s = state("step1-autocommit-sleep7");
         let s = reduce(&s, Action::ChangeSetting(Setting::EnableAutoCommit(false)));
-        let s = reduce(&s, Action::ChangeSetting(Setting::Strategy(CommitStrategy::AfterEachSync)));
+        let s = reduce(
+            &s,
+            Action::ChangeSetting(Setting::Strategy(CommitStrategy::AfterEachSync)),
+        );
         let s = reduce(&s, Action::ToEnd);
         let w = &s.timeline.final_world;
         assert_eq!(w.summary().lost, 0);
@@ -865,7 +1069,10 @@ mod tests {
         let base = s.baseline.as_ref().unwrap();
         assert_eq!(base.stats.summary.lost, 1);
         assert_eq!(base.changes.len(), 2);
-        assert!(base.change().starts_with("enable.auto.commit → false; commit strategy → "));
+        assert!(
+            base.change()
+                .starts_with("enable.auto.commit → false; commit strategy → ")
+        );
     }
 
     #[test]
@@ -889,13 +1096,21 @@ mod tests {
         assert_eq!(back.cursor, s.cursor);
         // Events that share an instant: the link says which one the cursor is after.
         let ev = &s.timeline.events;
-        let first = (0..ev.len() - 1).find(|&i| ev[i].at_ms > 0 && ev[i].at_ms == ev[i + 1].at_ms).unwrap();
+        let first = (0..ev.len() - 1)
+            .find(|&i| ev[i].at_ms > 0 && ev[i].at_ms == ev[i + 1].at_ms)
+            .unwrap();
         let same_instant = reduce(&s, Action::SeekCursor(first + 1));
-        assert_ne!(same_instant.cursor, same_instant.timeline.cursor_at_time(same_instant.time_ms));
+        assert_ne!(
+            same_instant.cursor,
+            same_instant.timeline.cursor_at_time(same_instant.time_ms)
+        );
         let link = same_instant.link();
         assert!(link.ends_with(&format!("&e={}", first + 1)), "{link}");
         let back = AppState::from_link(&link);
-        assert_eq!((back.cursor, back.time_ms), (same_instant.cursor, same_instant.time_ms));
+        assert_eq!(
+            (back.cursor, back.time_ms),
+            (same_instant.cursor, same_instant.time_ms)
+        );
         // At the start, no `e`; after the first events at 0 ms, it says so.
         let start = state("step2-manual-commit");
         assert!(!start.link().contains("e="), "{}", start.link());
@@ -903,14 +1118,26 @@ mod tests {
         assert_eq!(after_first.time_ms, 0);
         assert_eq!(AppState::from_link(&after_first.link()).cursor, 1);
         // A stray `e` cannot move the cursor to another instant.
-        assert_eq!(AppState::from_link("?v=1&preset=step2-manual-commit&t=4200&e=1").time_ms, 4200);
+        assert_eq!(
+            AppState::from_link("?v=1&preset=step2-manual-commit&t=4200&e=1").time_ms,
+            4200
+        );
         // An edited scenario travels whole and comes back as "custom".
-        let edited = reduce(&s, Action::AddCrashAt { consumer: 0, at_ms: 3000 });
+        let edited = reduce(
+            &s,
+            Action::AddCrashAt {
+                consumer: 0,
+                at_ms: 3000,
+            },
+        );
         let back = AppState::from_link(&edited.link());
         assert_eq!(back.preset, CUSTOM);
         assert_eq!(back.timeline.trace_hash(), edited.timeline.trace_hash());
         // The short form and broken links.
-        assert_eq!(AppState::from_link("?scenario=step2-manual-commit").preset, "step2-manual-commit");
+        assert_eq!(
+            AppState::from_link("?scenario=step2-manual-commit").preset,
+            "step2-manual-commit"
+        );
         let broken = AppState::from_link("?v=1&s=%%%");
         assert_eq!(broken.preset, scenarios::DEFAULT);
         assert!(broken.notice.unwrap().error);
@@ -919,17 +1146,29 @@ mod tests {
 
     #[test]
     fn embedded_links_keep_their_panels_and_the_open_one() {
-        let s = AppState::from_link("?v=1&embed=1&preset=step2-manual-commit&panels=timeline,code,bogus&t=2500");
+        let s = AppState::from_link(
+            "?v=1&embed=1&preset=step2-manual-commit&panels=timeline,code,bogus&t=2500",
+        );
         assert!(s.embed);
-        assert_eq!(s.panels, vec![Panel::Code, Panel::Timeline], "offered in the usual order");
+        assert_eq!(
+            s.panels,
+            vec![Panel::Code, Panel::Timeline],
+            "offered in the usual order"
+        );
         assert_eq!(s.panel, Panel::Timeline, "the first named is open");
         assert_eq!(s.time_ms, 2500);
         // Switching tabs keeps the offer; the link says both, the open one first.
         let s = reduce(&Rc::new(s), Action::ShowPanel(Panel::Code));
         let link = s.link();
-        assert!(link.contains("panels=code,timeline") && link.contains("embed=1"), "{link}");
+        assert!(
+            link.contains("panels=code,timeline") && link.contains("embed=1"),
+            "{link}"
+        );
         let back = AppState::from_link(&link);
-        assert_eq!((back.panels.clone(), back.panel, back.time_ms), (s.panels.clone(), Panel::Code, 2500));
+        assert_eq!(
+            (back.panels.clone(), back.panel, back.time_ms),
+            (s.panels.clone(), Panel::Code, 2500)
+        );
         // The full playground at the same moment: no embed, every panel.
         let full = AppState::from_link(&s.full_link());
         assert!(!full.embed);
@@ -939,7 +1178,10 @@ mod tests {
         let none = AppState::from_link("?embed=1&panels=none");
         assert!(none.panels.is_empty());
         assert!(AppState::from_link(&none.link()).panels.is_empty());
-        assert_eq!(AppState::from_link("?embed=1&panels=nope").panels, Panel::ALL.to_vec());
+        assert_eq!(
+            AppState::from_link("?embed=1&panels=nope").panels,
+            Panel::ALL.to_vec()
+        );
         // Outside an embedding the panels name only the open tab.
         let page = AppState::from_link("?v=1&preset=step2-manual-commit&panels=events,code");
         assert_eq!((page.panel, page.panels.len()), (Panel::Events, 5));
@@ -952,13 +1194,23 @@ mod tests {
         assert!(s.embed);
         assert_eq!((s.panel, s.time_ms), (Panel::Timeline, 1000));
         // A link cut short: the default scenario, a message, and still the compact layout.
-        let edited = reduce(&state("step2-manual-commit"), Action::AddCrashAt { consumer: 0, at_ms: 3000 });
+        let edited = reduce(
+            &state("step2-manual-commit"),
+            Action::AddCrashAt {
+                consumer: 0,
+                at_ms: 3000,
+            },
+        );
         let link = format!("{}&embed=1&panels=code", edited.link());
         let cut = &link[..link.find("&s=").unwrap() + 40];
         let broken = AppState::from_link(&format!("{cut}&embed=1&panels=code"));
         assert_eq!(broken.preset, scenarios::DEFAULT);
         let notice = broken.notice.as_ref().unwrap();
-        assert!(notice.error && notice.text.contains("Showing the default scenario"), "{}", notice.text);
+        assert!(
+            notice.error && notice.text.contains("Showing the default scenario"),
+            "{}",
+            notice.text
+        );
         assert!(broken.embed);
         assert_eq!(broken.panels, vec![Panel::Code]);
         // A link from a newer version says so.
@@ -968,10 +1220,18 @@ mod tests {
 
     #[test]
     fn importing_a_file_replaces_the_scenario_or_says_why_not() {
-        let s = reduce(&state("step1-autocommit-sleep7"), Action::AddCrashAt { consumer: 0, at_ms: 2000 });
+        let s = reduce(
+            &state("step1-autocommit-sleep7"),
+            Action::AddCrashAt {
+                consumer: 0,
+                at_ms: 2000,
+            },
+        );
         let s = reduce(&s, Action::SeekTime(5000));
         // A broken file: the field and the problem are named, and nothing else changes.
-        let mut bad = offset_lab_sim::preset("step2-manual-commit").unwrap().to_json();
+        let mut bad = offset_lab_sim::preset("step2-manual-commit")
+            .unwrap()
+            .to_json();
         bad = bad.replace("\"session.timeout.ms\": 45000", "\"session.timeout.ms\": 1");
         for (text, expected) in [
             (bad.as_str(), "session.timeout.ms"),
@@ -979,26 +1239,58 @@ mod tests {
             ("{\"version\": 7}", "newer"),
             ("hello", "JSON object"),
         ] {
-            let after = reduce(&s, Action::Import { file_name: "broken.json".into(), text: text.into() });
+            let after = reduce(
+                &s,
+                Action::Import {
+                    file_name: "broken.json".into(),
+                    text: text.into(),
+                },
+            );
             let n = after.notice.as_ref().unwrap();
             assert!(n.error, "{text}");
-            assert!(n.text.starts_with("Could not open “broken.json”: "), "{}", n.text);
+            assert!(
+                n.text.starts_with("Could not open “broken.json”: "),
+                "{}",
+                n.text
+            );
             assert!(n.text.contains(expected), "{text}: {}", n.text);
-            assert!(n.text.ends_with("Your scenario is unchanged."), "{}", n.text);
+            assert!(
+                n.text.ends_with("Your scenario is unchanged."),
+                "{}",
+                n.text
+            );
             assert_eq!(after.run_id, s.run_id);
             assert_eq!(after.timeline.trace_hash(), s.timeline.trace_hash());
             assert_eq!(after.time_ms, 5000);
         }
         // A good file: a new story from the start, preferences kept.
-        let good = offset_lab_sim::preset("step2-manual-commit").unwrap().to_json();
-        let after = reduce(&s, Action::Import { file_name: "step2.json".into(), text: good });
+        let good = offset_lab_sim::preset("step2-manual-commit")
+            .unwrap()
+            .to_json();
+        let after = reduce(
+            &s,
+            Action::Import {
+                file_name: "step2.json".into(),
+                text: good,
+            },
+        );
         assert_eq!(after.preset, "step2-manual-commit");
         assert_eq!((after.cursor, after.time_ms), (0, 0));
         assert!(after.baseline.is_none());
         let n = after.notice.as_ref().unwrap();
-        assert!(!n.error && n.text.starts_with("Opened “step2.json”"), "{}", n.text);
+        assert!(
+            !n.error && n.text.starts_with("Opened “step2.json”"),
+            "{}",
+            n.text
+        );
         // An edited scenario comes back as "custom", the same run.
-        let mine = reduce(&s, Action::Import { file_name: "mine.json".into(), text: s.scenario().to_json() });
+        let mine = reduce(
+            &s,
+            Action::Import {
+                file_name: "mine.json".into(),
+                text: s.scenario().to_json(),
+            },
+        );
         assert_eq!(mine.preset, CUSTOM);
         assert_eq!(mine.timeline.trace_hash(), s.timeline.trace_hash());
     }

@@ -5,7 +5,9 @@
 
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
-use web_sys::{Element, HtmlElement, HtmlInputElement, HtmlSelectElement, KeyboardEvent, KeyboardEventInit};
+use web_sys::{
+    Element, HtmlElement, HtmlInputElement, HtmlSelectElement, KeyboardEvent, KeyboardEventInit,
+};
 use yew::AppHandle;
 
 wasm_bindgen_test_configure!(run_in_browser);
@@ -29,17 +31,26 @@ impl Drop for Mounted {
 /// URL, so each test starts from a clean one.
 async fn mount() -> Mounted {
     let window = gloo::utils::window();
-    window.history().unwrap().replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some("?")).unwrap();
+    window
+        .history()
+        .unwrap()
+        .replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some("?"))
+        .unwrap();
     let document = gloo::utils::document();
     let root = document.create_element("div").unwrap();
     document.body().unwrap().append_child(&root).unwrap();
     let handle = yew::Renderer::<offset_lab::App>::with_root(root.clone()).render();
     yew::scheduler::flush().await;
-    Mounted { root, handle: Some(handle) }
+    Mounted {
+        root,
+        handle: Some(handle),
+    }
 }
 
 fn find(root: &Element, selector: &str) -> Element {
-    root.query_selector(selector).unwrap().unwrap_or_else(|| panic!("no element matches {selector}"))
+    root.query_selector(selector)
+        .unwrap()
+        .unwrap_or_else(|| panic!("no element matches {selector}"))
 }
 
 fn text(root: &Element, selector: &str) -> String {
@@ -47,7 +58,10 @@ fn text(root: &Element, selector: &str) -> String {
 }
 
 fn click(root: &Element, selector: &str) {
-    find(root, selector).dyn_into::<HtmlElement>().unwrap().click();
+    find(root, selector)
+        .dyn_into::<HtmlElement>()
+        .unwrap()
+        .click();
 }
 
 fn key(k: &str, shift: bool) {
@@ -63,12 +77,14 @@ fn key(k: &str, shift: bool) {
 fn select(root: &Element, selector: &str, value: &str) {
     let s: HtmlSelectElement = find(root, selector).dyn_into().unwrap();
     s.set_value(value);
-    s.dispatch_event(&web_sys::Event::new_with_event_init_dict("change", &{
-        let i = web_sys::EventInit::new();
-        i.set_bubbles(true);
-        i
-    })
-    .unwrap())
+    s.dispatch_event(
+        &web_sys::Event::new_with_event_init_dict("change", &{
+            let i = web_sys::EventInit::new();
+            i.set_bubbles(true);
+            i
+        })
+        .unwrap(),
+    )
     .unwrap();
 }
 
@@ -87,9 +103,17 @@ async fn step_buttons_move_the_cursor_and_the_clock() {
     // At the end of Step 1 with 7 s of processing, P-0001 is lost (F.1).
     let p1 = find(&m.root, "[data-testid=ledger] [data-payment='P-0001']");
     assert!(p1.class_list().contains("v-lost"), "{}", p1.class_name());
-    assert_eq!(text(&m.root, "[data-testid=counters] [data-kind=lost] b"), "1");
+    assert_eq!(
+        text(&m.root, "[data-testid=counters] [data-kind=lost] b"),
+        "1"
+    );
     // The callout explains the outcome.
-    assert_eq!(find(&m.root, ".callout").get_attribute("data-moment").as_deref(), Some("5"));
+    assert_eq!(
+        find(&m.root, ".callout")
+            .get_attribute("data-moment")
+            .as_deref(),
+        Some("5")
+    );
 }
 
 #[wasm_bindgen_test]
@@ -116,16 +140,34 @@ async fn keyboard_steps_back_and_forth() {
     }
     yew::scheduler::flush().await;
     let callout = find(&m.root, ".callout");
-    assert_eq!(callout.get_attribute("data-moment").as_deref(), Some("1"), "moment 1: at risk");
+    assert_eq!(
+        callout.get_attribute("data-moment").as_deref(),
+        Some("1"),
+        "moment 1: at risk"
+    );
     assert!(callout.text_content().unwrap().contains("at risk"));
     // The payment being processed is marked at risk in the log, with its glyph class.
-    assert!(find(&m.root, ".lane .cell[data-p='0']").class_list().contains("s-atrisk"));
+    assert!(
+        find(&m.root, ".lane .cell[data-p='0']")
+            .class_list()
+            .contains("s-atrisk")
+    );
     key(" ", false);
     yew::scheduler::flush().await;
-    assert_eq!(find(&m.root, ".play").get_attribute("aria-pressed").as_deref(), Some("true"));
+    assert_eq!(
+        find(&m.root, ".play")
+            .get_attribute("aria-pressed")
+            .as_deref(),
+        Some("true")
+    );
     key(" ", false);
     yew::scheduler::flush().await;
-    assert_eq!(find(&m.root, ".play").get_attribute("aria-pressed").as_deref(), Some("false"));
+    assert_eq!(
+        find(&m.root, ".play")
+            .get_attribute("aria-pressed")
+            .as_deref(),
+        Some("false")
+    );
 }
 
 #[wasm_bindgen_test]
@@ -136,18 +178,29 @@ async fn a_crash_point_from_the_code_gutter_changes_the_run() {
     assert_eq!(m.root.query_selector_all(".cp-badge").unwrap().length(), 1);
     click(&m.root, ".gutter-btn[aria-label*='while processing it']");
     yew::scheduler::flush().await;
-    let msg: HtmlInputElement = find(&m.root, ".cp-editor input[type=number]").dyn_into().unwrap();
+    let msg: HtmlInputElement = find(&m.root, ".cp-editor input[type=number]")
+        .dyn_into()
+        .unwrap();
     msg.set_value("4");
-    msg.dispatch_event(&web_sys::Event::new("change").unwrap()).unwrap();
+    msg.dispatch_event(&web_sys::Event::new("change").unwrap())
+        .unwrap();
     yew::scheduler::flush().await;
     click(&m.root, ".cp-editor button[type=submit]");
     yew::scheduler::flush().await;
     assert_eq!(m.root.query_selector_all(".cp-badge").unwrap().length(), 2);
-    let json = find(&m.root, ".json textarea").dyn_into::<web_sys::HtmlTextAreaElement>().unwrap().value();
+    let json = find(&m.root, ".json textarea")
+        .dyn_into::<web_sys::HtmlTextAreaElement>()
+        .unwrap()
+        .value();
     assert!(json.contains("\"message\": 4"), "{json}");
     // Removing it restores the scenario.
     let links = m.root.query_selector_all(".cp-badge .link").unwrap();
-    links.item(links.length() - 1).unwrap().dyn_into::<HtmlElement>().unwrap().click();
+    links
+        .item(links.length() - 1)
+        .unwrap()
+        .dyn_into::<HtmlElement>()
+        .unwrap()
+        .click();
     yew::scheduler::flush().await;
     assert_eq!(m.root.query_selector_all(".cp-badge").unwrap().length(), 1);
 }
@@ -183,7 +236,10 @@ async fn disabling_auto_commit_compares_with_the_run_before() {
     assert_eq!(callout.get_attribute("data-moment").as_deref(), Some("5"));
     let compare = text(&m.root, ".callout .compare");
     assert!(compare.contains("enable.auto.commit → false"), "{compare}");
-    assert_eq!(text(&m.root, "[data-testid=counters] [data-kind=lost] b"), "0");
+    assert_eq!(
+        text(&m.root, "[data-testid=counters] [data-kind=lost] b"),
+        "0"
+    );
 }
 
 #[wasm_bindgen_test]
@@ -206,7 +262,10 @@ async fn the_url_keeps_the_scenario_and_time_and_reopens_them() {
     document.body().unwrap().append_child(&root).unwrap();
     let handle = yew::Renderer::<offset_lab::App>::with_root(root.clone()).render();
     yew::scheduler::flush().await;
-    let m = Mounted { root, handle: Some(handle) };
+    let m = Mounted {
+        root,
+        handle: Some(handle),
+    };
     let picked: HtmlSelectElement = find(&m.root, ".picker select").dyn_into().unwrap();
     assert_eq!(picked.value(), "step2-manual-commit");
     assert_ne!(text(&m.root, "[data-testid=clock]"), "00:00.000");
@@ -215,15 +274,27 @@ async fn the_url_keeps_the_scenario_and_time_and_reopens_them() {
 #[wasm_bindgen_test]
 async fn the_lab_panel_checks_a_prediction_after_the_run() {
     let m = mount().await;
-    let options = m.root.query_selector_all(".predict input[type=radio]").unwrap();
+    let options = m
+        .root
+        .query_selector_all(".predict input[type=radio]")
+        .unwrap();
     assert_eq!(options.length(), 3);
-    options.item(0).unwrap().dyn_into::<HtmlElement>().unwrap().click();
+    options
+        .item(0)
+        .unwrap()
+        .dyn_into::<HtmlElement>()
+        .unwrap()
+        .click();
     yew::scheduler::flush().await;
     assert!(text(&m.root, ".predict").contains("play it to the end"));
     key("End", false);
     yew::scheduler::flush().await;
     yew::scheduler::flush().await;
-    assert!(text(&m.root, ".predict-result").contains("You predicted it."), "{}", text(&m.root, ".predict"));
+    assert!(
+        text(&m.root, ".predict-result").contains("You predicted it."),
+        "{}",
+        text(&m.root, ".predict")
+    );
     assert!(text(&m.root, ".checklist li.done").contains("Demonstrated message loss"));
     click(&m.root, ".lab .link.small");
     yew::scheduler::flush().await;
@@ -247,12 +318,16 @@ async fn narrow_screen_tabs_switch_the_panel() {
 fn panic_banner_shows_message_and_reload_button() {
     offset_lab::panic::show_banner("boom");
     let document = gloo::utils::document();
-    let banner = document.get_element_by_id(offset_lab::panic::BANNER_ID).expect("banner is shown");
+    let banner = document
+        .get_element_by_id(offset_lab::panic::BANNER_ID)
+        .expect("banner is shown");
     assert!(banner.text_content().unwrap().contains("boom"));
     assert_eq!(find(&banner, "button").text_content().unwrap(), "Reload");
     // A second call does not stack or replace the first banner.
     offset_lab::panic::show_banner("second call");
-    let shown = document.get_element_by_id(offset_lab::panic::BANNER_ID).unwrap();
+    let shown = document
+        .get_element_by_id(offset_lab::panic::BANNER_ID)
+        .unwrap();
     assert!(!shown.text_content().unwrap().contains("second call"));
     banner.remove();
 }

@@ -16,7 +16,11 @@ const COLUMNS: [&str; 3] = ["lost", "duplicated", "once"];
 /// bundle than this small table costs to rebuild.
 /// Folded until the run has reached its end, so that it does not give away a "predict before
 /// you run" answer; the student can still open it at any time.
-pub fn client_compare(vm: &Rc<ClientsVm>, dispatch: &UseReducerDispatcher<AppState>, at_end: bool) -> Html {
+pub fn client_compare(
+    vm: &Rc<ClientsVm>,
+    dispatch: &UseReducerDispatcher<AppState>,
+    at_end: bool,
+) -> Html {
     let switch = |to: ClientModel| {
         let d = dispatch.clone();
         Callback::from(move |_: MouseEvent| d.dispatch(Action::ChangeSetting(Setting::Client(to))))

@@ -8,7 +8,9 @@ use offset_lab_sim::scenario::{ClientModel, CrashKind, CrashPoint, CrashWhen};
 use yew::prelude::*;
 
 use crate::code::Listing;
-use crate::edit::{crash_kind_from_key, crash_kind_key, crash_kind_label_for, crash_point_label_for, point_label};
+use crate::edit::{
+    crash_kind_from_key, crash_kind_key, crash_kind_label_for, crash_point_label_for, point_label,
+};
 use crate::state::{Action, AppState};
 
 #[derive(Properties, PartialEq)]
@@ -33,8 +35,12 @@ struct Draft {
     message: u32,
 }
 
-const RESTARTS: [(Option<u64>, &str); 4] =
-    [(Some(1000), "restart after 1 s"), (Some(5000), "restart after 5 s"), (Some(30_000), "restart after 30 s"), (None, "no restart")];
+const RESTARTS: [(Option<u64>, &str); 4] = [
+    (Some(1000), "restart after 1 s"),
+    (Some(5000), "restart after 5 s"),
+    (Some(30_000), "restart after 30 s"),
+    (None, "no restart"),
+];
 
 #[component]
 pub fn CodeView(p: &CodeViewProps) -> Html {
@@ -61,13 +67,18 @@ pub fn CodeView(p: &CodeViewProps) -> Html {
         Callback::from(move |_: MouseEvent| d.dispatch(Action::RemoveCrashPoint { consumer, ix }))
     };
     let editor = |line: usize| -> Html {
-        let Some(dr) = (*draft).filter(|d| d.line == line) else { return html! {} };
-        let Some(point) = l.lines.get(line).and_then(|x| x.crash_point) else { return html! {} };
+        let Some(dr) = (*draft).filter(|d| d.line == line) else {
+            return html! {};
+        };
+        let Some(point) = l.lines.get(line).and_then(|x| x.crash_point) else {
+            return html! {};
+        };
         let add = {
             let d = p.dispatch.clone();
             let draft = draft.clone();
             let consumer = p.consumer;
-            let (message_ref, kind_ref, restart_ref) = (message_ref.clone(), kind_ref.clone(), restart_ref.clone());
+            let (message_ref, kind_ref, restart_ref) =
+                (message_ref.clone(), kind_ref.clone(), restart_ref.clone());
             Callback::from(move |e: SubmitEvent| {
                 e.prevent_default();
                 let message = message_ref
@@ -82,8 +93,17 @@ pub fn CodeView(p: &CodeViewProps) -> Html {
                 let restart_after_ms = restart_ref
                     .cast::<web_sys::HtmlSelectElement>()
                     .map_or(Some(1000), |s| s.value().parse::<u64>().ok());
-                let cp = CrashPoint { at_ms: None, point: Some(point), message: Some(message), kind, restart_after_ms };
-                d.dispatch(Action::AddCrashPoint { consumer, point: cp });
+                let cp = CrashPoint {
+                    at_ms: None,
+                    point: Some(point),
+                    message: Some(message),
+                    kind,
+                    restart_after_ms,
+                };
+                d.dispatch(Action::AddCrashPoint {
+                    consumer,
+                    point: cp,
+                });
                 draft.set(None);
             })
         };

@@ -40,7 +40,11 @@ fn bar(fraction: f64, class: &'static str) -> Html {
 }
 
 fn timer_html(t: &Timer) -> Html {
-    let visual = if t.name == "auto-commit" { donut(t.elapsed) } else { bar(t.elapsed, "bar-timer") };
+    let visual = if t.name == "auto-commit" {
+        donut(t.elapsed)
+    } else {
+        bar(t.elapsed, "bar-timer")
+    };
     html! {
         <li class={classes!("timer", t.alert.then_some("alert"))}>
             { visual }

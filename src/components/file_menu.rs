@@ -20,15 +20,28 @@ pub enum Export {
 }
 
 impl Export {
-    pub const ALL: [Export; 4] = [Export::Scenario, Export::TraceJson, Export::TraceCsv, Export::Python];
+    pub const ALL: [Export; 4] = [
+        Export::Scenario,
+        Export::TraceJson,
+        Export::TraceCsv,
+        Export::Python,
+    ];
 
     /// (title, file kind, what it is for).
     fn label(self) -> (&'static str, &'static str, &'static str) {
         match self {
-            Export::Scenario => ("Scenario", ".json", "with your changes; Import opens it again"),
+            Export::Scenario => (
+                "Scenario",
+                ".json",
+                "with your changes; Import opens it again",
+            ),
             Export::TraceJson => ("Trace", ".json", "every event of the run, explained"),
             Export::TraceCsv => ("Trace", ".csv", "every event, for a spreadsheet"),
-            Export::Python => ("Python script", ".py", "the program for confluent-kafka, to run against a real cluster"),
+            Export::Python => (
+                "Python script",
+                ".py",
+                "the program for confluent-kafka, to run against a real cluster",
+            ),
         }
     }
 
@@ -37,13 +50,25 @@ impl Export {
         let tl = &s.timeline;
         let name = &tl.scenario.name;
         match self {
-            Export::Scenario => (format!("{name}.json"), "application/json", tl.scenario.to_json()),
-            Export::TraceJson => (format!("{name}-trace.json"), "application/json", tl.trace_json()),
+            Export::Scenario => (
+                format!("{name}.json"),
+                "application/json",
+                tl.scenario.to_json(),
+            ),
+            Export::TraceJson => (
+                format!("{name}-trace.json"),
+                "application/json",
+                tl.trace_json(),
+            ),
             Export::TraceCsv => (format!("{name}-trace.csv"), "text/csv", tl.trace_csv()),
             Export::Python => {
                 let c = s.code_consumer;
                 let file = python_file_name(&tl.scenario, c);
-                (file, "text/x-python", offset_lab_sim::render::python_script(&tl.scenario, c))
+                (
+                    file,
+                    "text/x-python",
+                    offset_lab_sim::render::python_script(&tl.scenario, c),
+                )
             }
         }
     }
@@ -52,9 +77,18 @@ impl Export {
 /// The lab's file name for the program (`auto_commit_consumer.py`, …), prefixed with the
 /// consumer's name when there are several.
 fn python_file_name(sc: &offset_lab_sim::Scenario, consumer: usize) -> String {
-    let listing = crate::code::listing(&{ let mut s = sc.clone(); s.client = offset_lab_sim::scenario::ClientModel::Librdkafka; s }, consumer);
+    let listing = crate::code::listing(
+        &{
+            let mut s = sc.clone();
+            s.client = offset_lab_sim::scenario::ClientModel::Librdkafka;
+            s
+        },
+        consumer,
+    );
     match sc.consumers.get(consumer) {
-        Some(c) if sc.consumers.len() > 1 => format!("{}_{}", c.name.replace('-', "_"), listing.file_name),
+        Some(c) if sc.consumers.len() > 1 => {
+            format!("{}_{}", c.name.replace('-', "_"), listing.file_name)
+        }
         _ => listing.file_name,
     }
 }
@@ -62,18 +96,26 @@ fn python_file_name(sc: &offset_lab_sim::Scenario, consumer: usize) -> String {
 /// The address of the app's own page with `query`.
 fn page_link(query: &str) -> String {
     let loc = gloo::utils::window().location();
-    format!("{}{}?{query}", loc.origin().unwrap_or_default(), loc.pathname().unwrap_or_default())
+    format!(
+        "{}{}?{query}",
+        loc.origin().unwrap_or_default(),
+        loc.pathname().unwrap_or_default()
+    )
 }
 
 /// Copies `text`, then says so (or shows it to copy by hand).
 fn copy_link(text: String, dispatch: UseReducerDispatcher<AppState>) {
-    let clipboard = js_sys::Reflect::get(&gloo::utils::window().navigator(), &"clipboard".into()).ok();
+    let clipboard =
+        js_sys::Reflect::get(&gloo::utils::window().navigator(), &"clipboard".into()).ok();
     let write = clipboard
         .as_ref()
         .and_then(|c| js_sys::Reflect::get(c, &"writeText".into()).ok())
         .and_then(|f| f.dyn_into::<js_sys::Function>().ok());
     let promise = match (clipboard, write) {
-        (Some(c), Some(f)) => f.call1(&c, &text.as_str().into()).ok().and_then(|p| p.dyn_into::<js_sys::Promise>().ok()),
+        (Some(c), Some(f)) => f
+            .call1(&c, &text.as_str().into())
+            .ok()
+            .and_then(|p| p.dyn_into::<js_sys::Promise>().ok()),
         _ => None,
     };
     let done = move |copied: bool| {
@@ -93,7 +135,12 @@ fn copy_link(text: String, dispatch: UseReducerDispatcher<AppState>) {
 /// The "Import" button and the "Export" menu. `own_page`: the playground owns its page (or
 /// iframe), so its URL is a link to it. A plain function, not a component (lighter in the
 /// bundle); `input` and `menu` are the file input's and the menu's node refs, kept by the caller.
-pub fn file_menu(state: &UseReducerHandle<AppState>, own_page: bool, input: &NodeRef, menu: &NodeRef) -> Html {
+pub fn file_menu(
+    state: &UseReducerHandle<AppState>,
+    own_page: bool,
+    input: &NodeRef,
+    menu: &NodeRef,
+) -> Html {
     let d = state.dispatcher();
     let close = {
         let menu = menu.clone();
@@ -114,7 +161,12 @@ pub fn file_menu(state: &UseReducerHandle<AppState>, own_page: bool, input: &Nod
     let on_pick = {
         let d = d.clone();
         Callback::from(move |e: Event| {
-            let Some(i) = e.target().and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok()) else { return };
+            let Some(i) = e
+                .target()
+                .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())
+            else {
+                return;
+            };
             if let Some(f) = i.files().and_then(|fs| fs.get(0)) {
                 open_file(f, d.clone());
             }
@@ -129,7 +181,10 @@ pub fn file_menu(state: &UseReducerHandle<AppState>, own_page: bool, input: &Nod
         Callback::from(move |_: MouseEvent| {
             let (name, mime, text) = what.file(&state);
             if download(&name, mime, &text).is_err() {
-                d.dispatch(Action::Notify(Notice { error: true, text: format!("The browser did not save {name}.") }));
+                d.dispatch(Action::Notify(Notice {
+                    error: true,
+                    text: format!("The browser did not save {name}."),
+                }));
             }
             close();
         })
@@ -144,7 +199,12 @@ pub fn file_menu(state: &UseReducerHandle<AppState>, own_page: bool, input: &Nod
             {
                 e.stop_propagation();
                 m.set_open(false);
-                if let Some(s) = m.query_selector("summary").ok().flatten().and_then(|s| s.dyn_into::<web_sys::HtmlElement>().ok()) {
+                if let Some(s) = m
+                    .query_selector("summary")
+                    .ok()
+                    .flatten()
+                    .and_then(|s| s.dyn_into::<web_sys::HtmlElement>().ok())
+                {
                     let _ = s.focus();
                 }
             }
@@ -153,15 +213,24 @@ pub fn file_menu(state: &UseReducerHandle<AppState>, own_page: bool, input: &Nod
     let on_focus_out = {
         let menu = menu.clone();
         Callback::from(move |e: FocusEvent| {
-            let Some(m) = menu.cast::<web_sys::HtmlDetailsElement>() else { return };
-            let to = e.related_target().and_then(|t| t.dyn_into::<web_sys::Node>().ok());
+            let Some(m) = menu.cast::<web_sys::HtmlDetailsElement>() else {
+                return;
+            };
+            let to = e
+                .related_target()
+                .and_then(|t| t.dyn_into::<web_sys::Node>().ok());
             if to.is_some_and(|n| !m.contains(Some(&n))) {
                 m.set_open(false);
             }
         })
     };
     let s = state;
-    let consumer = s.scenario().consumers.get(s.code_consumer).map(|c| c.name.clone()).unwrap_or_default();
+    let consumer = s
+        .scenario()
+        .consumers
+        .get(s.code_consumer)
+        .map(|c| c.name.clone())
+        .unwrap_or_default();
     let share = own_page.then(|| {
         // The link is made when it is asked for: encoding an edited scenario is not free.
         let copy = {

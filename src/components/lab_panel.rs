@@ -26,19 +26,31 @@ pub fn LabPanel(p: &LabPanelProps) -> Html {
     let progress: &LabProgress = &p.lab;
     let current = step_of(&p.preset);
     let ix = current.unwrap_or(0);
-    let Some(step) = lab::STEPS.get(ix) else { return html! {} };
+    let Some(step) = lab::STEPS.get(ix) else {
+        return html! {};
+    };
     let titles = use_memo(ix, |ix| {
         lab::STEPS[*ix]
             .presets
             .iter()
-            .map(|n| (n.to_string(), crate::scenarios::load(n).map(|s| s.title).unwrap_or_else(|_| n.to_string())))
+            .map(|n| {
+                (
+                    n.to_string(),
+                    crate::scenarios::load(n)
+                        .map(|s| s.title)
+                        .unwrap_or_else(|_| n.to_string()),
+                )
+            })
             .collect::<Vec<_>>()
     });
     let open = |name: &'static str| {
         let d = p.dispatch.clone();
         Callback::from(move |_: MouseEvent| d.dispatch(Action::LoadScenario(name.to_string())))
     };
-    let go = |to: Option<usize>| to.and_then(|i| lab::STEPS.get(i)).and_then(|s| s.presets.first().copied());
+    let go = |to: Option<usize>| {
+        to.and_then(|i| lab::STEPS.get(i))
+            .and_then(|s| s.presets.first().copied())
+    };
     let prev = go(ix.checked_sub(1));
     let next = go(Some(ix + 1));
     let met = progress.criteria();

@@ -4,14 +4,14 @@
 
 use std::rc::Rc;
 
-use wasm_bindgen::JsCast;
 use offset_lab_sim::CellState;
+use wasm_bindgen::JsCast;
 use yew::prelude::*;
 
 use crate::state::{Action, AppState};
+use crate::view::clock;
 use crate::view::lanes::{LEGEND, Lane, Marker, cell_class, glyph};
 use crate::view::outcome::Cause;
-use crate::view::clock;
 
 #[derive(Properties, PartialEq)]
 pub struct LogLanesProps {
@@ -21,7 +21,9 @@ pub struct LogLanesProps {
 }
 
 fn markers_html(ms: &[Marker]) -> Html {
-    ms.iter().map(|m| html! { <span class={m.kind.class()}>{ m.label.clone() }</span> }).collect()
+    ms.iter()
+        .map(|m| html! { <span class={m.kind.class()}>{ m.label.clone() }</span> })
+        .collect()
 }
 
 fn lane_html(lane: &Lane, selected: Option<u32>) -> Html {
@@ -77,7 +79,10 @@ pub fn LogLanes(p: &LogLanesProps) -> Html {
                 && let Ok(scrolls) = el.query_selector_all(".lane-scroll")
             {
                 for (i, f) in focus.iter().enumerate() {
-                    let Some(sc) = scrolls.item(i as u32).and_then(|n| n.dyn_into::<web_sys::HtmlElement>().ok()) else {
+                    let Some(sc) = scrolls
+                        .item(i as u32)
+                        .and_then(|n| n.dyn_into::<web_sys::HtmlElement>().ok())
+                    else {
                         continue;
                     };
                     let Some(cell) = sc

@@ -34,7 +34,9 @@ use yew::prelude::*;
 
 /// The value of the `<input>` or `<select>` an event came from.
 pub fn value_of(e: &Event) -> String {
-    let Some(t) = e.target() else { return String::new() };
+    let Some(t) = e.target() else {
+        return String::new();
+    };
     if let Some(i) = t.dyn_ref::<web_sys::HtmlInputElement>() {
         return i.value();
     }
@@ -46,5 +48,7 @@ pub fn value_of(e: &Event) -> String {
 
 /// Whether the checkbox an event came from is checked.
 pub fn checked_of(e: &Event) -> bool {
-    e.target().and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok()).is_some_and(|i| i.checked())
+    e.target()
+        .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())
+        .is_some_and(|i| i.checked())
 }

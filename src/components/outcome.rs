@@ -9,9 +9,9 @@ use yew::prelude::*;
 use super::clients::client_compare;
 use super::log_lanes::cause_html;
 use crate::state::{Action, AppState};
+use crate::view::clients::ClientsVm;
 use crate::view::dur;
 use crate::view::lanes::{cell_class, glyph, short_label};
-use crate::view::clients::ClientsVm;
 use crate::view::outcome::{LedgerRow, RunStats};
 
 #[derive(Properties, PartialEq)]
@@ -51,7 +51,11 @@ pub fn costs_text(st: &RunStats) -> String {
         "{} commit request{}{}",
         st.commits,
         if st.commits == 1 { "" } else { "s" },
-        if st.auto_commits > 0 { format!(" ({} by the auto-commit timer)", st.auto_commits) } else { String::new() }
+        if st.auto_commits > 0 {
+            format!(" ({} by the auto-commit timer)", st.auto_commits)
+        } else {
+            String::new()
+        }
     )];
     if st.failed_commits > 0 {
         parts.push(format!("{} failed", st.failed_commits));
@@ -60,9 +64,15 @@ pub fn costs_text(st: &RunStats) -> String {
         parts.push(format!("{} blocked in commit()", dur(st.sync_wait_ms)));
     }
     if st.per_second >= 1.0 {
-        parts.push(format!("{} payments recorded per second", crate::view::fixed(st.per_second, 1)));
+        parts.push(format!(
+            "{} payments recorded per second",
+            crate::view::fixed(st.per_second, 1)
+        ));
     } else if st.per_second > 0.0 {
-        parts.push(format!("{} payments recorded per minute", crate::view::fixed(st.per_second * 60.0, 1)));
+        parts.push(format!(
+            "{} payments recorded per minute",
+            crate::view::fixed(st.per_second * 60.0, 1)
+        ));
     }
     parts.join(" · ")
 }

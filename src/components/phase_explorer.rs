@@ -35,15 +35,28 @@ fn sweep_key(sc: &Scenario) -> Scenario {
 
 /// "lost in 40 % of the cycle, when poll() returns it 3.0 s to 5.0 s into it".
 pub fn summary(points: &[PhasePoint], interval: Ms) -> String {
-    let with_phase: Vec<(Ms, Verdict)> = points.iter().filter_map(|p| p.phase_ms.map(|ph| (ph, p.verdict))).collect();
+    let with_phase: Vec<(Ms, Verdict)> = points
+        .iter()
+        .filter_map(|p| p.phase_ms.map(|ph| (ph, p.verdict)))
+        .collect();
     if with_phase.is_empty() {
         return "poll() never returned the payment in these runs.".to_string();
     }
-    let lost: Vec<Ms> = with_phase.iter().filter(|(_, v)| *v == Verdict::Lost).map(|(ph, _)| *ph).collect();
+    let lost: Vec<Ms> = with_phase
+        .iter()
+        .filter(|(_, v)| *v == Verdict::Lost)
+        .map(|(ph, _)| *ph)
+        .collect();
     let pct = lost.len() * 100 / with_phase.len();
     match (lost.iter().min(), lost.iter().max()) {
-        _ if lost.is_empty() => format!("Never lost, wherever in the {} cycle poll() returns it.", dur(interval)),
-        _ if lost.len() == with_phase.len() => format!("Lost in every run: any processing window this long contains a tick of the {} timer.", dur(interval)),
+        _ if lost.is_empty() => format!(
+            "Never lost, wherever in the {} cycle poll() returns it.",
+            dur(interval)
+        ),
+        _ if lost.len() == with_phase.len() => format!(
+            "Lost in every run: any processing window this long contains a tick of the {} timer.",
+            dur(interval)
+        ),
         (Some(lo), Some(hi)) => format!(
             "Lost in {pct} % of the cycle: when poll() returns it between {} and {} after a tick, the next tick falls inside the processing.",
             dur(*lo),
@@ -56,11 +69,19 @@ pub fn summary(points: &[PhasePoint], interval: Ms) -> String {
 #[component]
 pub fn PhaseExplorer(p: &PhaseExplorerProps) -> Html {
     let sweep = use_state(|| None::<(Rc<Scenario>, Rc<Vec<PhasePoint>>)>);
-    let Some(interval) = p.scenario.consumers.first().map(|c| c.config.auto_commit_interval_ms.max(1)) else {
+    let Some(interval) = p
+        .scenario
+        .consumers
+        .first()
+        .map(|c| c.config.auto_commit_interval_ms.max(1))
+    else {
         return html! {};
     };
     let key = sweep_key(&p.scenario);
-    let points = (*sweep).as_ref().filter(|(k, _)| **k == key).map(|(_, pts)| pts.clone());
+    let points = (*sweep)
+        .as_ref()
+        .filter(|(k, _)| **k == key)
+        .map(|(_, pts)| pts.clone());
     let run = {
         let sweep = sweep.clone();
         let sc = p.scenario.clone();
@@ -133,7 +154,10 @@ mod tests {
         let s2 = offset_lab_sim::preset("step1-phase-explorer").unwrap();
         let pts = phase_sweep(&s2, 250);
         let text = summary(&pts, 5000);
-        assert!(text.starts_with("Lost in 40 %") || text.starts_with("Lost in 4"), "{text}");
+        assert!(
+            text.starts_with("Lost in 40 %") || text.starts_with("Lost in 4"),
+            "{text}"
+        );
         let s7 = offset_lab_sim::preset("step1-autocommit-sleep7").unwrap();
         assert!(summary(&phase_sweep(&s7, 500), 5000).starts_with("Lost in every run"));
     }

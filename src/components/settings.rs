@@ -24,7 +24,9 @@ pub struct SettingsProps {
 #[component]
 pub fn Settings(p: &SettingsProps) -> Html {
     let sc = &p.scenario;
-    let Some(first) = sc.consumers.first() else { return html! {} };
+    let Some(first) = sc.consumers.first() else {
+        return html! {};
+    };
     let cfg = &first.config;
     let prog = &first.program;
     let java = sc.client == ClientModel::Java;
@@ -52,7 +54,11 @@ pub fn Settings(p: &SettingsProps) -> Html {
     let on_client = {
         let d = d.clone();
         Callback::from(move |e: Event| {
-            let m = if value_of(&e) == "java" { ClientModel::Java } else { ClientModel::Librdkafka };
+            let m = if value_of(&e) == "java" {
+                ClientModel::Java
+            } else {
+                ClientModel::Librdkafka
+            };
             d.dispatch(Action::ChangeSetting(Setting::Client(m)));
         })
     };
@@ -65,7 +71,9 @@ pub fn Settings(p: &SettingsProps) -> Html {
     for (c, spec) in sc.consumers.iter().enumerate() {
         for (ix, cp) in spec.crashes.iter().enumerate() {
             let d = d.clone();
-            let onclick = Callback::from(move |_: MouseEvent| d.dispatch(Action::RemoveCrashPoint { consumer: c, ix }));
+            let onclick = Callback::from(move |_: MouseEvent| {
+                d.dispatch(Action::RemoveCrashPoint { consumer: c, ix })
+            });
             let text = format!("{}: {}", spec.name, crash_point_label_for(cp, sc.client));
             crash_items.push(html! {
                 <li><span class="cp-icon" aria-hidden="true">{ "✕" }</span><span>{ text.clone() }</span>

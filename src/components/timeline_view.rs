@@ -24,7 +24,12 @@ const ROW_H: f64 = 48.0;
 const RIGHT_PAD: f64 = 14.0;
 
 /// Zoom levels: the width of the visible window (None: the whole run).
-const ZOOMS: [(Option<Ms>, &str); 4] = [(None, "whole run"), (Some(60_000), "60 s"), (Some(20_000), "20 s"), (Some(5_000), "5 s")];
+const ZOOMS: [(Option<Ms>, &str); 4] = [
+    (None, "whole run"),
+    (Some(60_000), "60 s"),
+    (Some(20_000), "20 s"),
+    (Some(5_000), "5 s"),
+];
 
 /// A press on the timeline: a click on a mark, or a drag of the cursor.
 #[derive(Clone, Copy)]
@@ -108,8 +113,15 @@ pub fn TimelineView(p: &TimelineViewProps) -> Html {
     let quiet = chosen.is_some() && p.time_ms > p.vm.activity_end_ms;
     let span = chosen.filter(|_| !quiet);
     // While the cursor is dragged the window stays put, so the time under the pointer holds.
-    let (t0, t1) = dragging.borrow().map_or_else(|| window(end, span, p.time_ms), |d| d.window);
-    let geo = Geo { width, label_w: if width < 520.0 { 70.0 } else { 96.0 }, t0, t1 };
+    let (t0, t1) = dragging
+        .borrow()
+        .map_or_else(|| window(end, span, p.time_ms), |d| d.window);
+    let geo = Geo {
+        width,
+        label_w: if width < 520.0 { 70.0 } else { 96.0 },
+        t0,
+        t1,
+    };
     let rows = p.vm.rows.len();
     let height = geo.height(rows);
 
@@ -119,8 +131,13 @@ pub fn TimelineView(p: &TimelineViewProps) -> Html {
     let locate = {
         let svg_ref = svg_ref.clone();
         move |e: &PointerEvent| -> Option<(f64, f64)> {
-            let r = svg_ref.cast::<web_sys::Element>()?.get_bounding_client_rect();
-            Some((e.client_x() as f64 - r.left(), e.client_y() as f64 - r.top()))
+            let r = svg_ref
+                .cast::<web_sys::Element>()?
+                .get_bounding_client_rect();
+            Some((
+                e.client_x() as f64 - r.left(),
+                e.client_y() as f64 - r.top(),
+            ))
         }
     };
     let onpointerdown = {
@@ -144,11 +161,19 @@ pub fn TimelineView(p: &TimelineViewProps) -> Html {
             if placing {
                 let row = ((y - ROWS_Y) / ROW_H).floor();
                 if row >= 0.0 && (row as usize) < rows && x >= geo.label_w {
-                    d.dispatch(Action::AddCrashAt { consumer: row as usize, at_ms: geo.t(x) });
+                    d.dispatch(Action::AddCrashAt {
+                        consumer: row as usize,
+                        at_ms: geo.t(x),
+                    });
                 }
                 return;
             }
-            *dragging.borrow_mut() = Some(Drag { window: (geo.t0, geo.t1), start_x: x, mark, moved: false });
+            *dragging.borrow_mut() = Some(Drag {
+                window: (geo.t0, geo.t1),
+                start_x: x,
+                mark,
+                moved: false,
+            });
             if let Some(svg) = svg_ref.cast::<web_sys::Element>() {
                 let _ = svg.set_pointer_capture(e.pointer_id());
             }
@@ -170,7 +195,11 @@ pub fn TimelineView(p: &TimelineViewProps) -> Html {
                 return;
             }
             dr.moved = true;
-            let g = Geo { t0: dr.window.0, t1: dr.window.1, ..geo };
+            let g = Geo {
+                t0: dr.window.0,
+                t1: dr.window.1,
+                ..geo
+            };
             drop(drag);
             d.dispatch(Action::SeekTime(g.t(x)));
         })
@@ -180,7 +209,12 @@ pub fn TimelineView(p: &TimelineViewProps) -> Html {
         let dragging = dragging.clone();
         Callback::from(move |_: PointerEvent| {
             let done = dragging.borrow_mut().take();
-            if let Some(Drag { mark: Some(ix), moved: false, .. }) = done {
+            if let Some(Drag {
+                mark: Some(ix),
+                moved: false,
+                ..
+            }) = done
+            {
                 d.dispatch(Action::SeekCursor(ix + 1));
             }
         })
@@ -271,19 +305,31 @@ fn commit_shape(source: CommitSource) -> &'static str {
 
 fn mark_html(m: &Mark, x: f64, y: f64) -> Html {
     let (class, shape): (String, Html) = match m.kind {
-        MarkKind::Poll => ("m m-poll".into(), html! { <path d="M-3.5,-4 L0,1 L3.5,-4" /> }),
+        MarkKind::Poll => (
+            "m m-poll".into(),
+            html! { <path d="M-3.5,-4 L0,1 L3.5,-4" /> },
+        ),
         MarkKind::Commit { source, ok } => {
             let state = match ok {
                 Some(true) => "ok",
                 Some(false) => "fail",
                 None => "flight",
             };
-            (format!("m m-commit {state}"), html! { <path d={commit_shape(source)} /> })
+            (
+                format!("m m-commit {state}"),
+                html! { <path d={commit_shape(source)} /> },
+            )
         }
-        MarkKind::CommitRefused => ("m m-commit fail".into(), html! { <path d="M-4,-4 h8 v8 h-8 Z M-4,4 L4,-4" /> }),
+        MarkKind::CommitRefused => (
+            "m m-commit fail".into(),
+            html! { <path d="M-4,-4 h8 v8 h-8 Z M-4,4 L4,-4" /> },
+        ),
         MarkKind::EmptyTick => ("m m-tick".into(), html! { <circle r="2.5" /> }),
         MarkKind::Crash(k) => (
-            format!("m m-crash{}", if k == CrashKind::Close { " close" } else { "" }),
+            format!(
+                "m m-crash{}",
+                if k == CrashKind::Close { " close" } else { "" }
+            ),
             html! { <path d="M-5,-5 L5,5 M5,-5 L-5,5" /> },
         ),
         MarkKind::Restart => ("m m-restart".into(), html! { <text y="5">{ "↻" }</text> }),
@@ -291,9 +337,18 @@ fn mark_html(m: &Mark, x: f64, y: f64) -> Html {
             "m m-risk".into(),
             html! { <><path d="M0,-7 L7,5 L-7,5 Z" /><text y="4">{ "!" }</text></> },
         ),
-        MarkKind::Duplicate => ("m m-dup".into(), html! { <><circle r="6" /><text y="3.5">{ "2" }</text></> }),
-        MarkKind::SessionExpired => ("m m-session".into(), html! { <path d="M-4,-5 h8 l-8,10 h8 Z" /> }),
-        MarkKind::Failed => ("m m-failed".into(), html! { <><circle r="5.5" /><path d="M-3,-3 L3,3 M3,-3 L-3,3" /></> }),
+        MarkKind::Duplicate => (
+            "m m-dup".into(),
+            html! { <><circle r="6" /><text y="3.5">{ "2" }</text></> },
+        ),
+        MarkKind::SessionExpired => (
+            "m m-session".into(),
+            html! { <path d="M-4,-5 h8 l-8,10 h8 Z" /> },
+        ),
+        MarkKind::Failed => (
+            "m m-failed".into(),
+            html! { <><circle r="5.5" /><path d="M-3,-3 L3,3 M3,-3 L-3,3" /></> },
+        ),
     };
     html! {
         <g {class} transform={format!("translate({},{})", f(x), f(y))} data-ix={m.ix.to_string()}>
@@ -307,7 +362,12 @@ fn mark_html(m: &Mark, x: f64, y: f64) -> Html {
 #[component]
 fn TimelineStatic(p: &StaticProps) -> Html {
     let vm = &p.vm;
-    let geo = Geo { width: p.width, label_w: p.label_w, t0: p.t0, t1: p.t1 };
+    let geo = Geo {
+        width: p.width,
+        label_w: p.label_w,
+        t0: p.t0,
+        t1: p.t1,
+    };
     let max_ticks = ((p.width - p.label_w) / 70.0).max(2.0) as u32;
     let ticks = axis_ticks(p.t0, p.t1, max_ticks);
     // Bars are cut to the visible window (the clip path hides the rest).

@@ -24,8 +24,14 @@ pub fn mark_step_start() {
 
 /// Ends the measurement begun by [`mark_step_start`], if one is pending.
 pub fn measure_step_end() {
-    let Some(perf) = web_sys::window().and_then(|w| w.performance()) else { return };
-    if perf.get_entries_by_name_with_entry_type("ol-step-start", "mark").length() == 0 {
+    let Some(perf) = web_sys::window().and_then(|w| w.performance()) else {
+        return;
+    };
+    if perf
+        .get_entries_by_name_with_entry_type("ol-step-start", "mark")
+        .length()
+        == 0
+    {
         return;
     }
     let _ = perf.measure_with_start_mark("ol-step", "ol-step-start");

@@ -11,7 +11,8 @@ use yew::prelude::*;
 
 /// Whether a drag carries files (not text or a link dragged from the page).
 fn carries_files(e: &web_sys::DragEvent) -> bool {
-    e.data_transfer().is_some_and(|dt| dt.types().includes(&"Files".into(), 0))
+    e.data_transfer()
+        .is_some_and(|dt| dt.types().includes(&"Files".into(), 0))
 }
 
 #[hook]
@@ -65,7 +66,11 @@ pub fn use_file_drop(node: NodeRef, whole_page: bool, on_file: Callback<web_sys:
                     Box::new(move |e| {
                         n.set(0);
                         d.set(false);
-                        if let Some(file) = e.data_transfer().and_then(|dt| dt.files()).and_then(|fs| fs.get(0)) {
+                        if let Some(file) = e
+                            .data_transfer()
+                            .and_then(|dt| dt.files())
+                            .and_then(|fs| fs.get(0))
+                        {
                             on_file.emit(file);
                         }
                     }),

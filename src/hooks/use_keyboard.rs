@@ -24,7 +24,9 @@ pub fn key_action(key: &str, shift: bool) -> Option<Action> {
 
 /// Whether a key pressed in `target` belongs to it (typing, a focused control).
 fn owned_by_target(target: Option<web_sys::EventTarget>, key: &str) -> bool {
-    let Some(el) = target.and_then(|t| t.dyn_into::<web_sys::Element>().ok()) else { return false };
+    let Some(el) = target.and_then(|t| t.dyn_into::<web_sys::Element>().ok()) else {
+        return false;
+    };
     match el.tag_name().to_ascii_lowercase().as_str() {
         "input" | "select" | "textarea" => true,
         // Space activates a focused button, link or summary: let it.
@@ -38,32 +40,42 @@ fn owned_by_target(target: Option<web_sys::EventTarget>, key: &str) -> bool {
 pub fn use_keyboard(dispatch: UseReducerDispatcher<AppState>, scope: Option<NodeRef>) {
     use_effect_with((), move |_| {
         let listener = gloo::utils::window().document().map(|doc| {
-            EventListener::new_with_options(&doc, "keydown", EventListenerOptions::enable_prevent_default(), move |e| {
-                let Some(e) = e.dyn_ref::<web_sys::KeyboardEvent>() else { return };
-                if e.ctrl_key() || e.meta_key() || e.alt_key() {
-                    return;
-                }
-                if let Some(scope) = scope.as_ref() {
-                    let inside = match (scope.get(), e.target().and_then(|t| t.dyn_into::<web_sys::Node>().ok())) {
-                        (Some(root), Some(target)) => root.contains(Some(&target)),
-                        _ => false,
+            EventListener::new_with_options(
+                &doc,
+                "keydown",
+                EventListenerOptions::enable_prevent_default(),
+                move |e| {
+                    let Some(e) = e.dyn_ref::<web_sys::KeyboardEvent>() else {
+                        return;
                     };
-                    if !inside {
+                    if e.ctrl_key() || e.meta_key() || e.alt_key() {
                         return;
                     }
-                }
-                let key = e.key();
-                if owned_by_target(e.target(), &key) {
-                    return;
-                }
-                if let Some(action) = key_action(&key, e.shift_key()) {
-                    e.prevent_default();
-                    if action != Action::TogglePlay {
-                        super::mark_step_start();
+                    if let Some(scope) = scope.as_ref() {
+                        let inside = match (
+                            scope.get(),
+                            e.target().and_then(|t| t.dyn_into::<web_sys::Node>().ok()),
+                        ) {
+                            (Some(root), Some(target)) => root.contains(Some(&target)),
+                            _ => false,
+                        };
+                        if !inside {
+                            return;
+                        }
                     }
-                    dispatch.dispatch(action);
-                }
-            })
+                    let key = e.key();
+                    if owned_by_target(e.target(), &key) {
+                        return;
+                    }
+                    if let Some(action) = key_action(&key, e.shift_key()) {
+                        e.prevent_default();
+                        if action != Action::TogglePlay {
+                            super::mark_step_start();
+                        }
+                        dispatch.dispatch(action);
+                    }
+                },
+            )
         });
         move || drop(listener)
     });

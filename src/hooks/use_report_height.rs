@@ -32,7 +32,9 @@ fn post_height(parent: &web_sys::Window, height: i32) {
 pub fn use_report_height(node: NodeRef, enabled: bool) {
     use_effect_with(enabled, move |&enabled| {
         let mut observer: Option<(web_sys::ResizeObserver, Closure<dyn FnMut()>)> = None;
-        if let (true, Some(el), Some(parent)) = (enabled, node.cast::<web_sys::Element>(), framing_parent()) {
+        if let (true, Some(el), Some(parent)) =
+            (enabled, node.cast::<web_sys::Element>(), framing_parent())
+        {
             let last = Rc::new(Cell::new(-1));
             let target = el.clone();
             let report = move || {

@@ -42,7 +42,9 @@ impl Status {
 
     pub fn class(self) -> &'static str {
         match self {
-            Status::Starting | Status::Joining | Status::Rebalancing | Status::Restarting => "st st-join",
+            Status::Starting | Status::Joining | Status::Rebalancing | Status::Restarting => {
+                "st st-join"
+            }
             Status::Polling | Status::Committing => "st st-wait",
             Status::Processing | Status::Retrying => "st st-work",
             Status::Closing | Status::Left => "st st-left",
@@ -139,44 +141,73 @@ pub fn cards(tl: &Timeline, world: &World, cursor: usize, now: Ms) -> Vec<Card> 
                     let (status, detail) = match (con.ended, con.restart_at_ms) {
                         (_, Some(at)) => (
                             Status::Restarting,
-                            format!("restarts at {} (in {})", clock(at), dur(at.saturating_sub(now))),
+                            format!(
+                                "restarts at {} (in {})",
+                                clock(at),
+                                dur(at.saturating_sub(now))
+                            ),
                         ),
-                        (Some(end), None) if end.closed => (Status::Left, format!("closed and left at {}", clock(end.at_ms))),
-                        (Some(end), None) => {
-                            (Status::Crashed, format!("{} at {}", last_crash_text(tl, c, cursor), clock(end.at_ms)))
-                        }
-                        (None, None) => {
-                            (Status::Starting, format!("Consumer() is constructed at {}", clock(spec.start_ms)))
-                        }
+                        (Some(end), None) if end.closed => (
+                            Status::Left,
+                            format!("closed and left at {}", clock(end.at_ms)),
+                        ),
+                        (Some(end), None) => (
+                            Status::Crashed,
+                            format!("{} at {}", last_crash_text(tl, c, cursor), clock(end.at_ms)),
+                        ),
+                        (None, None) => (
+                            Status::Starting,
+                            format!("Consumer() is constructed at {}", clock(spec.start_ms)),
+                        ),
                     };
                     (status, detail, None, None, String::new())
                 }
                 Some(cl) => {
                     let status = match (cl.join, cl.app.state) {
                         (JoinState::Closing, _) | (_, AppState::Closing) => Status::Closing,
-                        (JoinState::Joining | JoinState::AwaitingSync | JoinState::AwaitingAssign, _) => Status::Joining,
-                        (JoinState::AwaitingRevoke | JoinState::RevokeCommit { .. } | JoinState::LeftMaxPoll, _) => {
-                            Status::Rebalancing
+                        (
+                            JoinState::Joining
+                            | JoinState::AwaitingSync
+                            | JoinState::AwaitingAssign,
+                            _,
+                        ) => Status::Joining,
+                        (
+                            JoinState::AwaitingRevoke
+                            | JoinState::RevokeCommit { .. }
+                            | JoinState::LeftMaxPoll,
+                            _,
+                        ) => Status::Rebalancing,
+                        (_, AppState::Processing { .. } | AppState::Publishing { .. }) => {
+                            Status::Processing
                         }
-                        (_, AppState::Processing { .. } | AppState::Publishing { .. }) => Status::Processing,
                         (_, AppState::Backoff { .. }) => Status::Retrying,
-                        (_, AppState::WaitCommit { .. } | AppState::WaitTxn { .. }) => Status::Committing,
+                        (_, AppState::WaitCommit { .. } | AppState::WaitTxn { .. }) => {
+                            Status::Committing
+                        }
                         _ => Status::Polling,
                     };
                     let detail = match status {
-                        Status::Joining if cl.member.is_none() => "JoinGroup sent: waiting for the group".to_string(),
+                        Status::Joining if cl.member.is_none() => {
+                            "JoinGroup sent: waiting for the group".to_string()
+                        }
                         Status::Joining => "waiting for its assignment".to_string(),
                         Status::Rebalancing if cl.join == JoinState::LeftMaxPoll => {
                             "left the group: max.poll.interval.ms passed".to_string()
                         }
-                        Status::Rebalancing => "giving up its partitions for a rebalance".to_string(),
+                        Status::Rebalancing => {
+                            "giving up its partitions for a rebalance".to_string()
+                        }
                         Status::Closing => "inside close(): commit, then LeaveGroup".to_string(),
                         Status::Committing if matches!(cl.app.state, AppState::WaitTxn { .. }) => {
                             "commit_transaction() waits for the broker".to_string()
                         }
                         Status::Committing => "commit() waits for the broker's answer".to_string(),
                         Status::Retrying => match cl.app.state {
-                            AppState::Backoff { payment, attempt, until_ms } => format!(
+                            AppState::Backoff {
+                                payment,
+                                attempt,
+                                until_ms,
+                            } => format!(
                                 "{} failed (attempt {attempt}); next attempt at {}",
                                 pid(payment),
                                 clock(until_ms)
@@ -184,17 +215,32 @@ pub fn cards(tl: &Timeline, world: &World, cursor: usize, now: Ms) -> Vec<Card> 
                             _ => String::new(),
                         },
                         Status::Processing => match cl.app.state {
-                            AppState::Publishing { payment, .. } => format!("publishing {} to the dead-letter topic", pid(payment)),
+                            AppState::Publishing { payment, .. } => {
+                                format!("publishing {} to the dead-letter topic", pid(payment))
+                            }
                             _ => String::new(),
                         },
-                        Status::Polling => "nothing to process: poll() waits for messages".to_string(),
+                        Status::Polling => {
+                            "nothing to process: poll() waits for messages".to_string()
+                        }
                         _ => String::new(),
                     };
-                    if let AppState::Processing { payment, started_ms, until_ms, .. } = cl.app.state {
+                    if let AppState::Processing {
+                        payment,
+                        started_ms,
+                        until_ms,
+                        ..
+                    } = cl.app.state
+                    {
                         let total = until_ms.saturating_sub(started_ms);
                         let elapsed = now.saturating_sub(started_ms).min(total);
-                        let batch = (cl.app.batch.len() > 1)
-                            .then(|| format!("message {} of {} from this poll", cl.app.msg_ix + 1, cl.app.batch.len()));
+                        let batch = (cl.app.batch.len() > 1).then(|| {
+                            format!(
+                                "message {} of {} from this poll",
+                                cl.app.msg_ix + 1,
+                                cl.app.batch.len()
+                            )
+                        });
                         work = Some(Work {
                             payment: pid(payment),
                             elapsed_ms: elapsed,
@@ -206,13 +252,18 @@ pub fn cards(tl: &Timeline, world: &World, cursor: usize, now: Ms) -> Vec<Card> 
                     }
                     for part in &cl.parts {
                         let committed = world.resume_offset(part.partition);
-                        let unfinished = cl.held().any(|p| world.log.payment(p).partition == part.partition);
+                        let unfinished = cl
+                            .held()
+                            .any(|p| world.log.payment(p).partition == part.partition);
                         parts.push(PartRow {
                             name: part_name(sc, part.partition),
                             position: offset_text(part.app_pos),
                             committed: offset_text(committed),
                             stored: (!java).then(|| offset_text(part.stored)),
-                            ahead: unfinished && committed >= 0 && committed >= part.app_pos && part.app_pos >= 0,
+                            ahead: unfinished
+                                && committed >= 0
+                                && committed >= part.app_pos
+                                && part.app_pos >= 0,
                         });
                     }
                     // B5: librdkafka's timer runs in the background from Consumer(); D2: Java's
@@ -221,22 +272,31 @@ pub fn cards(tl: &Timeline, world: &World, cursor: usize, now: Ms) -> Vec<Card> 
                         let interval = cfg.auto_commit_interval_ms.max(1);
                         if let Some(next) = cl.next_auto_commit_ms {
                             let remaining = next.saturating_sub(now);
-                            let elapsed = 1.0 - (remaining as f64 / interval as f64).clamp(0.0, 1.0);
+                            let elapsed =
+                                1.0 - (remaining as f64 / interval as f64).clamp(0.0, 1.0);
                             let unfinished = cl.held().next().is_some();
                             let (text, note) = if java {
                                 if remaining == 0 {
-                                    ("due".to_string(), "commits the positions in the next poll() (D2)".to_string())
+                                    (
+                                        "due".to_string(),
+                                        "commits the positions in the next poll() (D2)".to_string(),
+                                    )
                                 } else {
                                     (
                                         format!("due in {}", dur(remaining)),
-                                        "Java commits in poll(), not in the background (D2)".to_string(),
+                                        "Java commits in poll(), not in the background (D2)"
+                                            .to_string(),
                                     )
                                 }
                             } else {
                                 let note = if cl.join != JoinState::Steady {
                                     "skips its ticks while rebalancing (B5)".to_string()
                                 } else {
-                                    format!("ticks every {} since Consumer() at {} (B5)", dur(interval), clock(cl.t0_ms))
+                                    format!(
+                                        "ticks every {} since Consumer() at {} (B5)",
+                                        dur(interval),
+                                        clock(cl.t0_ms)
+                                    )
                                 };
                                 (format!("next tick in {}", dur(remaining)), note)
                             };
@@ -250,7 +310,12 @@ pub fn cards(tl: &Timeline, world: &World, cursor: usize, now: Ms) -> Vec<Card> 
                         }
                     }
                     if let Some(m) = cl.member.and_then(|id| world.group.member(id)) {
-                        timers.push(session_timer(m.last_heartbeat_ms, m.session_timeout_ms, now, false));
+                        timers.push(session_timer(
+                            m.last_heartbeat_ms,
+                            m.session_timeout_ms,
+                            now,
+                            false,
+                        ));
                     }
                     if cl.member.is_some() {
                         let limit = cfg.max_poll_interval_ms.max(1);
@@ -267,11 +332,17 @@ pub fn cards(tl: &Timeline, world: &World, cursor: usize, now: Ms) -> Vec<Card> 
                             name: "max.poll",
                             elapsed,
                             text,
-                            note: "leave the group if poll() is not called in time (B14)".to_string(),
+                            note: "leave the group if poll() is not called in time (B14)"
+                                .to_string(),
                             alert: elapsed > 0.8,
                         });
                     }
-                    let partitions = cl.parts.iter().map(|p| part_name(sc, p.partition)).collect::<Vec<_>>().join(", ");
+                    let partitions = cl
+                        .parts
+                        .iter()
+                        .map(|p| part_name(sc, p.partition))
+                        .collect::<Vec<_>>()
+                        .join(", ");
                     let member = cl.member.map(|id| member_id(sc, id));
                     let generation = (cl.generation >= 0).then_some(cl.generation);
                     (status, detail, member, generation, partitions)
@@ -282,7 +353,9 @@ pub fn cards(tl: &Timeline, world: &World, cursor: usize, now: Ms) -> Vec<Card> 
                 .group
                 .members
                 .iter()
-                .find(|m| m.consumer == c && (con.client.is_none() || m.incarnation != con.incarnation))
+                .find(|m| {
+                    m.consumer == c && (con.client.is_none() || m.incarnation != con.incarnation)
+                })
                 .map(|m| {
                     let mut t = session_timer(m.last_heartbeat_ms, m.session_timeout_ms, now, true);
                     t.note = format!(
@@ -324,7 +397,10 @@ fn session_timer(last_hb: Ms, session: u64, now: Ms, dead: bool) -> Timer {
         note: if dead {
             String::new()
         } else {
-            format!("last heartbeat {} ago; heartbeats run in the background (B15)", dur(since))
+            format!(
+                "last heartbeat {} ago; heartbeats run in the background (B15)",
+                dur(since)
+            )
         },
         alert: dead,
     }
@@ -332,7 +408,10 @@ fn session_timer(last_hb: Ms, session: u64, now: Ms, dead: bool) -> Timer {
 
 fn last_crash_text(tl: &Timeline, c: usize, cursor: usize) -> String {
     let kind = tl.events[..cursor].iter().rev().find_map(|e| match e.kind {
-        EventKind::Crashed { kind, finally_close } if e.consumer == Some(c as u8) => Some((kind, finally_close)),
+        EventKind::Crashed {
+            kind,
+            finally_close,
+        } if e.consumer == Some(c as u8) => Some((kind, finally_close)),
         _ => None,
     });
     match kind {
@@ -355,16 +434,29 @@ fn source_text(s: CommitSource) -> &'static str {
 /// The commits in flight, then the latest few results, newest first.
 fn commit_lines(tl: &Timeline, world: &World, c: usize, cursor: usize, now: Ms) -> Vec<CommitLine> {
     let sc = &tl.scenario;
-    let offs = |o: &[(u32, i64)]| o.iter().map(|(p, off)| format!("{} → {off}", part_name(sc, *p))).collect::<Vec<_>>().join(", ");
+    let offs = |o: &[(u32, i64)]| {
+        o.iter()
+            .map(|(p, off)| format!("{} → {off}", part_name(sc, *p)))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
     let lo = cursor.saturating_sub(COMMIT_LOOKBACK);
     let recent = &tl.events[lo..cursor];
-    let in_flight: Vec<_> = world.consumers[c].client.as_ref().map(|cl| cl.in_flight.clone()).unwrap_or_default();
+    let in_flight: Vec<_> = world.consumers[c]
+        .client
+        .as_ref()
+        .map(|cl| cl.in_flight.clone())
+        .unwrap_or_default();
     let mut out = Vec::new();
     for f in &in_flight {
         // The broker may have answered already: the answer is still on its way to the client.
         let answered = recent.iter().rev().find_map(|e| match &e.kind {
-            EventKind::CommitApplied { id, .. } if *id == f.id => Some("written by the broker, answer on its way".to_string()),
-            EventKind::CommitRejected { id, error, .. } if *id == f.id => Some(format!("rejected ({}), answer on its way", error.name())),
+            EventKind::CommitApplied { id, .. } if *id == f.id => {
+                Some("written by the broker, answer on its way".to_string())
+            }
+            EventKind::CommitRejected { id, error, .. } if *id == f.id => {
+                Some(format!("rejected ({}), answer on its way", error.name()))
+            }
             _ => None,
         });
         out.push(CommitLine {
@@ -374,7 +466,10 @@ fn commit_lines(tl: &Timeline, world: &World, c: usize, cursor: usize, now: Ms) 
                 source_text(f.source),
                 if f.sync { "sync" } else { "async" },
                 offs(&f.offsets),
-                answered.unwrap_or_else(|| format!("in flight for {}", dur(now.saturating_sub(f.sent_ms))))
+                answered.unwrap_or_else(|| format!(
+                    "in flight for {}",
+                    dur(now.saturating_sub(f.sent_ms))
+                ))
             ),
             ok: None,
         });
@@ -387,23 +482,48 @@ fn commit_lines(tl: &Timeline, world: &World, c: usize, cursor: usize, now: Ms) 
             continue;
         }
         let line = match &e.kind {
-            EventKind::CommitApplied { id, .. } | EventKind::CommitRejected { id, .. } if in_flight.iter().any(|f| f.id == *id) => {
+            EventKind::CommitApplied { id, .. } | EventKind::CommitRejected { id, .. }
+                if in_flight.iter().any(|f| f.id == *id) =>
+            {
                 continue;
             }
-            EventKind::CommitApplied { id, source, offsets } => CommitLine {
-                text: format!("#{id} {} {} · acknowledged at {}", source_text(*source), offs(offsets), clock(e.at_ms)),
+            EventKind::CommitApplied {
+                id,
+                source,
+                offsets,
+            } => CommitLine {
+                text: format!(
+                    "#{id} {} {} · acknowledged at {}",
+                    source_text(*source),
+                    offs(offsets),
+                    clock(e.at_ms)
+                ),
                 ok: Some(true),
             },
             EventKind::CommitRejected { id, source, error } => CommitLine {
-                text: format!("#{id} {} · rejected: {} at {}", source_text(*source), error.name(), clock(e.at_ms)),
+                text: format!(
+                    "#{id} {} · rejected: {} at {}",
+                    source_text(*source),
+                    error.name(),
+                    clock(e.at_ms)
+                ),
                 ok: Some(false),
             },
             EventKind::CommitRefused { source, error, .. } => CommitLine {
-                text: format!("{} · not sent: {} at {}", source_text(*source), error.name(), clock(e.at_ms)),
+                text: format!(
+                    "{} · not sent: {} at {}",
+                    source_text(*source),
+                    error.name(),
+                    clock(e.at_ms)
+                ),
                 ok: Some(false),
             },
             EventKind::TransactionCommitted { outputs, offsets } => CommitLine {
-                text: format!("transaction: {outputs} refund(s) + {} · committed at {}", offs(offsets), clock(e.at_ms)),
+                text: format!(
+                    "transaction: {outputs} refund(s) + {} · committed at {}",
+                    offs(offsets),
+                    clock(e.at_ms)
+                ),
                 ok: Some(true),
             },
             _ => continue,
@@ -432,7 +552,11 @@ mod tests {
         assert_eq!(work.payment, "P-0001");
         assert_eq!(work.text, "4.1 s / 7.0 s");
         assert!(!work.at_risk);
-        let auto = card.timers.iter().find(|t| t.name == "auto-commit").unwrap();
+        let auto = card
+            .timers
+            .iter()
+            .find(|t| t.name == "auto-commit")
+            .unwrap();
         // B5: the timer started at Consumer() (t0 = 0), so the first tick is at 5 s.
         assert_eq!(auto.text, "next tick in 884 ms");
         assert!(auto.alert);
@@ -452,7 +576,13 @@ mod tests {
         assert!(card.parts[0].ahead);
         // The broker wrote the commit; its answer reaches the client 2 ms later.
         assert_eq!(card.commits[0].ok, None);
-        assert!(card.commits[0].text.contains("payments-0 → 1 · written by the broker"), "{}", card.commits[0].text);
+        assert!(
+            card.commits[0]
+                .text
+                .contains("payments-0 → 1 · written by the broker"),
+            "{}",
+            card.commits[0].text
+        );
         assert_eq!(card.commits.len(), 1);
         let later = cur + 1;
         let w = tl.world_at(later);
@@ -467,7 +597,11 @@ mod tests {
         let w = tl.world_at(cur);
         let card = &cards(&tl, &w, cur, w.now)[0];
         assert_eq!(card.status, Status::Restarting);
-        assert!(card.detail.contains("restarts at 00:08.016"), "{}", card.detail);
+        assert!(
+            card.detail.contains("restarts at 00:08.016"),
+            "{}",
+            card.detail
+        );
         let ghost = card.ghost.as_ref().unwrap();
         assert!(ghost.note.contains("rdkafka-0001"));
         assert!(!card.alive);

@@ -45,10 +45,24 @@ fn other(c: ClientModel) -> ClientModel {
 pub fn compare(tl: &Timeline) -> ClientsVm {
     let sc: &Scenario = &tl.scenario;
     let (alt, _) = apply_setting(sc, &Setting::Client(other(sc.client)));
-    let alt_summary = Timeline::new(alt).map(|t| t.final_world.summary()).map_err(|e| e.to_string());
-    let here = ClientOutcome { client: sc.client, current: true, summary: Ok(tl.final_world.summary()) };
-    let there = ClientOutcome { client: other(sc.client), current: false, summary: alt_summary };
-    let rows = if sc.client == ClientModel::Librdkafka { [here, there] } else { [there, here] };
+    let alt_summary = Timeline::new(alt)
+        .map(|t| t.final_world.summary())
+        .map_err(|e| e.to_string());
+    let here = ClientOutcome {
+        client: sc.client,
+        current: true,
+        summary: Ok(tl.final_world.summary()),
+    };
+    let there = ClientOutcome {
+        client: other(sc.client),
+        current: false,
+        summary: alt_summary,
+    };
+    let rows = if sc.client == ClientModel::Librdkafka {
+        [here, there]
+    } else {
+        [there, here]
+    };
     let why = why(sc, &rows[0].summary, &rows[1].summary);
     ClientsVm { rows, why }
 }
@@ -56,8 +70,17 @@ pub fn compare(tl: &Timeline) -> ClientsVm {
 /// Whether the scenario ends a consumer with `sys.exit()`/`System.exit()` (a crash point or a
 /// "crash now").
 fn exits(sc: &Scenario) -> bool {
-    sc.consumers.iter().any(|c| c.crashes.iter().any(|cp| cp.kind == CrashKind::SysExit))
-        || sc.actions.iter().any(|a| matches!(a.act, ActionKind::Crash { kind: CrashKind::SysExit }))
+    sc.consumers
+        .iter()
+        .any(|c| c.crashes.iter().any(|cp| cp.kind == CrashKind::SysExit))
+        || sc.actions.iter().any(|a| {
+            matches!(
+                a.act,
+                ActionKind::Crash {
+                    kind: CrashKind::SysExit
+                }
+            )
+        })
 }
 
 fn why(sc: &Scenario, rdkafka: &Result<Summary, String>, java: &Result<Summary, String>) -> String {
@@ -66,10 +89,19 @@ fn why(sc: &Scenario, rdkafka: &Result<Summary, String>, java: &Result<Summary, 
         (Err(e), _) => return format!("librdkafka cannot run this program: {e}."),
         (_, Err(e)) => return format!("The Java client cannot run this program: {e}."),
     };
-    let auto = sc.consumers.first().is_some_and(|c| c.config.enable_auto_commit);
-    let finally = sc.consumers.first().is_some_and(|c| c.program.close_in_finally);
+    let auto = sc
+        .consumers
+        .first()
+        .is_some_and(|c| c.config.enable_auto_commit);
+    let finally = sc
+        .consumers
+        .first()
+        .is_some_and(|c| c.program.close_in_finally);
     // librdkafka's poll() returns what the program asks for; Java's up to max.poll.records.
-    let batches = sc.consumers.first().map(|c| (c.program.poll.max_messages, c.config.max_poll_records));
+    let batches = sc
+        .consumers
+        .first()
+        .map(|c| (c.program.poll.max_messages, c.config.max_poll_records));
     if r == j {
         return if auto {
             "The same outcome: here it makes no difference that librdkafka auto-commits from a background timer (B5) and Java only on the program's thread, inside poll() (D2).".into()
@@ -84,7 +116,11 @@ fn why(sc: &Scenario, rdkafka: &Result<Summary, String>, java: &Result<Summary, 
     } else if auto {
         "They differ in when auto-commit runs: librdkafka on a background timer, at any moment (B5); Java only on the program's thread: inside poll(), before a rebalance, and in close() (D2, D3).".into()
     } else if let Some((asked, java)) = batches.filter(|(asked, java)| java > asked) {
-        let asked = if asked == 1 { "one message".to_string() } else { format!("{asked} messages") };
+        let asked = if asked == 1 {
+            "one message".to_string()
+        } else {
+            format!("{asked} messages")
+        };
         format!(
             "They differ in how much a poll returns: librdkafka {asked} at a time, as the program asks, Java up to max.poll.records = {java} at once (D6), so a crash or a commit finds each at a different point of the stream."
         )
@@ -103,10 +139,17 @@ mod tests {
         let vm = compare(&timeline("step1-autocommit-sleep7"));
         assert_eq!(vm.rows[0].client, ClientModel::Librdkafka);
         assert!(vm.rows[0].current && !vm.rows[1].current);
-        let (r, j) = (vm.rows[0].summary.clone().unwrap(), vm.rows[1].summary.clone().unwrap());
+        let (r, j) = (
+            vm.rows[0].summary.clone().unwrap(),
+            vm.rows[1].summary.clone().unwrap(),
+        );
         assert_eq!(r.lost, 1);
         assert_eq!(j.lost, 0, "D2: Java commits only inside poll()");
-        assert!(vm.why.contains("(B5)") && vm.why.contains("(D2)"), "{}", vm.why);
+        assert!(
+            vm.why.contains("(B5)") && vm.why.contains("(D2)"),
+            "{}",
+            vm.why
+        );
     }
 
     #[test]
@@ -127,7 +170,13 @@ mod tests {
         sc.consumers[0].crashes.push(cp);
         let vm = compare(&Timeline::new(sc).unwrap());
         assert_ne!(vm.rows[0].summary, vm.rows[1].summary);
-        assert!(vm.why.contains("one message at a time") && vm.why.contains("max.poll.records = 500") && vm.why.contains("(D6)"), "{}", vm.why);
+        assert!(
+            vm.why.contains("one message at a time")
+                && vm.why.contains("max.poll.records = 500")
+                && vm.why.contains("(D6)"),
+            "{}",
+            vm.why
+        );
     }
 
     #[test]
@@ -138,6 +187,10 @@ mod tests {
             assert!(vm.why.ends_with('.'), "{name}: {}", vm.why);
         }
         let same = compare(&timeline("step2-manual-commit"));
-        assert!(same.why.starts_with("The same outcome") || same.why.starts_with("They differ"), "{}", same.why);
+        assert!(
+            same.why.starts_with("The same outcome") || same.why.starts_with("They differ"),
+            "{}",
+            same.why
+        );
     }
 }

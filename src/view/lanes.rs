@@ -126,24 +126,47 @@ pub fn lanes(world: &World) -> Vec<Lane> {
             let cells: Vec<Cell> = list
                 .iter()
                 .enumerate()
-                .map(|(o, &ix)| Cell { payment: ix, offset: o as i64, state: states[ix as usize] })
+                .map(|(o, &ix)| Cell {
+                    payment: ix,
+                    offset: o as i64,
+                    state: states[ix as usize],
+                })
                 .collect();
             let mut markers = Vec::new();
             let committed = world.resume_offset(p);
             if committed >= 0 {
-                markers.push(Marker { kind: MarkerKind::Committed, offset: committed, label: format!("committed {committed}") });
+                markers.push(Marker {
+                    kind: MarkerKind::Committed,
+                    offset: committed,
+                    label: format!("committed {committed}"),
+                });
             }
             let end = log.log_end_offset(p, world.now);
-            markers.push(Marker { kind: MarkerKind::LogEnd, offset: end, label: format!("log end {end}") });
+            markers.push(Marker {
+                kind: MarkerKind::LogEnd,
+                offset: end,
+                label: format!("log end {end}"),
+            });
             let mut holder = None;
-            let mut summary = vec![
-                format!("committed {}", if committed >= 0 { committed.to_string() } else { "none".into() }),
-            ];
+            let mut summary = vec![format!(
+                "committed {}",
+                if committed >= 0 {
+                    committed.to_string()
+                } else {
+                    "none".into()
+                }
+            )];
             for (c, con) in world.consumers.iter().enumerate() {
-                let Some(part) = con.client.as_ref().and_then(|cl| cl.part(p)) else { continue };
+                let Some(part) = con.client.as_ref().and_then(|cl| cl.part(p)) else {
+                    continue;
+                };
                 let name = &sc.consumers[c].name;
                 holder = Some(name.clone());
-                let who = if many_consumers { format!(" · {name}") } else { String::new() };
+                let who = if many_consumers {
+                    format!(" · {name}")
+                } else {
+                    String::new()
+                };
                 if part.app_pos >= 0 {
                     markers.push(Marker {
                         kind: MarkerKind::Position,
@@ -165,10 +188,23 @@ pub fn lanes(world: &World) -> Vec<Lane> {
             markers.sort_by_key(|m| (m.offset, m.kind as u8));
             let focus = cells
                 .iter()
-                .find(|c| matches!(c.state, CellState::Processing | CellState::AtRisk | CellState::Delivered))
+                .find(|c| {
+                    matches!(
+                        c.state,
+                        CellState::Processing | CellState::AtRisk | CellState::Delivered
+                    )
+                })
                 .map(|c| c.offset)
                 .unwrap_or(committed.max(0));
-            Lane { partition: p, name: part_name(sc, p), cells, markers, summary: summary.join(" · "), holder, focus }
+            Lane {
+                partition: p,
+                name: part_name(sc, p),
+                cells,
+                markers,
+                summary: summary.join(" · "),
+                holder,
+                focus,
+            }
         })
         .collect()
 }
@@ -186,7 +222,8 @@ mod tests {
         let lane = &lanes(&w)[0];
         assert_eq!(lane.name, "payments-0");
         assert_eq!(lane.cells[0].state, CellState::AtRisk);
-        let kinds: Vec<(MarkerKind, i64)> = lane.markers.iter().map(|m| (m.kind, m.offset)).collect();
+        let kinds: Vec<(MarkerKind, i64)> =
+            lane.markers.iter().map(|m| (m.kind, m.offset)).collect();
         assert!(kinds.contains(&(MarkerKind::Committed, 1)));
         assert!(kinds.contains(&(MarkerKind::Position, 1)));
         assert!(kinds.contains(&(MarkerKind::Stored, 1)));

@@ -38,7 +38,12 @@ pub fn fixed(v: f64, decimals: u32) -> String {
     if scale == 1 {
         format!("{sign}{n}")
     } else {
-        format!("{sign}{}.{:0w$}", n / scale, n % scale, w = decimals.min(3) as usize)
+        format!(
+            "{sign}{}.{:0w$}",
+            n / scale,
+            n % scale,
+            w = decimals.min(3) as usize
+        )
     }
 }
 
@@ -66,14 +71,23 @@ pub fn dur(ms: u64) -> String {
 
 /// An offset as `position()`/`committed()` print it: `-1001` is OFFSET_INVALID.
 pub fn offset_text(o: i64) -> String {
-    if o == INVALID_OFFSET || o < 0 { "-1001 (none)".to_string() } else { o.to_string() }
+    if o == INVALID_OFFSET || o < 0 {
+        "-1001 (none)".to_string()
+    } else {
+        o.to_string()
+    }
 }
 
 /// A member id that looks like the client's own.
 pub fn member_id(sc: &Scenario, id: u32) -> String {
     match sc.client {
         ClientModel::Librdkafka => format!("rdkafka-{id:04}"),
-        ClientModel::Java => format!("consumer-{}-{id}", sc.consumers.first().map_or("group", |c| c.config.group_id.as_str())),
+        ClientModel::Java => format!(
+            "consumer-{}-{id}",
+            sc.consumers
+                .first()
+                .map_or("group", |c| c.config.group_id.as_str())
+        ),
     }
 }
 
@@ -88,7 +102,8 @@ pub fn pid(ix: u32) -> String {
 }
 
 pub fn consumer_name(sc: &Scenario, c: Option<u8>) -> String {
-    c.and_then(|c| sc.consumers.get(c as usize)).map_or_else(|| "broker".to_string(), |c| c.name.clone())
+    c.and_then(|c| sc.consumers.get(c as usize))
+        .map_or_else(|| "broker".to_string(), |c| c.name.clone())
 }
 
 #[cfg(test)]
@@ -103,7 +118,11 @@ pub(crate) mod test_util {
 
     /// The cursor just after the first event named `name`.
     pub fn after(tl: &Timeline, name: &str) -> usize {
-        tl.events.iter().position(|e| e.kind.name() == name).unwrap_or_else(|| panic!("no {name} event")) + 1
+        tl.events
+            .iter()
+            .position(|e| e.kind.name() == name)
+            .unwrap_or_else(|| panic!("no {name} event"))
+            + 1
     }
 }
 

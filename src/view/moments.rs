@@ -95,16 +95,36 @@ pub fn moments(tl: &Timeline) -> Vec<Moment> {
             }
             EventKind::AtRisk { payment, .. } if handled.contains(payment) => continue,
             EventKind::AtRisk { .. } => MomentKind::AtRisk,
-            EventKind::Crashed { kind: CrashKind::Close, .. } | EventKind::Crashed { finally_close: true, .. } => {
+            EventKind::Crashed {
+                kind: CrashKind::Close,
+                ..
+            }
+            | EventKind::Crashed {
+                finally_close: true,
+                ..
+            } => {
                 // B11 / D3: close() commits only with enable.auto.commit on.
-                let auto = e.consumer.and_then(|c| tl.scenario.consumers.get(c as usize)).is_some_and(|c| c.config.enable_auto_commit);
-                if auto { MomentKind::CloseCommits } else { MomentKind::CloseLeaves }
+                let auto = e
+                    .consumer
+                    .and_then(|c| tl.scenario.consumers.get(c as usize))
+                    .is_some_and(|c| c.config.enable_auto_commit);
+                if auto {
+                    MomentKind::CloseCommits
+                } else {
+                    MomentKind::CloseLeaves
+                }
             }
             EventKind::Crashed { .. } => MomentKind::DiedWithoutClose,
             EventKind::SessionExpired { .. } => MomentKind::SessionExpired,
-            EventKind::StartOffset { from: StartFrom::Committed | StartFrom::Database, .. } => MomentKind::Resumed,
+            EventKind::StartOffset {
+                from: StartFrom::Committed | StartFrom::Database,
+                ..
+            } => MomentKind::Resumed,
             EventKind::EffectApplied { count, .. } if *count > 1 => MomentKind::Duplicate,
-            EventKind::CommitSent { source: CommitSource::Close, .. } => MomentKind::CloseCommits,
+            EventKind::CommitSent {
+                source: CommitSource::Close,
+                ..
+            } => MomentKind::CloseCommits,
             EventKind::RunEnded => MomentKind::Outcome,
             _ => continue,
         };
@@ -114,7 +134,9 @@ pub fn moments(tl: &Timeline) -> Vec<Moment> {
         });
         // One duplicate callout per run of duplicates by the same consumer.
         let repeated_dup = kind == MomentKind::Duplicate
-            && out.last().is_some_and(|m| m.kind == MomentKind::Duplicate && tl.events[m.ix].consumer == e.consumer);
+            && out.last().is_some_and(|m| {
+                m.kind == MomentKind::Duplicate && tl.events[m.ix].consumer == e.consumer
+            });
         if same_instant || repeated_dup {
             continue;
         }
@@ -143,10 +165,18 @@ pub fn first_between(moments: &[Moment], from: usize, to: usize) -> Option<Momen
 /// `world` is the world just after the moment's event.
 pub fn body(tl: &Timeline, m: Moment, world: &World) -> (String, Option<String>) {
     let e = &tl.events[m.ix];
-    let ctx = Context { scenario: &tl.scenario, log: &world.log };
+    let ctx = Context {
+        scenario: &tl.scenario,
+        log: &world.log,
+    };
     let text = e.explain(&ctx).unwrap_or_default();
     let extra = match (&e.kind, m.kind) {
-        (EventKind::StartOffset { partition, offset, .. }, _) => {
+        (
+            EventKind::StartOffset {
+                partition, offset, ..
+            },
+            _,
+        ) => {
             let log = &world.log;
             let mut skipped = Vec::new();
             let mut again = Vec::new();
@@ -180,7 +210,9 @@ pub fn body(tl: &Timeline, m: Moment, world: &World) -> (String, Option<String>)
         }
         (EventKind::Crashed { .. }, MomentKind::DiedWithoutClose) => {
             let cons = e.consumer.map(|c| c as usize);
-            let session = cons.and_then(|c| tl.scenario.consumers.get(c)).map(|c| c.config.session_timeout_ms);
+            let session = cons
+                .and_then(|c| tl.scenario.consumers.get(c))
+                .map(|c| c.config.session_timeout_ms);
             session.map(|s| {
                 format!(
                     "Watch the consumer card: its member stays in the group for up to session.timeout.ms = {} after its last heartbeat.",
@@ -213,7 +245,10 @@ mod tests {
         let ms = moments(&tl);
         let kinds: Vec<MomentKind> = ms.iter().filter(|m| m.first).map(|m| m.kind).collect();
         // Every later payment is at risk too (7 s of processing always spans a tick).
-        assert_eq!(ms.iter().filter(|m| m.kind == MomentKind::AtRisk).count(), 3);
+        assert_eq!(
+            ms.iter().filter(|m| m.kind == MomentKind::AtRisk).count(),
+            3
+        );
         assert_eq!(
             kinds,
             vec![
@@ -236,10 +271,16 @@ mod tests {
     fn resuming_past_an_unrecorded_payment_names_it_lost() {
         // F.1: with S = 7 s the restarted consumer resumes past P-0001.
         let tl = timeline("step1-autocommit-sleep7");
-        let m = moments(&tl).into_iter().find(|m| m.kind == MomentKind::Resumed).unwrap();
+        let m = moments(&tl)
+            .into_iter()
+            .find(|m| m.kind == MomentKind::Resumed)
+            .unwrap();
         let (_, extra) = body(&tl, m, &tl.world_at(m.cursor()));
         let extra = extra.unwrap();
-        assert!(extra.contains("P-0001") && extra.contains("lost"), "{extra}");
+        assert!(
+            extra.contains("P-0001") && extra.contains("lost"),
+            "{extra}"
+        );
     }
 
     #[test]
@@ -265,7 +306,11 @@ mod tests {
         let (text, _) = body(&tl, *m, &tl.world_at(m.cursor()));
         assert!(text.contains("commits nothing"), "{text}");
         let auto = timeline("pitfall-close-in-finally");
-        assert!(moments(&auto).iter().any(|m| m.kind == MomentKind::CloseCommits));
+        assert!(
+            moments(&auto)
+                .iter()
+                .any(|m| m.kind == MomentKind::CloseCommits)
+        );
     }
 
     #[test]
@@ -282,7 +327,10 @@ mod tests {
         let first = ms[0];
         assert_eq!(current(&ms, first.ix), None);
         assert_eq!(current(&ms, first.cursor()), Some(first));
-        assert_eq!(current(&ms, tl.events.len()).map(|m| m.kind), Some(MomentKind::Outcome));
+        assert_eq!(
+            current(&ms, tl.events.len()).map(|m| m.kind),
+            Some(MomentKind::Outcome)
+        );
         assert_eq!(first_between(&ms, 0, tl.events.len()), Some(first));
         assert_eq!(first_between(&ms, first.cursor(), first.cursor()), None);
     }

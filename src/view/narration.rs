@@ -70,13 +70,27 @@ pub fn category(k: &EventKind) -> &'static str {
 
 /// The last `limit` entries at or before `cursor` that pass `filter`, oldest first, and whether
 /// older ones were left out.
-pub fn narration(tl: &Timeline, moments: &[Moment], cursor: usize, filter: Filter, limit: usize) -> (Vec<Entry>, bool) {
+pub fn narration(
+    tl: &Timeline,
+    moments: &[Moment],
+    cursor: usize,
+    filter: Filter,
+    limit: usize,
+) -> (Vec<Entry>, bool) {
     let cursor = cursor.min(tl.events.len());
     let log = &tl.final_world.log;
-    let ctx = Context { scenario: &tl.scenario, log };
+    let ctx = Context {
+        scenario: &tl.scenario,
+        log,
+    };
     let mut out = Vec::new();
     let mut more = false;
-    let moment_of = |ix: usize| moments.binary_search_by_key(&ix, |m| m.ix).ok().map(|k| moments[k].kind.number());
+    let moment_of = |ix: usize| {
+        moments
+            .binary_search_by_key(&ix, |m| m.ix)
+            .ok()
+            .map(|k| moments[k].kind.number())
+    };
     for ix in (0..cursor).rev() {
         let e = &tl.events[ix];
         let moment = moment_of(ix);
@@ -95,7 +109,10 @@ pub fn narration(tl: &Timeline, moments: &[Moment], cursor: usize, filter: Filte
         let text = e.explain(&ctx).unwrap_or_else(|| {
             // The compact trace line without its time and consumer columns.
             let line = e.line();
-            line.split_whitespace().skip(2).collect::<Vec<_>>().join(" ")
+            line.split_whitespace()
+                .skip(2)
+                .collect::<Vec<_>>()
+                .join(" ")
         });
         out.push(Entry {
             ix,

@@ -28,11 +28,18 @@ pub fn causes(tl: &Timeline) -> Vec<Vec<Cause>> {
             if !matches!(o.outcome, Verdict::Lost | Verdict::Duplicated) {
                 return Vec::new();
             }
-            let Some(story) = tl.why(i as u32) else { return Vec::new() };
+            let Some(story) = tl.why(i as u32) else {
+                return Vec::new();
+            };
             story
                 .causes
                 .into_iter()
-                .map(|c| Cause { ix: c.event, at_ms: c.at_ms, text: c.text, decisive: c.decisive })
+                .map(|c| Cause {
+                    ix: c.event,
+                    at_ms: c.at_ms,
+                    text: c.text,
+                    decisive: c.decisive,
+                })
                 .collect()
         })
         .collect()
@@ -64,7 +71,13 @@ pub fn verdict_label(v: Verdict) -> &'static str {
 
 /// The ledger at the cursor: every payment when there are few, else the lost and duplicated
 /// ones and those in flight, at most `limit` rows. Returns the rows and how many were left out.
-pub fn ledger(world: &World, causes: &[Vec<Cause>], cursor: usize, limit: usize, problems_only: bool) -> (Vec<LedgerRow>, usize) {
+pub fn ledger(
+    world: &World,
+    causes: &[Vec<Cause>],
+    cursor: usize,
+    limit: usize,
+    problems_only: bool,
+) -> (Vec<LedgerRow>, usize) {
     let sc = &world.scenario;
     let states = world.cell_states();
     let outcomes = world.outcomes();
@@ -72,7 +85,10 @@ pub fn ledger(world: &World, causes: &[Vec<Cause>], cursor: usize, limit: usize,
     let mut left_out = 0;
     for (i, (o, st)) in outcomes.iter().zip(&states).enumerate() {
         let interesting = matches!(o.outcome, Verdict::Lost | Verdict::Duplicated)
-            || matches!(st, CellState::AtRisk | CellState::Processing | CellState::Delivered);
+            || matches!(
+                st,
+                CellState::AtRisk | CellState::Processing | CellState::Delivered
+            );
         if problems_only && !interesting {
             continue;
         }
@@ -81,8 +97,13 @@ pub fn ledger(world: &World, causes: &[Vec<Cause>], cursor: usize, limit: usize,
             continue;
         }
         let p = &world.log.payments[i];
-        let why = if matches!(o.outcome, Verdict::Lost | Verdict::Duplicated) || *st == CellState::AtRisk {
-            causes.get(i).map(|cs| cs.iter().filter(|c| c.ix < cursor).cloned().collect()).unwrap_or_default()
+        let why = if matches!(o.outcome, Verdict::Lost | Verdict::Duplicated)
+            || *st == CellState::AtRisk
+        {
+            causes
+                .get(i)
+                .map(|cs| cs.iter().filter(|c| c.ix < cursor).cloned().collect())
+                .unwrap_or_default()
         } else {
             Vec::new()
         };
@@ -136,11 +157,31 @@ pub fn run_stats(tl: &Timeline, world: &World, cursor: usize) -> RunStats {
 /// "lost 1 → 0" style comparison lines between a run before a change and this one.
 pub fn compare(before: &RunStats, now: &RunStats) -> Vec<(String, String, String)> {
     let mut rows = vec![
-        ("lost".to_string(), before.summary.lost.to_string(), now.summary.lost.to_string()),
-        ("duplicated".to_string(), before.summary.duplicated.to_string(), now.summary.duplicated.to_string()),
-        ("once".to_string(), before.summary.once.to_string(), now.summary.once.to_string()),
-        ("commit requests".to_string(), before.commits.to_string(), now.commits.to_string()),
-        ("waiting for sync commits".to_string(), dur(before.sync_wait_ms), dur(now.sync_wait_ms)),
+        (
+            "lost".to_string(),
+            before.summary.lost.to_string(),
+            now.summary.lost.to_string(),
+        ),
+        (
+            "duplicated".to_string(),
+            before.summary.duplicated.to_string(),
+            now.summary.duplicated.to_string(),
+        ),
+        (
+            "once".to_string(),
+            before.summary.once.to_string(),
+            now.summary.once.to_string(),
+        ),
+        (
+            "commit requests".to_string(),
+            before.commits.to_string(),
+            now.commits.to_string(),
+        ),
+        (
+            "waiting for sync commits".to_string(),
+            dur(before.sync_wait_ms),
+            dur(now.sync_wait_ms),
+        ),
     ];
     rows.push((
         "last payment recorded at".to_string(),
@@ -159,7 +200,11 @@ pub fn describe(world: &World, payment: u32) -> Option<String> {
         .map(|(c, processing)| {
             format!(
                 " · {} by {}",
-                if processing { "being processed" } else { "waiting in the batch" },
+                if processing {
+                    "being processed"
+                } else {
+                    "waiting in the batch"
+                },
                 consumer_name(&world.scenario, Some(c as u8))
             )
         })
@@ -171,7 +216,10 @@ pub fn describe(world: &World, payment: u32) -> Option<String> {
         p.offset,
         p.amount_cents / 100,
         p.amount_cents % 100,
-        p.key.as_ref().map(|k| format!(" · key {k}")).unwrap_or_default(),
+        p.key
+            .as_ref()
+            .map(|k| format!(" · key {k}"))
+            .unwrap_or_default(),
         world.sink.applied[payment as usize],
         st.label(),
         holder
@@ -195,12 +243,33 @@ mod tests {
         assert_eq!(p1.id, "P-0001");
         assert_eq!(p1.verdict, Verdict::Lost);
         let texts: Vec<&str> = p1.why.iter().map(|c| c.text.as_str()).collect();
-        assert!(texts.iter().any(|t| t.contains("moved to 1, past P-0001")), "{texts:?}");
-        assert!(texts.iter().any(|t| t.contains("sys.exit(1) without close()")), "{texts:?}");
-        assert!(texts.iter().any(|t| t.contains("resumed at offset 1, after P-0001")), "{texts:?}");
-        assert!(texts.iter().all(|t| !t.starts_with(char::is_numeric)), "the time is split off: {texts:?}");
+        assert!(
+            texts.iter().any(|t| t.contains("moved to 1, past P-0001")),
+            "{texts:?}"
+        );
+        assert!(
+            texts
+                .iter()
+                .any(|t| t.contains("sys.exit(1) without close()")),
+            "{texts:?}"
+        );
+        assert!(
+            texts
+                .iter()
+                .any(|t| t.contains("resumed at offset 1, after P-0001")),
+            "{texts:?}"
+        );
+        assert!(
+            texts.iter().all(|t| !t.starts_with(char::is_numeric)),
+            "the time is split off: {texts:?}"
+        );
         assert!(p1.why.iter().any(|c| c.decisive));
-        assert!(!texts.iter().any(|t| t.contains("an auto-commit committed past")), "deduplicated: {texts:?}");
+        assert!(
+            !texts
+                .iter()
+                .any(|t| t.contains("an auto-commit committed past")),
+            "deduplicated: {texts:?}"
+        );
         // Before the cursor reaches the causes, they are not shown.
         let (early, _) = ledger(&tl.world_at(5), &cs, 5, 100, false);
         assert!(early[0].why.is_empty());
@@ -216,9 +285,22 @@ mod tests {
         assert_eq!(p2.id, "P-0002");
         assert_eq!(p2.verdict, Verdict::Duplicated);
         let texts: Vec<&str> = p2.why.iter().map(|c| c.text.as_str()).collect();
-        assert!(texts.iter().any(|t| t.contains("sys.exit(1) without close()")), "{texts:?}");
-        assert!(texts.iter().any(|t| t.contains("before P-0002: it is delivered again")), "{texts:?}");
-        assert!(texts.iter().any(|t| t.contains("application 2")), "{texts:?}");
+        assert!(
+            texts
+                .iter()
+                .any(|t| t.contains("sys.exit(1) without close()")),
+            "{texts:?}"
+        );
+        assert!(
+            texts
+                .iter()
+                .any(|t| t.contains("before P-0002: it is delivered again")),
+            "{texts:?}"
+        );
+        assert!(
+            texts.iter().any(|t| t.contains("application 2")),
+            "{texts:?}"
+        );
         assert!(p2.why.iter().any(|c| c.decisive));
     }
 
@@ -257,14 +339,20 @@ pub fn first_poll_phase(tl: &Timeline) -> Option<Ms> {
     }
     let interval = c.config.auto_commit_interval_ms.max(1);
     let polled = tl.events.iter().find_map(|e| match &e.kind {
-        EventKind::Polled { payments } if payments.contains(&0) && e.consumer == Some(0) => Some(e.at_ms),
+        EventKind::Polled { payments } if payments.contains(&0) && e.consumer == Some(0) => {
+            Some(e.at_ms)
+        }
         _ => None,
     })?;
     // The timer's origin is the construction of the incarnation that polled it (B5).
     let t0 = tl
         .events
         .iter()
-        .filter(|e| e.consumer == Some(0) && e.at_ms <= polled && matches!(e.kind, EventKind::Constructed { .. }))
+        .filter(|e| {
+            e.consumer == Some(0)
+                && e.at_ms <= polled
+                && matches!(e.kind, EventKind::Constructed { .. })
+        })
         .map(|e| e.at_ms)
         .next_back()?;
     Some((polled - t0) % interval)
@@ -277,7 +365,10 @@ mod phase_tests {
 
     #[test]
     fn the_first_poll_of_sleep7_is_16_ms_into_the_cycle() {
-        assert_eq!(first_poll_phase(&timeline("step1-autocommit-sleep7")), Some(16));
+        assert_eq!(
+            first_poll_phase(&timeline("step1-autocommit-sleep7")),
+            Some(16)
+        );
         assert_eq!(first_poll_phase(&timeline("step2-manual-commit")), None);
     }
 }

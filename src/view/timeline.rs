@@ -34,7 +34,10 @@ pub enum MarkKind {
     /// `poll()` returned payments.
     Poll,
     /// A commit request: `ok` None while in flight at the end, Some(false) rejected.
-    Commit { source: CommitSource, ok: Option<bool> },
+    Commit {
+        source: CommitSource,
+        ok: Option<bool>,
+    },
     /// A commit that never left the client.
     CommitRefused,
     /// A librdkafka auto-commit tick with nothing new to commit (or skipped).
@@ -109,7 +112,11 @@ pub fn timeline_vm(tl: &Timeline) -> TimelineVm {
                     CrashWhen::At(t) => Some(TimeCrashPoint {
                         at_ms: t,
                         crash_ix: ix,
-                        label: format!("crash point at {}: {}", clock(t), crate::edit::crash_kind_label(cp.kind)),
+                        label: format!(
+                            "crash point at {}: {}",
+                            clock(t),
+                            crate::edit::crash_kind_label(cp.kind)
+                        ),
                     }),
                     CrashWhen::Point(..) => None,
                 })
@@ -133,10 +140,21 @@ pub fn timeline_vm(tl: &Timeline) -> TimelineVm {
             EventKind::Constructed { incarnation } => {
                 let Some(c) = c else { continue };
                 if let Some((from, bix)) = down[c].take() {
-                    rows[c].bars.push(Bar { from_ms: from, to_ms: t, kind: BarKind::Down, label: "not running".into(), ix: bix });
+                    rows[c].bars.push(Bar {
+                        from_ms: from,
+                        to_ms: t,
+                        kind: BarKind::Down,
+                        label: "not running".into(),
+                        ix: bix,
+                    });
                 }
                 if *incarnation > 1 {
-                    rows[c].marks.push(Mark { at_ms: t, kind: MarkKind::Restart, label: format!("restart #{incarnation} at {}", clock(t)), ix });
+                    rows[c].marks.push(Mark {
+                        at_ms: t,
+                        kind: MarkKind::Restart,
+                        label: format!("restart #{incarnation} at {}", clock(t)),
+                        ix,
+                    });
                 }
             }
             EventKind::JoinSent { .. } => {
@@ -148,7 +166,13 @@ pub fn timeline_vm(tl: &Timeline) -> TimelineVm {
                 if let Some(c) = c
                     && let Some((from, bix)) = joining[c].take()
                 {
-                    rows[c].bars.push(Bar { from_ms: from, to_ms: t, kind: BarKind::Joining, label: "joining".into(), ix: bix });
+                    rows[c].bars.push(Bar {
+                        from_ms: from,
+                        to_ms: t,
+                        kind: BarKind::Joining,
+                        label: "joining".into(),
+                        ix: bix,
+                    });
                 }
             }
             EventKind::RebalanceStarted { .. } => {
@@ -173,8 +197,17 @@ pub fn timeline_vm(tl: &Timeline) -> TimelineVm {
                     }
                 }
                 let ids: Vec<String> = payments.iter().take(5).map(|p| pid(*p)).collect();
-                let more = if payments.len() > 5 { format!(" +{}", payments.len() - 5) } else { String::new() };
-                rows[c].marks.push(Mark { at_ms: t, kind: MarkKind::Poll, label: format!("poll() → {}{more}", ids.join(" ")), ix });
+                let more = if payments.len() > 5 {
+                    format!(" +{}", payments.len() - 5)
+                } else {
+                    String::new()
+                };
+                rows[c].marks.push(Mark {
+                    at_ms: t,
+                    kind: MarkKind::Poll,
+                    label: format!("poll() → {}{more}", ids.join(" ")),
+                    ix,
+                });
             }
             EventKind::ProcessingStarted { payment, .. } => {
                 if let Some(c) = c {
@@ -201,7 +234,9 @@ pub fn timeline_vm(tl: &Timeline) -> TimelineVm {
                     });
                 }
             }
-            EventKind::ProcessingFailed { payment, attempt, .. } => {
+            EventKind::ProcessingFailed {
+                payment, attempt, ..
+            } => {
                 let Some(c) = c else { continue };
                 if let Some((from, bix, p)) = processing[c].take() {
                     rows[c].bars.push(Bar {
@@ -219,20 +254,30 @@ pub fn timeline_vm(tl: &Timeline) -> TimelineVm {
                     ix,
                 });
             }
-            EventKind::PaymentSkipped { payment } | EventKind::DeadLettered { payment } | EventKind::ProgramStopped { payment } => {
+            EventKind::PaymentSkipped { payment }
+            | EventKind::DeadLettered { payment }
+            | EventKind::ProgramStopped { payment } => {
                 let Some(c) = c else { continue };
                 let what = match e.kind {
                     EventKind::PaymentSkipped { .. } => "skipped",
                     EventKind::DeadLettered { .. } => "sent to the dead-letter topic",
                     _ => "stopped the program",
                 };
-                rows[c].marks.push(Mark { at_ms: t, kind: MarkKind::Failed, label: format!("{} {what}", pid(*payment)), ix });
+                rows[c].marks.push(Mark {
+                    at_ms: t,
+                    kind: MarkKind::Failed,
+                    label: format!("{} {what}", pid(*payment)),
+                    ix,
+                });
             }
             EventKind::TransactionCommitted { outputs, .. } => {
                 let Some(c) = c else { continue };
                 rows[c].commits.push(Mark {
                     at_ms: t,
-                    kind: MarkKind::Commit { source: CommitSource::Manual, ok: Some(true) },
+                    kind: MarkKind::Commit {
+                        source: CommitSource::Manual,
+                        ok: Some(true),
+                    },
                     label: format!("transaction committed: {outputs} refund(s) and the offsets"),
                     ix,
                 });
@@ -242,17 +287,32 @@ pub fn timeline_vm(tl: &Timeline) -> TimelineVm {
                     rows[c].marks.push(Mark {
                         at_ms: t,
                         kind: MarkKind::AtRisk,
-                        label: format!("{} at risk: committed before it was processed", pid(*payment)),
+                        label: format!(
+                            "{} at risk: committed before it was processed",
+                            pid(*payment)
+                        ),
                         ix,
                     });
                 }
             }
-            EventKind::CommitSent { id, source, offsets, .. } => {
+            EventKind::CommitSent {
+                id,
+                source,
+                offsets,
+                ..
+            } => {
                 let Some(c) = c else { continue };
-                let what = offsets.iter().map(|(p, o)| format!("p{p}→{o}")).collect::<Vec<_>>().join(" ");
+                let what = offsets
+                    .iter()
+                    .map(|(p, o)| format!("p{p}→{o}"))
+                    .collect::<Vec<_>>()
+                    .join(" ");
                 rows[c].commits.push(Mark {
                     at_ms: t,
-                    kind: MarkKind::Commit { source: *source, ok: None },
+                    kind: MarkKind::Commit {
+                        source: *source,
+                        ok: None,
+                    },
                     label: format!("commit #{id} ({}) {what}", source_word(*source)),
                     ix,
                 });
@@ -263,9 +323,16 @@ pub fn timeline_vm(tl: &Timeline) -> TimelineVm {
                 if let Some(&(_, r, k)) = commit_marks.iter().rev().find(|(i, _, _)| i == id) {
                     let m = &mut rows[r].commits[k];
                     if let MarkKind::Commit { source, .. } = m.kind {
-                        m.kind = MarkKind::Commit { source, ok: Some(ok) };
+                        m.kind = MarkKind::Commit {
+                            source,
+                            ok: Some(ok),
+                        };
                     }
-                    m.label.push_str(if ok { " — acknowledged" } else { " — rejected" });
+                    m.label.push_str(if ok {
+                        " — acknowledged"
+                    } else {
+                        " — rejected"
+                    });
                     if let EventKind::CommitRejected { error, .. } = &e.kind {
                         m.label.push_str(&format!(" ({})", error.name()));
                     }
@@ -280,7 +347,9 @@ pub fn timeline_vm(tl: &Timeline) -> TimelineVm {
                     ix,
                 });
             }
-            EventKind::AutoCommitTick { skipped_rebalancing } => {
+            EventKind::AutoCommitTick {
+                skipped_rebalancing,
+            } => {
                 let Some(c) = c else { continue };
                 rows[c].commits.push(Mark {
                     at_ms: t,
@@ -293,7 +362,10 @@ pub fn timeline_vm(tl: &Timeline) -> TimelineVm {
                     ix,
                 });
             }
-            EventKind::Crashed { kind, finally_close } => {
+            EventKind::Crashed {
+                kind,
+                finally_close,
+            } => {
                 let Some(c) = c else { continue };
                 if let Some((from, bix, p)) = processing[c].take() {
                     rows[c].bars.push(Bar {
@@ -305,8 +377,17 @@ pub fn timeline_vm(tl: &Timeline) -> TimelineVm {
                     });
                 }
                 joining[c] = None;
-                let how = if *finally_close { "sys.exit → finally: close()" } else { crate::edit::crash_kind_short(*kind) };
-                rows[c].marks.push(Mark { at_ms: t, kind: MarkKind::Crash(*kind), label: format!("crash ({how}) at {}", clock(t)), ix });
+                let how = if *finally_close {
+                    "sys.exit → finally: close()"
+                } else {
+                    crate::edit::crash_kind_short(*kind)
+                };
+                rows[c].marks.push(Mark {
+                    at_ms: t,
+                    kind: MarkKind::Crash(*kind),
+                    label: format!("crash ({how}) at {}", clock(t)),
+                    ix,
+                });
                 if *kind != CrashKind::Close && !*finally_close {
                     down[c] = Some((t, ix));
                 }
@@ -333,17 +414,41 @@ pub fn timeline_vm(tl: &Timeline) -> TimelineVm {
     // Close what is still open at the end of the run.
     for c in 0..n {
         if let Some((from, bix)) = down[c].take() {
-            rows[c].bars.push(Bar { from_ms: from, to_ms: end, kind: BarKind::Down, label: "not running".into(), ix: bix });
+            rows[c].bars.push(Bar {
+                from_ms: from,
+                to_ms: end,
+                kind: BarKind::Down,
+                label: "not running".into(),
+                ix: bix,
+            });
         }
         if let Some((from, bix)) = joining[c].take() {
-            rows[c].bars.push(Bar { from_ms: from, to_ms: end, kind: BarKind::Joining, label: "joining".into(), ix: bix });
+            rows[c].bars.push(Bar {
+                from_ms: from,
+                to_ms: end,
+                kind: BarKind::Joining,
+                label: "joining".into(),
+                ix: bix,
+            });
         }
         if let Some((from, bix, p)) = processing[c].take() {
-            rows[c].bars.push(Bar { from_ms: from, to_ms: end, kind: BarKind::Processing { interrupted: false }, label: pid(p), ix: bix });
+            rows[c].bars.push(Bar {
+                from_ms: from,
+                to_ms: end,
+                kind: BarKind::Processing { interrupted: false },
+                label: pid(p),
+                ix: bix,
+            });
         }
     }
     if let Some((from, bix)) = rebalance {
-        group.push(Bar { from_ms: from, to_ms: end, kind: BarKind::Rebalance, label: "rebalancing".into(), ix: bix });
+        group.push(Bar {
+            from_ms: from,
+            to_ms: end,
+            kind: BarKind::Rebalance,
+            label: "rebalancing".into(),
+            ix: bix,
+        });
     }
     let activity_end_ms = tl
         .events
@@ -351,7 +456,12 @@ pub fn timeline_vm(tl: &Timeline) -> TimelineVm {
         .rev()
         .find(|e| e.kind.is_notable() && !matches!(e.kind, EventKind::RunEnded))
         .map_or(0, |e| e.at_ms);
-    TimelineVm { end_ms: end, activity_end_ms, group, rows }
+    TimelineVm {
+        end_ms: end,
+        activity_end_ms,
+        group,
+        rows,
+    }
 }
 
 fn source_word(s: CommitSource) -> &'static str {
@@ -365,10 +475,16 @@ fn source_word(s: CommitSource) -> &'static str {
 
 /// Evenly spaced, round tick marks between `from_ms` and `to_ms`, at most about `max_ticks`.
 pub fn axis_ticks(from_ms: Ms, to_ms: Ms, max_ticks: u32) -> Vec<Ms> {
-    const STEPS: [Ms; 12] = [100, 250, 500, 1000, 2000, 5000, 10_000, 15_000, 30_000, 60_000, 300_000, 600_000];
+    const STEPS: [Ms; 12] = [
+        100, 250, 500, 1000, 2000, 5000, 10_000, 15_000, 30_000, 60_000, 300_000, 600_000,
+    ];
     let span = to_ms.saturating_sub(from_ms);
     let max_ticks = max_ticks.max(2) as u64;
-    let step = STEPS.iter().copied().find(|s| span / s <= max_ticks).unwrap_or(3_600_000);
+    let step = STEPS
+        .iter()
+        .copied()
+        .find(|s| span / s <= max_ticks)
+        .unwrap_or(3_600_000);
     let first = from_ms.div_ceil(step);
     (first..=to_ms / step).map(|k| k * step).collect()
 }
@@ -390,13 +506,32 @@ mod tests {
         assert_eq!((p1.from_ms, p1.to_ms), (16, 7016));
         assert_eq!(p1.kind, BarKind::Processing { interrupted: true });
         // Down from the crash to the restart a second later.
-        assert!(row.bars.iter().any(|b| b.kind == BarKind::Down && b.from_ms == 7016 && b.to_ms == 8016));
+        assert!(
+            row.bars
+                .iter()
+                .any(|b| b.kind == BarKind::Down && b.from_ms == 7016 && b.to_ms == 8016)
+        );
         // The auto commit at 5 s was acknowledged; later ticks were skipped while rebalancing.
-        let auto = row.commits.iter().find(|m| matches!(m.kind, MarkKind::Commit { .. })).unwrap();
+        let auto = row
+            .commits
+            .iter()
+            .find(|m| matches!(m.kind, MarkKind::Commit { .. }))
+            .unwrap();
         assert_eq!(auto.at_ms, 5000);
-        assert_eq!(auto.kind, MarkKind::Commit { source: CommitSource::Auto, ok: Some(true) });
+        assert_eq!(
+            auto.kind,
+            MarkKind::Commit {
+                source: CommitSource::Auto,
+                ok: Some(true)
+            }
+        );
         assert!(row.commits.iter().any(|m| m.kind == MarkKind::EmptyTick));
-        for k in [MarkKind::AtRisk, MarkKind::Crash(CrashKind::SysExit), MarkKind::Restart, MarkKind::SessionExpired] {
+        for k in [
+            MarkKind::AtRisk,
+            MarkKind::Crash(CrashKind::SysExit),
+            MarkKind::Restart,
+            MarkKind::SessionExpired,
+        ] {
             assert!(row.marks.iter().any(|m| m.kind == k), "{k:?}");
         }
         // The rejoin waited for the dead member's session: a long rebalance.
@@ -409,15 +544,25 @@ mod tests {
         let vm = timeline_vm(&tl);
         let row = &vm.rows[0];
         assert!(row.marks.iter().any(|m| m.kind == MarkKind::Duplicate));
-        assert!(row.commits.iter().any(|m| m.kind == MarkKind::Commit { source: CommitSource::Manual, ok: Some(true) }));
+        assert!(row.commits.iter().any(|m| m.kind
+            == MarkKind::Commit {
+                source: CommitSource::Manual,
+                ok: Some(true)
+            }));
     }
 
     #[test]
     fn ticks_are_round_and_bounded() {
-        assert_eq!(axis_ticks(0, 90_000, 10), (0..=9).map(|k| k * 10_000).collect::<Vec<_>>());
+        assert_eq!(
+            axis_ticks(0, 90_000, 10),
+            (0..=9).map(|k| k * 10_000).collect::<Vec<_>>()
+        );
         assert_eq!(axis_ticks(0, 8000, 10)[1], 1000);
         assert!(axis_ticks(0, 24 * 3_600_000, 10).len() <= 25);
         // A window that does not start at zero starts at the first round tick inside it.
-        assert_eq!(axis_ticks(47_500, 67_500, 10), (24..=33).map(|k| k * 2000).collect::<Vec<_>>());
+        assert_eq!(
+            axis_ticks(47_500, 67_500, 10),
+            (24..=33).map(|k| k * 2000).collect::<Vec<_>>()
+        );
     }
 }

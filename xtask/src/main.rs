@@ -130,7 +130,9 @@ fn setup_cargo_tool(krate: &str, bin: &str, version: &str, extra: &[&str]) -> Re
             println!("✓ {bin} {version} already installed");
             return Ok(());
         }
-        Some(v) => println!("→ {bin} is {v}, installing {version} (cargo install {krate}, several minutes)…"),
+        Some(v) => println!(
+            "→ {bin} is {v}, installing {version} (cargo install {krate}, several minutes)…"
+        ),
         None => println!("→ installing {bin} {version} (cargo install {krate}, several minutes)…"),
     }
     let mut args = vec!["install", krate, "--version", version];
@@ -142,8 +144,12 @@ fn setup_cargo_tool(krate: &str, bin: &str, version: &str, extra: &[&str]) -> Re
 fn check_version(bin: &str, version: &str) -> Result {
     match tool_version(bin) {
         Some(v) if v == version => Ok(()),
-        Some(v) => Err(format!("{bin} reports version {v}, expected {version} (is another copy first on PATH?)")),
-        None => Err(format!("{bin} is not runnable after installing it (is ~/.cargo/bin on PATH?)")),
+        Some(v) => Err(format!(
+            "{bin} reports version {v}, expected {version} (is another copy first on PATH?)"
+        )),
+        None => Err(format!(
+            "{bin} is not runnable after installing it (is ~/.cargo/bin on PATH?)"
+        )),
     }
 }
 
@@ -151,7 +157,8 @@ fn check_version(bin: &str, version: &str) -> Result {
 fn wasm_bindgen_version(root: &Path) -> Result<String> {
     let lock = fs::read_to_string(root.join("Cargo.lock"))
         .map_err(|e| format!("cannot read Cargo.lock: {e}"))?;
-    lock_version(&lock, "wasm-bindgen").ok_or_else(|| "Cargo.lock has no wasm-bindgen package".into())
+    lock_version(&lock, "wasm-bindgen")
+        .ok_or_else(|| "Cargo.lock has no wasm-bindgen package".into())
 }
 
 fn lock_version(lock: &str, package: &str) -> Option<String> {
@@ -178,9 +185,16 @@ fn setup_npm(root: &Path) -> Result {
         if output("npm", &["--version"]).is_err() {
             return Err("npm not found: install Node.js 20 with npm".into());
         }
-        let why = if current.is_none() { "node_modules missing" } else { "package-lock.json changed" };
+        let why = if current.is_none() {
+            "node_modules missing"
+        } else {
+            "package-lock.json changed"
+        };
         println!("→ installing npm packages ({why}): npm ci…");
-        run("npm", &["ci", "--no-audit", "--no-fund", "--loglevel=error"])?;
+        run(
+            "npm",
+            &["ci", "--no-audit", "--no-fund", "--loglevel=error"],
+        )?;
         fs::write(&stamp, &wanted).map_err(|e| format!("cannot write {}: {e}", stamp.display()))?;
     }
     let out = output("wasm-opt", &["--version"]).unwrap_or_default();
@@ -201,7 +215,9 @@ fn setup_chromium() -> Result {
         return Ok(());
     }
     let cmd = "apt-get update && apt-get install -y chromium chromium-driver";
-    let is_root = output("id", &["-u"]).map(|s| s.trim() == "0").unwrap_or(false);
+    let is_root = output("id", &["-u"])
+        .map(|s| s.trim() == "0")
+        .unwrap_or(false);
     if !is_root {
         return Err(format!(
             "Chromium and ChromeDriver are needed for the browser tests; install them with:\n\n    sudo sh -c '{cmd}'\n\nthen run this command again"
@@ -228,7 +244,11 @@ fn serve(root: &Path, args: &[String]) -> Result {
     let mut cmd = Command::new("trunk");
     cmd.arg("serve").args(args);
     let status = cmd.status().map_err(|e| format!("cannot run trunk: {e}"))?;
-    if status.success() { Ok(()) } else { Err(format!("trunk serve exited with {status}")) }
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("trunk serve exited with {status}"))
+    }
 }
 
 // ---------------------------------------------------------------- test
@@ -256,7 +276,11 @@ struct Counts {
 
 impl Counts {
     fn describe(&self) -> String {
-        if self.seen { format!("{} passed, {} failed", self.passed, self.failed) } else { String::new() }
+        if self.seen {
+            format!("{} passed, {} failed", self.passed, self.failed)
+        } else {
+            String::new()
+        }
     }
 }
 
@@ -290,11 +314,15 @@ fn test(root: &Path, args: &[String]) -> ExitCode {
     };
 
     banner("native tests: cargo test --workspace");
-    stages.push(test_stage("native tests", Command::new("cargo").args(["test", "--workspace"])));
+    stages.push(test_stage(
+        "native tests",
+        Command::new("cargo").args(["test", "--workspace"]),
+    ));
 
     if !native_only {
         let mut wasm = Command::new("cargo");
-        wasm.args(["test", "--target", WASM_TARGET, "-p", "offset-lab"]).env("CHROMEDRIVER", CHROMEDRIVER);
+        wasm.args(["test", "--target", WASM_TARGET, "-p", "offset-lab"])
+            .env("CHROMEDRIVER", CHROMEDRIVER);
         let mut build = Command::new("trunk");
         build.args(["build", "--release"]);
         let mut e2e = Command::new("node");
@@ -305,7 +333,9 @@ fn test(root: &Path, args: &[String]) -> ExitCode {
                 stages.push(skipped(name, "setup failed"));
             }
         } else {
-            banner("wasm tests: cargo test --target wasm32-unknown-unknown -p offset-lab (headless Chromium)");
+            banner(
+                "wasm tests: cargo test --target wasm32-unknown-unknown -p offset-lab (headless Chromium)",
+            );
             stages.push(test_stage("wasm tests", &mut wasm));
 
             banner("release build: trunk build --release");
@@ -325,7 +355,11 @@ fn test(root: &Path, args: &[String]) -> ExitCode {
     }
 
     print_summary(&stages);
-    if stages.iter().all(|s| s.outcome == Outcome::Passed) { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+    if stages.iter().all(|s| s.outcome == Outcome::Passed) {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
 }
 
 fn banner(title: &str) {
@@ -333,7 +367,12 @@ fn banner(title: &str) {
 }
 
 fn skipped(name: &'static str, why: &str) -> Stage {
-    Stage { name, outcome: Outcome::Skipped, detail: format!("skipped: {why}"), time: Duration::ZERO }
+    Stage {
+        name,
+        outcome: Outcome::Skipped,
+        detail: format!("skipped: {why}"),
+        time: Duration::ZERO,
+    }
 }
 
 /// Run `cmd`, echoing its stdout while counting test results
@@ -347,11 +386,23 @@ fn test_stage(name: &'static str, cmd: &mut Command) -> Stage {
         Ok(true) => (Outcome::Passed, counts.describe()),
         Ok(false) => {
             let d = counts.describe();
-            (Outcome::Failed, if d.is_empty() { "exited non-zero".into() } else { d })
+            (
+                Outcome::Failed,
+                if d.is_empty() {
+                    "exited non-zero".into()
+                } else {
+                    d
+                },
+            )
         }
         Err(e) => (Outcome::Failed, e),
     };
-    Stage { name, outcome, detail, time }
+    Stage {
+        name,
+        outcome,
+        detail,
+        time,
+    }
 }
 
 fn run_counting(cmd: &mut Command, counts: &mut Counts) -> Result<bool> {
@@ -379,7 +430,9 @@ fn parse_counts(line: &str, counts: &mut Counts) {
         let number_before = |word: &str| {
             rest.split(';').find_map(|part| {
                 let mut it = part.split_whitespace().rev();
-                (it.next() == Some(word)).then(|| it.next()?.parse::<u64>().ok()).flatten()
+                (it.next() == Some(word))
+                    .then(|| it.next()?.parse::<u64>().ok())
+                    .flatten()
             })
         };
         counts.passed += number_before("passed").unwrap_or(0);
@@ -416,7 +469,12 @@ fn print_summary(stages: &[Stage]) {
                 Outcome::Failed => "FAILED",
                 Outcome::Skipped => "skipped",
             };
-            [s.name.to_owned(), outcome.to_owned(), fmt_duration(s.time), s.detail.clone()]
+            [
+                s.name.to_owned(),
+                outcome.to_owned(),
+                fmt_duration(s.time),
+                s.detail.clone(),
+            ]
         })
         .collect();
     let header = ["stage", "result", "time", "details"].map(str::to_owned);
@@ -427,9 +485,18 @@ fn print_summary(stages: &[Stage]) {
         }
     }
     let line = |row: &[String; 4]| {
-        format!("  {:<w0$}  {:<w1$}  {:>w2$}  {}", row[0], row[1], row[2], row[3], w0 = widths[0], w1 = widths[1], w2 = widths[2])
-            .trim_end()
-            .to_owned()
+        format!(
+            "  {:<w0$}  {:<w1$}  {:>w2$}  {}",
+            row[0],
+            row[1],
+            row[2],
+            row[3],
+            w0 = widths[0],
+            w1 = widths[1],
+            w2 = widths[2]
+        )
+        .trim_end()
+        .to_owned()
     };
     let total: Duration = stages.iter().map(|s| s.time).sum();
     println!("\n==> test summary (total {})", fmt_duration(total));
@@ -437,7 +504,10 @@ fn print_summary(stages: &[Stage]) {
     for row in &rows {
         println!("{}", line(row));
     }
-    let passed = stages.iter().filter(|s| s.outcome == Outcome::Passed).count();
+    let passed = stages
+        .iter()
+        .filter(|s| s.outcome == Outcome::Passed)
+        .count();
     // A skipped stage could not run, so it counts as failed.
     let failed = stages.len() - passed;
     println!("summary: {passed} passed, {failed} failed");
@@ -456,8 +526,16 @@ impl Bundle {
     }
 
     fn describe(&self) -> String {
-        let parts: Vec<String> = self.parts.iter().map(|(k, _, gz)| format!("{k} {}", kib(*gz))).collect();
-        format!("{} = {} gzipped (limit {BUNDLE_LIMIT_KIB:.0} KiB)", parts.join(" + "), kib(self.gzip_total()))
+        let parts: Vec<String> = self
+            .parts
+            .iter()
+            .map(|(k, _, gz)| format!("{k} {}", kib(*gz)))
+            .collect();
+        format!(
+            "{} = {} gzipped (limit {BUNDLE_LIMIT_KIB:.0} KiB)",
+            parts.join(" + "),
+            kib(self.gzip_total())
+        )
     }
 }
 
@@ -467,13 +545,17 @@ fn kib(bytes: u64) -> String {
 
 fn measure_bundle(root: &Path) -> Result<Bundle> {
     let dist = root.join("dist");
-    let entries = fs::read_dir(&dist).map_err(|e| format!("cannot read {}: {e}", dist.display()))?;
+    let entries =
+        fs::read_dir(&dist).map_err(|e| format!("cannot read {}: {e}", dist.display()))?;
     let mut files: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
     files.sort();
     let mut parts = Vec::new();
     for kind in ["wasm", "js", "css"] {
         let (mut raw, mut gz) = (0, 0);
-        for f in files.iter().filter(|f| f.extension().is_some_and(|e| e == kind)) {
+        for f in files
+            .iter()
+            .filter(|f| f.extension().is_some_and(|e| e == kind))
+        {
             raw += fs::metadata(f).map(|m| m.len()).unwrap_or(0);
             gz += gzip_size(f)?;
         }
@@ -501,9 +583,16 @@ fn gzip_size(file: &Path) -> Result<u64> {
 fn print_bundle(bundle: &Bundle) {
     println!("release bundle (dist/), gzip -9:");
     for (kind, raw, gz) in &bundle.parts {
-        println!("  {kind:<5} {:>11} raw  {:>11} gzipped", kib(*raw), kib(*gz));
+        println!(
+            "  {kind:<5} {:>11} raw  {:>11} gzipped",
+            kib(*raw),
+            kib(*gz)
+        );
     }
-    println!("  total {:>11} gzipped (limit {BUNDLE_LIMIT_KIB:.0} KiB)", kib(bundle.gzip_total()));
+    println!(
+        "  total {:>11} gzipped (limit {BUNDLE_LIMIT_KIB:.0} KiB)",
+        kib(bundle.gzip_total())
+    );
 }
 
 fn over_limit(bundle: &Bundle) -> bool {
@@ -516,11 +605,23 @@ fn bundle_stage(root: &Path) -> Stage {
     let (outcome, detail) = match measure_bundle(root) {
         Ok(b) => {
             print_bundle(&b);
-            (if over_limit(&b) { Outcome::Failed } else { Outcome::Passed }, b.describe())
+            (
+                if over_limit(&b) {
+                    Outcome::Failed
+                } else {
+                    Outcome::Passed
+                },
+                b.describe(),
+            )
         }
         Err(e) => (Outcome::Failed, e),
     };
-    Stage { name: "bundle size", outcome, detail, time: started.elapsed() }
+    Stage {
+        name: "bundle size",
+        outcome,
+        detail,
+        time: started.elapsed(),
+    }
 }
 
 fn bundle_size_command(root: &Path) -> Result {
@@ -529,7 +630,9 @@ fn bundle_size_command(root: &Path) -> Result {
     let bundle = measure_bundle(root)?;
     print_bundle(&bundle);
     if over_limit(&bundle) {
-        return Err(format!("bundle is over the {BUNDLE_LIMIT_KIB:.0} KiB budget"));
+        return Err(format!(
+            "bundle is over the {BUNDLE_LIMIT_KIB:.0} KiB budget"
+        ));
     }
     Ok(())
 }
@@ -542,7 +645,11 @@ fn run(program: &str, args: &[&str]) -> Result {
         .stdin(Stdio::null())
         .status()
         .map_err(|e| format!("cannot run {program}: {e}"))?;
-    if status.success() { Ok(()) } else { Err(format!("`{program} {}` failed ({status})", args.join(" "))) }
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("`{program} {}` failed ({status})", args.join(" ")))
+    }
 }
 
 fn run_quiet(program: &str, args: &[&str]) -> Result {
@@ -578,7 +685,11 @@ fn first_line(s: &str) -> String {
 
 fn fmt_duration(d: Duration) -> String {
     let secs = d.as_secs_f64();
-    if secs < 60.0 { format!("{secs:.1}s") } else { format!("{}m{:02}s", d.as_secs() / 60, d.as_secs() % 60) }
+    if secs < 60.0 {
+        format!("{secs:.1}s")
+    } else {
+        format!("{}m{:02}s", d.as_secs() / 60, d.as_secs() % 60)
+    }
 }
 
 #[cfg(test)]
@@ -588,14 +699,20 @@ mod tests {
     #[test]
     fn reads_a_version_from_cargo_lock() {
         let lock = "[[package]]\nname = \"wasm-bindgen\"\nversion = \"0.2.130\"\n\n[[package]]\nname = \"wasm-bindgen-shared\"\nversion = \"0.2.130\"\n";
-        assert_eq!(lock_version(lock, "wasm-bindgen").as_deref(), Some("0.2.130"));
+        assert_eq!(
+            lock_version(lock, "wasm-bindgen").as_deref(),
+            Some("0.2.130")
+        );
         assert_eq!(lock_version(lock, "yew"), None);
     }
 
     #[test]
     fn counts_cargo_and_node_results() {
         let mut c = Counts::default();
-        parse_counts("test result: ok. 3 passed; 0 failed; 1 ignored; 0 measured; 0 filtered out; finished in 0.01s", &mut c);
+        parse_counts(
+            "test result: ok. 3 passed; 0 failed; 1 ignored; 0 measured; 0 filtered out; finished in 0.01s",
+            &mut c,
+        );
         parse_counts("test result: FAILED. 1 passed; 2 failed; 0 ignored", &mut c);
         parse_counts("ℹ pass 4", &mut c);
         parse_counts("ℹ fail 1", &mut c);
