@@ -1,4 +1,4 @@
-//! Project tasks for Offset Lab: `cargo xtask <setup|serve|test|bundle-size>`.
+//! Project tasks for Offset Lab: `cargo xtask <setup|serve|test|fmt|bundle-size>`.
 //!
 //! std only. Everything it installs comes through cargo, npm or apt, and only
 //! when missing or at the wrong version; see `cargo xtask help`.
@@ -22,14 +22,17 @@ const BUNDLE_LIMIT_KIB: f64 = 350.0;
 const HELP: &str = "\
 usage: cargo xtask <command> [args]
 
-  setup          install what is missing: wasm32 target, trunk, wasm-bindgen-cli,
-                 npm packages (wasm-opt, playwright-core), Debian chromium + chromedriver
+  setup          install what is missing: wasm32 target, rustfmt and clippy, trunk,
+                 wasm-bindgen-cli, npm packages (wasm-opt, playwright-core),
+                 Debian chromium + chromedriver
   serve [ARGS]   setup, then `trunk serve` on http://127.0.0.1:8080 (ARGS go to trunk,
                  e.g. `cargo xtask serve --port 9000`)
   test           setup, then every test stage with a summary table:
-                 native tests, wasm tests (headless Chromium), release build,
-                 end-to-end tests (playwright-core), bundle size
+                 fmt (`cargo fmt --all --check`), clippy (no warnings allowed, native
+                 and wasm32), native tests, wasm tests (headless Chromium), release
+                 build, end-to-end tests (playwright-core), bundle size
   test --native  only the native tests (`cargo test --workspace`), no setup
+  fmt            format every crate (`cargo fmt --all`)
   bundle-size    setup, `trunk build --release`, print gzipped wasm + js + css sizes
 ";
 
@@ -49,6 +52,7 @@ fn main() -> ExitCode {
         "serve" => serve(&root, &rest),
         "test" => return test(&root, &rest),
         "bundle-size" => bundle_size_command(&root),
+        "fmt" => fmt_command(),
         "" | "help" | "-h" | "--help" => {
             print!("{HELP}");
             Ok(())
@@ -94,6 +98,7 @@ fn setup(root: &Path) -> Result {
     let started = Instant::now();
     println!("setup: checking tools (first run installs them, ~15 min on 2 cores)");
     setup_wasm_target()?;
+    setup_components()?;
     setup_cargo_tool("trunk", "trunk", TRUNK_VERSION, &["--locked"])?;
     let wb = wasm_bindgen_version(root)?;
     setup_cargo_tool("wasm-bindgen-cli", "wasm-bindgen", &wb, &[])?;
@@ -116,6 +121,30 @@ fn setup_wasm_target() -> Result {
     }
     println!("→ installing rust target {WASM_TARGET} (rustup)…");
     run("rustup", &["target", "add", WASM_TARGET])
+}
+
+/// rustfmt and clippy, for the fmt and clippy stages.
+fn setup_components() -> Result {
+    let installed = output("rustup", &["component", "list", "--installed"]).unwrap_or_default();
+    let missing: Vec<&str> = ["rustfmt", "clippy"]
+        .into_iter()
+        .filter(|c| {
+            !installed
+                .lines()
+                .any(|l| l.trim().split('-').next() == Some(*c))
+        })
+        .collect();
+    if missing.is_empty() {
+        println!("✓ rustfmt and clippy already installed");
+        return Ok(());
+    }
+    println!(
+        "→ installing {} (rustup component add)…",
+        missing.join(" and ")
+    );
+    let mut args = vec!["component", "add"];
+    args.extend(&missing);
+    run("rustup", &args)
 }
 
 /// First whitespace-separated token after the program name in `<bin> --version`.
@@ -308,10 +337,15 @@ fn test(root: &Path, args: &[String]) -> ExitCode {
             time: t.elapsed(),
         });
         if !ok {
-            eprintln!("xtask: setup failed; running the native tests only");
+            eprintln!("xtask: setup failed; running fmt, clippy and the native tests only");
         }
         ok
     };
+
+    if !native_only {
+        stages.push(fmt_stage(root));
+        stages.push(clippy_stage());
+    }
 
     banner("native tests: cargo test --workspace");
     stages.push(test_stage(
@@ -511,6 +545,235 @@ fn print_summary(stages: &[Stage]) {
     // A skipped stage could not run, so it counts as failed.
     let failed = stages.len() - passed;
     println!("summary: {passed} passed, {failed} failed");
+}
+
+// ---------------------------------------------------------------- fmt and clippy
+
+/// `cargo xtask fmt`.
+fn fmt_command() -> Result {
+    run("cargo", &["fmt", "--all"])?;
+    println!("✓ cargo fmt --all: every crate formatted");
+    Ok(())
+}
+
+/// `cargo fmt --all --check`, which names the files that differ instead of printing the diff.
+fn fmt_stage(root: &Path) -> Stage {
+    let started = Instant::now();
+    banner("fmt: cargo fmt --all --check");
+    let output = Command::new("cargo")
+        .args(["fmt", "--all", "--check", "--message-format", "short"])
+        .stdin(Stdio::null())
+        .output();
+    let (outcome, detail) = match output {
+        Err(e) => (Outcome::Failed, format!("cannot run cargo fmt: {e}")),
+        Ok(out) if out.status.success() => {
+            println!("✓ every file is formatted");
+            (Outcome::Passed, String::new())
+        }
+        Ok(out) => {
+            let stdout = String::from_utf8_lossy(&out.stdout);
+            let files: Vec<String> = stdout
+                .lines()
+                .filter(|l| !l.trim().is_empty())
+                .map(|l| relative(root, l.trim()))
+                .collect();
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            if !stderr.trim().is_empty() {
+                eprintln!("{}", stderr.trim_end());
+            }
+            let detail = if files.is_empty() {
+                // Not a formatting difference: rustfmt could not parse a file, or is missing.
+                let why = first_line(stderr.trim());
+                if why.is_empty() {
+                    format!("cargo fmt exited with {}", out.status)
+                } else {
+                    why
+                }
+            } else {
+                println!("not formatted:");
+                for f in &files {
+                    println!("  {f}");
+                }
+                println!(
+                    "fix with `cargo xtask fmt` (cargo fmt --all); the diff: `cargo fmt --all --check`"
+                );
+                format!(
+                    "{} not formatted: {}",
+                    plural(files.len(), "file"),
+                    some(&files)
+                )
+            };
+            (Outcome::Failed, detail)
+        }
+    };
+    Stage {
+        name: "fmt",
+        outcome,
+        detail,
+        time: started.elapsed(),
+    }
+}
+
+/// The clippy runs of the clippy stage: the workspace natively, and the app for wasm32 (its
+/// `tests/*.rs` compile only for that target).
+const CLIPPY_RUNS: [&[&str]; 2] = [
+    &["clippy", "--workspace", "--all-targets"],
+    &[
+        "clippy",
+        "--target",
+        WASM_TARGET,
+        "-p",
+        "offset-lab",
+        "--all-targets",
+    ],
+];
+
+/// Clippy over the workspace, failing on any warning as `-- -D warnings` would, but without
+/// passing `-D warnings`: a denied warning in `offset-lab-sim` would stop every crate that
+/// depends on it from being checked, and so hide their warnings.
+fn clippy_stage() -> Stage {
+    let started = Instant::now();
+    banner("clippy: cargo clippy --workspace --all-targets; the same for offset-lab on wasm32");
+    let mut findings: Vec<String> = Vec::new();
+    let mut failed_runs: Vec<String> = Vec::new();
+    let mut errors: Vec<String> = Vec::new();
+    for args in CLIPPY_RUNS {
+        let reproduce = format!("cargo {} -- -D warnings", args.join(" "));
+        let output = Command::new("cargo")
+            .args(args)
+            .arg("--message-format=short")
+            .stdin(Stdio::null())
+            .output();
+        let out = match output {
+            Ok(out) => out,
+            Err(e) => {
+                errors.push(format!("cannot run cargo clippy: {e}"));
+                failed_runs.push(reproduce);
+                continue;
+            }
+        };
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let report = parse_clippy(&stderr);
+        for f in report.findings {
+            if !findings.contains(&f) {
+                findings.push(f);
+            }
+        }
+        if !out.status.success() && report.errors.is_empty() {
+            // Failed without a diagnostic to show (a missing target or component, say).
+            let tail: Vec<&str> = stderr.lines().rev().take(10).collect();
+            errors.extend(tail.into_iter().rev().map(str::to_owned));
+        }
+        errors.extend(report.errors);
+        if !out.status.success() || report.warned {
+            failed_runs.push(reproduce);
+        }
+    }
+    let (outcome, detail) = if failed_runs.is_empty() {
+        println!("✓ no warnings");
+        (Outcome::Passed, String::new())
+    } else {
+        for line in findings.iter().chain(&errors) {
+            println!("{line}");
+        }
+        println!("reproduce with:");
+        for cmd in &failed_runs {
+            println!("  {cmd}");
+        }
+        let detail = if findings.is_empty() {
+            errors
+                .first()
+                .cloned()
+                .unwrap_or_else(|| "warnings without a source location".into())
+        } else {
+            let mut files: Vec<String> = Vec::new();
+            for f in &findings {
+                let file = f.split(':').next().unwrap_or_default().to_owned();
+                if !files.contains(&file) {
+                    files.push(file);
+                }
+            }
+            format!("{} in {}", plural(findings.len(), "finding"), some(&files))
+        };
+        (Outcome::Failed, detail)
+    };
+    Stage {
+        name: "clippy",
+        outcome,
+        detail,
+        time: started.elapsed(),
+    }
+}
+
+/// What one `cargo clippy --message-format=short` printed on stderr.
+#[derive(Debug, Default, PartialEq)]
+struct ClippyReport {
+    /// `path:line:col: warning|error: message`, one line per diagnostic.
+    findings: Vec<String>,
+    /// cargo's own errors (`error: could not compile …`).
+    errors: Vec<String>,
+    /// Some crate "generated N warnings" (also those without a source location).
+    warned: bool,
+}
+
+fn parse_clippy(stderr: &str) -> ClippyReport {
+    let mut report = ClippyReport::default();
+    for line in stderr.lines() {
+        let line = line.trim_end();
+        if line.starts_with("warning: `") && line.contains(" generated ") {
+            report.warned = true;
+        } else if line.starts_with("error") {
+            report.errors.push(line.to_owned());
+        } else if is_diagnostic(line) && !report.findings.iter().any(|f| f == line) {
+            report.findings.push(line.to_owned());
+        }
+    }
+    report
+}
+
+/// `path:line:col: level: message`, the short message format.
+fn is_diagnostic(line: &str) -> bool {
+    let mut parts = line.splitn(4, ':');
+    let (Some(path), Some(row), Some(col), Some(rest)) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return false;
+    };
+    let number = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    !path.is_empty()
+        && number(row)
+        && number(col)
+        && (rest.starts_with(" warning") || rest.starts_with(" error"))
+}
+
+fn relative(root: &Path, path: &str) -> String {
+    Path::new(path)
+        .strip_prefix(root)
+        .map(|p| p.display().to_string())
+        .unwrap_or_else(|_| path.to_owned())
+}
+
+fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        format!("1 {word}")
+    } else {
+        format!("{n} {word}s")
+    }
+}
+
+/// The first few items, for a one-line summary.
+fn some(items: &[String]) -> String {
+    const SHOWN: usize = 3;
+    let mut s = items
+        .iter()
+        .take(SHOWN)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(", ");
+    if items.len() > SHOWN {
+        s.push_str(&format!(" and {} more", items.len() - SHOWN));
+    }
+    s
 }
 
 // ---------------------------------------------------------------- bundle size
@@ -720,6 +983,44 @@ mod tests {
         parse_counts("ℹ tests 5", &mut c);
         assert_eq!((c.passed, c.failed), (9, 3));
         assert_eq!(c.describe(), "9 passed, 3 failed");
+    }
+
+    #[test]
+    fn reads_clippy_findings() {
+        let stderr = "    Checking offset-lab-sim v0.1.0 (/work/crates/sim)
+crates/sim/src/protocol.rs:588:32: warning: very complex type used. Consider factoring parts into `type` definitions
+warning: `offset-lab-sim` (lib) generated 1 warning
+src/app.rs:3:5: error[E0425]: cannot find value `x` in this scope
+error: could not compile `offset-lab` (lib) due to 1 previous error
+warning: `offset-lab-sim` (lib test) generated 1 warning (1 duplicate)
+crates/sim/src/protocol.rs:588:32: warning: very complex type used. Consider factoring parts into `type` definitions
+";
+        let report = parse_clippy(stderr);
+        assert_eq!(
+            report.findings,
+            [
+                "crates/sim/src/protocol.rs:588:32: warning: very complex type used. \
+                 Consider factoring parts into `type` definitions",
+                "src/app.rs:3:5: error[E0425]: cannot find value `x` in this scope",
+            ]
+        );
+        assert_eq!(
+            report.errors,
+            ["error: could not compile `offset-lab` (lib) due to 1 previous error"]
+        );
+        assert!(report.warned);
+
+        let clean = parse_clippy("    Checking xtask v0.1.0\n    Finished `dev` profile\n");
+        assert_eq!(clean, ClippyReport::default());
+    }
+
+    #[test]
+    fn summarises_lists() {
+        let files: Vec<String> = ["a", "b", "c", "d", "e"].map(str::to_owned).to_vec();
+        assert_eq!(some(&files[..2]), "a, b");
+        assert_eq!(some(&files), "a, b, c and 2 more");
+        assert_eq!(plural(1, "file"), "1 file");
+        assert_eq!(plural(2, "file"), "2 files");
     }
 
     #[test]
