@@ -1,0 +1,355 @@
+//! The reducer: what each [`Action`] does to the [`AppState`]. An action that changes the
+//! scenario simulates it again (`rebuild`) and records the change for the comparison with
+//! the run as loaded; a no-op returns the same `Rc`, so nothing re-renders.
+
+use std::rc::Rc;
+
+use offset_lab_sim::scenario::{ActionKind, CrashKind, CrashPoint};
+use offset_lab_sim::{Ms, Scenario, Timeline};
+use yew::Reducible;
+
+use super::{Action, AppState, Baseline, CUSTOM, MAX_FILE_BYTES, Notice, SPEEDS};
+use crate::edit::{self, Setting};
+use crate::view::moments;
+use crate::view::outcome::run_stats;
+
+/// How a setting change reads in the comparison ("before: …").
+pub fn setting_label(s: &Setting) -> String {
+    match s {
+        Setting::EnableAutoCommit(b) => format!("enable.auto.commit → {b}"),
+        Setting::AutoCommitIntervalMs(ms) => format!("auto.commit.interval.ms → {ms}"),
+        Setting::EnableAutoOffsetStore(b) => format!("enable.auto.offset.store → {b}"),
+        Setting::ProcessingMs(ms) => format!("processing time → {ms} ms"),
+        Setting::BatchSize(n) => format!("batch size → {n}"),
+        Setting::Strategy(st) => format!("commit strategy → {}", st.label()),
+        Setting::CloseInFinally(b) => {
+            if *b {
+                "close() in a finally block".to_string()
+            } else {
+                "no finally: close()".to_string()
+            }
+        }
+        Setting::Client(m) => format!("client → {m:?}").to_lowercase(),
+        Setting::FirstPaymentMs(ms) => {
+            format!("first payment produced at {}", crate::view::clock(*ms))
+        }
+    }
+}
+
+impl Reducible for AppState {
+    type Action = Action;
+
+    fn reduce(self: Rc<Self>, action: Action) -> Rc<Self> {
+        let n = self.timeline.events.len();
+        // No-ops return the same Rc, so nothing re-renders.
+        let unchanged = match &action {
+            Action::StepForward | Action::NextNotable | Action::ToEnd => {
+                self.cursor >= n && self.time_ms >= self.timeline.end_ms()
+            }
+            Action::StepBack | Action::PrevNotable | Action::ToStart => {
+                self.cursor == 0 && self.time_ms == 0
+            }
+            Action::Tick(_) => !self.playing,
+            Action::Play => self.playing,
+            Action::Pause => !self.playing,
+            Action::SetSpeed(i) => *i == self.speed_ix || *i >= SPEEDS.len(),
+            Action::Select(p) => *p == self.selected,
+            Action::ShowPanel(p) => *p == self.panel,
+            Action::SetFilter(f) => *f == self.filter,
+            Action::SetPauseAtMoments(b) => *b == self.pause_at_moments,
+            Action::DismissNotice => self.notice.is_none(),
+            Action::SetCodeConsumer(c) => {
+                *c == self.code_consumer || *c >= self.scenario().consumers.len()
+            }
+            Action::SetPlacingCrash(b) => *b == self.placing_crash,
+            Action::SetForkProcessing(b) => *b == self.fork_processing,
+            Action::SeekCursor(c) => {
+                (*c).min(n) == self.cursor && self.time_ms == self.timeline.time_at(self.cursor)
+            }
+            Action::SeekTime(t) => (*t).min(self.timeline.end_ms()) == self.time_ms,
+            _ => false,
+        };
+        if unchanged {
+            return self;
+        }
+        let mut s = (*self).clone();
+        match action {
+            Action::LoadScenario(name) => {
+                if name == CUSTOM {
+                    return self;
+                }
+                return Rc::new(self.start_over(AppState::new(&name)));
+            }
+            Action::Import { file_name, text } => {
+                let opened = if text.len() > MAX_FILE_BYTES {
+                    Err(format!(
+                        "the file is {} KB; a scenario file is at most {} KB",
+                        text.len() / 1024,
+                        MAX_FILE_BYTES / 1024
+                    ))
+                } else {
+                    Scenario::from_json(&text).map_err(|e| e.to_string())
+                };
+                let fresh = opened
+                    .map(AppState::with_scenario)
+                    .and_then(|f| match f.notice {
+                        Some(n) => Err(n.text),
+                        None => Ok(f),
+                    });
+                match fresh {
+                    Err(e) => s.notice = Some(crate::files::open_error(&file_name, &e)),
+                    Ok(fresh) => {
+                        let mut fresh = self.start_over(fresh);
+                        let title = &fresh.scenario().title;
+                        let text = if title.is_empty() {
+                            format!("Opened “{file_name}”.")
+                        } else {
+                            format!("Opened “{file_name}”: {title}.")
+                        };
+                        fresh.notice = Some(Notice { error: false, text });
+                        return Rc::new(fresh);
+                    }
+                }
+            }
+            Action::Notify(notice) => s.notice = Some(notice),
+            Action::StepForward => {
+                let c = s.cursor;
+                s.playing = false;
+                s.seek_cursor((c + 1).min(n));
+            }
+            Action::StepBack => {
+                s.playing = false;
+                if s.time_ms > s.timeline.time_at(s.cursor) {
+                    // Between events (after playing): snap back to the last event.
+                    s.time_ms = s.timeline.time_at(s.cursor);
+                } else {
+                    let c = s.cursor.saturating_sub(1);
+                    s.seek_cursor(c);
+                }
+            }
+            Action::NextNotable => {
+                s.playing = false;
+                let c = s.timeline.next_notable(s.cursor);
+                s.seek_cursor(c);
+            }
+            Action::PrevNotable => {
+                s.playing = false;
+                let c = s.timeline.prev_notable(s.cursor);
+                s.seek_cursor(c);
+            }
+            Action::ToStart => {
+                s.playing = false;
+                s.seek_cursor(0);
+            }
+            Action::ToEnd => {
+                s.playing = false;
+                s.seek_cursor(n);
+                s.time_ms = s.timeline.end_ms();
+            }
+            Action::SeekTime(t) => s.seek_time(t),
+            Action::SeekCursor(c) => s.seek_cursor(c),
+            Action::Tick(dt) => s.tick(dt),
+            Action::Play => {
+                if s.at_end() {
+                    s.seek_cursor(0);
+                }
+                s.playing = true;
+            }
+            Action::Pause => s.playing = false,
+            Action::TogglePlay => {
+                return self.reduce(if s.playing {
+                    Action::Pause
+                } else {
+                    Action::Play
+                });
+            }
+            Action::SetSpeed(i) => s.speed_ix = i,
+            Action::SetPauseAtMoments(b) => s.pause_at_moments = b,
+            Action::ChangeSetting(setting) => {
+                if let (Setting::ProcessingMs(ms), true) = (&setting, s.fork_processing) {
+                    // A fork: from the current time on, every consumer processes at the new pace.
+                    let mut sc = s.scenario().clone();
+                    for c in 0..sc.consumers.len() {
+                        if let Some(next) = edit::add_action(
+                            &sc,
+                            s.time_ms,
+                            c,
+                            ActionKind::SetProcessingMs { processing_ms: *ms },
+                        ) {
+                            sc = next;
+                        }
+                    }
+                    let label = format!(
+                        "processing time → {ms} ms from {}",
+                        crate::view::clock(s.time_ms)
+                    );
+                    s.rebuild(sc, Some(label), None);
+                } else {
+                    let (sc, note) = edit::apply_setting(s.scenario(), &setting);
+                    if sc == *s.scenario() {
+                        return self;
+                    }
+                    s.rebuild(sc, Some(setting_label(&setting)), note);
+                }
+            }
+            Action::CrashNow { consumer, kind } => {
+                let Some(sc) = edit::add_action(
+                    s.scenario(),
+                    s.time_ms,
+                    consumer,
+                    ActionKind::Crash { kind },
+                ) else {
+                    return self;
+                };
+                let label = format!(
+                    "{} crashed at {}",
+                    consumer_label(&s, consumer),
+                    crate::view::clock(s.time_ms)
+                );
+                s.rebuild(sc, Some(label), None);
+                s.playing = false;
+            }
+            Action::RestartNow { consumer } => {
+                let Some(sc) =
+                    edit::add_action(s.scenario(), s.time_ms, consumer, ActionKind::Restart)
+                else {
+                    return self;
+                };
+                let label = format!(
+                    "{} restarted at {}",
+                    consumer_label(&s, consumer),
+                    crate::view::clock(s.time_ms)
+                );
+                s.rebuild(sc, Some(label), None);
+            }
+            Action::RemoveAction(ix) => {
+                let Some(sc) = edit::remove_action(s.scenario(), ix) else {
+                    return self;
+                };
+                s.rebuild(sc, Some("an action removed".into()), None);
+            }
+            Action::AddCrashPoint { consumer, point } => {
+                let Some(sc) = edit::add_crash_point(s.scenario(), consumer, point) else {
+                    return self;
+                };
+                s.rebuild(sc, Some("a crash point added".into()), None);
+            }
+            Action::AddCrashAt { consumer, at_ms } => {
+                let point = CrashPoint {
+                    at_ms: Some(at_ms),
+                    point: None,
+                    message: None,
+                    kind: CrashKind::SysExit,
+                    restart_after_ms: Some(1000),
+                };
+                let Some(sc) = edit::add_crash_point(s.scenario(), consumer, point) else {
+                    return self;
+                };
+                s.placing_crash = false;
+                s.rebuild(
+                    sc,
+                    Some(format!("a crash point at {}", crate::view::clock(at_ms))),
+                    None,
+                );
+            }
+            Action::RemoveCrashPoint { consumer, ix } => {
+                let Some(sc) = edit::remove_crash_point(s.scenario(), consumer, ix) else {
+                    return self;
+                };
+                s.rebuild(sc, Some("a crash point removed".into()), None);
+            }
+            Action::Select(p) => s.selected = p,
+            Action::ShowPanel(p) => s.panel = p,
+            Action::SetFilter(f) => s.filter = f,
+            Action::Dismiss(ix) => s.dismissed = Some(ix),
+            Action::DismissNotice => s.notice = None,
+            Action::SetCodeConsumer(c) => s.code_consumer = c,
+            Action::SetPlacingCrash(b) => s.placing_crash = b,
+            Action::SetForkProcessing(b) => s.fork_processing = b,
+        }
+        Rc::new(s)
+    }
+}
+
+impl AppState {
+    /// `fresh` (a new scenario) with this state's preferences and layout kept.
+    fn start_over(&self, mut fresh: AppState) -> AppState {
+        fresh.embed = self.embed;
+        fresh.panels = self.panels.clone();
+        fresh.run_id = self.run_id.wrapping_add(1);
+        fresh.speed_ix = self.speed_ix;
+        fresh.pause_at_moments = self.pause_at_moments;
+        fresh.panel = self.panel;
+        fresh.filter = self.filter;
+        fresh
+    }
+
+    /// Simulates `scenario` and keeps the time. `change` describes the edit for the comparison
+    /// with the previous run (moment 5); `None` starts a new story (a new scenario).
+    fn rebuild(&mut self, scenario: Scenario, change: Option<String>, note: Option<String>) {
+        match Timeline::new(scenario) {
+            Err(e) => {
+                self.notice = Some(Notice {
+                    error: true,
+                    text: format!("That change would make the scenario invalid: {e}"),
+                });
+            }
+            Ok(tl) => {
+                self.baseline = change.map(|change| match &self.baseline {
+                    Some(b) => {
+                        let mut b = (**b).clone();
+                        b.changes.push(change);
+                        Rc::new(b)
+                    }
+                    None => {
+                        let old = &self.timeline;
+                        Rc::new(Baseline {
+                            changes: vec![change],
+                            stats: run_stats(old, &old.final_world, old.events.len()),
+                        })
+                    }
+                });
+                let t = self.time_ms;
+                self.moments = Rc::new(moments::moments(&tl));
+                self.timeline = Rc::new(tl);
+                self.run_id = self.run_id.wrapping_add(1);
+                self.seek_time(t);
+                self.dismissed = None;
+                self.notice = note.map(|text| Notice { error: false, text });
+                let n = self.timeline.final_world.log.payments.len() as u32;
+                self.selected = self.selected.filter(|p| *p < n);
+                self.code_consumer = self
+                    .code_consumer
+                    .min(self.scenario().consumers.len().saturating_sub(1));
+            }
+        }
+    }
+
+    fn tick(&mut self, dt: Ms) {
+        let end = self.timeline.end_ms();
+        let t = self.time_ms.saturating_add(dt).min(end);
+        let to = self.timeline.cursor_at_time(t);
+        if self.pause_at_moments
+            && let Some(m) = moments::first_between(&self.moments, self.cursor, to)
+        {
+            // Stop right after the moment's event, at its time, callout showing.
+            self.cursor = m.cursor();
+            self.time_ms = self.timeline.events[m.ix].at_ms;
+            self.playing = false;
+            return;
+        }
+        self.cursor = to;
+        self.time_ms = t;
+        if t >= end {
+            self.cursor = self.timeline.events.len();
+            self.playing = false;
+        }
+    }
+}
+
+fn consumer_label(s: &AppState, c: usize) -> String {
+    s.scenario()
+        .consumers
+        .get(c)
+        .map_or_else(|| format!("consumer {c}"), |c| c.name.clone())
+}
