@@ -1,7 +1,7 @@
 //! The root component: where the playground lives (its own page, an iframe, a course page's
 //! element: `embed`), the state, the hooks that connect it to the browser, and the frame. The
-//! run's view models are derived in [`Stage`] and the parts below it, each memoized per run,
-//! per cursor or per frame.
+//! run's view models are derived in [`App`] itself, each memoized per run or per cursor (the
+//! consumer cards, which move with the clock, every frame), and handed to the components.
 
 use std::rc::Rc;
 
