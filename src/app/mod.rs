@@ -2,6 +2,8 @@
 //! element: `embed`), the state, the hooks that connect it to the browser, and the frame. The
 //! run's view models are derived in [`App`] itself, each memoized per run or per cursor (the
 //! consumer cards, which move with the clock, every frame), and handed to the components.
+//! `browser` holds what it reads from and writes to the browser (the link, local storage),
+//! `models` the few view models it builds itself (the code view's line, a moment's callout).
 
 use std::rc::Rc;
 
@@ -11,7 +13,6 @@ use yew::prelude::*;
 
 use crate::components::callout::CalloutVm;
 use crate::components::file_menu::file_menu;
-use crate::components::outcome::{costs_text, counters};
 use crate::components::{
     Callout, CodeView, ConsumerCard, Header, LabPanel, LogLanes, Narration, NoticeBar, Outcome,
     PaymentDetail, Settings, TimeBar, TimelineView,
@@ -22,9 +23,14 @@ use crate::hooks::{
 };
 use crate::lab::{LabAction, LabProgress};
 use crate::state::{Action, AppState, CUSTOM, Panel};
-use crate::view::moments::{self, MomentKind};
 use crate::view::{self, clock};
 use crate::{code, scenarios};
+
+mod browser;
+mod models;
+
+use browser::{load_progress, local_storage, set_url_query, show_notice, url_query};
+use models::{active_line, callout_vm};
 
 /// Ledgers longer than this list only the payments that need attention.
 const FULL_LEDGER_MAX: usize = 40;
@@ -32,35 +38,6 @@ const LEDGER_ROWS_MAX: usize = 150;
 const NARRATION_MAX: usize = 150;
 /// The callout offers "go back" once the cursor is this far past its moment.
 const STALE_MS: Ms = 3000;
-
-/// The page's query string: the link the app was opened with.
-fn url_query() -> String {
-    web_sys::window()
-        .and_then(|w| w.location().search().ok())
-        .unwrap_or_default()
-}
-
-/// Keep the URL describing what is on screen, so that a reload or a shared link shows it.
-fn set_url_query(query: &str) {
-    let Some(w) = web_sys::window() else { return };
-    let Ok(history) = w.history() else { return };
-    let _ = history.replace_state_with_url(
-        &wasm_bindgen::JsValue::NULL,
-        "",
-        Some(&format!("?{query}")),
-    );
-}
-
-fn local_storage() -> Option<web_sys::Storage> {
-    web_sys::window().and_then(|w| w.local_storage().ok().flatten())
-}
-
-fn load_progress() -> LabProgress {
-    local_storage()
-        .and_then(|s| s.get_item(crate::lab::STORAGE_KEY).ok().flatten())
-        .map(|t| LabProgress::from_json(&t))
-        .unwrap_or_default()
-}
 
 #[derive(Properties, Clone, PartialEq, Default)]
 pub struct AppProps {
@@ -392,74 +369,4 @@ pub fn App(props: &AppProps) -> Html {
             }
         </div>
     }
-}
-
-fn show_notice(root: &NodeRef) {
-    let Some(el) = root
-        .cast::<web_sys::Element>()
-        .and_then(|r| r.query_selector(".notice").ok().flatten())
-    else {
-        return;
-    };
-    let r = el.get_bounding_client_rect();
-    let h = web_sys::window()
-        .and_then(|w| w.inner_height().ok())
-        .and_then(|h| h.as_f64())
-        .unwrap_or(0.0);
-    if r.top() < 0.0 || r.bottom() > h {
-        let opts = web_sys::ScrollIntoViewOptions::new();
-        opts.set_block(web_sys::ScrollLogicalPosition::Center);
-        el.scroll_into_view_with_scroll_into_view_options(&opts);
-    }
-}
-
-/// The line the chosen consumer executes, and the message number a new crash point proposes.
-fn active_line(world: &World, listing: &code::Listing, cc: usize) -> (Option<usize>, u32) {
-    match world.consumers.get(cc) {
-        Some(con) => match &con.client {
-            Some(cl) => (
-                listing.line_of(cl.app.pc),
-                if matches!(
-                    cl.app.state,
-                    offset_lab_sim::client::AppState::Processing { .. }
-                ) {
-                    cl.app.current_seq
-                } else {
-                    con.messages_seen + 1
-                },
-            ),
-            None => (None, con.messages_seen + 1),
-        },
-        None => (None, 1),
-    }
-}
-
-fn callout_vm(
-    tl: &offset_lab_sim::Timeline,
-    baseline: Option<&crate::state::Baseline>,
-    m: moments::Moment,
-) -> Option<CalloutVm> {
-    let w = tl.world_at(m.cursor());
-    let (text, extra) = moments::body(tl, m, &w);
-    let outcome = m.kind == MomentKind::Outcome;
-    let stats = outcome.then(|| view::outcome::run_stats(tl, &w, m.cursor()));
-    Some(CalloutVm {
-        ix: m.ix,
-        number: m.kind.number(),
-        title: m.kind.title(),
-        tone: m.kind.tone(),
-        at: clock(tl.events[m.ix].at_ms),
-        text: if outcome {
-            "The run is over. Every payment has its verdict:".to_string()
-        } else {
-            text
-        },
-        extra,
-        counters: stats.as_ref().map(|s| counters(&s.summary)),
-        costs: stats.as_ref().map(costs_text),
-        compare: match (baseline, &stats) {
-            (Some(b), Some(s)) => Some((b.change(), view::outcome::compare(&b.stats, s))),
-            _ => None,
-        },
-    })
 }
