@@ -201,7 +201,8 @@ pub fn apply_setting(sc: &Scenario, setting: &Setting) -> Edited {
                 if s == CommitStrategy::StoreAfterProcessing && c.config.enable_auto_offset_store {
                     c.config.enable_auto_offset_store = false;
                     note = Some(
-                        "enable.auto.offset.store is now false: store_offsets() needs it, and then poll() stores nothing by itself (B2, B3)."
+                        "enable.auto.offset.store is now false: store_offsets() needs it, and then \
+                         poll() stores nothing by itself (B2, B3)."
                             .to_string(),
                     );
                 }

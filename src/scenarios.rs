@@ -10,11 +10,18 @@ pub const DEFAULT: &str = "step1-autocommit-sleep7";
 /// scenario of the end-to-end benchmark (`?scenario=many-payments`).
 pub const MANY_PAYMENTS: &str = "many-payments";
 
-const MANY_PAYMENTS_JSON: &str = r#"{
+// The description is one JSON string, cut into pieces by `concat!` to keep the lines short.
+const MANY_PAYMENTS_JSON: &str = concat!(
+    r#"{
   "version": 1,
   "name": "many-payments",
   "title": "1,000 payments, 4 partitions, 2 consumers — one crashes",
-  "description": "A busier topic: 1,000 payments are waiting in 4 partitions when two consumers start. Each takes 5 at a time, processes each for 40 ms and commits after the batch. consumer-2 calls sys.exit(1) in the middle of its 120th payment and restarts a second later; the group has to wait out its session before the partitions move. Look for the duplicates.",
+  "description": ""#,
+    "A busier topic: 1,000 payments are waiting in 4 partitions when two consumers start. ",
+    "Each takes 5 at a time, processes each for 40 ms and commits after the batch. ",
+    "consumer-2 calls sys.exit(1) in the middle of its 120th payment and restarts a second later; ",
+    "the group has to wait out its session before the partitions move. Look for the duplicates.",
+    r#"",
   "seed": 7,
   "client": "librdkafka",
   "topic": { "name": "payments", "partitions": 4, "payments": { "count": 1000, "keyed": true, "customers": 200 } },
@@ -23,17 +30,22 @@ const MANY_PAYMENTS_JSON: &str = r#"{
     {
       "name": "consumer-1",
       "config": { "enable.auto.commit": false, "auto.offset.reset": "earliest", "session.timeout.ms": 10000 },
-      "program": { "processing_ms": 40, "poll": { "max_messages": 5 }, "after": [{ "commit": { "asynchronous": false } }] }
+      "program": {
+        "processing_ms": 40, "poll": { "max_messages": 5 }, "after": [{ "commit": { "asynchronous": false } }]
+      }
     },
     {
       "name": "consumer-2",
       "config": { "enable.auto.commit": false, "auto.offset.reset": "earliest", "session.timeout.ms": 10000 },
-      "program": { "processing_ms": 40, "poll": { "max_messages": 5 }, "after": [{ "commit": { "asynchronous": false } }] },
+      "program": {
+        "processing_ms": 40, "poll": { "max_messages": 5 }, "after": [{ "commit": { "asynchronous": false } }]
+      },
       "crashes": [{ "point": "during_processing", "message": 120, "kind": "sys_exit", "restart_after_ms": 1000 }]
     }
   ],
   "duration_ms": 40000
-}"#;
+}"#
+);
 
 /// (name, title) of every scenario the picker offers, in display order.
 pub fn choices() -> Vec<(String, String)> {

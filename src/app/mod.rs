@@ -275,8 +275,9 @@ pub fn App(props: &AppProps) -> Html {
             tabindex={(!own_page).then_some("-1")}>
             <div class={classes!("app", format!("show-{}", panel.key()), state.embed.then_some("embed"))}>
                 <header class="top">
-                    <Header choices={choices} current={AttrValue::from(state.preset.clone())} custom={state.preset == CUSTOM}
-                        embed={state.embed} title={AttrValue::from(sc.title.clone())} dispatch={d.clone()} />
+                    <Header choices={choices} current={AttrValue::from(state.preset.clone())}
+                        custom={state.preset == CUSTOM} embed={state.embed}
+                        title={AttrValue::from(sc.title.clone())} dispatch={d.clone()} />
                     <div class="top-tools">{ file_menu(&state, own_page, &file_input, &export_menu) }</div>
                 </header>
                 <div class="sticky-top">
@@ -294,10 +295,14 @@ pub fn App(props: &AppProps) -> Html {
                         <PaymentDetail text={detail.0.clone()} why={detail.1.clone()} dispatch={d.clone()} />
                     </div>
                     <section class="a-cards" aria-label="Consumers">
-                        { for cards.into_iter().map(|card| { let key = card.index; html! { <ConsumerCard {key} {card} client={sc.client} dispatch={d.clone()} /> } }) }
+                        { for cards.into_iter().map(|card| {
+                            let key = card.index;
+                            html! { <ConsumerCard {key} {card} client={sc.client} dispatch={d.clone()} /> }
+                        }) }
                     </section>
                     <div class="a-outcome">
-                        <Outcome summary={stats.summary} at_end={state.at_end()} at={AttrValue::from(clock(state.time_ms))}
+                        <Outcome summary={stats.summary} at_end={state.at_end()}
+                            at={AttrValue::from(clock(state.time_ms))}
                             rows={ledger.0.clone()} left_out={ledger.1} {problems_only} stats={*stats}
                             selected={state.selected} dispatch={d.clone()} clients={clients} />
                     </div>
@@ -326,13 +331,14 @@ pub fn App(props: &AppProps) -> Html {
                         <aside class="a-side" aria-label="Lab and settings">
                             if offered(Panel::Lab) {
                                 <div class="a-lab tabbed">
-                                    <LabPanel preset={AttrValue::from(state.preset.clone())} scenario={sc.clone()} phase_ms={*phase_ms}
-                                        lab={lab.clone()} dispatch={d.clone()} />
+                                    <LabPanel preset={AttrValue::from(state.preset.clone())} scenario={sc.clone()}
+                                        phase_ms={*phase_ms} lab={lab.clone()} dispatch={d.clone()} />
                                 </div>
                             }
                             if offered(Panel::Settings) {
                                 <div class="a-settings tabbed">
-                                    <Settings scenario={sc.clone()} fork_processing={state.fork_processing} dispatch={d.clone()} />
+                                    <Settings scenario={sc.clone()} fork_processing={state.fork_processing}
+                                        dispatch={d.clone()} />
                                 </div>
                             }
                         </aside>
@@ -346,7 +352,10 @@ pub fn App(props: &AppProps) -> Html {
                             <kbd>{ "Shift" }</kbd>{ "+" }<kbd>{ "←" }</kbd><kbd>{ "→" }</kbd>{ " key events · " }
                             <kbd>{ "Home" }</kbd><kbd>{ "End" }</kbd>{ " start/end" }
                         </p>
-                        <p class="muted">{ "Offset Lab simulates confluent-kafka-python (librdkafka) and the Java client in your browser: no Kafka, no network." }</p>
+                        <p class="muted">
+                            { "Offset Lab simulates confluent-kafka-python (librdkafka) and the Java client \
+                               in your browser: no Kafka, no network." }
+                        </p>
                     </footer>
                 }
             </div>
@@ -355,7 +364,8 @@ pub fn App(props: &AppProps) -> Html {
             if index <= 1 {
                 <svg class="svg-defs" width="0" height="0" aria-hidden="true" focusable="false">
                     <defs>
-                        <pattern id="hatch" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)">
+                        <pattern id="hatch" width="6" height="6" patternUnits="userSpaceOnUse"
+                            patternTransform="rotate(45)">
                             <rect width="6" height="6" class="hatch-bg" />
                             <line x1="0" y1="0" x2="0" y2="6" class="hatch-line" />
                         </pattern>

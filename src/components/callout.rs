@@ -93,7 +93,8 @@ pub fn Callout(p: &CalloutProps) -> Html {
     html! {
         <div class="callout-wrap">
             { stops }
-            <div class={classes!("callout", format!("tone-{}", m.tone))} role="status" aria-live="polite" data-moment={m.number.to_string()}>
+            <div class={classes!("callout", format!("tone-{}", m.tone))} role="status" aria-live="polite"
+                data-moment={m.number.to_string()}>
                 <div class="callout-badge" aria-hidden="true">{ m.number }</div>
                 <div class="callout-body">
                     <h2 class="callout-title">
@@ -118,7 +119,12 @@ pub fn Callout(p: &CalloutProps) -> Html {
                     if let Some((change, rows)) = &m.compare {
                         <table class="compare">
                             <caption>{ format!("As loaded, and now after your changes ({change})") }</caption>
-                            <thead><tr><th scope="col">{ "" }</th><th scope="col">{ "as loaded" }</th><th scope="col">{ "now" }</th></tr></thead>
+                            <thead>
+                                <tr>
+                                    <th scope="col">{ "" }</th><th scope="col">{ "as loaded" }</th>
+                                    <th scope="col">{ "now" }</th>
+                                </tr>
+                            </thead>
                             <tbody>
                                 { for rows.iter().map(|(what, a, b)| html! {
                                     <tr class={classes!((a != b).then_some("changed"))}>
@@ -129,10 +135,14 @@ pub fn Callout(p: &CalloutProps) -> Html {
                         </table>
                     }
                     if p.stale {
-                        <button type="button" class="link" onclick={seek(m.ix + 1)}>{ "Go back to this moment" }</button>
+                        <button type="button" class="link" onclick={seek(m.ix + 1)}>
+                            { "Go back to this moment" }
+                        </button>
                     }
                 </div>
-                <button type="button" class="ib close" onclick={dismiss} aria-label="Hide this explanation">{ "✕" }</button>
+                <button type="button" class="ib close" onclick={dismiss} aria-label="Hide this explanation">
+                    { "✕" }
+                </button>
             </div>
         </div>
     }
@@ -153,7 +163,8 @@ pub fn NoticeBar(p: &NoticeBarProps) -> Html {
         Callback::from(move |_: MouseEvent| d.dispatch(Action::DismissNotice))
     };
     html! {
-        <div class={classes!("notice", n.error.then_some("notice-error"))} role={if n.error { "alert" } else { "status" }}>
+        <div class={classes!("notice", n.error.then_some("notice-error"))}
+            role={if n.error { "alert" } else { "status" }}>
             <span aria-hidden="true" class="notice-icon">{ if n.error { "⚠" } else { "ℹ" } }</span>
             <p>{ &n.text }</p>
             <button type="button" class="ib close" onclick={close} aria-label="Dismiss">{ "✕" }</button>

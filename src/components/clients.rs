@@ -38,21 +38,26 @@ pub fn client_compare(
                 </thead>
                 <tbody>
                     { for vm.rows.iter().map(|row| html! {
-                        <tr class={classes!(row.current.then_some("current"))} data-client={if row.client == ClientModel::Java { "java" } else { "librdkafka" }}>
+                        <tr class={classes!(row.current.then_some("current"))}
+                            data-client={if row.client == ClientModel::Java { "java" } else { "librdkafka" }}>
                             <th scope="row">
                                 { client_name(row.client) }
                                 if row.current {
                                     <span class="clients-now">{ "this run" }</span>
                                 } else {
                                     <button type="button" class="link small" onclick={switch(row.client)}
-                                        aria-label={format!("Switch this run to {}", client_name(row.client))}>{ "switch" }</button>
+                                        aria-label={format!("Switch this run to {}", client_name(row.client))}>
+                                        { "switch" }
+                                    </button>
                                 }
                             </th>
                             { match &row.summary {
                                 Ok(s) => html! {
                                     <>
                                         <td class={classes!("n", (s.lost > 0).then_some("bad-lost"))}>{ s.lost }</td>
-                                        <td class={classes!("n", (s.duplicated > 0).then_some("bad-dup"))}>{ s.duplicated }</td>
+                                        <td class={classes!("n", (s.duplicated > 0).then_some("bad-dup"))}>
+                                            { s.duplicated }
+                                        </td>
                                         <td class="n">{ s.once }</td>
                                     </>
                                 },

@@ -116,11 +116,14 @@ pub fn CodeView(p: &CodeViewProps) -> Html {
                 <form onsubmit={add} aria-label={format!("New crash point at line {}", line + 1)}>
                     <p class="cp-where">{ format!("Crash here: {}", point_label(point)) }</p>
                     <label class="cp-msg">{ "on message" }
-                        <input ref={message_ref.clone()} type="number" min="1" step="1" value={dr.message.to_string()} />
+                        <input ref={message_ref.clone()} type="number" min="1" step="1"
+                            value={dr.message.to_string()} />
                     </label>
                     <select ref={kind_ref.clone()} aria-label="How the consumer ends">
                         { for [CrashKind::SysExit, CrashKind::Kill, CrashKind::Close].into_iter().map(|k| html! {
-                            <option value={crash_kind_key(k)} selected={k == CrashKind::SysExit}>{ crash_kind_label_for(k, p.client) }</option>
+                            <option value={crash_kind_key(k)} selected={k == CrashKind::SysExit}>
+                                { crash_kind_label_for(k, p.client) }
+                            </option>
                         }) }
                     </select>
                     <select ref={restart_ref.clone()} aria-label="Restart">
@@ -142,7 +145,9 @@ pub fn CodeView(p: &CodeViewProps) -> Html {
                     let d = p.dispatch.clone();
                     let onclick = Callback::from(move |_: MouseEvent| d.dispatch(Action::SetCodeConsumer(i)));
                     html! { <button type="button" class={classes!("tab", (i == p.consumer).then_some("on"))}
-                        aria-pressed={if i == p.consumer { "true" } else { "false" }} {onclick}>{ name.clone() }</button> }
+                        aria-pressed={if i == p.consumer { "true" } else { "false" }} {onclick}>
+                        { name.clone() }
+                    </button> }
                 }) }
             </div>
         }
@@ -153,7 +158,9 @@ pub fn CodeView(p: &CodeViewProps) -> Html {
         <section class="panel code" aria-label="The program">
             <div class="panel-head">
                 <h2>{ "The program" }</h2>
-                <p class="panel-sub"><code>{ l.file_name.clone() }</code>{ " — click a line number marked ● to place a crash point" }</p>
+                <p class="panel-sub">
+                    <code>{ l.file_name.clone() }</code>{ " — click a line number marked ● to place a crash point" }
+                </p>
             </div>
             { tabs }
             <ol class={classes!("code-lines", format!("lang-{}", crate::code::language_key(l.language)))}>
@@ -164,20 +171,30 @@ pub fn CodeView(p: &CodeViewProps) -> Html {
                     let active = p.active == Some(i);
                     let gutter = match line.crash_point {
                         Some(pt) => html! {
-                            <button type="button" class={classes!("gutter", "gutter-btn", (!here.is_empty()).then_some("has-cp"))}
+                            <button type="button"
+                                class={classes!("gutter", "gutter-btn", (!here.is_empty()).then_some("has-cp"))}
                                 onclick={open(i)} title={format!("Place a crash point: {}", point_label(pt))}
                                 aria-label={format!("Line {}: place a crash point {}", i + 1, point_label(pt))}
-                                aria-expanded={if draft.as_ref().is_some_and(|d| d.line == i) { "true" } else { "false" }}>
+                                aria-expanded={
+                                    if draft.as_ref().is_some_and(|d| d.line == i) { "true" } else { "false" }
+                                }>
                                 <span class="ln">{ i + 1 }</span><span class="dot" aria-hidden="true">{ "●" }</span>
                             </button>
                         },
-                        None => html! { <span class="gutter"><span class="ln">{ i + 1 }</span><span class="dot" aria-hidden="true">{ " " }</span></span> },
+                        None => html! {
+                            <span class="gutter">
+                                <span class="ln">{ i + 1 }</span><span class="dot" aria-hidden="true">{ " " }</span>
+                            </span>
+                        },
                     };
                     html! {
                         <>
-                            <li class={classes!("line", active.then_some("active"))} aria-current={active.then_some("step")}>
+                            <li class={classes!("line", active.then_some("active"))}
+                                aria-current={active.then_some("step")}>
                                 { gutter }
-                                <code class="src">{ if line.text.is_empty() { " ".to_string() } else { line.text.clone() } }</code>
+                                <code class="src">
+                                    { if line.text.is_empty() { " ".to_string() } else { line.text.clone() } }
+                                </code>
                                 if active { <span class="sr-only">{ " (executing now)" }</span> }
                             </li>
                             { for here.iter().map(|(ix, cp)| html! {
@@ -185,7 +202,11 @@ pub fn CodeView(p: &CodeViewProps) -> Html {
                                     <span class="cp-icon" aria-hidden="true">{ "✕" }</span>
                                     <span>{ format!("crash point: {}", crash_point_label_for(cp, p.client)) }</span>
                                     <button type="button" class="link" onclick={remove(*ix)}
-                                        aria-label={format!("Remove crash point: {}", crash_point_label_for(cp, p.client))}>{ "remove" }</button>
+                                        aria-label={
+                                            format!("Remove crash point: {}", crash_point_label_for(cp, p.client))
+                                        }>
+                                        { "remove" }
+                                    </button>
                                 </li>
                             }) }
                             { editor(i) }

@@ -32,7 +32,8 @@ fn donut(fraction: f64) -> Html {
 fn bar(fraction: f64, class: &'static str) -> Html {
     let w = crate::view::fixed(fraction.clamp(0.0, 1.0) * 100.0, 1);
     html! {
-        <svg class={classes!("bar", class)} viewBox="0 0 100 6" preserveAspectRatio="none" aria-hidden="true" focusable="false">
+        <svg class={classes!("bar", class)} viewBox="0 0 100 6" preserveAspectRatio="none" aria-hidden="true"
+            focusable="false">
             <rect x="0" y="0" width="100" height="6" rx="3" class="bar-bg" />
             <rect x="0" y="0" width={w} height="6" rx="3" class="bar-fg" />
         </svg>
@@ -78,9 +79,18 @@ pub fn ConsumerCard(p: &ConsumerCardProps) -> Html {
             if !c.detail.is_empty() { <p class="card-detail">{ c.detail.clone() }</p> }
             <dl class="ids">
                 <div><dt>{ "member" }</dt><dd>{ c.member.clone().unwrap_or_else(|| "—".into()) }</dd></div>
-                <div><dt>{ "generation" }</dt><dd>{ c.generation.map_or_else(|| "—".into(), |g| g.to_string()) }</dd></div>
-                <div><dt>{ "run" }</dt><dd>{ if c.incarnation == 0 { "—".to_string() } else { format!("#{}", c.incarnation) } }</dd></div>
-                <div><dt>{ "assigned" }</dt><dd>{ if c.partitions.is_empty() { "nothing".to_string() } else { c.partitions.clone() } }</dd></div>
+                <div>
+                    <dt>{ "generation" }</dt>
+                    <dd>{ c.generation.map_or_else(|| "—".into(), |g| g.to_string()) }</dd>
+                </div>
+                <div>
+                    <dt>{ "run" }</dt>
+                    <dd>{ if c.incarnation == 0 { "—".to_string() } else { format!("#{}", c.incarnation) } }</dd>
+                </div>
+                <div>
+                    <dt>{ "assigned" }</dt>
+                    <dd>{ if c.partitions.is_empty() { "nothing".to_string() } else { c.partitions.clone() } }</dd>
+                </div>
             </dl>
             if let Some(w) = &c.work {
                 <div class={classes!("work", w.at_risk.then_some("at-risk"))}>
@@ -89,13 +99,22 @@ pub fn ConsumerCard(p: &ConsumerCardProps) -> Html {
                         <span class="work-time">{ w.text.clone() }</span>
                     </div>
                     <div role="progressbar" aria-label={format!("Processing {}", w.payment)}
-                        aria-valuemin="0" aria-valuemax={w.total_ms.to_string()} aria-valuenow={w.elapsed_ms.to_string()}
+                        aria-valuemin="0" aria-valuemax={w.total_ms.to_string()}
+                        aria-valuenow={w.elapsed_ms.to_string()}
                         aria-valuetext={w.text.clone()}>
-                        { bar(if w.total_ms == 0 { 1.0 } else { w.elapsed_ms as f64 / w.total_ms as f64 }, "bar-work") }
+                        {
+                            bar(
+                                if w.total_ms == 0 { 1.0 } else { w.elapsed_ms as f64 / w.total_ms as f64 },
+                                "bar-work",
+                            )
+                        }
                     </div>
                     if let Some(b) = &w.batch { <span class="work-batch">{ b.clone() }</span> }
                     if w.at_risk {
-                        <p class="work-risk"><span aria-hidden="true">{ "! " }</span>{ "At risk: the committed offset is already past it." }</p>
+                        <p class="work-risk">
+                            <span aria-hidden="true">{ "! " }</span>
+                            { "At risk: the committed offset is already past it." }
+                        </p>
                     }
                 </div>
             }
@@ -149,7 +168,9 @@ pub fn ConsumerCard(p: &ConsumerCardProps) -> Html {
                         <summary class="btn btn-danger">{ "Crash now" }</summary>
                         <div class="menu-items" role="group" aria-label={format!("Crash {} now", c.name)}>
                             { for [CrashKind::Kill, CrashKind::SysExit, CrashKind::Close].into_iter().map(|k| html! {
-                                <button type="button" class="btn" onclick={crash(k)}>{ crash_kind_label_for(k, p.client) }</button>
+                                <button type="button" class="btn" onclick={crash(k)}>
+                                    { crash_kind_label_for(k, p.client) }
+                                </button>
                             }) }
                         </div>
                     </details>

@@ -265,8 +265,8 @@ pub fn file_menu(
     });
     html! {
         <div class="files">
-            <input ref={input} type="file" accept=".json,application/json" class="sr-only" tabindex="-1" aria-hidden="true"
-                onchange={on_pick} />
+            <input ref={input} type="file" accept=".json,application/json" class="sr-only" tabindex="-1"
+                aria-hidden="true" onchange={on_pick} />
             <button type="button" class="btn btn-small" onclick={pick}
                 title="Open a scenario file (.json). You can also drop one on the playground.">
                 { icons::import() }{ "Import" }
@@ -276,7 +276,11 @@ pub fn file_menu(
                 <div class="menu-items" role="group" aria-label="Export">
                     { for Export::ALL.into_iter().map(|what| {
                         let (title, kind, note) = what.label();
-                        let note = if what == Export::Python && s.scenario().consumers.len() > 1 { format!("{consumer}'s program for confluent-kafka") } else { note.to_string() };
+                        let note = if what == Export::Python && s.scenario().consumers.len() > 1 {
+                            format!("{consumer}'s program for confluent-kafka")
+                        } else {
+                            note.to_string()
+                        };
                         html! {
                             <button type="button" class="btn" onclick={save(what)}>
                                 <span class="mi-title">{ title }<span class="mi-kind">{ kind }</span></span>

@@ -51,7 +51,12 @@ pub fn Header(p: &HeaderProps) -> Html {
                 <select {onchange} aria-label="Scenario">
                     if p.custom {
                         <option value={crate::state::CUSTOM} selected=true disabled=true>
-                            { format!("Your scenario: {}", if p.title.is_empty() { "untitled" } else { p.title.as_str() }) }
+                            {
+                                format!(
+                                    "Your scenario: {}",
+                                    if p.title.is_empty() { "untitled" } else { p.title.as_str() }
+                                )
+                            }
                         </option>
                     }
                     { for groups(&p.choices).into_iter().map(|(group, items)| html! {

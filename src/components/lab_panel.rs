@@ -58,7 +58,11 @@ pub fn LabPanel(p: &LabPanelProps) -> Html {
     let predict = step.predict.as_ref().map(|q| {
         let chosen = progress.predictions.get(step.id).copied();
         let verdict = match (chosen, finished) {
-            (None, _) => html! { <p class="predict-hint">{ "Choose an answer, then play the first scenario of this step to its end." }</p> },
+            (None, _) => html! {
+                <p class="predict-hint">
+                    { "Choose an answer, then play the first scenario of this step to its end." }
+                </p>
+            },
             (Some(_), false) => html! { <p class="predict-hint">{ "Now play it to the end to check." }</p> },
             (Some(c), true) => {
                 let right = c == q.correct;
@@ -66,7 +70,13 @@ pub fn LabPanel(p: &LabPanelProps) -> Html {
                     <div class={classes!("predict-result", if right { "right" } else { "wrong" })} role="status">
                         <p class="predict-verdict">
                             <span aria-hidden="true">{ if right { "✓ " } else { "✕ " } }</span>
-                            { if right { "You predicted it.".to_string() } else { format!("Not quite: {}.", q.options[q.correct]) } }
+                            {
+                                if right {
+                                    "You predicted it.".to_string()
+                                } else {
+                                    format!("Not quite: {}.", q.options[q.correct])
+                                }
+                            }
                         </p>
                         <p>{ q.explanation }</p>
                     </div>
@@ -83,10 +93,13 @@ pub fn LabPanel(p: &LabPanelProps) -> Html {
                 { for q.options.iter().enumerate().map(|(i, o)| {
                     let lab = p.lab.dispatcher();
                     let id = step.id.to_string();
-                    let onchange = Callback::from(move |_: Event| lab.dispatch(LabAction::Predict { step: id.clone(), choice: i }));
+                    let onchange = Callback::from(move |_: Event| {
+                        lab.dispatch(LabAction::Predict { step: id.clone(), choice: i })
+                    });
                     html! {
                         <label class="predict-option">
-                            <input type="radio" name={format!("predict-{}", step.id)} checked={chosen == Some(i)} {onchange} />
+                            <input type="radio" name={format!("predict-{}", step.id)} checked={chosen == Some(i)}
+                                {onchange} />
                             { *o }
                         </label>
                     }
@@ -120,14 +133,17 @@ pub fn LabPanel(p: &LabPanelProps) -> Html {
             <p class="lab-todo">{ step.todo }</p>
             { predict.unwrap_or_default() }
             if step.id == "step1" && p.phase_ms.is_some() {
-                <super::phase_explorer::PhaseExplorer scenario={p.scenario.clone()} phase_ms={p.phase_ms} dispatch={p.dispatch.clone()} />
+                <super::phase_explorer::PhaseExplorer scenario={p.scenario.clone()} phase_ms={p.phase_ms}
+                    dispatch={p.dispatch.clone()} />
             }
             <ul class="lab-presets" aria-label="Scenarios of this step">
                 { for titles.iter().zip(step.presets.iter()).map(|((name, title), n)| html! {
                     <li>
                         <button type="button" class={classes!("lab-preset", (**name == *p.preset).then_some("on"))}
                             aria-current={(**name == *p.preset).then_some("true")} onclick={open(n)}>
-                            if progress.finished(name) { <span class="done" aria-label="watched to the end">{ "✓" }</span> }
+                            if progress.finished(name) {
+                                <span class="done" aria-label="watched to the end">{ "✓" }</span>
+                            }
                             { title.clone() }
                         </button>
                     </li>

@@ -53,11 +53,14 @@ fn lane_html(lane: &Lane, selected: Option<u32>) -> Html {
         <div class="lane" data-partition={lane.partition.to_string()}>
             <div class="lane-head">
                 <span class="lane-name">{ lane.name.clone() }</span>
-                <span class="lane-holder">{ lane.holder.as_ref().map_or_else(|| "no consumer".to_string(), |h| format!("→ {h}")) }</span>
+                <span class="lane-holder">
+                    { lane.holder.as_ref().map_or_else(|| "no consumer".to_string(), |h| format!("→ {h}")) }
+                </span>
                 <span class="lane-summary">{ lane.summary.clone() }</span>
             </div>
             <div class="lane-scroll" data-focus={lane.focus.to_string()}>
-                <ol class={classes!("cells", (lane.cells.len() <= 40).then_some("roomy"))} aria-label={format!("{}: one cell per offset", lane.name)}>
+                <ol class={classes!("cells", (lane.cells.len() <= 40).then_some("roomy"))}
+                    aria-label={format!("{}: one cell per offset", lane.name)}>
                     { cells }
                     <li class="cell cell-end" aria-hidden="true">{ markers_html(rest) }</li>
                 </ol>
@@ -129,7 +132,10 @@ pub fn LogLanes(p: &LogLanesProps) -> Html {
                     !matches!(s, CellState::Skipped | CellState::DeadLettered)
                         || p.lanes.iter().any(|l| l.cells.iter().any(|c| c.state == **s))
                 }).map(|s| html! {
-                    <li><span class={classes!(cell_class(*s), "mini")} aria-hidden="true">{ glyph(*s) }</span>{ s.label() }</li>
+                    <li>
+                        <span class={classes!(cell_class(*s), "mini")} aria-hidden="true">{ glyph(*s) }</span>
+                        { s.label() }
+                    </li>
                 }) }
                 <li><span class="lg-mk lg-committed" aria-hidden="true"></span>{ "committed" }</li>
                 <li><span class="lg-mk lg-position" aria-hidden="true"></span>{ "position()" }</li>
@@ -166,7 +172,9 @@ pub fn PaymentDetail(p: &PaymentDetailProps) -> Html {
                     { for p.why.iter().map(|c| cause_html(c, &p.dispatch)) }
                 </ol>
             }
-            <button type="button" class="ib close" onclick={close} aria-label="Close the payment's details">{ "✕" }</button>
+            <button type="button" class="ib close" onclick={close} aria-label="Close the payment's details">
+                { "✕" }
+            </button>
         </div>
     }
 }
@@ -180,7 +188,9 @@ pub fn cause_html(c: &Cause, d: &UseReducerDispatcher<AppState>) -> Html {
     };
     html! {
         <li class={classes!("cause", c.decisive.then_some("decisive"))}>
-            <button type="button" class="link" {onclick} title="Move the cursor to this event">{ clock(c.at_ms) }</button>
+            <button type="button" class="link" {onclick} title="Move the cursor to this event">
+                { clock(c.at_ms) }
+            </button>
             { " " }{ c.text.clone() }
         </li>
     }

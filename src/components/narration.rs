@@ -46,7 +46,9 @@ pub fn Narration(p: &NarrationProps) -> Html {
         <section class="panel narration" aria-label="What happened">
             <div class="panel-head">
                 <h2>{ "What happened" }</h2>
-                <div class="segs" role="group" aria-label="Show">{ for Filter::ALL.iter().map(|f| filter_btn(*f)) }</div>
+                <div class="segs" role="group" aria-label="Show">
+                    { for Filter::ALL.iter().map(|f| filter_btn(*f)) }
+                </div>
             </div>
             <ol class="narr" ref={list} aria-live="polite" aria-relevant="additions">
                 if p.more { <li class="narr-more">{ "… earlier events are not shown" }</li> }
@@ -56,7 +58,9 @@ pub fn Narration(p: &NarrationProps) -> Html {
                         <button type="button" class="t link" onclick={seek(e.ix)}
                             aria-label={format!("Move the cursor to {}", e.at)}>{ e.at.clone() }</button>
                         <span class="who">{ e.who.clone() }</span>
-                        if let Some(n) = e.moment { <span class={format!("kbadge k-{n}")} title={format!("key moment {n}")}>{ n }</span> }
+                        if let Some(n) = e.moment {
+                            <span class={format!("kbadge k-{n}")} title={format!("key moment {n}")}>{ n }</span>
+                        }
                         <span class="txt">{ e.text.clone() }</span>
                     </li>
                 }) }

@@ -89,7 +89,8 @@ pub fn Outcome(p: &OutcomeProps) -> Html {
                 <h2>{ "Outcome" }</h2>
                 <p class="panel-sub">{ if p.at_end { "final".to_string() } else { format!("so far, at {}", p.at) } }</p>
             </div>
-            <ul class={classes!("counters", (counters(&p.summary).len() > 4).then_some("six"))} aria-label="Payments by outcome" data-testid="counters">
+            <ul class={classes!("counters", (counters(&p.summary).len() > 4).then_some("six"))}
+                aria-label="Payments by outcome" data-testid="counters">
                 { for counters(&p.summary).iter().map(|(class, label, n)| html! {
                     <li class={*class} data-kind={*label}><b>{ n }</b><span>{ *label }</span></li>
                 }) }
@@ -99,16 +100,24 @@ pub fn Outcome(p: &OutcomeProps) -> Html {
             <div class="ledger-wrap">
                 <ol class="ledger" data-testid="ledger" aria-label="Ledger of payments">
                     { for p.rows.iter().map(|r| html! {
-                        <li class={classes!("entry", format!("v-{}", crate::view::outcome::verdict_label(r.verdict)), (p.selected == Some(r.payment)).then_some("sel"))}
+                        <li class={classes!(
+                                "entry",
+                                format!("v-{}", crate::view::outcome::verdict_label(r.verdict)),
+                                (p.selected == Some(r.payment)).then_some("sel")
+                            )}
                             data-payment={r.id.clone()}>
                             <div class="entry-main">
                                 <button type="button" class="link pay" onclick={select(r.payment)}
                                     aria-label={format!("Show the story of {}", r.id)}>{ r.id.clone() }</button>
                                 <span class="where">{ r.place.clone() }</span>
                                 <span class="amount">{ r.amount.clone() }</span>
-                                <span class="applied" title="times its effect was applied">{ format!("applied {}×", r.applied) }</span>
+                                <span class="applied" title="times its effect was applied">
+                                    { format!("applied {}×", r.applied) }
+                                </span>
                                 <span class="status">
-                                    <span class={classes!(cell_class(r.state), "mini")} aria-hidden="true">{ glyph(r.state) }</span>
+                                    <span class={classes!(cell_class(r.state), "mini")} aria-hidden="true">
+                                        { glyph(r.state) }
+                                    </span>
                                     { short_label(r.state) }
                                 </span>
                             </div>

@@ -58,7 +58,8 @@ pub fn summary(points: &[PhasePoint], interval: Ms) -> String {
             dur(interval)
         ),
         (Some(lo), Some(hi)) => format!(
-            "Lost in {pct} % of the cycle: when poll() returns it between {} and {} after a tick, the next tick falls inside the processing.",
+            "Lost in {pct} % of the cycle: when poll() returns it between {} and {} after a tick, \
+             the next tick falls inside the processing.",
             dur(*lo),
             dur(*hi + STEP_MS.min(interval))
         ),
@@ -94,8 +95,16 @@ pub fn PhaseExplorer(p: &PhaseExplorerProps) -> Html {
         return html! {
             <div class="phase">
                 <h3 class="sub-h">{ "The timer's phase decides" }</h3>
-                <p class="muted">{ format!("Run this scenario {} times, with the payment arriving at every point of one {} auto-commit cycle.",
-                    interval.div_ceil(STEP_MS), dur(interval)) }</p>
+                <p class="muted">
+                    {
+                        format!(
+                            "Run this scenario {} times, with the payment arriving at every point of one {} \
+                             auto-commit cycle.",
+                            interval.div_ceil(STEP_MS),
+                            dur(interval)
+                        )
+                    }
+                </p>
                 <button type="button" class="btn btn-small" onclick={run}>{ "Explore the phase" }</button>
             </div>
         };
@@ -124,7 +133,15 @@ pub fn PhaseExplorer(p: &PhaseExplorerProps) -> Html {
                     html! {
                         <rect {class} x={fixed(w(ph), 1)} y="0" width={fixed(w(STEP_MS) + 0.6, 1)} height="30"
                             data-produced={pt.produced_ms.to_string()}>
-                            <title>{ format!("poll() {} into the cycle: {}", dur(ph), crate::view::outcome::verdict_label(pt.verdict)) }</title>
+                            <title>
+                                {
+                                    format!(
+                                        "poll() {} into the cycle: {}",
+                                        dur(ph),
+                                        crate::view::outcome::verdict_label(pt.verdict)
+                                    )
+                                }
+                            </title>
                         </rect>
                     }
                 }) }
@@ -132,7 +149,9 @@ pub fn PhaseExplorer(p: &PhaseExplorerProps) -> Html {
                     <rect class="ph-now" x={fixed((w(ph) - 2.0).max(0.0), 1)} y="0" width="4" height="30" />
                 }
             </svg>
-            <div class="phase-axis" aria-hidden="true"><span>{ "0 s" }</span><span>{ format!("{} after a tick", dur(interval)) }</span></div>
+            <div class="phase-axis" aria-hidden="true">
+                <span>{ "0 s" }</span><span>{ format!("{} after a tick", dur(interval)) }</span>
+            </div>
             <p class="phase-legend">
                 <span class="sw sw-lost" aria-hidden="true"></span>{ "lost " }
                 <span class="sw sw-kept" aria-hidden="true"></span>{ "redelivered, not lost " }

@@ -77,7 +77,9 @@ pub fn Settings(p: &SettingsProps) -> Html {
             let text = format!("{}: {}", spec.name, crash_point_label_for(cp, sc.client));
             crash_items.push(html! {
                 <li><span class="cp-icon" aria-hidden="true">{ "✕" }</span><span>{ text.clone() }</span>
-                    <button type="button" class="link" {onclick} aria-label={format!("Remove crash point {text}")}>{ "remove" }</button></li>
+                    <button type="button" class="link" {onclick} aria-label={format!("Remove crash point {text}")}>
+                        { "remove" }
+                    </button></li>
             });
         }
     }
@@ -96,7 +98,9 @@ pub fn Settings(p: &SettingsProps) -> Html {
             let text = format!("{} · {} · {what}", clock(a.at_ms), a.consumer);
             html! {
                 <li><span class="cp-icon" aria-hidden="true">{ "⑂" }</span><span>{ text.clone() }</span>
-                    <button type="button" class="link" {onclick} aria-label={format!("Remove action {text}")}>{ "remove" }</button></li>
+                    <button type="button" class="link" {onclick} aria-label={format!("Remove action {text}")}>
+                        { "remove" }
+                    </button></li>
             }
         })
         .collect();
@@ -114,13 +118,14 @@ pub fn Settings(p: &SettingsProps) -> Html {
             }
             <div class="fields">
                 <label class="field check">
-                    <input type="checkbox" checked={cfg.enable_auto_commit} onchange={on_check(Setting::EnableAutoCommit)} />
+                    <input type="checkbox" checked={cfg.enable_auto_commit}
+                        onchange={on_check(Setting::EnableAutoCommit)} />
                     <code>{ "enable.auto.commit" }</code>
                 </label>
                 <label class="field">
                     <code>{ "auto.commit.interval.ms" }</code>
-                    <input type="number" min="100" max="600000" step="100" value={cfg.auto_commit_interval_ms.to_string()}
-                        disabled={!cfg.enable_auto_commit}
+                    <input type="number" min="100" max="600000" step="100"
+                        value={cfg.auto_commit_interval_ms.to_string()} disabled={!cfg.enable_auto_commit}
                         onchange={on_number(Setting::AutoCommitIntervalMs, 1, 3_600_000)} />
                 </label>
                 <label class="field check">
@@ -144,7 +149,9 @@ pub fn Settings(p: &SettingsProps) -> Html {
                         onchange={on_number(Setting::FirstPaymentMs, 0, 3_600_000)} />
                 </label>
                 <label class="field">
-                    <span>{ if java { "max.poll.records (batch size)" } else { "batch size: consume(num_messages)" } }</span>
+                    <span>
+                        { if java { "max.poll.records (batch size)" } else { "batch size: consume(num_messages)" } }
+                    </span>
                     <input type="number" min="1" max="500" step="1" value={prog.poll.max_messages.to_string()}
                         onchange={on_number(|n| Setting::BatchSize(n as u32), 1, 10_000)} />
                 </label>
@@ -160,7 +167,8 @@ pub fn Settings(p: &SettingsProps) -> Html {
                     </select>
                 </label>
                 <label class="field check">
-                    <input type="checkbox" checked={prog.close_in_finally} onchange={on_check(Setting::CloseInFinally)} />
+                    <input type="checkbox" checked={prog.close_in_finally}
+                        onchange={on_check(Setting::CloseInFinally)} />
                     <span><code>{ "try: … finally: consumer.close()" }</code></span>
                 </label>
                 <label class="field">
@@ -179,7 +187,9 @@ pub fn Settings(p: &SettingsProps) -> Html {
             }
             <h3 class="sub-h">{ "Your actions (forks)" }</h3>
             if action_items.is_empty() {
-                <p class="muted">{ "None. “Crash now” and “Restart now” on a consumer card act at the cursor's time." }</p>
+                <p class="muted">
+                    { "None. “Crash now” and “Restart now” on a consumer card act at the cursor's time." }
+                </p>
             } else {
                 <ul class="cps">{ for action_items }</ul>
             }

@@ -67,7 +67,9 @@ pub fn TimeBar(p: &TimeBarProps) -> Html {
                 <button type="button" class="ib" onclick={step(Action::ToStart)} disabled={at_start}
                     aria-label="Jump to start (Home)" title="Jump to start (Home)">{ icons::to_start() }</button>
                 <button type="button" class="ib" onclick={step(Action::PrevNotable)} disabled={at_start}
-                    aria-label="Previous key event (Shift+←)" title="Previous key event (Shift+←)">{ icons::prev_key() }</button>
+                    aria-label="Previous key event (Shift+←)" title="Previous key event (Shift+←)">
+                    { icons::prev_key() }
+                </button>
                 <button type="button" class="ib" onclick={step(Action::StepBack)} disabled={at_start}
                     aria-label="Back one event (←)" title="Back one event (←)">{ icons::step_back() }</button>
                 <button type="button" class={classes!("play", p.playing.then_some("is-playing"))} onclick={toggle}
@@ -77,9 +79,13 @@ pub fn TimeBar(p: &TimeBarProps) -> Html {
                     <span class="play-text">{ if p.playing { " Pause" } else { " Play" } }</span>
                 </button>
                 <button type="button" class="ib" onclick={step(Action::StepForward)} disabled={at_end}
-                    aria-label="Step forward one event (→)" title="Step forward one event (→)">{ icons::step_forward() }</button>
+                    aria-label="Step forward one event (→)" title="Step forward one event (→)">
+                    { icons::step_forward() }
+                </button>
                 <button type="button" class="ib" onclick={step(Action::NextNotable)} disabled={at_end}
-                    aria-label="Next key event (Shift+→)" title="Next key event (Shift+→)">{ icons::next_key() }</button>
+                    aria-label="Next key event (Shift+→)" title="Next key event (Shift+→)">
+                    { icons::next_key() }
+                </button>
                 <button type="button" class="ib" onclick={step(Action::ToEnd)} disabled={at_end}
                     aria-label="Jump to end (End)" title="Jump to end (End)">{ icons::to_end() }</button>
             </div>
@@ -94,16 +100,19 @@ pub fn TimeBar(p: &TimeBarProps) -> Html {
             <div class="clock" aria-live="off">
                 <span class="clock-t" data-testid="clock">{ clock(p.time_ms) }</span>
                 <span class="clock-of">{ format!(" / {}", clock(p.end_ms)) }</span>
-                <span class="clock-ev">{ "event " }<span data-testid="counter">{ p.cursor }</span>{ format!(" of {}", p.events) }</span>
+                <span class="clock-ev">
+                    { "event " }<span data-testid="counter">{ p.cursor }</span>{ format!(" of {}", p.events) }
+                </span>
             </div>
             <div class="scrub">
                 <input type="range" min="0" max={p.end_ms.to_string()} step="1" value={p.time_ms.to_string()}
                     oninput={on_scrub} aria-label="Simulated time (drag to move the cursor)"
                     aria-valuetext={clock(p.time_ms)} />
-                <svg class="scrub-moments" viewBox="0 0 1000 8" preserveAspectRatio="none" aria-hidden="true" focusable="false">
+                <svg class="scrub-moments" viewBox="0 0 1000 8" preserveAspectRatio="none" aria-hidden="true"
+                    focusable="false">
                     { for p.moments.iter().map(|(t, n)| html! {
-                        <rect x={crate::view::fixed(*t as f64 * 1000.0 / end as f64 - 2.0, 1)} y="0" width="4" height="8"
-                            class={format!("sm sm-{n}")} />
+                        <rect x={crate::view::fixed(*t as f64 * 1000.0 / end as f64 - 2.0, 1)} y="0" width="4"
+                            height="8" class={format!("sm sm-{n}")} />
                     }) }
                 </svg>
             </div>

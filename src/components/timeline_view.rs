@@ -241,9 +241,11 @@ pub fn TimelineView(p: &TimelineViewProps) -> Html {
                 <label class="zoom">
                     <span class="sr-only">{ "Show" }</span>
                     <select onchange={on_zoom} aria-label="Timeline zoom">
-                        { for ZOOMS.iter().enumerate().filter(|(_, (w, _))| w.is_none_or(|w| w < end)).map(|(i, (_, label))| html! {
-                            <option value={i.to_string()} selected={i == *zoom}>{ *label }</option>
-                        }) }
+                        { for ZOOMS.iter().enumerate()
+                            .filter(|(_, (w, _))| w.is_none_or(|w| w < end))
+                            .map(|(i, (_, label))| html! {
+                                <option value={i.to_string()} selected={i == *zoom}>{ *label }</option>
+                            }) }
                     </select>
                 </label>
                 <button type="button" class={classes!("btn", "btn-small", p.placing_crash.then_some("btn-danger"))}
@@ -252,34 +254,52 @@ pub fn TimelineView(p: &TimelineViewProps) -> Html {
                 </button>
             </div>
             <div class={classes!("tl-wrap", p.placing_crash.then_some("placing"))} ref={node}>
-                <svg class="tl" ref={svg_ref} width={f(width)} height={f(height)} viewBox={format!("0 0 {} {}", f(width), f(height))}
-                    role="img" aria-label={format!("Timeline of {} consumer(s) over {}; the cursor is at {}", rows, clock(p.vm.end_ms), clock(p.time_ms))}
+                <svg class="tl" ref={svg_ref} width={f(width)} height={f(height)}
+                    viewBox={format!("0 0 {} {}", f(width), f(height))} role="img"
+                    aria-label={format!(
+                        "Timeline of {} consumer(s) over {}; the cursor is at {}",
+                        rows,
+                        clock(p.vm.end_ms),
+                        clock(p.time_ms)
+                    )}
                     {onpointerdown} {onpointermove} onpointerup={onpointerup.clone()} onpointercancel={onpointerup}>
                     <TimelineStatic vm={p.vm.clone()} width={width} label_w={geo.label_w} t0={geo.t0} t1={geo.t1} />
                     { for p.moments.iter().filter(|(t, _)| geo.visible(*t, *t)).map(|(t, n)| {
                         let x = geo.x(*t);
                         html! {
-                            <g class={format!("flag flag-{n}")} transform={format!("translate({},{})", f(x), f(FLAGS_Y))} aria-hidden="true">
+                            <g class={format!("flag flag-{n}")}
+                                transform={format!("translate({},{})", f(x), f(FLAGS_Y))} aria-hidden="true">
                                 <circle r="6.5" />
                                 <text y="3.5">{ n }</text>
                             </g>
                         }
                     }) }
                     if cx < width - RIGHT_PAD {
-                        <rect class="future" x={f(cx.max(geo.label_w))} y={f(AXIS_H)} width={f((width - RIGHT_PAD - cx.max(geo.label_w)).max(0.0))}
-                            height={f(height - AXIS_H)} />
+                        <rect class="future" x={f(cx.max(geo.label_w))} y={f(AXIS_H)}
+                            width={f((width - RIGHT_PAD - cx.max(geo.label_w)).max(0.0))} height={f(height - AXIS_H)} />
                     }
-                    <g class={classes!("cursor", (!geo.visible(p.time_ms, p.time_ms)).then_some("off"))} aria-hidden="true">
+                    <g class={classes!("cursor", (!geo.visible(p.time_ms, p.time_ms)).then_some("off"))}
+                        aria-hidden="true">
                         <line x1={f(cx)} x2={f(cx)} y1="0" y2={f(height)} />
                         <path d={format!("M{},0 l-5,0 l5,7 l5,-7 z", f(cx))} />
                     </g>
                 </svg>
             </div>
             if quiet {
-                <p class="hint">{ format!("Showing the whole run: nothing happens after {} but heartbeats and empty polls.", clock(p.vm.activity_end_ms)) }</p>
+                <p class="hint">
+                    {
+                        format!(
+                            "Showing the whole run: nothing happens after {} but heartbeats and empty polls.",
+                            clock(p.vm.activity_end_ms)
+                        )
+                    }
+                </p>
             }
             if p.placing_crash {
-                <p class="hint">{ "Click on a consumer's lane at the time it should crash (sys.exit(1) without close(), restart after 1 s). Remove it in Settings." }</p>
+                <p class="hint">
+                    { "Click on a consumer's lane at the time it should crash (sys.exit(1) without close(), \
+                       restart after 1 s). Remove it in Settings." }
+                </p>
             }
         </section>
     }
@@ -405,7 +425,8 @@ fn TimelineStatic(p: &StaticProps) -> Html {
                         <rect class="row-bg" x="0" y={f(y0)} width={f(p.width)} height={f(ROW_H - 2.0)} />
                         <text class="row-label" x="4" y={f(y0 + 15.0)}>{ row.name.clone() }</text>
                         <text class="row-sub" x="4" y={f(y0 + 36.0)}>{ "commits" }</text>
-                        <line class="baseline" x1={f(p.label_w)} x2={f(p.width - RIGHT_PAD)} y1={f(y0 + 36.0)} y2={f(y0 + 36.0)} />
+                        <line class="baseline" x1={f(p.label_w)} x2={f(p.width - RIGHT_PAD)} y1={f(y0 + 36.0)}
+                            y2={f(y0 + 36.0)} />
                         // The plot area clips what is drawn in it (a nested <svg>: no clip-path id,
                         // which would clash between two playgrounds on a page).
                         <svg x={clip_x.clone()} y="0" width={clip_w.clone()} height={f(plot_h)} overflow="hidden"
@@ -426,17 +447,22 @@ fn TimelineStatic(p: &StaticProps) -> Html {
                             html! { <g {class} data-ix={b.ix.to_string()}>
                                 <title>{ format!("{} → {}: {label}", clock(b.from_ms), clock(b.to_ms)) }</title>
                                 <rect x={f(x)} y={f(y)} width={f(w)} height={f(h)} rx="3" />
-                                if w > 8.0 * b.label.len() as f64 { <text x={f(x + 4.0)} y={f(y + 14.0)}>{ b.label.clone() }</text> }
+                                if w > 8.0 * b.label.len() as f64 {
+                                    <text x={f(x + 4.0)} y={f(y + 14.0)}>{ b.label.clone() }</text>
+                                }
                             </g> }
                         }) }
-                        { for row.commits.iter().filter(|m| geo.visible(m.at_ms, m.at_ms)).map(|m| mark_html(m, geo.x(m.at_ms), y0 + 36.0)) }
+                        { for row.commits.iter()
+                            .filter(|m| geo.visible(m.at_ms, m.at_ms))
+                            .map(|m| mark_html(m, geo.x(m.at_ms), y0 + 36.0)) }
                         { for row.marks.iter().filter(|m| geo.visible(m.at_ms, m.at_ms)).map(|m| {
                             let y = match m.kind { MarkKind::Poll => y0 + 2.0, _ => y0 + 14.0 };
                             mark_html(m, geo.x(m.at_ms), y)
                         }) }
                         { for row.crash_points.iter().filter(|cp| geo.visible(cp.at_ms, cp.at_ms)).map(|cp| {
                             let x = geo.x(cp.at_ms);
-                            html! { <g class="m m-crashpoint" transform={format!("translate({},{})", f(x), f(y0 + 14.0))}>
+                            html! { <g class="m m-crashpoint"
+                                transform={format!("translate({},{})", f(x), f(y0 + 14.0))}>
                                 <title>{ cp.label.clone() }</title>
                                 <line y1="-12" y2="22" />
                                 <circle r="6" />

@@ -104,17 +104,26 @@ fn why(sc: &Scenario, rdkafka: &Result<Summary, String>, java: &Result<Summary, 
         .map(|c| (c.program.poll.max_messages, c.config.max_poll_records));
     if r == j {
         return if auto {
-            "The same outcome: here it makes no difference that librdkafka auto-commits from a background timer (B5) and Java only on the program's thread, inside poll() (D2).".into()
+            "The same outcome: here it makes no difference that librdkafka auto-commits from \
+             a background timer (B5) and Java only on the program's thread, inside poll() (D2)."
+                .into()
         } else {
             "The same outcome: with auto-commit off, both clients commit only when the program asks.".into()
         };
     }
     if auto && finally && exits(sc) {
-        "They differ at the exit: Python's sys.exit() runs the finally block, whose close() commits the payment in progress (B13); Java's System.exit() skips finally, so nothing is committed (D3).".into()
+        "They differ at the exit: Python's sys.exit() runs the finally block, whose close() \
+         commits the payment in progress (B13); \
+         Java's System.exit() skips finally, so nothing is committed (D3)."
+            .into()
     } else if auto && r.lost > j.lost {
-        "librdkafka's auto-commit timer fires in a background thread, also while a payment is being processed, and commits past it (B5); Java auto-commits on the program's own thread — inside the next poll(), after the program has finished what the last one returned (D2), or before a rebalance and in close() (D3).".into()
+        "librdkafka's auto-commit timer fires in a background thread, also while a payment is \
+         being processed, and commits past it (B5); Java auto-commits on the program's own thread — \
+         inside the next poll(), after the program has finished what the last one returned (D2), \
+         or before a rebalance and in close() (D3).".into()
     } else if auto {
-        "They differ in when auto-commit runs: librdkafka on a background timer, at any moment (B5); Java only on the program's thread: inside poll(), before a rebalance, and in close() (D2, D3).".into()
+        "They differ in when auto-commit runs: librdkafka on a background timer, at any moment (B5); \
+         Java only on the program's thread: inside poll(), before a rebalance, and in close() (D2, D3).".into()
     } else if let Some((asked, java)) = batches.filter(|(asked, java)| java > asked) {
         let asked = if asked == 1 {
             "one message".to_string()
@@ -122,10 +131,14 @@ fn why(sc: &Scenario, rdkafka: &Result<Summary, String>, java: &Result<Summary, 
             format!("{asked} messages")
         };
         format!(
-            "They differ in how much a poll returns: librdkafka {asked} at a time, as the program asks, Java up to max.poll.records = {java} at once (D6), so a crash or a commit finds each at a different point of the stream."
+            "They differ in how much a poll returns: librdkafka {asked} at a time, as the program asks, \
+             Java up to max.poll.records = {java} at once (D6), \
+             so a crash or a commit finds each at a different point of the stream."
         )
     } else {
-        "They differ in what a commit covers: librdkafka commits the stored offsets (B4, B6), Java the position poll() has reached (D1, D4).".into()
+        "They differ in what a commit covers: librdkafka commits the stored offsets (B4, B6), \
+         Java the position poll() has reached (D1, D4)."
+            .into()
     }
 }
 

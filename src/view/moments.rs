@@ -198,11 +198,16 @@ pub fn body(tl: &Timeline, m: Moment, world: &World) -> (String, Option<String>)
                 ));
             }
             if !again.is_empty() {
-                parts.push(format!("Already recorded but at or after offset {offset}, so they come again: {} — duplicates ahead.", list(&again)));
+                parts.push(format!(
+                    "Already recorded but at or after offset {offset}, so they come again: {} — \
+                     duplicates ahead.",
+                    list(&again)
+                ));
             }
             if parts.is_empty() {
                 parts.push(format!(
-                    "Everything before offset {offset} of {} was recorded, and nothing after it was: no loss, no duplicate here.",
+                    "Everything before offset {offset} of {} was recorded, and nothing after it was: \
+                     no loss, no duplicate here.",
                     part_name(&tl.scenario, *partition)
                 ));
             }
@@ -215,7 +220,8 @@ pub fn body(tl: &Timeline, m: Moment, world: &World) -> (String, Option<String>)
                 .map(|c| c.config.session_timeout_ms);
             session.map(|s| {
                 format!(
-                    "Watch the consumer card: its member stays in the group for up to session.timeout.ms = {} after its last heartbeat.",
+                    "Watch the consumer card: its member stays in the group for up to \
+                     session.timeout.ms = {} after its last heartbeat.",
                     super::dur(s)
                 )
             })

@@ -249,7 +249,8 @@ fn setup_chromium() -> Result {
         .unwrap_or(false);
     if !is_root {
         return Err(format!(
-            "Chromium and ChromeDriver are needed for the browser tests; install them with:\n\n    sudo sh -c '{cmd}'\n\nthen run this command again"
+            "Chromium and ChromeDriver are needed for the browser tests; \
+             install them with:\n\n    sudo sh -c '{cmd}'\n\nthen run this command again"
         ));
     }
     println!("→ installing chromium and chromium-driver (apt-get)…");
@@ -961,7 +962,8 @@ mod tests {
 
     #[test]
     fn reads_a_version_from_cargo_lock() {
-        let lock = "[[package]]\nname = \"wasm-bindgen\"\nversion = \"0.2.130\"\n\n[[package]]\nname = \"wasm-bindgen-shared\"\nversion = \"0.2.130\"\n";
+        let lock = "[[package]]\nname = \"wasm-bindgen\"\nversion = \"0.2.130\"\n\n\
+                    [[package]]\nname = \"wasm-bindgen-shared\"\nversion = \"0.2.130\"\n";
         assert_eq!(
             lock_version(lock, "wasm-bindgen").as_deref(),
             Some("0.2.130")

@@ -212,7 +212,8 @@ pub fn run() -> Result<String, String> {
     let big_s = start.elapsed().as_secs_f64();
     let _ = writeln!(
         out,
-        "largest:  200,000 payments, 64 partitions, 16 consumers, 1 h: {} steps (estimated {estimate}, budget {budget}) in {big_s:.3} s with checkpoints",
+        "largest:  200,000 payments, 64 partitions, 16 consumers, 1 h: {} steps \
+         (estimated {estimate}, budget {budget}) in {big_s:.3} s with checkpoints",
         tl.final_world.steps
     );
     let _ = writeln!(

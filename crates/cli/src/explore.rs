@@ -13,7 +13,8 @@ use serde::Serialize;
 pub const USAGE: &str = "  offset-lab prove (--preset NAME | FILE) [--consumer NAME] [--json]
   offset-lab experiments
   offset-lab sweep --experiment NAME [--json]
-  offset-lab sweep (--preset NAME | FILE) --set FIELD=V1,V2,… [--set FIELD2=…] [--seeds N | --phases N | --crashes] [--json]";
+  offset-lab sweep (--preset NAME | FILE) --set FIELD=V1,V2,… [--set FIELD2=…] \
+                   [--seeds N | --phases N | --crashes] [--json]";
 
 /// `offset-lab prove`.
 pub fn prove(scenario: &Scenario, consumer: Option<&str>, json: bool) -> Result<String, String> {
@@ -47,7 +48,10 @@ pub fn prove(scenario: &Scenario, consumer: Option<&str>, json: bool) -> Result<
     let mut s = String::new();
     let _ = writeln!(
         s,
-        "{} under every single disturbance of {} ({} runs: each program point of its first {} messages × kill, sys.exit, close(); crashes across an auto-commit cycle; a second consumer joining at each point; a stall past max.poll.interval.ms on each message)\n",
+        "{} under every single disturbance of {} ({} runs: \
+         each program point of its first {} messages × kill, sys.exit, close(); \
+         crashes across an auto-commit cycle; a second consumer joining at each point; \
+         a stall past max.poll.interval.ms on each message)\n",
         scenario.name,
         scenario.consumers[c].name,
         report.runs.len(),

@@ -276,7 +276,8 @@ fn human(tl: &Timeline) -> String {
     if let Some(at) = r.cut_short_at_ms {
         let _ = writeln!(
             s,
-            "CUT SHORT: the run reached the simulator's step limit at {}, before duration_ms; the outcome is the state at that moment.\n",
+            "CUT SHORT: the run reached the simulator's step limit at {}, before duration_ms; \
+             the outcome is the state at that moment.\n",
             fmt_ms(at)
         );
     }
@@ -294,7 +295,9 @@ fn human(tl: &Timeline) -> String {
     let _ = writeln!(s);
     let _ = writeln!(
         s,
-        "cost: {} commits sent ({} failed) · {} payments/s: {} effects applied in the {} of simulated time from the first payment polled to the last effect",
+        "cost: {} commits sent ({} failed) · {} payments/s: \
+         {} effects applied in the {} of simulated time \
+         from the first payment polled to the last effect",
         r.metrics.commits_sent,
         r.metrics.commits_failed,
         r.metrics.payments_per_s,
