@@ -5,6 +5,7 @@ use offset_lab_sim::client::{AppState, JoinState};
 use offset_lab_sim::scenario::{ClientModel, CrashKind};
 use offset_lab_sim::trace::CommitSource;
 use offset_lab_sim::{CellState, EventKind, Ms, Timeline, World};
+use offset_lab_sim::{Offset, Partition};
 
 use super::{clock, dur, member_id, offset_text, part_name, pid};
 
@@ -261,9 +262,9 @@ pub fn cards(tl: &Timeline, world: &World, cursor: usize, now: Ms) -> Vec<Card> 
                             committed: offset_text(committed),
                             stored: (!java).then(|| offset_text(part.stored)),
                             ahead: unfinished
-                                && committed >= 0
+                                && committed >= Offset(0)
                                 && committed >= part.app_pos
-                                && part.app_pos >= 0,
+                                && part.app_pos >= Offset(0),
                         });
                     }
                     // B5: librdkafka's timer runs in the background from Consumer(); D2: Java's
@@ -434,7 +435,7 @@ fn source_text(s: CommitSource) -> &'static str {
 /// The commits in flight, then the latest few results, newest first.
 fn commit_lines(tl: &Timeline, world: &World, c: usize, cursor: usize, now: Ms) -> Vec<CommitLine> {
     let sc = &tl.scenario;
-    let offs = |o: &[(u32, i64)]| {
+    let offs = |o: &[(Partition, Offset)]| {
         o.iter()
             .map(|(p, off)| format!("{} → {off}", part_name(sc, *p)))
             .collect::<Vec<_>>()

@@ -4,6 +4,7 @@
 
 use offset_lab_sim::scenario::ClientModel;
 use offset_lab_sim::{CellState, World};
+use offset_lab_sim::{Offset, Partition};
 
 use super::part_name;
 
@@ -133,31 +134,31 @@ pub fn lanes(world: &World) -> Vec<Lane> {
                 })
                 .collect();
             let mut markers = Vec::new();
-            let committed = world.resume_offset(p);
-            if committed >= 0 {
+            let committed = world.resume_offset(Partition(p));
+            if committed >= Offset(0) {
                 markers.push(Marker {
                     kind: MarkerKind::Committed,
-                    offset: committed,
+                    offset: committed.0,
                     label: format!("committed {committed}"),
                 });
             }
-            let end = log.log_end_offset(p, world.now);
+            let end = log.log_end_offset(Partition(p), world.now);
             markers.push(Marker {
                 kind: MarkerKind::LogEnd,
-                offset: end,
+                offset: end.0,
                 label: format!("log end {end}"),
             });
             let mut holder = None;
             let mut summary = vec![format!(
                 "committed {}",
-                if committed >= 0 {
+                if committed >= Offset(0) {
                     committed.to_string()
                 } else {
                     "none".into()
                 }
             )];
             for (c, con) in world.consumers.iter().enumerate() {
-                let Some(part) = con.client.as_ref().and_then(|cl| cl.part(p)) else {
+                let Some(part) = con.client.as_ref().and_then(|cl| cl.part(Partition(p))) else {
                     continue;
                 };
                 let name = &sc.consumers[c].name;
@@ -167,18 +168,18 @@ pub fn lanes(world: &World) -> Vec<Lane> {
                 } else {
                     String::new()
                 };
-                if part.app_pos >= 0 {
+                if part.app_pos >= Offset(0) {
                     markers.push(Marker {
                         kind: MarkerKind::Position,
-                        offset: part.app_pos,
+                        offset: part.app_pos.0,
                         label: format!("position {}{who}", part.app_pos),
                     });
                     summary.push(format!("position {}{who}", part.app_pos));
                 }
-                if librdkafka && part.stored >= 0 {
+                if librdkafka && part.stored >= Offset(0) {
                     markers.push(Marker {
                         kind: MarkerKind::Stored,
-                        offset: part.stored,
+                        offset: part.stored.0,
                         label: format!("stored {}{who}", part.stored),
                     });
                     summary.push(format!("stored {}{who}", part.stored));
@@ -195,10 +196,10 @@ pub fn lanes(world: &World) -> Vec<Lane> {
                     )
                 })
                 .map(|c| c.offset)
-                .unwrap_or(committed.max(0));
+                .unwrap_or(committed.0.max(0));
             Lane {
                 partition: p,
-                name: part_name(sc, p),
+                name: part_name(sc, Partition(p)),
                 cells,
                 markers,
                 summary: summary.join(" · "),

@@ -19,7 +19,7 @@ pub mod outcome;
 pub mod timeline;
 
 use offset_lab_sim::scenario::{ClientModel, Scenario};
-use offset_lab_sim::{INVALID_OFFSET, Ms};
+use offset_lab_sim::{Ms, Offset, Partition};
 
 /// `01:05.012` for 65 012 ms: the simulated clock.
 pub fn clock(ms: Ms) -> String {
@@ -70,8 +70,8 @@ pub fn dur(ms: u64) -> String {
 }
 
 /// An offset as `position()`/`committed()` print it: `-1001` is OFFSET_INVALID.
-pub fn offset_text(o: i64) -> String {
-    if o == INVALID_OFFSET || o < 0 {
+pub fn offset_text(o: Offset) -> String {
+    if !o.is_valid() {
         "-1001 (none)".to_string()
     } else {
         o.to_string()
@@ -92,7 +92,7 @@ pub fn member_id(sc: &Scenario, id: u32) -> String {
 }
 
 /// `payments-0`.
-pub fn part_name(sc: &Scenario, p: u32) -> String {
+pub fn part_name(sc: &Scenario, p: Partition) -> String {
     format!("{}-{p}", sc.topic.name)
 }
 
@@ -137,8 +137,8 @@ mod tests {
         assert_eq!(dur(4100), "4.1 s");
         assert_eq!(dur(45_000), "45 s");
         assert_eq!(dur(250), "250 ms");
-        assert_eq!(offset_text(-1001), "-1001 (none)");
-        assert_eq!(offset_text(3), "3");
+        assert_eq!(offset_text(Offset(-1001)), "-1001 (none)");
+        assert_eq!(offset_text(Offset(3)), "3");
         assert_eq!(pid(0), "P-0001");
         assert_eq!(fixed(12.345, 1), "12.3");
         assert_eq!(fixed(-3.25, 1), "-3.3");

@@ -180,12 +180,12 @@ pub fn body(tl: &Timeline, m: Moment, world: &World) -> (String, Option<String>)
             let log = &world.log;
             let mut skipped = Vec::new();
             let mut again = Vec::new();
-            if let Some(list) = log.partitions.get(*partition as usize) {
+            if let Some(list) = log.partitions.get(partition.ix()) {
                 for (o, &ix) in list.iter().enumerate() {
                     let applied = world.sink.applied[ix as usize];
-                    if (o as i64) < *offset && applied == 0 {
+                    if (o as i64) < offset.0 && applied == 0 {
                         skipped.push(pid(ix));
-                    } else if (o as i64) >= *offset && applied > 0 {
+                    } else if (o as i64) >= offset.0 && applied > 0 {
                         again.push(pid(ix));
                     }
                 }

@@ -148,7 +148,7 @@ impl Scenario {
             steps: (members + restarts + self.ends()) * START_STEPS * members.max(1),
         });
         terms.retain(|t| t.steps > 0);
-        terms.sort_by(|a, b| b.steps.cmp(&a.steps));
+        terms.sort_by_key(|t| std::cmp::Reverse(t.steps));
         let steps = terms
             .iter()
             .fold(0u64, |sum, t| sum.saturating_add(t.steps));
@@ -173,7 +173,7 @@ impl Scenario {
                 None => kinds.push((t.kind, t.steps, 1, t)),
             }
         }
-        kinds.sort_by(|a, b| b.1.cmp(&a.1));
+        kinds.sort_by_key(|k| std::cmp::Reverse(k.1));
         let (_, steps, n, top) = kinds[0];
         let who = if n > 1 {
             format!("{} for each of {n} consumers", top.what)

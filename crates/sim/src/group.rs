@@ -4,11 +4,12 @@
 //! ([`Out`]): responses to clients, timers to set, trace events. The world delivers them.
 
 use crate::Ms;
+use crate::ids::{Offset, Offsets, Partition};
 use crate::protocol::Response;
 use crate::scenario::AssignmentStrategy;
 use crate::trace::{EventKind, KafkaError, RebalanceReason};
 
-pub const INVALID_OFFSET: i64 = -1001;
+pub const INVALID_OFFSET: Offset = Offset::INVALID;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum GroupState {
@@ -41,7 +42,7 @@ pub struct Member {
     pub session_timeout_ms: u64,
     /// A member's `max.poll.interval.ms` (C2: the rebalance timeout).
     pub rebalance_timeout_ms: u64,
-    pub assignment: Vec<u32>,
+    pub assignment: Vec<Partition>,
     /// Has sent SyncGroup for the current generation and waits for its assignment.
     pub awaiting_sync: bool,
 }
@@ -81,7 +82,7 @@ pub struct Group {
     pub members: Vec<Member>,
     pub leader: Option<u32>,
     /// The committed offset of every partition (A4); INVALID when there is none.
-    pub committed: Vec<i64>,
+    pub committed: Vec<Offset>,
     pub strategy: AssignmentStrategy,
     initial_delay_ms: u64,
     next_member: u32,
@@ -161,7 +162,7 @@ impl Group {
         &mut self,
         now: Ms,
         member: Option<u32>,
-        owned: Vec<u32>,
+        owned: Vec<Partition>,
         consumer: usize,
         incarnation: u32,
         session_timeout_ms: u64,
@@ -304,10 +305,12 @@ impl Group {
         let mut order: Vec<usize> = (0..self.members.len()).collect();
         order.sort_by_key(|&i| self.members[i].id);
         let n = order.len() as u32;
-        let prev: Vec<Vec<u32>> = self.members.iter().map(|m| m.assignment.clone()).collect();
-        for m in &mut self.members {
-            m.assignment.clear();
-        }
+        let prev: Vec<Vec<u32>> = self
+            .members
+            .iter()
+            .map(|m| m.assignment.iter().map(|p| p.0).collect())
+            .collect();
+        let mut assigned: Vec<Vec<u32>> = vec![Vec::new(); self.members.len()];
         match self.strategy {
             AssignmentStrategy::Range => {
                 let per = partitions / n;
@@ -315,14 +318,14 @@ impl Group {
                 let mut next = 0;
                 for (rank, &i) in order.iter().enumerate() {
                     let count = per + u32::from((rank as u32) < extra);
-                    self.members[i].assignment = (next..next + count).collect();
+                    assigned[i] = (next..next + count).collect();
                     next += count;
                 }
             }
             AssignmentStrategy::RoundRobin => {
                 for p in 0..partitions {
                     let i = order[(p % n) as usize];
-                    self.members[i].assignment.push(p);
+                    assigned[i].push(p);
                 }
             }
             AssignmentStrategy::CooperativeSticky => {
@@ -340,21 +343,21 @@ impl Group {
                     for p in &keep {
                         owned[*p as usize] = true;
                     }
-                    self.members[i].assignment = keep;
+                    assigned[i] = keep;
                 }
                 // Trim members above the balanced share so that everyone gets at least floor.
                 let quota_lo = (partitions / n) as usize;
                 let mut free: Vec<u32> = (0..partitions).filter(|p| !owned[*p as usize]).collect();
                 let mut over_cap = partitions as usize % n as usize;
                 for &i in &order {
-                    let cap = if over_cap > 0 && self.members[i].assignment.len() > quota_lo {
+                    let cap = if over_cap > 0 && assigned[i].len() > quota_lo {
                         over_cap -= 1;
                         quota_hi
                     } else {
                         quota_lo
                     };
-                    while self.members[i].assignment.len() > cap {
-                        if let Some(p) = self.members[i].assignment.pop() {
+                    while assigned[i].len() > cap {
+                        if let Some(p) = assigned[i].pop() {
                             free.push(p);
                         }
                     }
@@ -363,22 +366,25 @@ impl Group {
                 for p in free {
                     let &i = order
                         .iter()
-                        .min_by_key(|&&i| (self.members[i].assignment.len(), self.members[i].id))
+                        .min_by_key(|&&i| (assigned[i].len(), self.members[i].id))
                         .unwrap_or(&0);
-                    self.members[i].assignment.push(p);
+                    assigned[i].push(p);
                 }
                 // KIP-429: a partition that changes owner is first revoked by its old owner;
                 // only the next rebalance (after the old owner rejoins) gives it away.
-                for (i, m) in self.members.iter_mut().enumerate() {
-                    m.assignment.retain(|p| {
+                for (i, m) in assigned.iter_mut().enumerate() {
+                    m.retain(|p| {
                         !prev
                             .iter()
                             .enumerate()
                             .any(|(j, owned)| j != i && owned.contains(p))
                     });
-                    m.assignment.sort_unstable();
+                    m.sort_unstable();
                 }
             }
+        }
+        for (m, a) in self.members.iter_mut().zip(assigned) {
+            m.assignment = a.into_iter().map(Partition).collect();
         }
     }
 
@@ -540,7 +546,7 @@ impl Group {
         &mut self,
         member: Option<u32>,
         generation: i32,
-        offsets: &[(u32, i64)],
+        offsets: &[(Partition, Offset)],
     ) -> Result<(), KafkaError> {
         let known = member.and_then(|id| self.member(id)).is_some();
         if generation < 0 && member.is_none() && self.state == GroupState::Empty {
@@ -560,21 +566,21 @@ impl Group {
             return Err(KafkaError::UnknownMemberId); // C1.4
         }
         for &(p, o) in offsets {
-            if let Some(slot) = self.committed.get_mut(p as usize) {
+            if let Some(slot) = self.committed.get_mut(p.ix()) {
                 *slot = o; // C1.7: no ownership check
             }
         }
         Ok(())
     }
 
-    pub fn committed_offsets(&self, partitions: &[u32]) -> Vec<(u32, i64)> {
+    pub fn committed_offsets(&self, partitions: &[Partition]) -> Offsets {
         partitions
             .iter()
             .map(|&p| {
                 (
                     p,
                     self.committed
-                        .get(p as usize)
+                        .get(p.ix())
                         .copied()
                         .unwrap_or(INVALID_OFFSET),
                 )

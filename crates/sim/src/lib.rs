@@ -25,6 +25,7 @@ pub mod compare;
 pub mod export;
 pub mod glossary;
 pub mod group;
+pub mod ids;
 pub mod lab;
 pub mod link;
 pub mod liveness;
@@ -46,6 +47,7 @@ pub mod world;
 pub type Ms = u64;
 
 pub use group::INVALID_OFFSET;
+pub use ids::{Offset, Offsets, Partition};
 pub use outcome::{CellState, PaymentOutcome, Report, Summary, Verdict};
 pub use scenario::{Scenario, ScenarioError, preset, preset_names};
 pub use timeline::Timeline;

@@ -5,6 +5,7 @@
 //! copying it.
 
 use crate::Ms;
+use crate::ids::{Offset, Partition};
 use crate::partitioner::partition_for_key;
 use crate::rng::SimRng;
 use crate::scenario::Scenario;
@@ -14,8 +15,8 @@ use crate::scenario::Scenario;
 pub struct Payment {
     /// 1-based payment number; shown as `P-0001`.
     pub number: u32,
-    pub partition: u32,
-    pub offset: i64,
+    pub partition: Partition,
+    pub offset: Offset,
     /// `customer-N` when the scenario produces keyed records.
     pub key: Option<String>,
     pub amount_cents: u32,
@@ -69,11 +70,11 @@ impl Log {
             };
             let amount_cents = 100 + rng.below(50_000) as u32;
             let list = &mut partitions[partition as usize];
-            let offset = list.len() as i64;
+            let offset = Offset(list.len() as i64);
             list.push(i);
             payments.push(Payment {
                 number,
-                partition,
+                partition: Partition(partition),
                 offset,
                 key,
                 amount_cents,
@@ -95,13 +96,13 @@ impl Log {
     }
 
     /// The payment at `offset` of `partition`, if there is one.
-    pub fn at(&self, partition: u32, offset: i64) -> Option<u32> {
-        if offset < 0 {
+    pub fn at(&self, partition: Partition, offset: Offset) -> Option<u32> {
+        if !offset.is_valid() {
             return None;
         }
         self.partitions
-            .get(partition as usize)?
-            .get(offset as usize)
+            .get(partition.ix())?
+            .get(offset.0 as usize)
             .copied()
     }
 
@@ -110,18 +111,18 @@ impl Log {
     }
 
     /// The log end offset of a partition at `now`: one past the last record produced by then.
-    pub fn log_end_offset(&self, partition: u32, now: Ms) -> i64 {
-        let Some(list) = self.partitions.get(partition as usize) else {
-            return 0;
+    pub fn log_end_offset(&self, partition: Partition, now: Ms) -> Offset {
+        let Some(list) = self.partitions.get(partition.ix()) else {
+            return Offset(0);
         };
         // Records are produced in offset order, so the produced ones are a prefix.
-        list.partition_point(|&ix| self.payments[ix as usize].produced_at_ms <= now) as i64
+        Offset(list.partition_point(|&ix| self.payments[ix as usize].produced_at_ms <= now) as i64)
     }
 
     /// The full length of a partition (all records, produced or not yet).
-    pub fn len(&self, partition: u32) -> i64 {
+    pub fn len(&self, partition: Partition) -> Offset {
         self.partitions
-            .get(partition as usize)
-            .map_or(0, |l| l.len() as i64)
+            .get(partition.ix())
+            .map_or(Offset(0), |l| Offset(l.len() as i64))
     }
 }

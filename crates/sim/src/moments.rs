@@ -12,6 +12,7 @@
 //! The core computes them from the trace; the view only shows them and pauses playback at the
 //! first of each kind.
 
+use crate::ids::{Offset, Partition};
 use crate::log::payment_id;
 use crate::scenario::CrashKind;
 use crate::timeline::Timeline;
@@ -144,8 +145,7 @@ pub fn moments(tl: &Timeline) -> Vec<Moment> {
     let n = tl.scenario.consumers.len();
     let mut batch: Vec<(usize, usize)> = vec![(0, 0); n];
     let mut async_sent: Vec<u32> = Vec::new();
-    let mut committed: Vec<i64> =
-        vec![crate::INVALID_OFFSET; tl.scenario.topic.partitions as usize];
+    let mut committed: Vec<Offset> = vec![Offset::INVALID; tl.scenario.topic.partitions as usize];
     for (ix, e) in tl.events.iter().enumerate() {
         let c = e.consumer.map(|c| c as usize).filter(|&c| c < n);
         let mid_batch = c.is_some_and(|c| batch[c].0 > 1 && batch[c].1 < batch[c].0);
@@ -233,8 +233,8 @@ pub fn moments(tl: &Timeline) -> Vec<Moment> {
             }
             EventKind::CommitApplied { offsets, .. } => {
                 let back = offsets.iter().any(|&(p, o)| {
-                    let slot = &mut committed[p as usize];
-                    let back = *slot >= 0 && o < *slot;
+                    let slot = &mut committed[p.ix()];
+                    let back = slot.is_valid() && o < *slot;
                     *slot = o;
                     back
                 });
@@ -246,7 +246,7 @@ pub fn moments(tl: &Timeline) -> Vec<Moment> {
             }
             EventKind::TransactionCommitted { offsets, .. } => {
                 for &(p, o) in offsets {
-                    committed[p as usize] = o;
+                    committed[p.ix()] = o;
                 }
                 continue;
             }
@@ -347,16 +347,16 @@ pub fn body(tl: &Timeline, m: Moment, world: &World) -> (String, Option<String>)
 
 /// What resuming at `offset` means for the payments of `partition`: those behind it that were
 /// never recorded are lost; those at or after it that were recorded come again.
-fn resumed_text(tl: &Timeline, world: &World, partition: u32, offset: i64) -> String {
+fn resumed_text(tl: &Timeline, world: &World, partition: Partition, offset: Offset) -> String {
     let log = &world.log;
     let mut skipped = Vec::new();
     let mut again = Vec::new();
-    if let Some(list) = log.partitions.get(partition as usize) {
+    if let Some(list) = log.partitions.get(partition.ix()) {
         for (o, &ix) in list.iter().enumerate() {
             let applied = world.sink.applied[ix as usize];
-            if (o as i64) < offset && applied == 0 && !world.sink.handled(ix) {
+            if Offset(o as i64) < offset && applied == 0 && !world.sink.handled(ix) {
                 skipped.push(payment_id(ix + 1));
-            } else if (o as i64) >= offset && applied > 0 {
+            } else if Offset(o as i64) >= offset && applied > 0 {
                 again.push(payment_id(ix + 1));
             }
         }

@@ -4,6 +4,7 @@ use serde::Serialize;
 
 use crate::Ms;
 use crate::group::INVALID_OFFSET;
+use crate::ids::{Offset, Partition};
 use crate::log::Log;
 use crate::trace::{EventKind, TraceEvent, trace_hash};
 use crate::world::World;
@@ -81,8 +82,8 @@ fn is_zero(n: &u32) -> bool {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct PaymentOutcome {
     pub id: String,
-    pub partition: u32,
-    pub offset: i64,
+    pub partition: Partition,
+    pub offset: Offset,
     pub applied: u32,
     /// How many times processing completed and handed it to the sink (more than `applied`
     /// when an idempotent sink or the database ignored a redelivery).
@@ -94,16 +95,16 @@ impl World {
     /// The offset a restarted consumer would resume at for `partition` (A1): with the database
     /// sink, the offset stored with the results; for a partition without a row there, the
     /// group's committed offset (B9, E4).
-    pub fn resume_offset(&self, partition: u32) -> i64 {
+    pub fn resume_offset(&self, partition: Partition) -> Offset {
         let committed = self
             .group
             .committed
-            .get(partition as usize)
+            .get(partition.ix())
             .copied()
             .unwrap_or(INVALID_OFFSET);
         if self.scenario.sink.kind == crate::scenario::SinkKind::Database {
-            match self.sink.db_offsets.get(partition as usize) {
-                Some(&db) if db >= 0 => db,
+            match self.sink.db_offsets.get(partition.ix()) {
+                Some(&db) if db.is_valid() => db,
                 _ => committed,
             }
         } else {
@@ -219,9 +220,9 @@ impl World {
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct CommittedOffset {
-    pub partition: u32,
+    pub partition: Partition,
     /// -1001 (INVALID) when nothing was committed.
-    pub offset: i64,
+    pub offset: Offset,
 }
 
 /// What a run cost: commits, time blocked in them, how fast payments went through and how
@@ -303,9 +304,7 @@ impl Metrics {
                 _ => {}
             }
         }
-        if latency_n > 0 {
-            m.latency_mean_ms = latency_sum / latency_n;
-        }
+        m.latency_mean_ms = latency_sum.checked_div(latency_n).unwrap_or(0);
         if let Some(f) = first {
             m.busy_ms = last.saturating_sub(f);
             if m.applications > 0 {
@@ -360,8 +359,8 @@ impl Report {
             metrics: Metrics::new(events, &world.log, world.scenario.broker.rtt_ms),
             committed: (0..world.log.partition_count())
                 .map(|p| CommittedOffset {
-                    partition: p,
-                    offset: world.resume_offset(p),
+                    partition: Partition(p),
+                    offset: world.resume_offset(Partition(p)),
                 })
                 .collect(),
             payments: world.outcomes(),

@@ -1,6 +1,7 @@
 //! The messages between a consumer client and the broker's group coordinator: requests on the
 //! client's coordinator connection (A5) and their answers.
 
+use crate::ids::{Offsets, Partition};
 use crate::trace::{CommitSource, KafkaError};
 
 /// A request from a client to the coordinator.
@@ -10,7 +11,7 @@ pub enum Request {
     /// still holds (KIP-429).
     Join {
         member: Option<u32>,
-        owned: Vec<u32>,
+        owned: Vec<Partition>,
     },
     Sync {
         member: u32,
@@ -29,11 +30,11 @@ pub enum Request {
         source: CommitSource,
         member: Option<u32>,
         generation: i32,
-        offsets: Vec<(u32, i64)>,
+        offsets: Offsets,
     },
     /// OffsetFetch: the committed offsets of these partitions (B9).
     OffsetFetch {
-        partitions: Vec<u32>,
+        partitions: Vec<Partition>,
     },
     /// E1: `send_offsets_to_transaction` + `commit_transaction` for these outputs (indices into
     /// the sink's refunds topic).
@@ -41,7 +42,7 @@ pub enum Request {
         id: u32,
         member: Option<u32>,
         generation: i32,
-        offsets: Vec<(u32, i64)>,
+        offsets: Offsets,
         outputs: Vec<usize>,
     },
 }
@@ -50,15 +51,15 @@ pub enum Request {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Response {
     Join(Result<(u32, i32), KafkaError>),
-    Sync(Result<(i32, Vec<u32>), KafkaError>),
+    Sync(Result<(i32, Vec<Partition>), KafkaError>),
     Heartbeat(Option<KafkaError>),
     Commit {
         id: u32,
         result: Result<(), KafkaError>,
     },
-    OffsetFetch(Vec<(u32, i64)>),
+    OffsetFetch(Offsets),
     /// E4: the offsets read from the database in `on_assign`.
-    DbOffsets(Vec<(u32, i64)>),
+    DbOffsets(Offsets),
     /// E1: the end of `commit_transaction()`.
     Txn {
         id: u32,

@@ -2,6 +2,7 @@
 
 mod common;
 
+use offset_lab_sim::Offset;
 use offset_lab_sim::scenario::{preset, preset_names};
 use offset_lab_sim::trace::{CommitSource, EventKind, KafkaError, TraceEvent};
 use offset_lab_sim::{Summary, Timeline, Verdict};
@@ -164,7 +165,7 @@ fn landed(t: &Timeline) -> Vec<i64> {
     t.events
         .iter()
         .filter_map(|e| match &e.kind {
-            EventKind::CommitApplied { offsets, .. } => Some(offsets[0].1),
+            EventKind::CommitApplied { offsets, .. } => Some(offsets[0].1.0),
             _ => None,
         })
         .collect()
@@ -251,7 +252,7 @@ fn exp3_offsets_in_kafka_duplicate_offsets_in_the_database_do_not() {
         e.kind,
         EventKind::StartOffset {
             from: offset_lab_sim::trace::StartFrom::Database,
-            offset: 2,
+            offset: Offset(2),
             ..
         }
     )));

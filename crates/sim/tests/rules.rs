@@ -6,6 +6,7 @@ use common::*;
 use offset_lab_sim::group::{Group, GroupState, INVALID_OFFSET, Out};
 use offset_lab_sim::scenario::*;
 use offset_lab_sim::trace::{CommitSource, EventKind, KafkaError, StartFrom};
+use offset_lab_sim::{Offset, Partition};
 use offset_lab_sim::{Scenario, Verdict};
 
 fn manual_commit(mut s: Scenario) -> Scenario {
@@ -37,7 +38,7 @@ fn a5_one_consumers_commits_land_in_the_order_sent_whatever_the_latency() {
         }];
         let t = run(s);
         let mut last_id = 0;
-        let mut high = i64::MIN;
+        let mut high = Offset(i64::MIN);
         for e in find(&t, |k| matches!(k, EventKind::CommitApplied { .. })) {
             let EventKind::CommitApplied { id, offsets, .. } = &e.kind else {
                 unreachable!()
@@ -52,7 +53,7 @@ fn a5_one_consumers_commits_land_in_the_order_sent_whatever_the_latency() {
             );
             (last_id, high) = (*id, offsets[0].1);
         }
-        assert_eq!(t.final_world.group.committed[0], 60, "seed {seed}");
+        assert_eq!(t.final_world.group.committed[0], Offset(60), "seed {seed}");
     }
 }
 
@@ -69,7 +70,7 @@ fn a5_b7_a_retried_commit_is_the_cause_that_moves_the_offset_backwards() {
     let t = run(s.clone());
     let tenth = find(
         &t,
-        |k| matches!(k, EventKind::CommitApplied { offsets, .. } if offsets[0].1 == 10),
+        |k| matches!(k, EventKind::CommitApplied { offsets, .. } if offsets[0].1 == Offset(10)),
     )[0]
     .at_ms;
     s.faults = vec![Fault::CommitErrors {
@@ -81,7 +82,7 @@ fn a5_b7_a_retried_commit_is_the_cause_that_moves_the_offset_backwards() {
     let applied: Vec<i64> = find(&t, |k| matches!(k, EventKind::CommitApplied { .. }))
         .iter()
         .map(|e| match &e.kind {
-            EventKind::CommitApplied { offsets, .. } => offsets[0].1,
+            EventKind::CommitApplied { offsets, .. } => offsets[0].1.0,
             _ => unreachable!(),
         })
         .collect();
@@ -106,10 +107,10 @@ fn a1_committed_offset_is_last_processed_plus_one() {
     };
     assert_eq!(
         first,
-        vec![(0, 1)],
+        vec![(Partition(0), Offset(1))],
         "processing offset 0 commits 1, the next offset to read"
     );
-    assert_eq!(t.final_world.group.committed[0], 3);
+    assert_eq!(t.final_world.group.committed[0], Offset(3));
 }
 
 #[test]
@@ -126,7 +127,7 @@ fn b2_offset_is_stored_when_poll_returns_not_after_processing() {
     let cursor = t.cursor_at_time(polled);
     let w = t.world_at(cursor);
     let part = &w.consumers[0].client.as_ref().unwrap().parts[0];
-    assert_eq!(part.stored, 1);
+    assert_eq!(part.stored, Offset(1));
     assert_eq!(w.sink.applied[0], 0);
 }
 
@@ -253,7 +254,7 @@ fn b6_commit_message_commits_offset_plus_one_and_sync_waits() {
     });
     assert_eq!(sent.len(), 2);
     assert!(
-        matches!(&sent[1].kind, EventKind::CommitSent { offsets, .. } if offsets == &vec![(0, 2)])
+        matches!(&sent[1].kind, EventKind::CommitSent { offsets, .. } if offsets == &vec![(Partition(0), Offset(2))])
     );
     // The second poll happens only after the first commit's answer (rtt 4 ms).
     let polls = find(&t, |k| matches!(k, EventKind::Polled { .. }));
@@ -323,16 +324,16 @@ fn b9_resume_at_committed_offset_else_reset() {
     assert_eq!(
         starts[0],
         EventKind::StartOffset {
-            partition: 0,
-            offset: 0,
+            partition: Partition(0),
+            offset: Offset(0),
             from: StartFrom::Reset
         }
     );
     assert_eq!(
         starts[1],
         EventKind::StartOffset {
-            partition: 0,
-            offset: 2,
+            partition: Partition(0),
+            offset: Offset(2),
             from: StartFrom::Committed
         }
     );
@@ -344,8 +345,8 @@ fn b9_resume_at_committed_offset_else_reset() {
     assert_eq!(
         s[0].kind,
         EventKind::StartOffset {
-            partition: 0,
-            offset: 4,
+            partition: Partition(0),
+            offset: Offset(4),
             from: StartFrom::Reset
         }
     );
@@ -548,38 +549,44 @@ fn c1_offset_commit_validation() {
     let mut g = Group::new(2, 0, AssignmentStrategy::Range);
     let mut out = Vec::new();
     // C1.2: a stand-alone commit into an empty group.
-    assert_eq!(g.on_commit(None, -1, &[(0, 5)]), Ok(()));
-    assert_eq!(g.committed[0], 5);
+    assert_eq!(g.on_commit(None, -1, &[(Partition(0), Offset(5))]), Ok(()));
+    assert_eq!(g.committed[0], Offset(5));
     g.on_join(0, None, vec![], 0, 1, 45_000, 300_000, &mut out);
     // C1.4: no member id, no generation, group not empty.
     assert_eq!(
-        g.on_commit(None, -1, &[(0, 6)]),
+        g.on_commit(None, -1, &[(Partition(0), Offset(6))]),
         Err(KafkaError::UnknownMemberId)
     );
     // The join completed at once (delay 0): CompletingRebalance → C1.5.
     assert_eq!(g.state, GroupState::CompletingRebalance);
     assert_eq!(
-        g.on_commit(Some(1), 1, &[(0, 6)]),
+        g.on_commit(Some(1), 1, &[(Partition(0), Offset(6))]),
         Err(KafkaError::RebalanceInProgress)
     );
     // C1.3: unknown member, wrong generation.
     assert_eq!(
-        g.on_commit(Some(9), 1, &[(0, 6)]),
+        g.on_commit(Some(9), 1, &[(Partition(0), Offset(6))]),
         Err(KafkaError::UnknownMemberId)
     );
     g.on_sync(1, 1, 0, 1, &mut out);
     assert_eq!(g.state, GroupState::Stable);
     assert_eq!(
-        g.on_commit(Some(1), 0, &[(0, 6)]),
+        g.on_commit(Some(1), 0, &[(Partition(0), Offset(6))]),
         Err(KafkaError::IllegalGeneration)
     );
     // C1.7: no ownership check — member 1 may commit any partition.
-    assert_eq!(g.on_commit(Some(1), 1, &[(1, 3)]), Ok(()));
+    assert_eq!(
+        g.on_commit(Some(1), 1, &[(Partition(1), Offset(3))]),
+        Ok(())
+    );
     // C1.6: accepted during PreparingRebalance.
     g.on_join(10, None, vec![], 1, 1, 45_000, 300_000, &mut out);
     assert_eq!(g.state, GroupState::PreparingRebalance);
-    assert_eq!(g.on_commit(Some(1), 1, &[(0, 7)]), Ok(()));
-    assert_eq!(g.committed, vec![7, 3]);
+    assert_eq!(
+        g.on_commit(Some(1), 1, &[(Partition(0), Offset(7))]),
+        Ok(())
+    );
+    assert_eq!(g.committed, vec![Offset(7), Offset(3)]);
     assert!(out_traces(&out) > 0);
 }
 
@@ -807,7 +814,7 @@ fn keyed_payments_land_where_the_producing_clients_partitioner_puts_them() {
             &format!("customer-{}", (p.number - 1) % 7 + 1),
             "customers take turns"
         );
-        assert_eq!(p.partition, crc32(key.as_bytes()) % 6, "{key}");
+        assert_eq!(p.partition, Partition(crc32(key.as_bytes()) % 6), "{key}");
     }
     // The Java producer's default is murmur2; librdkafka can be told to use it too.
     let mut java = s.clone();
@@ -820,7 +827,7 @@ fn keyed_payments_land_where_the_producing_clients_partitioner_puts_them() {
             let key = p.key.as_ref().unwrap();
             assert_eq!(
                 p.partition,
-                to_positive(murmur2(key.as_bytes())) % 6,
+                Partition(to_positive(murmur2(key.as_bytes())) % 6),
                 "{key}"
             );
         }
@@ -936,7 +943,7 @@ impl Bare {
     }
 }
 
-fn commits_sent(out: &[offset_lab_sim::client::ClientOut]) -> Vec<Vec<(u32, i64)>> {
+fn commits_sent(out: &[offset_lab_sim::client::ClientOut]) -> Vec<offset_lab_sim::Offsets> {
     use offset_lab_sim::client::ClientOut;
     use offset_lab_sim::protocol::Request;
     out.iter()
@@ -970,9 +977,9 @@ fn b4_b5_the_client_alone_ticks_and_commits_only_greater_stored_offsets() {
     cl.member = Some(1);
     cl.generation = 1;
     cl.join = JoinState::Steady;
-    cl.parts = (0..3).map(Part::new).collect();
-    (cl.parts[0].stored, cl.parts[0].committed_local) = (2, 1);
-    (cl.parts[1].stored, cl.parts[1].committed_local) = (1, 1);
+    cl.parts = (0..3).map(|p| Part::new(Partition(p))).collect();
+    (cl.parts[0].stored, cl.parts[0].committed_local) = (Offset(2), Offset(1));
+    (cl.parts[1].stored, cl.parts[1].committed_local) = (Offset(1), Offset(1));
     let timer = ClientTimer {
         kind: TimerKind::AutoCommit,
         generation: 0,
@@ -980,12 +987,12 @@ fn b4_b5_the_client_alone_ticks_and_commits_only_greater_stored_offsets() {
     let out = bare.feed(&mut cl, 5000, |cl, ctx| cl.on_timer(timer, ctx));
     assert_eq!(
         commits_sent(&out),
-        vec![vec![(0, 2)]],
+        vec![vec![(Partition(0), Offset(2))]],
         "B4: only greater offsets"
     );
     // B5: while rebalancing, a tick commits nothing.
     cl.join = JoinState::AwaitingRevoke;
-    cl.parts[0].stored = 3;
+    cl.parts[0].stored = Offset(3);
     let out = bare.feed(&mut cl, 10_000, |cl, ctx| cl.on_timer(timer, ctx));
     assert!(commits_sent(&out).is_empty());
 }
@@ -1008,15 +1015,15 @@ fn d1_the_java_client_alone_commits_positions() {
     cl.member = Some(1);
     cl.generation = 1;
     cl.join = JoinState::Steady;
-    cl.parts = vec![Part::new(0)];
+    cl.parts = vec![Part::new(Partition(0))];
     // poll() returned offsets 0..=2; the program has processed only the first.
-    cl.parts[0].app_pos = 3;
+    cl.parts[0].app_pos = Offset(3);
     cl.app.batch = vec![(0, 1), (1, 2), (2, 3)];
     cl.app.pc = offset_lab_sim::client::Pc::Message(1);
     let out = bare.feed(&mut cl, 100, |cl, ctx| cl.run_app(ctx));
     assert_eq!(
         commits_sent(&out)[0],
-        vec![(0, 3)],
+        vec![(Partition(0), Offset(3))],
         "D1: commitAsync() commits the position past everything poll() returned"
     );
 }
@@ -1061,7 +1068,11 @@ fn b8_position_is_invalid_until_a_message_is_returned() {
         INVALID_OFFSET,
         "-1001 until something was returned"
     );
-    assert_eq!(position(polled), 1, "the last returned offset + 1 (A2)");
+    assert_eq!(
+        position(polled),
+        Offset(1),
+        "the last returned offset + 1 (A2)"
+    );
 }
 
 #[test]

@@ -1,6 +1,7 @@
 //! Commits, the client's side: the auto-commit timer (B5), the program's `commit()` (B4, B6;
 //! Java D2–D5), the answers and their retries (B7), and transactions (E1).
 
+use crate::ids::{Offset, Offsets, Partition};
 use crate::protocol::Request;
 use crate::scenario::ProgramPoint;
 use crate::trace::{CommitSource, EventKind, KafkaError};
@@ -54,7 +55,7 @@ impl Client {
         &mut self,
         source: CommitSource,
         sync: bool,
-        offsets: Vec<(u32, i64)>,
+        offsets: Offsets,
         ctx: &mut Ctx,
     ) -> u32 {
         let id = ctx.new_commit_id();
@@ -184,7 +185,7 @@ impl Client {
     /// increase).
     pub(crate) fn app_commit(
         &mut self,
-        explicit: Option<(u32, i64)>,
+        explicit: Option<(Partition, Offset)>,
         asynchronous: bool,
         ctx: &mut Ctx,
     ) -> Flow {

@@ -3,6 +3,7 @@
 //! where a newly assigned partition starts (B9, E4).
 
 use crate::Ms;
+use crate::ids::{Offset, Offsets, Partition};
 use crate::protocol::Request;
 use crate::scenario::{AssignmentStrategy, OffsetReset, SinkKind};
 use crate::trace::{CommitSource, EventKind, KafkaError, StartFrom};
@@ -49,7 +50,7 @@ impl Client {
 
     pub(crate) fn on_sync_response(
         &mut self,
-        result: Result<(i32, Vec<u32>), KafkaError>,
+        result: Result<(i32, Vec<Partition>), KafkaError>,
         ctx: &mut Ctx,
     ) {
         match result {
@@ -61,12 +62,12 @@ impl Client {
                 if self.cooperative(ctx) {
                     // Cooperative-sticky: revoke only what moved, then rejoin; add what is new.
                     let owned = self.partitions();
-                    let revoked: Vec<u32> = owned
+                    let revoked: Vec<Partition> = owned
                         .iter()
                         .copied()
                         .filter(|p| !parts.contains(p))
                         .collect();
-                    let added: Vec<u32> = parts
+                    let added: Vec<Partition> = parts
                         .iter()
                         .copied()
                         .filter(|p| !owned.contains(p))
@@ -259,10 +260,10 @@ impl Client {
                 }
             }
             RebalanceOp::Revoke { partitions, lost } => {
-                let gone: Vec<u32> = partitions.unwrap_or_else(|| self.partitions());
+                let gone: Vec<Partition> = partitions.unwrap_or_else(|| self.partitions());
                 // B10: commit on revoke (librdkafka: stored offsets; D3 Java: positions), or
                 // the program's own commit in on_revoke; never for a lost assignment.
-                let offsets: Vec<(u32, i64)> = if !lost && (auto || revoke_commit) {
+                let offsets: Offsets = if !lost && (auto || revoke_commit) {
                     let all = self.policy.offsets_to_commit(self);
                     all.into_iter().filter(|(p, _)| gone.contains(p)).collect()
                 } else {
@@ -295,17 +296,13 @@ impl Client {
     /// database sink, where the database says; a partition without a row there starts as B9
     /// says (the program seeks only where it has an offset: the group's committed offset,
     /// then `auto.offset.reset`).
-    pub(crate) fn on_offset_fetch(
-        &mut self,
-        offsets: Vec<(u32, i64)>,
-        from_db: bool,
-        ctx: &mut Ctx,
-    ) {
+    pub(crate) fn on_offset_fetch(&mut self, offsets: Offsets, from_db: bool, ctx: &mut Ctx) {
         let now = ctx.now;
         let rtt = ctx.rtt();
         let reset = ctx.spec.config.auto_offset_reset;
-        let (offsets, no_row): (Vec<(u32, i64)>, Vec<(u32, i64)>) =
-            offsets.into_iter().partition(|(_, o)| !from_db || *o >= 0);
+        let (offsets, no_row): (Offsets, Offsets) = offsets
+            .into_iter()
+            .partition(|(_, o)| !from_db || o.is_valid());
         if !no_row.is_empty() {
             let partitions = no_row.into_iter().map(|(p, _)| p).collect();
             self.send(Request::OffsetFetch { partitions }, ctx);
@@ -322,7 +319,7 @@ impl Client {
             if !from_db {
                 part.committed_local = committed;
             }
-            let start = if committed >= 0 && committed <= end {
+            let start = if committed.is_valid() && committed <= end {
                 let from = if from_db {
                     StartFrom::Database
                 } else {
@@ -331,7 +328,7 @@ impl Client {
                 Some((committed, from))
             } else {
                 match reset {
-                    OffsetReset::Earliest => Some((0, StartFrom::Reset)),
+                    OffsetReset::Earliest => Some((Offset(0), StartFrom::Reset)),
                     OffsetReset::Latest => Some((end, StartFrom::Reset)),
                     OffsetReset::Error => None,
                 }

@@ -22,6 +22,7 @@
 
 use crate::Ms;
 use crate::group::INVALID_OFFSET;
+use crate::ids::{Offset, Offsets, Partition};
 use crate::log::Log;
 use crate::protocol::{Request, Response};
 use crate::rng::SimRng;
@@ -72,21 +73,21 @@ pub struct Ended {
 /// B0: the client's state for one assigned partition.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Part {
-    pub partition: u32,
+    pub partition: Partition,
     /// When fetched records start arriving; `None` until the start offset is known (B9).
     pub fetch_ready_ms: Option<Ms>,
     /// The next offset to hand to the application.
-    pub next: i64,
+    pub next: Offset,
     /// `position()`: last returned + 1, INVALID until something was returned (A2, B8).
-    pub app_pos: i64,
+    pub app_pos: Offset,
     /// The offset store: what the next offset-less commit would commit (B2–B4).
-    pub stored: i64,
+    pub stored: Offset,
     /// The last offset this client committed successfully (B4, B6).
-    pub committed_local: i64,
+    pub committed_local: Offset,
 }
 
 impl Part {
-    pub fn new(partition: u32) -> Part {
+    pub fn new(partition: Partition) -> Part {
         Part {
             partition,
             fetch_ready_ms: None,
@@ -122,11 +123,11 @@ pub enum JoinState {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum RebalanceOp {
     /// `on_assign`: eager (the whole assignment) or incremental (cooperative-sticky, added only).
-    Assign(Vec<u32>),
+    Assign(Vec<Partition>),
     /// `on_revoke` / `on_lost`: everything (eager, `None`) or only the partitions that move
     /// (cooperative-sticky).
     Revoke {
-        partitions: Option<Vec<u32>>,
+        partitions: Option<Vec<Partition>>,
         lost: bool,
     },
 }
@@ -136,7 +137,7 @@ pub struct InFlight {
     pub id: u32,
     pub source: CommitSource,
     pub sync: bool,
-    pub offsets: Vec<(u32, i64)>,
+    pub offsets: Offsets,
     pub sent_ms: Ms,
 }
 
@@ -305,7 +306,7 @@ pub enum ClientOut {
     /// The program's dead-letter publish of the payment completed.
     DeadLetter { payment: u32 },
     /// E4: `on_assign` reads these partitions' offsets from the database.
-    ReadDbOffsets { partitions: Vec<u32> },
+    ReadDbOffsets { partitions: Vec<Partition> },
     /// The process ended, through `close()` or not.
     Ended {
         closed: bool,
@@ -456,15 +457,15 @@ impl Client {
 
     // ---- queries ------------------------------------------------------------------------------
 
-    pub fn part(&self, partition: u32) -> Option<&Part> {
+    pub fn part(&self, partition: Partition) -> Option<&Part> {
         self.parts.iter().find(|p| p.partition == partition)
     }
 
-    pub fn part_mut(&mut self, partition: u32) -> Option<&mut Part> {
+    pub fn part_mut(&mut self, partition: Partition) -> Option<&mut Part> {
         self.parts.iter_mut().find(|p| p.partition == partition)
     }
 
-    pub fn partitions(&self) -> Vec<u32> {
+    pub fn partitions(&self) -> Vec<Partition> {
         self.parts.iter().map(|p| p.partition).collect()
     }
 
@@ -479,19 +480,19 @@ impl Client {
 }
 
 /// B4: the stored offsets of the current assignment that are greater than the last commit.
-pub(crate) fn stored_to_commit(cl: &Client) -> Vec<(u32, i64)> {
+pub(crate) fn stored_to_commit(cl: &Client) -> Offsets {
     cl.parts
         .iter()
-        .filter(|p| p.stored >= 0 && p.stored > p.committed_local)
+        .filter(|p| p.stored.is_valid() && p.stored > p.committed_local)
         .map(|p| (p.partition, p.stored))
         .collect()
 }
 
 /// D1: the positions, `allConsumed()`.
-pub(crate) fn positions(cl: &Client) -> Vec<(u32, i64)> {
+pub(crate) fn positions(cl: &Client) -> Offsets {
     cl.parts
         .iter()
-        .filter(|p| p.app_pos >= 0)
+        .filter(|p| p.app_pos.is_valid())
         .map(|p| (p.partition, p.app_pos))
         .collect()
 }

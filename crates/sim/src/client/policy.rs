@@ -2,6 +2,7 @@
 //! as confluent-kafka-python uses it (B*), and the classic Java `KafkaConsumer` (D*). Nothing
 //! else in the client asks which library it is.
 
+use crate::ids::Offsets;
 use crate::scenario::{ClientModel, ConsumerSpec, Partitioner};
 use crate::trace::CommitSource;
 
@@ -42,7 +43,7 @@ impl ClientPolicy {
 
     /// B4 / D1: what an offset-less commit sends — the stored offsets greater than the last
     /// commit (librdkafka), or the positions of everything `poll()` returned (Java).
-    pub fn offsets_to_commit(self, cl: &Client) -> Vec<(u32, i64)> {
+    pub fn offsets_to_commit(self, cl: &Client) -> Offsets {
         if self.java() {
             positions(cl)
         } else {

@@ -3,6 +3,7 @@
 //! until it blocks (in `poll()`, processing, a synchronous commit) or the process ends.
 
 use crate::Ms;
+use crate::ids::{Offset, Offsets, Partition};
 use crate::scenario::{BatchStep, CrashWhen, MessageStep, ProgramPoint};
 use crate::trace::{EventKind, KafkaError};
 
@@ -167,19 +168,19 @@ impl Client {
         // Return the messages: position moves (A2); the offset is stored now (B2).
         let moves_commit_point = self.policy.poll_moves_commit_point(auto_store);
         let mut seqs = Vec::with_capacity(ready.len());
-        let mut stored_parts: Vec<(u32, i64)> = Vec::new();
+        let mut stored_parts: Offsets = Vec::new();
         for &pay in &ready {
             ctx.consumer.messages_seen += 1;
             seqs.push((pay, ctx.consumer.messages_seen));
             let p = ctx.log.payment(pay);
             if let Some(part) = self.part_mut(p.partition) {
-                part.next = p.offset + 1;
-                part.app_pos = p.offset + 1;
+                part.next = p.offset.next();
+                part.app_pos = p.offset.next();
                 if moves_commit_point {
-                    part.stored = p.offset + 1;
+                    part.stored = p.offset.next();
                     match stored_parts.iter_mut().find(|(q, _)| *q == p.partition) {
-                        Some(e) => e.1 = p.offset + 1,
-                        None => stored_parts.push((p.partition, p.offset + 1)),
+                        Some(e) => e.1 = p.offset.next(),
+                        None => stored_parts.push((p.partition, p.offset.next())),
                     }
                 }
             }
@@ -210,7 +211,7 @@ impl Client {
         let rtt = ctx.rtt();
         let now = ctx.now;
         let log = ctx.log;
-        let mut cursors: Vec<(u32, i64, Ms)> = self
+        let mut cursors: Vec<(Partition, Offset, Ms)> = self
             .parts
             .iter()
             .filter_map(|p| p.fetch_ready_ms.map(|r| (p.partition, p.next, r)))
@@ -219,7 +220,7 @@ impl Client {
         let mut next_at: Option<Ms> = None;
         // Merge partitions by arrival time, then partition: deterministic.
         while out.len() < max {
-            let mut best: Option<(Ms, u32, usize)> = None;
+            let mut best: Option<(Ms, Partition, usize)> = None;
             for (i, (p, off, ready)) in cursors.iter().enumerate() {
                 if let Some(pay) = log.at(*p, *off) {
                     let arrives = (*ready).max(log.payment(pay).produced_at_ms + rtt);
@@ -235,7 +236,7 @@ impl Client {
             }
             let (p, off, _) = cursors[i];
             out.push(log.at(p, off).unwrap_or(0));
-            cursors[i].1 += 1;
+            cursors[i].1 = cursors[i].1.next();
         }
         (out, next_at)
     }
@@ -264,10 +265,10 @@ impl Client {
                 // B3: stores offset + 1; a partition not assigned fails with _STATE.
                 match self.part_mut(partition) {
                     Some(part) => {
-                        part.stored = offset + 1;
+                        part.stored = offset.next();
                         ctx.emit(EventKind::OffsetStored {
                             partition,
-                            offset: offset + 1,
+                            offset: offset.next(),
                             auto: false,
                         });
                     }
@@ -283,7 +284,7 @@ impl Client {
                 asynchronous,
                 message,
             } => {
-                let explicit = message.then_some((partition, offset + 1));
+                let explicit = message.then_some((partition, offset.next()));
                 self.app_commit(explicit, asynchronous, ctx)
             }
         }

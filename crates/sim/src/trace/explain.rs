@@ -1,6 +1,7 @@
 //! Plain-language explanations of notable events, generated only when asked.
 
 use super::*;
+use crate::ids::{Offset, Partition};
 use crate::log::{Log, payment_id};
 use crate::scenario::{ClientModel, Scenario};
 
@@ -21,7 +22,7 @@ impl Context<'_> {
             .get(payment as usize)
             .map_or_else(|| payment_id(payment + 1), |p| p.id())
     }
-    fn part(&self, p: u32) -> String {
+    fn part(&self, p: Partition) -> String {
         format!("{}-{p}", self.log.topic)
     }
     fn java(&self) -> bool {
@@ -29,7 +30,7 @@ impl Context<'_> {
     }
 }
 
-fn offsets_text(ctx: &Context, offsets: &[(u32, i64)]) -> String {
+fn offsets_text(ctx: &Context, offsets: &[(Partition, Offset)]) -> String {
     offsets
         .iter()
         .map(|(p, o)| format!("{} → {o}", ctx.part(*p)))

@@ -2,6 +2,7 @@
 //! hash of a whole trace.
 
 use super::*;
+use crate::ids::{Offset, Partition};
 use crate::log::payment_id;
 
 fn source_text(s: CommitSource) -> &'static str {
@@ -39,7 +40,7 @@ impl TraceEvent {
             None => s.push_str("broker "),
         }
         s.push_str(self.kind.name());
-        let offs = |s: &mut String, o: &[(u32, i64)]| {
+        let offs = |s: &mut String, o: &[(Partition, Offset)]| {
             for (p, off) in o {
                 let _ = write!(s, " p{p}={off}");
             }

@@ -7,6 +7,7 @@
 use serde::Serialize;
 
 use crate::Ms;
+use crate::ids::{Offset, Offsets, Partition};
 use crate::scenario::CrashKind;
 
 /// Errors a client or broker reports, by Kafka's names.
@@ -163,17 +164,17 @@ pub enum EventKind {
     },
     /// `on_assign` ran in the application's `poll()`.
     Assigned {
-        partitions: Vec<u32>,
+        partitions: Vec<Partition>,
     },
     /// Where fetching starts for a newly assigned partition (B9).
     StartOffset {
-        partition: u32,
-        offset: i64,
+        partition: Partition,
+        offset: Offset,
         from: StartFrom,
     },
     /// `on_revoke` (or `on_lost` when `lost`) ran in the application's `poll()`.
     Revoked {
-        partitions: Vec<u32>,
+        partitions: Vec<Partition>,
         lost: bool,
     },
     /// `poll()`/`consume()` returned these payments.
@@ -187,12 +188,12 @@ pub enum EventKind {
     },
     /// The stored offset moved: at poll return (auto) or by `store_offsets` (B2, B3).
     OffsetStored {
-        partition: u32,
-        offset: i64,
+        partition: Partition,
+        offset: Offset,
         auto: bool,
     },
     StoreFailed {
-        partition: u32,
+        partition: Partition,
         error: KafkaError,
     },
     ProcessingStarted {
@@ -210,8 +211,8 @@ pub enum EventKind {
     },
     /// E4: the database transaction wrote the result and the next offset together.
     DbOffsetWritten {
-        partition: u32,
-        offset: i64,
+        partition: Partition,
+        offset: Offset,
     },
     /// A processing attempt failed; `retry_at_ms` when another attempt follows.
     ProcessingFailed {
@@ -240,7 +241,7 @@ pub enum EventKind {
     /// E1: the outputs and the offsets committed together.
     TransactionCommitted {
         outputs: u32,
-        offsets: Vec<(u32, i64)>,
+        offsets: Offsets,
     },
     /// The open transaction's outputs will never be visible to a read_committed reader.
     TransactionAborted {
@@ -258,7 +259,7 @@ pub enum EventKind {
         id: u32,
         source: CommitSource,
         sync: bool,
-        offsets: Vec<(u32, i64)>,
+        offsets: Offsets,
     },
     /// A commit that never left the client (nothing to commit, assignment lost).
     CommitRefused {
@@ -270,7 +271,7 @@ pub enum EventKind {
     CommitApplied {
         id: u32,
         source: CommitSource,
-        offsets: Vec<(u32, i64)>,
+        offsets: Offsets,
     },
     /// The broker refused the commit (C1).
     CommitRejected {
@@ -281,8 +282,8 @@ pub enum EventKind {
     /// The committed offset moved past a payment that is still being worked on: it is at risk.
     AtRisk {
         payment: u32,
-        partition: u32,
-        committed: i64,
+        partition: Partition,
+        committed: Offset,
     },
     /// `on_commit` ran inside a later `poll()` (B6).
     CommitCallback {

@@ -3,6 +3,7 @@
 //! transactions (C1, E1), and the answers going back after half a round trip.
 
 use crate::group::Out;
+use crate::ids::{Offset, Partition};
 use crate::protocol::{Request, Response};
 use crate::scenario::{Fault, RetriableError};
 use crate::trace::{EventKind, KafkaError};
@@ -180,14 +181,14 @@ impl World {
     }
 
     /// The committed offsets of these partitions before a write.
-    fn committed_before(&self, offsets: &[(u32, i64)]) -> Vec<i64> {
+    fn committed_before(&self, offsets: &[(Partition, Offset)]) -> Vec<Offset> {
         offsets
             .iter()
-            .map(|(p, _)| self.group.committed[*p as usize])
+            .map(|(p, _)| self.group.committed[(*p).ix()])
             .collect()
     }
 
-    fn flag_all_at_risk(&mut self, offsets: &[(u32, i64)], before: Vec<i64>) {
+    fn flag_all_at_risk(&mut self, offsets: &[(Partition, Offset)], before: Vec<Offset>) {
         for ((p, new), old) in offsets.iter().zip(before) {
             self.flag_at_risk(*p, old, *new);
         }
@@ -195,8 +196,8 @@ impl World {
 
     /// Moment 1: the committed offset jumped past payments that are now at risk
     /// ([`World::is_at_risk`]). Each is flagged once, when the jump happens.
-    fn flag_at_risk(&mut self, partition: u32, old: i64, new: i64) {
-        if new <= old.max(0) {
+    fn flag_at_risk(&mut self, partition: Partition, old: Offset, new: Offset) {
+        if new <= old.max(Offset(0)) {
             return;
         }
         let mut risky = Vec::new();
@@ -204,7 +205,10 @@ impl World {
             let Some(cl) = &con.client else { continue };
             for pay in cl.held() {
                 let p = self.log.payment(pay);
-                if p.partition == partition && p.offset >= old.max(0) && self.is_at_risk(pay, new) {
+                if p.partition == partition
+                    && p.offset >= old.max(Offset(0))
+                    && self.is_at_risk(pay, new)
+                {
                     risky.push(pay);
                 }
             }

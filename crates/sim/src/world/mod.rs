@@ -12,6 +12,7 @@
 //!   queue ──pop──▶ World::step ──input──▶ Client / Group ──outputs──▶ World ──▶ queue, trace, sink
 //! ```
 
+use crate::ids::Partition;
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 use std::sync::Arc;
@@ -305,7 +306,7 @@ impl World {
     pub fn check_invariants(&self) -> Result<(), String> {
         // The broker never holds a committed offset past what was produced.
         for (p, &committed) in self.group.committed.iter().enumerate() {
-            let end = self.log.log_end_offset(p as u32, self.now);
+            let end = self.log.log_end_offset(Partition(p as u32), self.now);
             if committed > end {
                 return Err(format!(
                     "partition {p}: committed offset {committed} past the log end {end}"
@@ -317,7 +318,7 @@ impl World {
             let mut owner = vec![None; self.log.partition_count() as usize];
             for m in &self.group.members {
                 for &p in &m.assignment {
-                    if let Some(other) = owner[p as usize].replace(m.id) {
+                    if let Some(other) = owner[p.ix()].replace(m.id) {
                         return Err(format!(
                             "partition {p} assigned to members {other} and {}",
                             m.id
@@ -407,7 +408,7 @@ impl World {
                     // E4: the database answers after a round trip, with what it holds now.
                     let offsets = partitions
                         .iter()
-                        .map(|&p| (p, self.sink.db_offsets[p as usize]))
+                        .map(|&p| (p, self.sink.db_offsets[p.ix()]))
                         .collect();
                     let at = self.now + self.scenario.broker.rtt_ms;
                     let resp = Response::DbOffsets(offsets);

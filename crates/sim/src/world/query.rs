@@ -6,6 +6,7 @@ use crate::Ms;
 use crate::client::policy::AutoCommitRuns;
 use crate::client::{AppState, JoinState};
 use crate::group::Member;
+use crate::ids::{Offset, Partition};
 use crate::scenario::CrashKind;
 
 use super::World;
@@ -134,7 +135,7 @@ impl World {
     /// effect has not landed and that the program did not skip or dead-letter, while the
     /// committed offset `committed` of its partition is already past it. If that consumer dies
     /// now, the payment is lost.
-    pub fn is_at_risk(&self, payment: u32, committed: i64) -> bool {
+    pub fn is_at_risk(&self, payment: u32, committed: Offset) -> bool {
         self.log.payment(payment).offset < committed
             && self.sink.applied[payment as usize] == 0
             && !self.sink.handled(payment)
@@ -142,7 +143,7 @@ impl World {
     }
 
     /// Does consumer `c` hold a payment of `partition` that is at risk now?
-    pub fn partition_at_risk(&self, c: usize, partition: u32) -> bool {
+    pub fn partition_at_risk(&self, c: usize, partition: Partition) -> bool {
         let Some(cl) = &self.consumers[c].client else {
             return false;
         };

@@ -6,6 +6,7 @@
 use crate::Ms;
 use crate::chunked::Chunked;
 use crate::group::INVALID_OFFSET;
+use crate::ids::Offset;
 use crate::log::Log;
 use crate::scenario::{SinkKind, SinkSpec};
 use crate::trace::EventKind;
@@ -46,7 +47,7 @@ pub struct Sink {
     /// How many times processing each payment completed and handed it to the sink.
     pub deliveries: Chunked<u32>,
     /// E4: the next offset per partition, written by the database with the results.
-    pub db_offsets: Vec<i64>,
+    pub db_offsets: Vec<Offset>,
     /// The `refunds` topic, for the refunds-topic and transactional sinks.
     pub outputs: Vec<Output>,
     /// The dead-letter topic.
@@ -98,9 +99,9 @@ impl Sink {
                 // E4: one transaction writes the result and the next offset. A payment below
                 // the stored offset is already in the database (a zombie or a redelivery).
                 let p = log.payment(payment);
-                let (partition, next) = (p.partition, p.offset + 1);
-                if next > self.db_offsets[partition as usize] {
-                    self.db_offsets[partition as usize] = next;
+                let (partition, next) = (p.partition, p.offset.next());
+                if next > self.db_offsets[partition.ix()] {
+                    self.db_offsets[partition.ix()] = next;
                     self.count_effect(payment, ev);
                     ev.push(EventKind::DbOffsetWritten {
                         partition,
@@ -183,9 +184,9 @@ impl Sink {
     fn handled_without_effect(&mut self, payment: u32, log: &Log, ev: &mut Vec<EventKind>) {
         if self.kind == SinkKind::Database {
             let p = log.payment(payment);
-            let (partition, next) = (p.partition, p.offset + 1);
-            if next > self.db_offsets[partition as usize] {
-                self.db_offsets[partition as usize] = next;
+            let (partition, next) = (p.partition, p.offset.next());
+            if next > self.db_offsets[partition.ix()] {
+                self.db_offsets[partition.ix()] = next;
                 ev.push(EventKind::DbOffsetWritten {
                     partition,
                     offset: next,

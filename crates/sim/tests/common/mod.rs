@@ -1,6 +1,7 @@
 //! Shared builders for the simulator's tests.
 #![allow(dead_code)]
 
+use offset_lab_sim::Partition;
 use offset_lab_sim::rng::SimRng;
 use offset_lab_sim::scenario::*;
 use offset_lab_sim::trace::{EventKind, TraceEvent};
@@ -294,7 +295,7 @@ pub fn check_invariants(tl: &Timeline, what: &str) {
     for p in 0..w.log.partition_count() {
         let committed = w.group.committed[p as usize];
         assert!(
-            committed <= w.log.log_end_offset(p, w.now),
+            committed <= w.log.log_end_offset(Partition(p), w.now),
             "{what}: committed offset past the log end on partition {p}"
         );
     }
