@@ -1,4 +1,4 @@
-//! Project tasks for Offset Lab: `cargo xtask <setup|serve|test|fmt|bundle-size>`.
+//! Project tasks for Offset Lab: `cargo xtask <setup|serve|test|fuzz|fmt|bundle-size>`.
 //!
 //! std only. Everything it installs comes through cargo, npm or apt, and only
 //! when missing or at the wrong version; see `cargo xtask help`.
@@ -18,20 +18,29 @@ const CHROMIUM: &str = "/usr/bin/chromium";
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 /// Budget for the gzipped release bundle (wasm + js + css).
 const BUNDLE_LIMIT_KIB: f64 = 350.0;
+/// cargo-fuzz builds the fuzz targets (`fuzz/`) with libFuzzer on stable Rust (`--sanitizer none`).
+const CARGO_FUZZ_VERSION: &str = "0.13.2";
+/// Seconds per fuzz target in `cargo xtask fuzz` and in the fuzz stage of `cargo xtask test`.
+const FUZZ_SECONDS: u64 = 20;
 
 const HELP: &str = "\
 usage: cargo xtask <command> [args]
 
   setup          install what is missing: wasm32 target, rustfmt and clippy, trunk,
-                 wasm-bindgen-cli, npm packages (wasm-opt, playwright-core),
+                 wasm-bindgen-cli, cargo-fuzz, npm packages (wasm-opt, playwright-core),
                  Debian chromium + chromedriver
   serve [ARGS]   setup, then `trunk serve` on http://127.0.0.1:8080 (ARGS go to trunk,
                  e.g. `cargo xtask serve --port 9000`)
   test           setup, then every test stage with a summary table:
                  fmt (`cargo fmt --all --check`), clippy (no warnings allowed, native
-                 and wasm32), native tests, wasm tests (headless Chromium), release
-                 build, end-to-end tests (playwright-core), bundle size
+                 and wasm32), native tests, fuzz (20 s per target), wasm tests (headless
+                 Chromium), release build, end-to-end tests (playwright-core), bundle size
   test --native  only the native tests (`cargo test --workspace`), no setup
+  fuzz [--seconds N | --runs N] [TARGET...]
+                 build the fuzz targets (fuzz/, cargo-fuzz, stable Rust) and run each
+                 (scenario_json, link, run) for N seconds (default 20) or N executions;
+                 fails on any crash, timeout (an input over 2 s) or out-of-memory, and
+                 prints the input that caused it and the command that reproduces it
   fmt            format every crate (`cargo fmt --all`)
   bundle-size    setup, `trunk build --release`, print gzipped wasm + js + css sizes
 ";
@@ -51,6 +60,7 @@ fn main() -> ExitCode {
         "setup" => setup(&root),
         "serve" => serve(&root, &rest),
         "test" => return test(&root, &rest),
+        "fuzz" => fuzz_command(&root, &rest),
         "bundle-size" => bundle_size_command(&root),
         "fmt" => fmt_command(),
         "" | "help" | "-h" | "--help" => {
@@ -103,6 +113,7 @@ fn setup(root: &Path) -> Result {
     let wb = wasm_bindgen_version(root)?;
     setup_cargo_tool("wasm-bindgen-cli", "wasm-bindgen", &wb, &[])?;
     check_version("wasm-bindgen-test-runner", &wb)?;
+    setup_cargo_fuzz()?;
     setup_npm(root)?;
     setup_chromium()?;
     run_quiet("cargo", &["fetch", "--quiet"]).map_err(|e| format!("cargo fetch failed: {e}"))?;
@@ -353,6 +364,18 @@ fn test(root: &Path, args: &[String]) -> ExitCode {
         "native tests",
         Command::new("cargo").args(["test", "--workspace"]),
     ));
+
+    if !native_only {
+        if setup_ok {
+            banner(&format!(
+                "fuzz: cargo xtask fuzz --seconds {FUZZ_SECONDS} (libFuzzer, {} targets)",
+                FUZZ_TARGETS.len()
+            ));
+            stages.push(fuzz_stage(root, &FuzzPlan::default()));
+        } else {
+            stages.push(skipped("fuzz", "setup failed"));
+        }
+    }
 
     if !native_only {
         let mut wasm = Command::new("cargo");
@@ -777,6 +800,316 @@ fn some(items: &[String]) -> String {
     s
 }
 
+// ---------------------------------------------------------------- fuzz
+
+struct FuzzTarget {
+    name: &'static str,
+    /// libFuzzer dictionary, relative to the repo root.
+    dict: &'static str,
+    /// Seed corpora (read only), relative to the repo root.
+    seeds: &'static [&'static str],
+}
+
+/// The targets in `fuzz/fuzz_targets/`.
+const FUZZ_TARGETS: &[FuzzTarget] = &[
+    FuzzTarget {
+        name: "scenario_json",
+        dict: "fuzz/dict/scenario.dict",
+        seeds: &["crates/sim/presets", "fuzz/seeds/scenario"],
+    },
+    FuzzTarget {
+        name: "link",
+        dict: "fuzz/dict/link.dict",
+        seeds: &["fuzz/seeds/link"],
+    },
+    FuzzTarget {
+        name: "run",
+        dict: "fuzz/dict/scenario.dict",
+        seeds: &["crates/sim/presets", "fuzz/seeds/scenario"],
+    },
+];
+
+/// libFuzzer options shared by every run: one input taking over 2 s is a hang.
+const FUZZ_OPTIONS: &[&str] = &[
+    "-timeout=2",
+    "-rss_limit_mb=2048",
+    "-max_len=16384",
+    "-print_final_stats=1",
+];
+/// The flags of `cargo fuzz build` and `cargo fuzz run`: optimized, with debug assertions and
+/// overflow checks, no sanitizer (so stable Rust does).
+const CARGO_FUZZ_FLAGS: &[&str] = &["--release", "--debug-assertions", "--sanitizer", "none"];
+
+#[derive(Clone, Copy, PartialEq, Debug)]
+enum FuzzLimit {
+    Seconds(u64),
+    Runs(u64),
+}
+
+#[derive(Debug, PartialEq)]
+struct FuzzPlan {
+    limit: FuzzLimit,
+    targets: Vec<&'static str>,
+}
+
+impl Default for FuzzPlan {
+    fn default() -> Self {
+        FuzzPlan {
+            limit: FuzzLimit::Seconds(FUZZ_SECONDS),
+            targets: FUZZ_TARGETS.iter().map(|t| t.name).collect(),
+        }
+    }
+}
+
+fn parse_fuzz_args(args: &[String]) -> Result<FuzzPlan> {
+    let mut plan = FuzzPlan {
+        targets: Vec::new(),
+        ..FuzzPlan::default()
+    };
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--seconds" | "--runs" => {
+                let n = it
+                    .next()
+                    .and_then(|v| v.parse::<u64>().ok())
+                    .filter(|n| *n > 0)
+                    .ok_or_else(|| format!("{a} needs a positive number"))?;
+                plan.limit = if a == "--seconds" {
+                    FuzzLimit::Seconds(n)
+                } else {
+                    FuzzLimit::Runs(n)
+                };
+            }
+            name => match FUZZ_TARGETS.iter().find(|t| t.name == name) {
+                Some(t) => plan.targets.push(t.name),
+                None => {
+                    let names: Vec<&str> = FUZZ_TARGETS.iter().map(|t| t.name).collect();
+                    return Err(format!(
+                        "unknown fuzz target or option `{name}` (targets: {})",
+                        names.join(", ")
+                    ));
+                }
+            },
+        }
+    }
+    if plan.targets.is_empty() {
+        plan.targets = FuzzPlan::default().targets;
+    }
+    Ok(plan)
+}
+
+fn setup_cargo_fuzz() -> Result {
+    setup_cargo_tool(
+        "cargo-fuzz",
+        "cargo-fuzz",
+        CARGO_FUZZ_VERSION,
+        &["--locked"],
+    )
+}
+
+fn fuzz_command(root: &Path, args: &[String]) -> Result {
+    let plan = parse_fuzz_args(args)?;
+    setup_cargo_fuzz()?;
+    let stage = fuzz_stage(root, &plan);
+    if stage.outcome == Outcome::Passed {
+        println!("fuzz: {} in {}", stage.detail, fmt_duration(stage.time));
+        Ok(())
+    } else {
+        Err(format!("fuzz failed: {}", stage.detail))
+    }
+}
+
+/// What one libFuzzer run said.
+#[derive(Default, Debug, PartialEq)]
+struct FuzzRun {
+    runs: u64,
+    /// `crash`, `timeout`, `oom`, … with the input libFuzzer saved.
+    failure: Option<(String, Option<String>)>,
+}
+
+fn fuzz_stage(root: &Path, plan: &FuzzPlan) -> Stage {
+    let started = Instant::now();
+    let done = |outcome, detail: String| Stage {
+        name: "fuzz",
+        outcome,
+        detail,
+        time: started.elapsed(),
+    };
+    // The seed corpora are current and every seed passes the checks natively.
+    println!("→ fuzz seeds: cargo test --manifest-path fuzz/Cargo.toml");
+    if let Err(e) = run(
+        "cargo",
+        &["test", "--quiet", "--manifest-path", "fuzz/Cargo.toml"],
+    ) {
+        return done(Outcome::Failed, format!("seed tests failed: {e}"));
+    }
+    println!(
+        "→ building the fuzz targets: cargo fuzz build {}",
+        CARGO_FUZZ_FLAGS.join(" ")
+    );
+    let mut build = vec!["fuzz", "build"];
+    build.extend_from_slice(CARGO_FUZZ_FLAGS);
+    if let Err(e) = run("cargo", &build) {
+        return done(Outcome::Failed, format!("build failed: {e}"));
+    }
+    let host = match output("rustc", &["-vV"]) {
+        Ok(out) => out
+            .lines()
+            .find_map(|l| l.strip_prefix("host: "))
+            .unwrap_or_default()
+            .to_owned(),
+        Err(e) => return done(Outcome::Failed, e),
+    };
+    let mut summary = Vec::new();
+    for name in &plan.targets {
+        let Some(target) = FUZZ_TARGETS.iter().find(|t| t.name == *name) else {
+            continue;
+        };
+        let bin = root
+            .join("fuzz/target")
+            .join(&host)
+            .join("release")
+            .join(target.name);
+        match fuzz_target(root, &bin, target, plan.limit) {
+            Ok(r) => match r.failure {
+                None => summary.push(format!("{} {} runs", target.name, r.runs)),
+                Some((kind, input)) => {
+                    let input = input.unwrap_or_else(|| format!("fuzz/artifacts/{}/", target.name));
+                    println!(
+                        "\nfuzz: {} found a {kind}; the input is {input}",
+                        target.name
+                    );
+                    println!(
+                        "reproduce it with:\n    cargo fuzz run {} {} {input}",
+                        CARGO_FUZZ_FLAGS.join(" "),
+                        target.name
+                    );
+                    println!(
+                        "or without cargo-fuzz:\n    {} {input}",
+                        bin.strip_prefix(root).unwrap_or(&bin).display()
+                    );
+                    return done(
+                        Outcome::Failed,
+                        format!("{}: {kind}, input {input}", target.name),
+                    );
+                }
+            },
+            Err(e) => return done(Outcome::Failed, format!("{}: {e}", target.name)),
+        }
+    }
+    let limit = match plan.limit {
+        FuzzLimit::Seconds(s) => format!("{s} s each"),
+        FuzzLimit::Runs(n) => format!("{n} runs each"),
+    };
+    done(
+        Outcome::Passed,
+        format!("{limit}: {}; no crash, hang or OOM", summary.join(", ")),
+    )
+}
+
+/// Runs one target: new inputs go to `fuzz/corpus/<target>` (the working corpus), failures to
+/// `fuzz/artifacts/<target>/`; the seed directories are only read.
+fn fuzz_target(root: &Path, bin: &Path, target: &FuzzTarget, limit: FuzzLimit) -> Result<FuzzRun> {
+    let corpus = root.join("fuzz/corpus").join(target.name);
+    let artifacts = root.join("fuzz/artifacts").join(target.name);
+    for dir in [&corpus, &artifacts] {
+        fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    }
+    let mut cmd = Command::new(bin);
+    cmd.arg(format!("fuzz/corpus/{}", target.name))
+        .args(target.seeds)
+        .arg(format!("-dict={}", target.dict))
+        .arg(format!("-artifact_prefix=fuzz/artifacts/{}/", target.name))
+        .args(FUZZ_OPTIONS)
+        .arg(match limit {
+            FuzzLimit::Seconds(s) => format!("-max_total_time={s}"),
+            FuzzLimit::Runs(n) => format!("-runs={n}"),
+        });
+    banner(&format!(
+        "fuzz {}: {}",
+        target.name,
+        describe_command(&cmd, root)
+    ));
+    let mut child = cmd
+        .current_dir(root)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot run {}: {e}", bin.display()))?;
+    let stderr = child.stderr.take().expect("stderr is piped");
+    let mut result = FuzzRun::default();
+    let mut in_dict = false;
+    for line in BufReader::new(stderr).lines() {
+        let Ok(line) = line else { break };
+        if show_fuzz_line(&line, &mut in_dict) {
+            println!("{line}");
+        }
+        parse_fuzz_line(&line, &mut result);
+    }
+    let status = child
+        .wait()
+        .map_err(|e| format!("{}: {e}", bin.display()))?;
+    if !status.success() && result.failure.is_none() {
+        result.failure = Some((format!("failure ({status})"), None));
+    }
+    Ok(result)
+}
+
+fn describe_command(cmd: &Command, root: &Path) -> String {
+    let program = Path::new(cmd.get_program());
+    let mut parts = vec![
+        program
+            .strip_prefix(root)
+            .unwrap_or(program)
+            .display()
+            .to_string(),
+    ];
+    parts.extend(cmd.get_args().map(|a| a.to_string_lossy().into_owned()));
+    parts.join(" ")
+}
+
+/// libFuzzer's progress lines (`#1234 NEW …`) and its recommended dictionary are left out.
+fn show_fuzz_line(line: &str, in_dict: &mut bool) -> bool {
+    if line.contains("###### Recommended dictionary") {
+        *in_dict = true;
+    }
+    if *in_dict {
+        if line.contains("###### End of recommended dictionary") {
+            *in_dict = false;
+        }
+        return false;
+    }
+    let progress = line
+        .strip_prefix('#')
+        .is_some_and(|rest| rest.starts_with(|c: char| c.is_ascii_digit()));
+    // Without a sanitizer libFuzzer misses a few of its hooks, and says so on every start.
+    let noise = line.starts_with("WARNING: Failed to find function \"__sanitizer_");
+    (!progress || line.contains("DONE")) && !noise
+}
+
+fn parse_fuzz_line(line: &str, run: &mut FuzzRun) {
+    if let Some(n) = line.strip_prefix("stat::number_of_executed_units:") {
+        run.runs = n.trim().parse().unwrap_or(run.runs);
+    } else if let Some(rest) = line.split("ERROR: libFuzzer: ").nth(1) {
+        let kind = match rest {
+            r if r.starts_with("deadly signal") => "crash (a panic)".to_owned(),
+            r if r.starts_with("timeout") => "timeout (an input ran over 2 s)".to_owned(),
+            r if r.starts_with("out-of-memory") => "out-of-memory".to_owned(),
+            r => r.split_whitespace().take(3).collect::<Vec<_>>().join(" "),
+        };
+        run.failure = Some((kind, run.failure.take().and_then(|f| f.1)));
+    } else if let Some(path) = line.split("Test unit written to ").nth(1) {
+        let kind = run
+            .failure
+            .take()
+            .map(|f| f.0)
+            .unwrap_or_else(|| "failure".into());
+        run.failure = Some((kind, Some(path.trim().to_owned())));
+    }
+}
+
 // ---------------------------------------------------------------- bundle size
 
 struct Bundle {
@@ -1023,6 +1356,73 @@ crates/sim/src/protocol.rs:588:32: warning: very complex type used. Consider fac
         assert_eq!(some(&files), "a, b, c and 2 more");
         assert_eq!(plural(1, "file"), "1 file");
         assert_eq!(plural(2, "file"), "2 files");
+    }
+
+    #[test]
+    fn parses_fuzz_arguments() {
+        let args =
+            |a: &[&str]| parse_fuzz_args(&a.iter().map(|s| s.to_string()).collect::<Vec<_>>());
+        assert_eq!(args(&[]).unwrap(), FuzzPlan::default());
+        let plan = args(&["--runs", "1000000", "run"]).unwrap();
+        assert_eq!(
+            (plan.limit, plan.targets),
+            (FuzzLimit::Runs(1_000_000), vec!["run"])
+        );
+        assert_eq!(
+            args(&["--seconds", "5"]).unwrap().limit,
+            FuzzLimit::Seconds(5)
+        );
+        assert!(args(&["--seconds"]).is_err());
+        assert!(args(&["--seconds", "0"]).is_err());
+        assert!(args(&["nope"]).is_err());
+    }
+
+    #[test]
+    fn reads_libfuzzer_output() {
+        let mut r = FuzzRun::default();
+        parse_fuzz_line("stat::number_of_executed_units: 2953722", &mut r);
+        assert_eq!(
+            r,
+            FuzzRun {
+                runs: 2_953_722,
+                failure: None
+            }
+        );
+        parse_fuzz_line("==12== ERROR: libFuzzer: deadly signal", &mut r);
+        parse_fuzz_line(
+            "artifact_prefix='fuzz/artifacts/run/'; Test unit written to fuzz/artifacts/run/crash-ab12",
+            &mut r,
+        );
+        assert_eq!(
+            r.failure,
+            Some((
+                "crash (a panic)".into(),
+                Some("fuzz/artifacts/run/crash-ab12".into())
+            ))
+        );
+        let mut t = FuzzRun::default();
+        parse_fuzz_line("==12== ERROR: libFuzzer: timeout after 2 seconds", &mut t);
+        assert_eq!(t.failure.unwrap().0, "timeout (an input ran over 2 s)");
+        let mut in_dict = false;
+        assert!(!show_fuzz_line("#4096\tpulse  cov: 1 ft: 2", &mut in_dict));
+        assert!(show_fuzz_line(
+            "#2953722\tDONE   cov: 2696 ft: 6138",
+            &mut in_dict
+        ));
+        assert!(!show_fuzz_line(
+            "###### Recommended dictionary. ######",
+            &mut in_dict
+        ));
+        assert!(!show_fuzz_line("\"crash\" # Uses: 3", &mut in_dict));
+        assert!(!show_fuzz_line(
+            "###### End of recommended dictionary. ######",
+            &mut in_dict
+        ));
+        assert!(show_fuzz_line("stat::peak_rss_mb: 32", &mut in_dict));
+        assert!(!show_fuzz_line(
+            "WARNING: Failed to find function \"__sanitizer_print_stack_trace\".",
+            &mut in_dict
+        ));
     }
 
     #[test]
