@@ -87,7 +87,8 @@ pub fn encode(state: &LinkState) -> String {
         parts.push(format!("t={}", state.t_ms));
     }
     if !state.panels.is_empty() {
-        parts.push(format!("panels={}", state.panels.join(",")));
+        let panels: Vec<String> = state.panels.iter().map(|p| percent_encode(p)).collect();
+        parts.push(format!("panels={}", panels.join(",")));
     }
     if state.embed {
         parts.push("embed=1".into());
@@ -249,6 +250,20 @@ pub fn base64url_decode(text: &str) -> Option<Vec<u8>> {
         }
     }
     Some(out)
+}
+
+/// Percent-encodes all but the URL's unreserved characters, so that a value cannot end its
+/// parameter (`&`, `#`) or change on the way back (`%`, `+`). A comma still separates panels.
+fn percent_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }
 
 fn percent_decode(s: &str) -> String {
