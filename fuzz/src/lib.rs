@@ -5,6 +5,8 @@
 
 use std::sync::Arc;
 
+pub mod mutate;
+
 use offset_lab_sim::link::{self, LinkState};
 use offset_lab_sim::scenario::Fault;
 use offset_lab_sim::trace::TraceEvent;
@@ -14,7 +16,7 @@ use offset_lab_sim::{Report, Scenario, Verdict, World};
 pub const DEFAULT_PRESET: &str = "step1-autocommit-sleep7";
 
 /// `scenario_json`: parsing any text never panics, and a scenario that parses survives the
-/// export/import round trip unchanged.
+/// export/import round trip, and a link to it, unchanged.
 pub fn check_scenario_json(text: &str) {
     let Ok(scenario) = Scenario::from_json(text) else {
         return;
@@ -22,6 +24,18 @@ pub fn check_scenario_json(text: &str) {
     let again = Scenario::from_json(&scenario.to_json())
         .unwrap_or_else(|e| panic!("an exported scenario does not import: {e}"));
     assert_eq!(again, scenario, "export then import changed the scenario");
+    let state = LinkState {
+        scenario,
+        t_ms: 0,
+        panels: vec![],
+        embed: false,
+    };
+    let reopened = link::decode(&link::encode(&state), DEFAULT_PRESET)
+        .unwrap_or_else(|e| panic!("a link to a valid scenario does not decode: {e}"));
+    assert_eq!(
+        reopened.scenario, state.scenario,
+        "a link changed the scenario"
+    );
 }
 
 /// `link`: decoding any query never panics; the scenario of a link that decodes is valid, and
@@ -42,6 +56,10 @@ pub fn check_link(query: &str) {
     );
     assert_eq!(again.t_ms, state.t_ms, "link round trip changed the time");
     assert_eq!(again.embed, state.embed, "link round trip changed embed");
+    assert_eq!(
+        again.panels, state.panels,
+        "link round trip changed the panels"
+    );
 }
 
 /// What the budget lets a scenario spend.
@@ -122,8 +140,32 @@ fn estimate_steps(s: &Scenario) -> u64 {
         let attempts = (p.retry.attempts as u64).max(fault_attempts);
         let steps = (p.before.len() + p.per_message.len() + p.after.len()) as u64;
         total += payments * (6 + 3 * steps) * attempts * (lives + timeouts);
+        // Commits rejected in a commit-error or coordinator window are retried every
+        // retry.backoff.ms (100) until it closes, and they pile up: every commit started in
+        // the window may be sent again for the rest of it.
+        for window in commit_error_windows(s) {
+            let auto = if cfg.enable_auto_commit {
+                window / cfg.auto_commit_interval_ms.max(1) + 1
+            } else {
+                0
+            };
+            let commits = auto + payments * steps * lives;
+            total += commits * (window / 100 + 1) * 3;
+        }
     }
     total
+}
+
+/// The lengths of the fault windows in which commits fail, clipped to the run.
+fn commit_error_windows(s: &Scenario) -> impl Iterator<Item = u64> + '_ {
+    let d = s.duration_ms;
+    s.faults.iter().filter_map(move |f| match *f {
+        Fault::CommitErrors { from_ms, to_ms, .. }
+        | Fault::CoordinatorUnavailable { from_ms, to_ms } => {
+            Some(to_ms.min(d).saturating_sub(from_ms.min(d)))
+        }
+        _ => None,
+    })
 }
 
 /// `run`: parse, validate, budget, run. A scenario that parses and fits the budget runs to its
