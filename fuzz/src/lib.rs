@@ -236,7 +236,7 @@ pub fn check_end_state(world: &World, events: &[TraceEvent]) {
     );
     assert_eq!(report.payments.len(), payments as usize);
     assert_eq!(report.events, events.len());
-    for (o, &applied) in report.payments.iter().zip(&world.applied) {
+    for (o, &applied) in report.payments.iter().zip(&world.sink.applied) {
         let consistent = match o.outcome {
             Verdict::Once => applied == 1,
             Verdict::Duplicated => applied >= 2,
