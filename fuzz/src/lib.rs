@@ -10,7 +10,7 @@ pub mod mutate;
 use offset_lab_sim::link::{self, LinkState};
 use offset_lab_sim::scenario::Fault;
 use offset_lab_sim::trace::TraceEvent;
-use offset_lab_sim::{Report, Scenario, Verdict, World};
+use offset_lab_sim::{Report, Scenario, Timeline, Verdict, World};
 
 /// The preset a link without a scenario falls back to (the app's default).
 pub const DEFAULT_PRESET: &str = "step1-autocommit-sleep7";
@@ -169,7 +169,8 @@ fn commit_error_windows(s: &Scenario) -> impl Iterator<Item = u64> + '_ {
 }
 
 /// `run`: parse, validate, budget, run. A scenario that parses and fits the budget runs to its
-/// end within the steps the budget allows, and the end state is consistent.
+/// end within the steps the budget allows, the end state is consistent, and a Timeline of the
+/// same scenario (as the page builds) replays the same run.
 pub fn check_and_run(text: &str) {
     // (a) parse and validate (`from_json` validates).
     let Ok(scenario) = Scenario::from_json(text) else {
@@ -195,6 +196,15 @@ pub fn check_and_run(text: &str) {
     }
     world.drain_events_into(&mut events);
     check_end_state(&world, &events);
+    // (d) the page's way, a Timeline (checkpoints, then seeking), gives the same run.
+    let timeline = Timeline::run(world.scenario.clone());
+    assert_eq!(
+        timeline.final_world.steps, world.steps,
+        "a Timeline took other steps"
+    );
+    assert!(timeline.events == events, "a Timeline gave another trace");
+    let middle = timeline.world_at(events.len() / 2);
+    assert!(middle.steps <= world.steps && middle.now <= world.now);
 }
 
 /// Cheap invariants of a finished run.
