@@ -836,6 +836,8 @@ const FUZZ_OPTIONS: &[&str] = &[
     "-max_len=16384",
     "-print_final_stats=1",
 ];
+/// Working corpora larger than this are merged down before a run (see `merge_corpus`).
+const CORPUS_MERGE_ABOVE: usize = 5000;
 /// The flags of `cargo fuzz build` and `cargo fuzz run`: optimized, with debug assertions and
 /// overflow checks, no sanitizer (so stable Rust does).
 const CARGO_FUZZ_FLAGS: &[&str] = &["--release", "--debug-assertions", "--sanitizer", "none"];
@@ -936,12 +938,20 @@ fn fuzz_stage(root: &Path, plan: &FuzzPlan) -> Stage {
         detail,
         time: started.elapsed(),
     };
-    // The seed corpora are current and every seed passes the checks natively.
+    // fuzz/target, whatever CARGO_TARGET_DIR says: the main build's cache stays untouched.
+    let target_dir = root.join("fuzz/target");
+    let target_dir = target_dir.to_string_lossy();
+    // Every seed passes the checks natively (a quick debug build, no libFuzzer).
     println!("→ fuzz seeds: cargo test --manifest-path fuzz/Cargo.toml");
-    if let Err(e) = run(
-        "cargo",
-        &["test", "--quiet", "--manifest-path", "fuzz/Cargo.toml"],
-    ) {
+    let test = [
+        "test",
+        "--quiet",
+        "--manifest-path",
+        "fuzz/Cargo.toml",
+        "--target-dir",
+        &target_dir,
+    ];
+    if let Err(e) = run("cargo", &test) {
         return done(Outcome::Failed, format!("seed tests failed: {e}"));
     }
     println!(
@@ -950,6 +960,7 @@ fn fuzz_stage(root: &Path, plan: &FuzzPlan) -> Stage {
     );
     let mut build = vec!["fuzz", "build"];
     build.extend_from_slice(CARGO_FUZZ_FLAGS);
+    build.extend_from_slice(&["--target-dir", &target_dir]);
     if let Err(e) = run("cargo", &build) {
         return done(Outcome::Failed, format!("build failed: {e}"));
     }
@@ -966,8 +977,7 @@ fn fuzz_stage(root: &Path, plan: &FuzzPlan) -> Stage {
         let Some(target) = FUZZ_TARGETS.iter().find(|t| t.name == *name) else {
             continue;
         };
-        let bin = root
-            .join("fuzz/target")
+        let bin = Path::new(&*target_dir)
             .join(&host)
             .join("release")
             .join(target.name);
@@ -1016,6 +1026,7 @@ fn fuzz_target(root: &Path, bin: &Path, target: &FuzzTarget, limit: FuzzLimit) -
     for dir in [&corpus, &artifacts] {
         fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     }
+    merge_corpus(root, bin, target)?;
     let mut cmd = Command::new(bin);
     cmd.arg(format!("fuzz/corpus/{}", target.name))
         .args(target.seeds)
@@ -1055,6 +1066,47 @@ fn fuzz_target(root: &Path, bin: &Path, target: &FuzzTarget, limit: FuzzLimit) -
         result.failure = Some((format!("failure ({status})"), None));
     }
     Ok(result)
+}
+
+/// libFuzzer keeps every input that once added coverage, so the working corpus grows from run
+/// to run while the set it needs stays small, and replaying it all at start takes longer and
+/// longer. Past `CORPUS_MERGE_ABOVE` files, keep only the inputs that still add coverage.
+fn merge_corpus(root: &Path, bin: &Path, target: &FuzzTarget) -> Result {
+    let corpus = root.join("fuzz/corpus").join(target.name);
+    let count = fs::read_dir(&corpus).map(|d| d.count()).unwrap_or(0);
+    if count <= CORPUS_MERGE_ABOVE {
+        return Ok(());
+    }
+    println!(
+        "→ fuzz {}: the working corpus has {count} files; merging it (-merge=1)…",
+        target.name
+    );
+    let merged = root
+        .join("fuzz/corpus")
+        .join(format!("{}.merged", target.name));
+    let _ = fs::remove_dir_all(&merged);
+    fs::create_dir_all(&merged).map_err(|e| format!("cannot create {}: {e}", merged.display()))?;
+    let status = Command::new(bin)
+        .arg("-merge=1")
+        .args(FUZZ_OPTIONS)
+        .arg(&merged)
+        .arg(&corpus)
+        .current_dir(root)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .map_err(|e| format!("cannot run {}: {e}", bin.display()))?;
+    if !status.success() {
+        // A crashing input in the corpus: the run that follows finds and reports it.
+        let _ = fs::remove_dir_all(&merged);
+        return Ok(());
+    }
+    fs::remove_dir_all(&corpus).map_err(|e| format!("cannot remove {}: {e}", corpus.display()))?;
+    fs::rename(&merged, &corpus).map_err(|e| format!("cannot rename {}: {e}", merged.display()))?;
+    let kept = fs::read_dir(&corpus).map(|d| d.count()).unwrap_or(0);
+    println!("  kept {kept} of {count}");
+    Ok(())
 }
 
 fn describe_command(cmd: &Command, root: &Path) -> String {
