@@ -8,7 +8,6 @@ use std::sync::Arc;
 pub mod mutate;
 
 use offset_lab_sim::link::{self, LinkState};
-use offset_lab_sim::scenario::Fault;
 use offset_lab_sim::trace::TraceEvent;
 use offset_lab_sim::{Report, Scenario, Timeline, Verdict, World};
 
@@ -29,6 +28,7 @@ pub fn check_scenario_json(text: &str) {
         t_ms: 0,
         panels: vec![],
         embed: false,
+        event: None,
     };
     let reopened = link::decode(&link::encode(&state), DEFAULT_PRESET)
         .unwrap_or_else(|e| panic!("a link to a valid scenario does not decode: {e}"));
@@ -41,6 +41,8 @@ pub fn check_scenario_json(text: &str) {
 /// `link`: decoding any query never panics; the scenario of a link that decodes is valid, and
 /// the link the page would write for that state decodes to the same scenario, time and layout.
 pub fn check_link(query: &str) {
+    // What a broken link still says about the layout.
+    let _ = link::layout(query);
     let Ok(state) = link::decode(query, DEFAULT_PRESET) else {
         return;
     };
@@ -57,6 +59,10 @@ pub fn check_link(query: &str) {
     assert_eq!(again.t_ms, state.t_ms, "link round trip changed the time");
     assert_eq!(again.embed, state.embed, "link round trip changed embed");
     assert_eq!(
+        again.event, state.event,
+        "link round trip changed the event"
+    );
+    assert_eq!(
         again.panels, state.panels,
         "link round trip changed the panels"
     );
@@ -66,105 +72,16 @@ pub fn check_link(query: &str) {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Allowance {
     /// Steps the run may take; needing more is a budget overrun.
-    pub max_steps: u32,
+    pub max_steps: u64,
 }
 
-/// Stand-in limits, chosen so that one accepted run stays well under 50 ms.
-pub const MAX_DURATION_MS: u64 = 120_000;
-pub const MAX_PAYMENTS: u32 = 2_000;
-pub const MAX_CONSUMERS: usize = 4;
-/// The most steps the stand-in budget lets a run estimate.
-pub const MAX_ESTIMATED_STEPS: u64 = 100_000;
-/// How far a run may exceed its estimate before it counts as a budget overrun.
-pub const OVERRUN_FACTOR: u64 = 4;
-
-/// The budget hook: refuses a scenario whose run would cost too much, before running it, and
-/// says how many steps an accepted one may take.
-// TODO(budget): replace with offset_lab_sim::budget once the core has it; keep `check_and_run`
-// asserting that no accepted scenario needs more steps than the budget allows.
+/// The budget hook: the core's work budget (`Scenario::check_budget`, which `from_json` has
+/// already applied). Its estimate is an upper bound on the steps of the run: the run may take
+/// no more.
 pub fn budget(scenario: &Scenario) -> Result<Allowance, String> {
-    if scenario.duration_ms > MAX_DURATION_MS {
-        return Err(format!("duration_ms over {MAX_DURATION_MS}"));
-    }
-    if scenario.topic.payments.count > MAX_PAYMENTS {
-        return Err(format!("more than {MAX_PAYMENTS} payments"));
-    }
-    if scenario.consumers.len() > MAX_CONSUMERS {
-        return Err(format!("more than {MAX_CONSUMERS} consumers"));
-    }
-    let estimate = estimate_steps(scenario);
-    if estimate > MAX_ESTIMATED_STEPS {
-        return Err(format!(
-            "about {estimate} steps, over {MAX_ESTIMATED_STEPS}"
-        ));
-    }
+    let work = scenario.check_budget().map_err(|e| e.to_string())?;
     Ok(Allowance {
-        max_steps: (estimate * OVERRUN_FACTOR) as u32,
-    })
-}
-
-/// A rough upper estimate of the steps of a run: the periodic work of every consumer (timers
-/// and the requests they send) over the run, rebalances, and the work per payment delivery.
-fn estimate_steps(s: &Scenario) -> u64 {
-    let d = s.duration_ms;
-    let n = s.consumers.len() as u64;
-    // `cost` steps every `period` ms over the run.
-    let every = |period: u64, cost: u64| d.saturating_mul(cost) / period.max(1) + cost;
-    let payments = s.topic.payments.count as u64;
-    let fault_attempts = s
-        .faults
-        .iter()
-        .map(|f| match *f {
-            Fault::FailPayment { attempts, .. } => attempts as u64,
-            Fault::SlowPayment { times, .. } => times as u64,
-            _ => 1,
-        })
-        .max()
-        .unwrap_or(1);
-    let mut total = 1_000 + 4 * s.actions.len() as u64;
-    for c in &s.consumers {
-        let (cfg, p) = (&c.config, &c.program);
-        let lives = 1 + c.crashes.len() as u64 + s.actions.len() as u64;
-        total += every(cfg.heartbeat_interval_ms, 3);
-        if cfg.enable_auto_commit {
-            total += every(cfg.auto_commit_interval_ms, 4);
-        }
-        total += every(500, 1);
-        total += every(p.poll.timeout_ms, 2);
-        // A member may fall out and rejoin once per max.poll.interval.ms or session timeout;
-        // every rebalance costs each member a round of requests, and may hand every payment
-        // out again, as may every restart.
-        let timeouts = d / cfg.max_poll_interval_ms.min(cfg.session_timeout_ms).max(1);
-        total += (timeouts + lives + n) * 8 * n;
-        // Each delivery of a payment: poll, process, store or commit, retries.
-        let attempts = (p.retry.attempts as u64).max(fault_attempts);
-        let steps = (p.before.len() + p.per_message.len() + p.after.len()) as u64;
-        total += payments * (6 + 3 * steps) * attempts * (lives + timeouts);
-        // Commits rejected in a commit-error or coordinator window are retried every
-        // retry.backoff.ms (100) until it closes, and they pile up: every commit started in
-        // the window may be sent again for the rest of it.
-        for window in commit_error_windows(s) {
-            let auto = if cfg.enable_auto_commit {
-                window / cfg.auto_commit_interval_ms.max(1) + 1
-            } else {
-                0
-            };
-            let commits = auto + payments * steps * lives;
-            total += commits * (window / 100 + 1) * 3;
-        }
-    }
-    total
-}
-
-/// The lengths of the fault windows in which commits fail, clipped to the run.
-fn commit_error_windows(s: &Scenario) -> impl Iterator<Item = u64> + '_ {
-    let d = s.duration_ms;
-    s.faults.iter().filter_map(move |f| match *f {
-        Fault::CommitErrors { from_ms, to_ms, .. }
-        | Fault::CoordinatorUnavailable { from_ms, to_ms } => {
-            Some(to_ms.min(d).saturating_sub(from_ms.min(d)))
-        }
-        _ => None,
+        max_steps: work.steps,
     })
 }
 
@@ -186,7 +103,7 @@ pub fn check_and_run(text: &str) {
     while world.step() {
         world.drain_events_into(&mut events);
         assert!(
-            world.steps < allowance.max_steps || world.finished,
+            u64::from(world.steps) <= allowance.max_steps,
             "budget overrun: the run took {} steps by {} ms of {} ms, over the {} the budget allows",
             world.steps,
             world.now,
@@ -198,6 +115,10 @@ pub fn check_and_run(text: &str) {
     check_end_state(&world, &events);
     // (d) the page's way, a Timeline (checkpoints, then seeking), gives the same run.
     let timeline = Timeline::run(world.scenario.clone());
+    assert_eq!(
+        timeline.cut_short_at_ms, None,
+        "a Timeline cut the run short"
+    );
     assert_eq!(
         timeline.final_world.steps, world.steps,
         "a Timeline took other steps"
@@ -246,7 +167,8 @@ pub fn check_end_state(world: &World, events: &[TraceEvent]) {
     );
     assert_eq!(report.payments.len(), payments as usize);
     assert_eq!(report.events, events.len());
-    for (o, &applied) in report.payments.iter().zip(&world.sink.applied) {
+    for o in &report.payments {
+        let applied = o.applied;
         let consistent = match o.outcome {
             Verdict::Once => applied == 1,
             Verdict::Duplicated => applied >= 2,

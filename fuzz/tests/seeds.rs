@@ -33,12 +33,14 @@ fn link_seeds() -> BTreeMap<String, String> {
             t_ms: 0,
             panels: vec![],
             embed: false,
+            event: None,
         };
         seeds.insert(format!("{name}.txt"), encode(&plain));
         let moment = LinkState {
             t_ms: scenario.duration_ms / 3,
             panels: vec!["code".into(), "timeline".into()],
             embed: true,
+            event: Some(2),
             ..plain.clone()
         };
         seeds.insert(format!("{name}-moment.txt"), encode(&moment));
