@@ -1,7 +1,9 @@
 //! Inputs the fuzz targets (`fuzz/`) found, reduced to the smallest case that shows the bug.
 
+use std::sync::Arc;
+
 use offset_lab_sim::link::{LinkState, decode, encode};
-use offset_lab_sim::preset;
+use offset_lab_sim::{Scenario, World, preset};
 
 /// `fuzz/ link`: a panel name holding `&`, `=`, `%`, `+`, `#` or a space (which `decode` gives
 /// back from a percent-encoded link) was written into the link raw, so the link for that state
@@ -24,4 +26,54 @@ fn link_panel_names_are_escaped() {
         ),
         Err(e) => panic!("{link} does not decode: {e}"),
     }
+}
+
+fn steps(s: &Scenario) -> u64 {
+    let mut w = World::new(Arc::new(s.clone()));
+    while w.step() {
+        w.take_events();
+    }
+    w.steps as u64
+}
+
+/// `fuzz/ run`: commits rejected in a `commit_errors` (or coordinator) window are retried every
+/// retry.backoff.ms until the window closes, and every auto-commit started in the window adds
+/// one more retrying commit, so the retries grow with the square of the window; the budget
+/// counts them once per backoff. Here 41 805 steps for an estimate of 1 973. With the window
+/// and the run at 600 s (estimate 56 509) the run passes 5 000 000 steps by 189 s: a Timeline
+/// stops it at MAX_STEPS and the page waits for all of them.
+#[test]
+#[ignore = "budget overrun found by fuzzing, not fixed yet: commit retries pile up in a fault window"]
+fn the_budget_counts_commit_retries_that_pile_up_in_a_fault_window() {
+    let s = Scenario::from_json(
+        r#"{"version": 1, "name": "pile-up", "seed": 1,
+            "topic": {"payments": {"count": 10}},
+            "consumers": [{"name": "consumer-1",
+                           "config": {"auto.offset.reset": "earliest", "auto.commit.interval.ms": 100}}],
+            "faults": [{"kind": "commit_errors", "from_ms": 0, "to_ms": 20000, "error": "request_timed_out"}],
+            "duration_ms": 20000}"#,
+    )
+    .unwrap();
+    let (estimate, actual) = (s.estimate_work().steps, steps(&s));
+    assert!(actual <= estimate, "{actual} steps, estimated {estimate}");
+}
+
+/// `fuzz/ run`: a Java consumer whose processing (500 ms) outlasts max.poll.interval.ms (100)
+/// is evicted on every payment, rejoins and is handed the payment again; the budget counts
+/// evictions only for `slow_payment` faults. Here 558 steps for an estimate of 358 (the fuzzer
+/// found ratios up to 2.4 with two consumers and jitter).
+#[test]
+#[ignore = "budget overrun found by fuzzing, not fixed yet: max-poll evictions of a slow program"]
+fn the_budget_counts_the_evictions_of_a_program_slower_than_max_poll() {
+    let s = Scenario::from_json(
+        r#"{"version": 1, "name": "evicted", "seed": 1, "client": "java",
+            "topic": {"payments": {"count": 3}},
+            "consumers": [{"name": "consumer-1",
+                           "config": {"auto.offset.reset": "earliest", "max.poll.interval.ms": 100},
+                           "program": {"processing_ms": 500}}],
+            "duration_ms": 60000}"#,
+    )
+    .unwrap();
+    let (estimate, actual) = (s.estimate_work().steps, steps(&s));
+    assert!(actual <= estimate, "{actual} steps, estimated {estimate}");
 }
