@@ -135,6 +135,8 @@ pub fn check_and_run(text: &str) {
     assert!(timeline.events == events, "a Timeline gave another trace");
     let middle = timeline.world_at(events.len() / 2);
     assert!(middle.steps <= world.steps && middle.now <= world.now);
+    // What `offset-lab check` and the page say about mistakes that run silently.
+    let _ = offset_lab_sim::check::warnings(&timeline);
 }
 
 /// Cheap invariants of a finished run.
