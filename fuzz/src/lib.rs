@@ -9,7 +9,7 @@ pub mod mutate;
 
 use offset_lab_sim::link::{self, LinkState};
 use offset_lab_sim::trace::TraceEvent;
-use offset_lab_sim::{Report, Scenario, Timeline, Verdict, World};
+use offset_lab_sim::{Partition, Report, Scenario, Timeline, Verdict, World};
 
 /// The preset a link without a scenario falls back to (the app's default).
 pub const DEFAULT_PRESET: &str = "step1-autocommit-sleep7";
@@ -152,12 +152,12 @@ pub fn check_end_state(world: &World, events: &[TraceEvent]) {
     for pair in events.windows(2) {
         assert!(pair[0].at_ms <= pair[1].at_ms, "time went backwards");
     }
-    for p in 0..world.log.partition_count() {
+    for p in (0..world.log.partition_count()).map(Partition) {
         // Nothing can be committed past what was produced (the log's full length is a weaker
         // bound: it also counts records due after the end of the run).
         let end = world.log.log_end_offset(p, world.now);
         assert!(end <= world.log.len(p));
-        let committed = world.group.committed[p as usize];
+        let committed = world.group.committed[p.ix()];
         assert!(
             committed <= end,
             "partition {p}: committed offset {committed} is past the log end offset {end}"
