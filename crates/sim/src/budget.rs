@@ -129,17 +129,67 @@ impl Scenario {
             if let Fault::CommitErrors { from_ms, to_ms, .. }
             | Fault::CoordinatorUnavailable { from_ms, to_ms } = f
             {
-                // Each consumer retries its commits every retry.backoff.ms through the window.
-                terms.push(Term {
-                    kind: "fault retries",
-                    field: "faults".into(),
-                    what: "commit retries during a fault".into(),
-                    steps: every(to_ms.saturating_sub(*from_ms), RETRY_BACKOFF_MS)
-                        * 3
-                        * members
-                        * 2,
-                });
+                // B7 / D4: a commit refused in the window is sent again every retry.backoff.ms
+                // until the window closes, and every commit started in the window joins the
+                // ones retrying: the retries grow with the square of the window.
+                let window = to_ms.saturating_sub(*from_ms);
+                for (i, c) in self.consumers.iter().enumerate() {
+                    let started = self.commits_started_within(c, window);
+                    terms.push(Term {
+                        kind: "fault retries",
+                        field: "faults".into(),
+                        what: format!(
+                            "up to {started} commits of consumers[{i}] retried every {RETRY_BACKOFF_MS} ms through a {} fault",
+                            span(window)
+                        ),
+                        steps: started
+                            .saturating_mul(every(window, RETRY_BACKOFF_MS))
+                            .saturating_mul(3),
+                    });
+                }
             }
+        }
+        // A session that expires while its consumer runs (held-back heartbeats): each expiry
+        // is a rebalance, and can hand every payment out again.
+        for (i, c) in self.consumers.iter().enumerate() {
+            let starved = self.heartbeat_starvation(c);
+            if starved == 0 {
+                continue;
+            }
+            let expiries = every(starved, c.config.session_timeout_ms);
+            let per_expiry = START_STEPS * members.max(1)
+                + (self.topic.payments.count as u64)
+                    .saturating_mul(self.delivery_steps(c) + self.batch_steps(c));
+            terms.push(Term {
+                kind: "session expiries",
+                field: "faults".into(),
+                what: format!(
+                    "up to {expiries} expiries of the session of consumers[{i}] while its heartbeats are held back"
+                ),
+                steps: expiries.saturating_mul(per_expiry),
+            });
+        }
+        // B14 / D5: a program that can spend longer than max.poll.interval.ms between two polls
+        // is evicted, rejoins and is handed its records again, as often as the interval allows.
+        for (i, c) in self.consumers.iter().enumerate() {
+            if self.longest_poll_gap(c) < c.config.max_poll_interval_ms {
+                continue;
+            }
+            let life = duration.saturating_sub(c.start_ms).max(1);
+            let records = (ClientPolicy::new(self.client).records_per_poll(c) as u64)
+                .min(self.topic.payments.count as u64);
+            let per_eviction = START_STEPS * members.max(1)
+                + records.saturating_mul(self.delivery_steps(c) + self.batch_steps(c));
+            terms.push(Term {
+                kind: "evictions",
+                field: format!("consumers[{i}].config.max.poll.interval.ms"),
+                what: format!(
+                    "evictions every {} ms over {} (processing outlasts max.poll.interval.ms)",
+                    c.config.max_poll_interval_ms,
+                    span(life)
+                ),
+                steps: every(life, c.config.max_poll_interval_ms).saturating_mul(per_eviction),
+            });
         }
         terms.push(Term {
             kind: "starts",
@@ -269,6 +319,102 @@ impl Scenario {
         // The poll that waits for it, its processing, each further attempt and its backoff,
         // each commit's request and answer, a dead-letter publish.
         2 + 2 * (attempts.max(failing.min(attempts)) - 1) + 2 * commits + dead_letter
+    }
+
+    /// How many commits consumer `c` can start within `window` ms: auto-commit ticks, and the
+    /// program's commits, at most one per processed payment (per-message steps) or per poll
+    /// (batch steps), plus one in `on_revoke` or `close()`.
+    fn commits_started_within(&self, c: &ConsumerSpec, window: Ms) -> u64 {
+        let auto = if c.config.enable_auto_commit {
+            every(window, c.config.auto_commit_interval_ms)
+        } else {
+            0
+        };
+        // A synchronous commit blocks the program until it is answered, retries included: the
+        // program starts no other while it retries. Asynchronous ones pile up.
+        let per_message_async = c
+            .program
+            .per_message
+            .iter()
+            .filter(|s| {
+                matches!(
+                    s,
+                    MessageStep::Commit {
+                        asynchronous: true,
+                        ..
+                    }
+                )
+            })
+            .count() as u64;
+        let per_batch_async = c
+            .program
+            .before
+            .iter()
+            .chain(&c.program.after)
+            .filter(|s| matches!(s, BatchStep::Commit { asynchronous: true }))
+            .count() as u64;
+        let processing = c.program.processing_ms.max(1);
+        let poll_gap = processing.min(c.program.poll.timeout_ms).max(1);
+        let deliveries = self.deliveries_bound();
+        auto + per_message_async * every(window, processing).min(deliveries)
+            + per_batch_async * every(window, poll_gap)
+            + 2
+    }
+
+    /// How long heartbeats can be held back past the session timeout of consumer `c`, so that
+    /// the group expires it although it runs: behind slow commits on the coordinator's
+    /// connection (A5), while the coordinator is unavailable, or by round trips as long as the
+    /// session. 0 when they cannot be.
+    fn heartbeat_starvation(&self, c: &ConsumerSpec) -> Ms {
+        let cfg = &c.config;
+        let rtt = self.broker.rtt_ms;
+        let life = self.duration_ms.saturating_sub(c.start_ms);
+        if 2 * rtt + cfg.heartbeat_interval_ms >= cfg.session_timeout_ms {
+            // The round trips alone outlast the session.
+            return life;
+        }
+        self.faults
+            .iter()
+            .map(|f| match *f {
+                Fault::CommitLatency { max_extra_ms }
+                    if max_extra_ms + 2 * rtt + cfg.heartbeat_interval_ms
+                        >= cfg.session_timeout_ms =>
+                {
+                    life
+                }
+                Fault::CoordinatorUnavailable { from_ms, to_ms }
+                    if to_ms.saturating_sub(from_ms) + 2 * rtt + cfg.heartbeat_interval_ms
+                        >= cfg.session_timeout_ms =>
+                {
+                    to_ms.saturating_sub(from_ms)
+                }
+                _ => 0,
+            })
+            .fold(0, Ms::saturating_add)
+    }
+
+    /// The longest a program can spend between two polls: a full batch of its slowest
+    /// payments, each with every attempt and backoff.
+    fn longest_poll_gap(&self, c: &ConsumerSpec) -> Ms {
+        let slowest = self
+            .faults
+            .iter()
+            .filter_map(|f| match f {
+                Fault::SlowPayment { processing_ms, .. } => Some(*processing_ms),
+                _ => None,
+            })
+            .fold(
+                c.program.processing_ms + c.program.processing_jitter_ms,
+                u64::max,
+            );
+        let retry = &c.program.retry;
+        let attempts = (retry.attempts as u64).max(1);
+        let backoff = retry
+            .backoff_ms
+            .saturating_mul((1u64 << attempts.min(21).saturating_sub(1)).saturating_sub(1));
+        let records = (ClientPolicy::new(self.client).records_per_poll(c) as u64)
+            .clamp(1, (self.topic.payments.count as u64).max(1));
+        records.saturating_mul(slowest.saturating_mul(attempts).saturating_add(backoff))
     }
 
     /// Steps per poll for the batch-level steps (a commit or a transaction: request, answer).
