@@ -432,11 +432,13 @@ class Driver:
         runs = p.consumer['runs']
         k = p.run['run']
         end = p.run.get('end')
+        last = p.lines[-1][1].strip() if p.lines else ''
+        said = f': {last}' if p.exit_code != 0 and last else ''
         if end is None:
-            self.note(f"{p.consumer['name']} run {k} ended at {p.exit_ms} ms ({how}); the simulation keeps it "
-                      f"running to the end")
+            self.note(f"{p.consumer['name']} run {k} ended at {p.exit_ms} ms ({how}{said}); the simulation keeps "
+                      f"it running to the end")
         elif end.get('by') == 'point' and end.get('crash') is not None and end['crash'] + 1 not in p.crash_points:
-            self.note(f"{p.consumer['name']} run {k} ended ({how}) without crash point {end['crash'] + 1}")
+            self.note(f"{p.consumer['name']} run {k} ended ({how}{said}) without crash point {end['crash'] + 1}")
         if k < len(runs):
             nxt = runs[k]
             if 'after_exit_ms' in nxt['start']:
