@@ -559,11 +559,15 @@ class Driver:
             payments.append({'id': pid, 'partition': partition, 'offset': offset,
                              'applied': applied, 'verdict': verdict})
         self.log(f'committed (resume offsets): {committed}')
+        events = mock_events(os.path.join(self.dir, 'mock.log'), self.t0, self.plan['group_id'] + SUFFIX)
+        for e in events:
+            self.log(f"mock: {e['kind']} at {e['at_ms'] / 1000:+.3f}")
         return {
             'scenario': self.plan['scenario'],
             'payments': payments,
             'committed': committed,
             'stopped_ms': self.stopped_ms,
+            'mock_events': events,
             'produce_errors': self.produce_errors,
             'notes': self.notes,
             'processes': [{
@@ -576,6 +580,58 @@ class Driver:
             'versions': {'confluent_kafka': confluent_kafka.version()[0],
                          'librdkafka': confluent_kafka.libversion()[0]},
         }
+
+
+# ---- what the mock cluster did that a real broker would not ------------------------------------
+
+# Mechanisms of the mock's group coordinator (rdkafka_mock_cgrp.c) that differ from a real
+# broker's (C1-C4), found in its debug log. `disturbs`: the simulation cannot follow the run
+# from there on (a run that disagrees after one is inconclusive); the others only move times.
+MOCK_MECHANISMS = {
+    'dead-member-in-generation': (True, 'a member that had died (its session expired at the mock\'s next '
+                                  '1-second check) was put into the new generation; the sync waited for it, then '
+                                  'the group rebalanced again and waited session.timeout.ms - 1 s (C2)'),
+    'late-sync': (True, 'a follower\'s SyncGroup arrived after the leader completed the generation; the mock '
+                  'answers INVALID_REQUEST and the follower rejoins, forcing another rebalance'),
+    'commit-while-joining': (True, 'a commit reached the group while it was rebalancing; the mock refuses it '
+                             'with REBALANCE_IN_PROGRESS (a real broker accepts it in PreparingRebalance, C1)'),
+    'join-waits-session': (False, 'a member joined a stable group; the mock waits session.timeout.ms - 1 s '
+                           'before it assigns (a real broker assigns once every member has rejoined, C2)'),
+    'no-empty-state': (False, 'the last member left or expired; the mock has no EMPTY state, so a member joining within '
+                       'session.timeout.ms - 1 s waits for that timer, not for group.initial.rebalance.delay.ms (C3, C4)'),
+}
+
+
+def mock_events(path, t0, group):
+    """The mechanisms of MOCK_MECHANISMS that happened in `group`, from the mock's debug log."""
+    events = []
+    state = 'Empty'
+    line_re = re.compile(r'%\d\|(\d+\.\d+)\|MOCK\|[^|]*\| (.*)')
+    with open(path, errors='replace') as f:
+        for line in f:
+            m = line_re.match(line)
+            if not m:
+                continue
+            at = int(float(m.group(1)) * 1000) - t0
+            text = m.group(2)
+            change = re.match(r'Mock consumer group (\S+) with (\d+) member\(s\) changing state (\w+) -> (\w+): (.*)', text)
+            if change and change.group(1) == group:
+                members, old, new, why = int(change.group(2)), change.group(3), change.group(4), change.group(5)
+                if old == 'Syncing' and new == 'Joining' and why == 'member timeout':
+                    events.append((at, 'dead-member-in-generation'))
+                if old == 'Up' and new == 'Joining' and why == 'member join':
+                    events.append((at, 'join-waits-session'))
+                if old == 'Up' and new == 'Joining' and members == 0:
+                    events.append((at, 'no-empty-state'))
+                state = new
+                continue
+            request = re.match(r'Broker \d+: Received (\w+)RequestV\d+ from', text)
+            if request and request.group(1) == 'SyncGroup' and state == 'Up':
+                events.append((at, 'late-sync'))
+            if request and request.group(1) == 'OffsetCommit' and state == 'Joining':
+                events.append((at, 'commit-while-joining'))
+    return [{'at_ms': at, 'kind': kind, 'disturbs': MOCK_MECHANISMS[kind][0], 'text': MOCK_MECHANISMS[kind][1]}
+            for at, kind in events]
 
 
 def main():

@@ -524,6 +524,12 @@ pub struct Comparison {
     pub real: Counts,
     /// The payments that differ, in words.
     pub differences: Vec<String>,
+    /// What the mock cluster did that a real broker would not (`verify/driver.py`,
+    /// `MOCK_MECHANISMS`), in words, with its time.
+    pub mock_events: Vec<String>,
+    /// Some of those leave the simulation unable to follow the run: a disagreement after one
+    /// is inconclusive, and the run is made again.
+    pub disturbed: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -606,6 +612,19 @@ pub fn compare(plan: &Json, result: &Json) -> Comparison {
     for n in result.get("notes").array() {
         if let Some(n) = n.str() {
             c.differences.push(format!("note: {n}"));
+        }
+    }
+    for e in result.get("mock_events").array() {
+        let at = e.get("at_ms").i64().unwrap_or(0);
+        c.mock_events.push(format!(
+            "mock at {}.{:03} s: {} — {}",
+            at / 1000,
+            (at % 1000).abs(),
+            e.get("kind").str().unwrap_or("?"),
+            e.get("text").str().unwrap_or("")
+        ));
+        if e.get("disturbs") == &Json::Bool(true) {
+            c.disturbed = true;
         }
     }
     c
@@ -731,7 +750,8 @@ pub fn verify(root: &Path, opts: &Options) -> Result<Report> {
         runs[d.index].push((d.dir, d.result, d.wall));
     }
 
-    // A timing-sensitive scenario that disagreed runs again, up to SENSITIVE_ATTEMPTS in all.
+    // A timing-sensitive scenario that disagreed, or one whose disagreeing run the mock
+    // disturbed, runs again, up to SENSITIVE_ATTEMPTS in all.
     let mut again = Vec::new();
     for (i, p) in planned.iter().enumerate() {
         let sensitive = p
@@ -743,7 +763,10 @@ pub fn verify(root: &Path, opts: &Options) -> Result<Report> {
         let any_agree = runs[i]
             .iter()
             .any(|(_, r, _)| r.as_ref().is_ok_and(|r| !differs(&compare(&p.plan, r))));
-        if sensitive && !any_agree && !runs[i].is_empty() {
+        let disturbed = runs[i]
+            .iter()
+            .any(|(_, r, _)| r.as_ref().is_ok_and(|r| compare(&p.plan, r).disturbed));
+        if (sensitive || disturbed) && !any_agree && !runs[i].is_empty() {
             for k in runs[i].len()..SENSITIVE_ATTEMPTS.max(opts.repeat) {
                 let dir = run_dir.join(format!("{}.{}", p.name, k + 1));
                 prepare_dir(p, &dir)?;
@@ -753,7 +776,7 @@ pub fn verify(root: &Path, opts: &Options) -> Result<Report> {
     }
     if !again.is_empty() {
         println!(
-            "verify: {} run(s) again of timing-sensitive scenarios that disagreed",
+            "verify: {} run(s) again of timing-sensitive or mock-disturbed scenarios that disagreed",
             again.len()
         );
         for d in run_pool(root, again, opts.jobs, |d| show(d, &planned)) {
@@ -846,10 +869,15 @@ fn row(p: &Planned, runs: &[(PathBuf, std::result::Result<Json, String>, Duratio
     if let Some((_, c)) = shown {
         r.real = c.real.cell();
     }
+    // A disagreement counts unless the mock disturbed that run (then it is inconclusive).
+    let conclusive_disagreements = comparisons
+        .iter()
+        .filter(|(_, c)| differs(c) && !c.disturbed)
+        .count();
     let enough = if r.timing_sensitive {
         r.agreed > 0
     } else {
-        r.agreed == runs.len()
+        r.agreed > 0 && conclusive_disagreements == 0 && comparisons.len() == runs.len()
     };
     r.verdict = if enough {
         Verdict::Agree
@@ -873,16 +901,28 @@ fn row(p: &Planned, runs: &[(PathBuf, std::result::Result<Json, String>, Duratio
         }
     };
     for (dir, c) in &comparisons {
-        if differs(c) || !c.differences.is_empty() {
-            let tag = dir
-                .file_name()
-                .unwrap_or_default()
-                .to_string_lossy()
-                .into_owned();
-            for d in &c.differences {
-                r.details.push(format!("{tag}: {d}"));
+        let tag = dir
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into_owned();
+        for d in &c.differences {
+            r.details.push(format!("{tag}: {d}"));
+        }
+        if differs(c) {
+            for e in &c.mock_events {
+                r.details.push(format!("{tag}: {e}"));
             }
         }
+    }
+    let inconclusive = comparisons
+        .iter()
+        .filter(|(_, c)| differs(c) && c.disturbed)
+        .count();
+    if inconclusive > 0 && r.verdict == Verdict::Agree {
+        r.details.push(format!(
+            "{inconclusive} run(s) disturbed by the mock (see above) did not count"
+        ));
     }
     if r.timing_sensitive {
         r.details.push(format!(
