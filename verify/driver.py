@@ -561,7 +561,9 @@ class Driver:
         self.log(f'committed (resume offsets): {committed}')
         events = mock_events(os.path.join(self.dir, 'mock.log'), self.t0, self.plan['group_id'] + SUFFIX)
         for e in events:
-            self.log(f"mock: {e['kind']} at {e['at_ms'] / 1000:+.3f}")
+            times = f"{e['count']}× from {e['at_ms'] / 1000:+.3f} to {e['until_ms'] / 1000:+.3f}" if e['count'] > 1 \
+                else f"at {e['at_ms'] / 1000:+.3f}"
+            self.log(f"mock: {e['kind']} {times}")
         return {
             'scenario': self.plan['scenario'],
             'payments': payments,
@@ -630,8 +632,16 @@ def mock_events(path, t0, group):
                 events.append((at, 'late-sync'))
             if request and request.group(1) == 'OffsetCommit' and state == 'Joining':
                 events.append((at, 'commit-while-joining'))
-    return [{'at_ms': at, 'kind': kind, 'disturbs': MOCK_MECHANISMS[kind][0], 'text': MOCK_MECHANISMS[kind][1]}
-            for at, kind in events]
+    # One entry per stretch of the same mechanism (a rebalance refuses every commit in it).
+    merged = []
+    for at, kind in events:
+        if merged and merged[-1]['kind'] == kind:
+            merged[-1]['until_ms'] = at
+            merged[-1]['count'] += 1
+        else:
+            merged.append({'at_ms': at, 'until_ms': at, 'count': 1, 'kind': kind,
+                           'disturbs': MOCK_MECHANISMS[kind][0], 'text': MOCK_MECHANISMS[kind][1]})
+    return merged
 
 
 def main():

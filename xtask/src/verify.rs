@@ -615,11 +615,18 @@ pub fn compare(plan: &Json, result: &Json) -> Comparison {
         }
     }
     for e in result.get("mock_events").array() {
+        let secs = |ms: i64| format!("{}.{:03} s", ms / 1000, (ms % 1000).abs());
         let at = e.get("at_ms").i64().unwrap_or(0);
+        let when = match e.get("count").i64().unwrap_or(1) {
+            1 => format!("at {}", secs(at)),
+            n => format!(
+                "{n}× from {} to {}",
+                secs(at),
+                secs(e.get("until_ms").i64().unwrap_or(at))
+            ),
+        };
         c.mock_events.push(format!(
-            "mock at {}.{:03} s: {} — {}",
-            at / 1000,
-            (at % 1000).abs(),
+            "mock {when}: {} — {}",
             e.get("kind").str().unwrap_or("?"),
             e.get("text").str().unwrap_or("")
         ));
@@ -906,8 +913,17 @@ fn row(p: &Planned, runs: &[(PathBuf, std::result::Result<Json, String>, Duratio
             .unwrap_or_default()
             .to_string_lossy()
             .into_owned();
-        for d in &c.differences {
+        const SHOWN: usize = 8;
+        let (notes, payments): (Vec<&String>, Vec<&String>) =
+            c.differences.iter().partition(|d| d.starts_with("note: "));
+        for d in payments.iter().take(SHOWN).chain(&notes) {
             r.details.push(format!("{tag}: {d}"));
+        }
+        if payments.len() > SHOWN {
+            r.details.push(format!(
+                "{tag}: … and {} more payments differ",
+                payments.len() - SHOWN
+            ));
         }
         if differs(c) {
             for e in &c.mock_events {
@@ -1086,6 +1102,27 @@ mod tests {
                 .contains("P-0002: sim partition 1 offset 0, real partition 2 offset 0")
         );
         assert_eq!(c.differences[2], "note: late");
+    }
+
+    #[test]
+    fn mock_events_are_named_and_a_disturbing_one_is_flagged() {
+        let result = Json::parse(
+            r#"{"payments": [], "mock_events": [
+                {"at_ms": 4067, "until_ms": 4067, "count": 1, "kind": "join-waits-session", "disturbs": false, "text": "waits"},
+                {"at_ms": 4179, "until_ms": 6025, "count": 7, "kind": "commit-while-joining", "disturbs": true, "text": "refused"}
+            ]}"#,
+        )
+        .unwrap();
+        let c = compare(&Json::parse(r#"{"payments": []}"#).unwrap(), &result);
+        assert!(c.disturbed);
+        assert_eq!(
+            c.mock_events[0],
+            "mock at 4.067 s: join-waits-session — waits"
+        );
+        assert_eq!(
+            c.mock_events[1],
+            "mock 7× from 4.179 s to 6.025 s: commit-while-joining — refused"
+        );
     }
 
     #[test]
