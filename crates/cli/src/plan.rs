@@ -446,8 +446,8 @@ pub fn script(sc: &Scenario, name: &str) -> Result<String, String> {
 }
 
 /// The phase explorer's claim at slices away from its edges: `base` with the first payment
-/// produced in the middle of each stretch of the auto-commit cycle that gives one verdict
-/// (sweep/phase.rs, B5, F.1), as scenarios named after their slice.
+/// produced a third and two thirds of the way into each stretch of the auto-commit cycle that
+/// gives one verdict (sweep/phase.rs, B5, F.1), as scenarios named after their phase.
 pub fn phase_slices(base: &Scenario, step_ms: u64) -> Vec<(Scenario, Verdict, Ms)> {
     let points = offset_lab_sim::sweep::phase::phase_sweep(base, step_ms);
     if points.is_empty() {
@@ -469,11 +469,20 @@ pub fn phase_slices(base: &Scenario, step_ms: u64) -> Vec<(Scenario, Verdict, Ms
             stretches[0] = (last.0, first.1 + points.len());
         }
     }
-    stretches
+    // Two slices per stretch, a third of the way in from each end.
+    let mut slices: Vec<usize> = Vec::new();
+    for (start, end) in stretches {
+        for k in [1, 2] {
+            let at = (start + (end - start) * k / 3) % points.len();
+            if !slices.contains(&at) {
+                slices.push(at);
+            }
+        }
+    }
+    slices
         .into_iter()
-        .map(|(start, end)| {
-            let mid = ((start + end) / 2) % points.len();
-            let p = &points[mid];
+        .map(|at| {
+            let p = &points[at];
             let mut s = base.clone();
             s.topic.payments.start_ms = p.produced_ms;
             let phase = p.phase_ms.unwrap_or(0);
