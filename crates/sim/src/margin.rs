@@ -11,7 +11,7 @@
 //!
 //! ```text
 //!  Scenario ──knobs()──▶ [consumer start, crash time, restart delay, action time,
-//!     │                   payments start, processing time, rtt, fault window]
+//!     │                   payments start, one payment's processing, rtt, fault window]
 //!     └── for Δ in 25, 50 … 500 ms, for each knob, ±Δ ──▶ run ──▶ verdicts ≠ base? ──▶ Margin
 //! ```
 //!
@@ -48,12 +48,12 @@ pub enum Knob {
     ActionAt { action: usize },
     /// When the payments start being produced (`topic.payments.start_ms`).
     PaymentsStart,
-    /// How long processing takes (`program.processing_ms`). A real program's pace drifts a
-    /// little on every payment (the sleep wakes late, the ledger write takes time), and the
-    /// drift adds up: a shift of Δ moves the end of the consumer's processing by about Δ in
-    /// all, Δ / `attempts` per processing attempt (at least 1 ms), where `attempts` is how many
-    /// the consumer makes in the unperturbed run.
-    ProcessingMs { consumer: String, attempts: u32 },
+    /// How long the first processing attempt at one payment takes (1-based `payment`, `base_ms`
+    /// as the scenario has it). A real program's pace drifts a little on every payment (the
+    /// sleep wakes late, the ledger write takes time); one attempt taking Δ longer puts the rest
+    /// of that consumer's run Δ later, which is the drift accumulated up to that payment. Shifted
+    /// through a `slow_payment` fault of one attempt (or that payment's own `slow_payment`).
+    Processing { payment: u32, base_ms: u64 },
     /// The round trip of every request (`broker.rtt_ms`). It applies to every request, so a
     /// shift of Δ moves it by Δ/10 (at least 1 ms): the ten or so round trips from `Consumer()`
     /// to the first message (coordinator, join, sync, offsets, fetch) then move by about Δ.
@@ -72,11 +72,8 @@ impl std::fmt::Display for Knob {
             }
             Knob::ActionAt { action } => write!(f, "action {} at_ms", action + 1),
             Knob::PaymentsStart => write!(f, "payments start_ms"),
-            Knob::ProcessingMs { consumer, attempts } => {
-                write!(
-                    f,
-                    "{consumer} processing_ms (drift over {attempts} attempts)"
-                )
+            Knob::Processing { payment, .. } => {
+                write!(f, "processing of {}", crate::log::payment_id(*payment))
             }
             Knob::Rtt => write!(f, "broker rtt_ms (Δ/10 per request)"),
             Knob::FaultWindow { fault } => write!(f, "fault {} window", fault + 1),
@@ -136,26 +133,32 @@ pub fn verdicts(scenario: &Scenario) -> Option<Vec<Verdict>> {
     Some(w.outcomes().into_iter().map(|o| o.outcome).collect())
 }
 
-/// How many processing attempts each consumer makes in a run of `sc`.
-fn processing_attempts(sc: &Scenario) -> Vec<u32> {
-    let mut counts = vec![0; sc.consumers.len()];
+/// Payments whose processing is shifted, at most this many (spread over the run).
+const PROCESSING_KNOBS: usize = 32;
+
+/// The payments processed in a run of `sc` (1-based), in the order their first attempts
+/// started, with the consumer that made it.
+fn processed(sc: &Scenario) -> Vec<(u32, usize)> {
+    let mut out: Vec<(u32, usize)> = Vec::new();
     if sc.validate().is_err() {
-        return counts;
+        return out;
     }
     let mut w = World::new(Arc::new(sc.clone()));
     while w.steps < MAX_STEPS && w.step() {
         for e in w.take_events() {
-            if let (EventKind::ProcessingStarted { .. }, Some(c)) = (&e.kind, e.consumer) {
-                counts[c as usize] += 1;
+            if let (EventKind::ProcessingStarted { payment, .. }, Some(c)) = (&e.kind, e.consumer)
+                && !out.iter().any(|(p, _)| *p == payment + 1)
+            {
+                out.push((payment + 1, c as usize));
             }
         }
     }
-    counts
+    out
 }
 
 /// Every time of `sc` that a real run cannot hold exactly, in a fixed order.
 pub fn knobs(sc: &Scenario) -> Vec<Knob> {
-    let attempts = processing_attempts(sc);
+    let processed = processed(sc);
     let mut out = Vec::new();
     for c in &sc.consumers {
         out.push(Knob::ConsumerStart {
@@ -184,13 +187,31 @@ pub fn knobs(sc: &Scenario) -> Vec<Knob> {
     if sc.topic.payments.count > 0 {
         out.push(Knob::PaymentsStart);
     }
-    for (c, n) in sc.consumers.iter().zip(attempts) {
-        if n > 0 {
-            out.push(Knob::ProcessingMs {
-                consumer: c.name.clone(),
-                attempts: n,
-            });
-        }
+    // Every processed payment, or PROCESSING_KNOBS of them spread over the run.
+    let n = processed.len();
+    let picked: Vec<usize> = if n <= PROCESSING_KNOBS {
+        (0..n).collect()
+    } else {
+        (0..PROCESSING_KNOBS)
+            .map(|k| k * (n - 1) / (PROCESSING_KNOBS - 1))
+            .collect()
+    };
+    for i in picked {
+        let (payment, c) = processed[i];
+        // The first attempt's time: its own slow_payment fault, or the consumer's.
+        let base_ms = sc
+            .faults
+            .iter()
+            .find_map(|f| match *f {
+                Fault::SlowPayment {
+                    payment: p,
+                    processing_ms,
+                    ..
+                } if p == payment => Some(processing_ms),
+                _ => None,
+            })
+            .unwrap_or(sc.consumers[c].program.processing_ms);
+        out.push(Knob::Processing { payment, base_ms });
     }
     out.push(Knob::Rtt);
     for (ix, f) in sc.faults.iter().enumerate() {
@@ -242,14 +263,24 @@ pub fn perturbed(sc: &Scenario, knob: &Knob, shift: i64) -> Option<Scenario> {
         Knob::PaymentsStart => {
             s.topic.payments.start_ms = shifted(s.topic.payments.start_ms, shift)?;
         }
-        Knob::ProcessingMs {
-            consumer: name,
-            attempts,
-        } => {
-            let c = consumer(&mut s, name)?;
-            let per_attempt = (shift.unsigned_abs() / u64::from((*attempts).max(1))).max(1) as i64;
-            let p = &mut s.consumers[c].program;
-            p.processing_ms = shifted(p.processing_ms, per_attempt * shift.signum())?;
+        Knob::Processing { payment, base_ms } => {
+            let ms = shifted(*base_ms, shift)?;
+            let own = s.faults.iter_mut().find_map(|f| match f {
+                Fault::SlowPayment {
+                    payment: p,
+                    processing_ms,
+                    ..
+                } if *p == *payment => Some(processing_ms),
+                _ => None,
+            });
+            match own {
+                Some(processing_ms) => *processing_ms = ms,
+                None => s.faults.push(Fault::SlowPayment {
+                    payment: *payment,
+                    processing_ms: ms,
+                    times: 1,
+                }),
+            }
         }
         Knob::Rtt => {
             let per_request = (shift.unsigned_abs() / RTT_ROUND_TRIPS).max(1) as i64;
@@ -356,6 +387,26 @@ mod tests {
     }
 
     #[test]
+    fn the_literal_lab_is_on_the_edge_of_its_first_payment() {
+        // C3 + F.1: the join waits 3 s, P-0001 is polled at 3.016 s and its 2-second sleep ends
+        // 16 ms after the tick at 5 s. Processing it 25 ms faster moves the tick after it.
+        let m = margin(&preset("step1-lab-literal").unwrap());
+        assert_eq!(m.margin_ms, Some(25), "{m:?}");
+        let change = m.change.unwrap();
+        assert_eq!(
+            change.knob,
+            Knob::Processing {
+                payment: 1,
+                base_ms: 2000
+            }
+        );
+        assert_eq!(
+            (change.shift_ms, change.from, change.to),
+            (-25, Verdict::Lost, Verdict::Once)
+        );
+    }
+
+    #[test]
     fn knobs_cover_the_times_of_the_scenario() {
         let s = preset("refunds-scale-out").unwrap();
         let k = knobs(&s);
@@ -367,6 +418,12 @@ mod tests {
             crash: 0
         }));
         assert!(k.contains(&Knob::PaymentsStart) && k.contains(&Knob::Rtt));
+        // 120 payments: 32 of them, spread over the run, the first one included.
+        let processing = k
+            .iter()
+            .filter(|k| matches!(k, Knob::Processing { .. }))
+            .count();
+        assert_eq!(processing, PROCESSING_KNOBS);
         let s = preset("exp2-async-retry").unwrap();
         assert!(knobs(&s).contains(&Knob::FaultWindow { fault: 0 }));
     }
