@@ -590,9 +590,13 @@ class Driver:
 # broker's (C1-C4), found in its debug log. `disturbs`: the simulation cannot follow the run
 # from there on (a run that disagrees after one is inconclusive); the others only move times.
 MOCK_MECHANISMS = {
-    'dead-member-in-generation': (True, 'a member that had died (its session expired at the mock\'s next '
-                                  '1-second check) was put into the new generation; the sync waited for it, then '
-                                  'the group rebalanced again and waited session.timeout.ms - 1 s (C2)'),
+    'member-expired-in-rebalance': (True, 'a member\'s session expired while the group was rebalancing: the mock '
+                                    'refreshes a session only on requests it accepts (not on heartbeats it answers '
+                                    'with REBALANCE_IN_PROGRESS) and checks sessions once a second, so a member that '
+                                    'had died, or a live one slow to rejoin, is dropped mid-rebalance and the group '
+                                    'rebalances again, waiting session.timeout.ms - 1 s (a real broker counts those '
+                                    'heartbeats and removes a dead member at its last heartbeat + '
+                                    'session.timeout.ms, C2)'),
     'late-sync': (True, 'a follower\'s SyncGroup arrived after the leader completed the generation; the mock '
                   'answers INVALID_REQUEST and the follower rejoins, forcing another rebalance'),
     'commit-while-joining': (True, 'a commit reached the group while it was rebalancing; the mock refuses it '
@@ -619,14 +623,15 @@ def mock_events(path, t0, group):
             change = re.match(r'Mock consumer group (\S+) with (\d+) member\(s\) changing state (\w+) -> (\w+): (.*)', text)
             if change and change.group(1) == group:
                 members, old, new, why = int(change.group(2)), change.group(3), change.group(4), change.group(5)
-                if old == 'Syncing' and new == 'Joining' and why == 'member timeout':
-                    events.append((at, 'dead-member-in-generation'))
                 if old == 'Up' and new == 'Joining' and why == 'member join':
                     events.append((at, 'join-waits-session'))
                 if old == 'Up' and new == 'Joining' and members == 0:
                     events.append((at, 'no-empty-state'))
                 state = new
                 continue
+            expired = re.match(r'Member (\S+) session timed out for group (\S+)', text)
+            if expired and expired.group(2) == group and state in ('Joining', 'Syncing'):
+                events.append((at, 'member-expired-in-rebalance'))
             request = re.match(r'Broker \d+: Received (\w+)RequestV\d+ from', text)
             if request and request.group(1) == 'SyncGroup' and state == 'Up':
                 events.append((at, 'late-sync'))
