@@ -55,6 +55,10 @@ SETTLE_S = 5.0
 # anything more (a duplicate that comes later) before stopping.
 CAUGHT_UP_HOLD_S = 3.0
 TICK_S = 0.01
+# Starts a consumer's script so that it dies with the driver (Linux PR_SET_PDEATHSIG = SIGKILL,
+# kept across exec): a driver that is killed leaves no consumer behind.
+LAUNCH = ('import ctypes, os, sys; ctypes.CDLL(None).prctl(1, 9); '
+          'os.execv(sys.executable, [sys.executable, sys.argv[1]])')
 # The suffix the scripts append to the group id and topic names (OFFSET_LAB_SUFFIX).
 SUFFIX = '-verify'
 API_OFFSET_COMMIT = 8
@@ -186,7 +190,7 @@ class Process:
                    PYTHONUNBUFFERED='1')
         script = os.path.join(driver.dir, consumer['script'])
         self.launched_ms = now_ms()
-        self.popen = subprocess.Popen([sys.executable, script], cwd=driver.dir, env=env,
+        self.popen = subprocess.Popen([sys.executable, '-c', LAUNCH, script], cwd=driver.dir, env=env,
                                       stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                       stderr=subprocess.STDOUT, text=True, errors='replace')
         self.t0 = driver.t0

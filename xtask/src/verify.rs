@@ -414,6 +414,7 @@ fn plan_scenario(bin: &Path, source: Source) -> Result<Planned> {
 struct Job {
     index: usize,
     dir: PathBuf,
+    duration: Duration,
 }
 
 struct Done {
@@ -421,6 +422,10 @@ struct Done {
     dir: PathBuf,
     result: std::result::Result<Json, String>,
     wall: Duration,
+}
+
+fn duration_of(p: &Planned) -> Duration {
+    Duration::from_millis(p.plan.get("duration_ms").u64().unwrap_or(0))
 }
 
 fn run_root(root: &Path) -> PathBuf {
@@ -465,7 +470,7 @@ fn run_pool(
                         break;
                     };
                     let started = Instant::now();
-                    let result = run_driver(&python, &driver, &job.dir);
+                    let result = run_driver(&python, &driver, &job.dir, job.duration);
                     let _ = tx.send(Done {
                         index: job.index,
                         dir: job.dir,
@@ -488,17 +493,42 @@ fn run_pool(
     done
 }
 
-fn run_driver(python: &Path, driver: &Path, dir: &Path) -> std::result::Result<Json, String> {
+/// A driver still running this long after its scenario's duration is stuck: it is killed
+/// (its consumer processes die with it, verify/driver.py).
+const DRIVER_GRACE: Duration = Duration::from_secs(120);
+
+fn run_driver(
+    python: &Path,
+    driver: &Path,
+    dir: &Path,
+    duration: Duration,
+) -> std::result::Result<Json, String> {
     let log = fs::File::create(dir.join("driver.out")).map_err(|e| e.to_string())?;
     let err = log.try_clone().map_err(|e| e.to_string())?;
-    let status = Command::new(python)
+    let mut child = Command::new(python)
         .arg(driver)
         .arg(dir)
         .stdin(Stdio::null())
         .stdout(log)
         .stderr(err)
-        .status()
+        .spawn()
         .map_err(|e| format!("cannot run {}: {e}", python.display()))?;
+    let deadline = Instant::now() + duration + DRIVER_GRACE;
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break status,
+            Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(200)),
+            Ok(None) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(format!(
+                    "the driver was still running {} after the scenario's duration; killed",
+                    fmt_duration(DRIVER_GRACE)
+                ));
+            }
+            Err(e) => return Err(format!("waiting for the driver: {e}")),
+        }
+    };
     let text = fs::read_to_string(dir.join("result.json")).map_err(|_| {
         format!(
             "the driver wrote no result ({status}); see {}",
@@ -730,7 +760,11 @@ pub fn verify(root: &Path, opts: &Options) -> Result<Report> {
                 p.name.clone()
             });
             prepare_dir(p, &dir)?;
-            jobs.push(Job { index: i, dir });
+            jobs.push(Job {
+                index: i,
+                dir,
+                duration: duration_of(p),
+            });
         }
     }
     let length = |j: &Job| planned[j.index].plan.get("stop_ms").u64().unwrap_or(0);
@@ -777,7 +811,11 @@ pub fn verify(root: &Path, opts: &Options) -> Result<Report> {
             for k in runs[i].len()..SENSITIVE_ATTEMPTS.max(opts.repeat) {
                 let dir = run_dir.join(format!("{}.{}", p.name, k + 1));
                 prepare_dir(p, &dir)?;
-                again.push(Job { index: i, dir });
+                again.push(Job {
+                    index: i,
+                    dir,
+                    duration: duration_of(p),
+                });
             }
         }
     }
