@@ -594,13 +594,13 @@ class Driver:
 # broker's (C1-C4), found in its debug log. `disturbs`: the simulation cannot follow the run
 # from there on (a run that disagrees after one is inconclusive); the others only move times.
 MOCK_MECHANISMS = {
-    'member-expired-in-rebalance': (True, 'a member\'s session expired while the group was rebalancing: the mock '
-                                    'refreshes a session only on requests it accepts (not on heartbeats it answers '
-                                    'with REBALANCE_IN_PROGRESS) and checks sessions once a second, so a member that '
-                                    'had died, or a live one slow to rejoin, is dropped mid-rebalance and the group '
-                                    'rebalances again, waiting session.timeout.ms - 1 s (a real broker counts those '
-                                    'heartbeats and removes a dead member at its last heartbeat + '
-                                    'session.timeout.ms, C2)'),
+    'member-expired-in-sync': (True, 'a member\'s session expired after the mock had put it into the new '
+                               'generation, while the others waited for its SyncGroup: the mock refreshes a session '
+                               'only on requests it accepts (not on heartbeats it answers with REBALANCE_IN_PROGRESS) '
+                               'and checks sessions once a second, so a member that had died, or a live one slow to '
+                               'rejoin, is dropped mid-rebalance and the group rebalances again, waiting '
+                               'session.timeout.ms - 1 s (a real broker counts those heartbeats and removes a dead '
+                               'member at its last heartbeat + session.timeout.ms, before the generation, C2)'),
     'late-sync': (True, 'a follower\'s SyncGroup arrived after the leader completed the generation; the mock '
                   'answers INVALID_REQUEST and the follower rejoins, forcing another rebalance'),
     'commit-while-joining': (True, 'a commit reached the group while it was rebalancing; the mock refuses it '
@@ -634,8 +634,10 @@ def mock_events(path, t0, group):
                 state = new
                 continue
             expired = re.match(r'Member (\S+) session timed out for group (\S+)', text)
-            if expired and expired.group(2) == group and state in ('Joining', 'Syncing'):
-                events.append((at, 'member-expired-in-rebalance'))
+            # While the group is joining, a dead member's expiry is what a real broker does too
+            # (C2); once it is syncing, the member is already in the new generation.
+            if expired and expired.group(2) == group and state == 'Syncing':
+                events.append((at, 'member-expired-in-sync'))
             request = re.match(r'Broker \d+: Received (\w+)RequestV\d+ from', text)
             if request and request.group(1) == 'SyncGroup' and state == 'Up':
                 events.append((at, 'late-sync'))
