@@ -884,6 +884,8 @@ fn row(p: &Planned, runs: &[(PathBuf, std::result::Result<Json, String>, Duratio
         .to_owned();
     r.timing_sensitive = margin_ms.is_some_and(|m| m < TIMING_SENSITIVE_MS);
     if let Some(reason) = p.plan.get("listed").str() {
+        r.margin = "—".into();
+        r.timing_sensitive = false;
         r.verdict = Verdict::Listed(reason.to_owned());
         return r;
     }
