@@ -17,6 +17,7 @@ use std::collections::VecDeque;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -448,26 +449,36 @@ fn prepare_dir(p: &Planned, dir: &Path) -> Result {
     Ok(())
 }
 
-/// Runs the drivers of `jobs`, `parallel` at a time, longest first; calls `progress` as each
-/// one ends.
+/// Runs the drivers of `jobs`, `parallel` at a time, in order. As each one ends, `on_done`
+/// sees it and may give more jobs (runs again), which join the queue at once.
 fn run_pool(
     root: &Path,
     jobs: Vec<Job>,
     parallel: usize,
-    mut progress: impl FnMut(&Done),
-) -> Vec<Done> {
+    mut on_done: impl FnMut(Done) -> Vec<Job>,
+) {
     let python = root.join(VENV).join("bin").join("python");
     let driver = root.join("verify").join("driver.py");
+    let mut outstanding = jobs.len();
+    if outstanding == 0 {
+        return;
+    }
     let queue = Arc::new(Mutex::new(VecDeque::from(jobs)));
+    let closed = Arc::new(AtomicBool::new(false));
     let (tx, rx) = mpsc::channel();
     let workers: Vec<_> = (0..parallel)
         .map(|_| {
-            let (queue, tx, python, driver) =
-                (queue.clone(), tx.clone(), python.clone(), driver.clone());
+            let (queue, closed, tx) = (queue.clone(), closed.clone(), tx.clone());
+            let (python, driver) = (python.clone(), driver.clone());
             std::thread::spawn(move || {
                 loop {
-                    let Some(job) = queue.lock().expect("queue lock").pop_front() else {
-                        break;
+                    let job = queue.lock().expect("queue lock").pop_front();
+                    let Some(job) = job else {
+                        if closed.load(Ordering::SeqCst) {
+                            break;
+                        }
+                        std::thread::sleep(Duration::from_millis(100));
+                        continue;
                     };
                     let started = Instant::now();
                     let result = run_driver(&python, &driver, &job.dir, job.duration);
@@ -482,15 +493,19 @@ fn run_pool(
         })
         .collect();
     drop(tx);
-    let mut done = Vec::new();
-    for d in rx {
-        progress(&d);
-        done.push(d);
+    for d in rx.iter() {
+        outstanding -= 1;
+        let more = on_done(d);
+        outstanding += more.len();
+        queue.lock().expect("queue lock").extend(more);
+        if outstanding == 0 {
+            break;
+        }
     }
+    closed.store(true, Ordering::SeqCst);
     for w in workers {
         let _ = w.join();
     }
-    done
 }
 
 /// A driver still running this long after its scenario's duration is stuck: it is killed
@@ -769,64 +784,69 @@ pub fn verify(root: &Path, opts: &Options) -> Result<Report> {
     }
     let length = |j: &Job| planned[j.index].plan.get("stop_ms").u64().unwrap_or(0);
     jobs.sort_by_key(|j| std::cmp::Reverse(length(j)));
-    let show = |d: &Done, planned: &[Planned]| {
+    // As each run ends: a timing-sensitive scenario that disagreed, or one whose disagreeing
+    // run the mock disturbed, runs again (the remaining attempts, up to SENSITIVE_ATTEMPTS in
+    // all, side by side) unless one of its runs agreed already.
+    let mut retried = vec![false; planned.len()];
+    let mut failure: Option<String> = None;
+    run_pool(root, jobs, opts.jobs, |d| {
         let p = &planned[d.index];
-        let what = match &d.result {
-            Ok(r) => {
-                if differs(&compare(&p.plan, r)) {
-                    "differs"
-                } else {
-                    "agrees"
-                }
-            }
-            Err(_) => "failed to run",
+        let comparison = d.result.as_ref().ok().map(|r| compare(&p.plan, r));
+        let what = match &comparison {
+            Some(c) if differs(c) => "differs",
+            Some(_) => "agrees",
+            None => "failed to run",
         };
         println!(
             "  {} {what} ({})",
             d.dir.file_name().unwrap_or_default().to_string_lossy(),
             fmt_duration(d.wall)
         );
-    };
-    for d in run_pool(root, jobs, opts.jobs, |d| show(d, &planned)) {
-        runs[d.index].push((d.dir, d.result, d.wall));
-    }
-
-    // A timing-sensitive scenario that disagreed, or one whose disagreeing run the mock
-    // disturbed, runs again, up to SENSITIVE_ATTEMPTS in all.
-    let mut again = Vec::new();
-    for (i, p) in planned.iter().enumerate() {
+        let i = d.index;
+        runs[i].push((d.dir, d.result, d.wall));
         let sensitive = p
             .plan
             .get("margin")
             .get("ms")
             .u64()
             .is_some_and(|m| m < TIMING_SENSITIVE_MS);
-        let any_agree = runs[i]
+        let agreed = runs[i]
             .iter()
             .any(|(_, r, _)| r.as_ref().is_ok_and(|r| !differs(&compare(&p.plan, r))));
-        let disturbed = runs[i]
-            .iter()
-            .any(|(_, r, _)| r.as_ref().is_ok_and(|r| compare(&p.plan, r).disturbed));
-        if (sensitive || disturbed) && !any_agree && !runs[i].is_empty() {
-            for k in runs[i].len()..SENSITIVE_ATTEMPTS.max(opts.repeat) {
+        let disturbed = comparison
+            .as_ref()
+            .is_some_and(|c| differs(c) && c.disturbed);
+        let mut more = Vec::new();
+        if (sensitive || disturbed) && !agreed && !retried[i] && comparison.is_some() {
+            retried[i] = true;
+            for k in opts.repeat..SENSITIVE_ATTEMPTS.max(opts.repeat) {
                 let dir = run_dir.join(format!("{}.{}", p.name, k + 1));
-                prepare_dir(p, &dir)?;
-                again.push(Job {
-                    index: i,
-                    dir,
-                    duration: duration_of(p),
-                });
+                match prepare_dir(p, &dir) {
+                    Ok(()) => more.push(Job {
+                        index: i,
+                        dir,
+                        duration: duration_of(p),
+                    }),
+                    Err(e) => failure = Some(e),
+                }
+            }
+            if !more.is_empty() {
+                println!(
+                    "  {} runs again ({}): {} more",
+                    p.name,
+                    if disturbed {
+                        "the mock disturbed it"
+                    } else {
+                        "timing-sensitive"
+                    },
+                    more.len()
+                );
             }
         }
-    }
-    if !again.is_empty() {
-        println!(
-            "verify: {} run(s) again of timing-sensitive or mock-disturbed scenarios that disagreed",
-            again.len()
-        );
-        for d in run_pool(root, again, opts.jobs, |d| show(d, &planned)) {
-            runs[d.index].push((d.dir, d.result, d.wall));
-        }
+        more
+    });
+    if let Some(e) = failure {
+        return Err(e);
     }
 
     for (i, p) in planned.iter().enumerate() {
