@@ -409,3 +409,31 @@ fn phase_slices_sit_inside_each_verdict() {
     verdicts.sort();
     assert_eq!(verdicts, ["lost", "lost", "once", "once"]);
 }
+
+#[test]
+fn ends_at_a_time_are_signals_the_script_handles() {
+    // verify/scenarios/ends-at-a-time.json: sys.exit at a time, then close() at a time (no
+    // finally), then a restart action.
+    let file = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../verify/scenarios/ends-at-a-time.json"
+    );
+    let (code, out, _) = run(&["plan", file]);
+    assert_eq!(code, 0);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let signals: Vec<(&str, u64)> = v["signals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| (s["signal"].as_str().unwrap(), s["at_ms"].as_u64().unwrap()))
+        .collect();
+    assert_eq!(signals, [("SIGINT", 3600), ("SIGTERM", 19100)]);
+    let runs = &v["consumers"][0]["runs"];
+    assert_eq!(runs[1]["start"]["after_exit_ms"], 12000);
+    assert_eq!(runs[2]["start"]["at_ms"], 30000, "the restart action");
+    let (_, script, _) = run(&["script", file, "--consumer", "consumer-1"]);
+    assert!(
+        script.contains("signal.signal(signal.SIGTERM, close_now)"),
+        "{script}"
+    );
+}
