@@ -44,7 +44,7 @@ import time
 import traceback
 
 import confluent_kafka
-from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, Producer, TopicPartition
+from confluent_kafka import OFFSET_BEGINNING, Consumer, Producer, TopicPartition
 
 # Lead time: processes are started this long before their Consumer() instant, so that
 # Python's start-up (import confluent_kafka, read the state file) is over by then.
@@ -73,7 +73,8 @@ def now_ms():
 class MockCluster:
     """librdkafka's mock cluster (rdkafka_mock.h), created on a bare rd_kafka_t of this process.
 
-    It lives as long as this object: the brokers listen on 127.0.0.1 only."""
+    It lives as long as the process (the driver ends with os._exit); the brokers listen on
+    127.0.0.1 only."""
 
     def __init__(self, brokers=1):
         self.lib = ctypes.CDLL(self.library())
@@ -93,8 +94,6 @@ class MockCluster:
         lib.rd_kafka_mock_push_request_errors_array.argtypes = [
             ctypes.c_void_p, ctypes.c_int16, ctypes.c_size_t, ctypes.POINTER(ctypes.c_int)]
         lib.rd_kafka_mock_clear_request_errors.argtypes = [ctypes.c_void_p, ctypes.c_int16]
-        lib.rd_kafka_mock_cluster_destroy.argtypes = [ctypes.c_void_p]
-        lib.rd_kafka_destroy.argtypes = [ctypes.c_void_p]
 
         conf = lib.rd_kafka_conf_new()
         errstr = ctypes.create_string_buffer(512)
@@ -143,10 +142,6 @@ class MockCluster:
 
     def clear_commit_errors(self):
         self.lib.rd_kafka_mock_clear_request_errors(self.mc, API_OFFSET_COMMIT)
-
-    def destroy(self):
-        self.lib.rd_kafka_mock_cluster_destroy(self.mc)
-        self.lib.rd_kafka_destroy(self.rk)
 
 
 # ---- the run ------------------------------------------------------------------------------------
