@@ -29,8 +29,8 @@ usage: cargo xtask verify [--preset NAME]... [FILE]... [--jobs N] [--repeat N] [
 
 Runs scenarios on the real client (confluent-kafka-python and its librdkafka, from .venv/,
 against librdkafka's mock cluster) and compares every payment's verdict and partition with the
-simulator's. With no preset and no file: every preset, plus the phase explorer checked at
-slices away from its edges.
+simulator's. With no preset and no file: every preset, the phase explorer checked at
+slices away from its edges, and the verifier's own scenarios (verify/scenarios/).
 
   --preset NAME  a built-in preset (repeatable)
   FILE           a scenario file (repeatable)
@@ -52,6 +52,7 @@ const SENSITIVE_ATTEMPTS: usize = 3;
 const VENV: &str = ".venv";
 const REQUIREMENTS: &str = "verify/requirements.txt";
 const PHASE_EXPLORER: &str = "step1-phase-explorer";
+const OWN_SCENARIOS: &str = "verify/scenarios";
 
 /// A way in which librdkafka's mock cluster differs from a real broker, and a scenario whose
 /// real run disagrees with the simulation only because of it.
@@ -717,7 +718,8 @@ pub fn verify(root: &Path, opts: &Options) -> Result<Report> {
     fs::create_dir_all(&run_dir)
         .map_err(|e| format!("cannot create {}: {e}", run_dir.display()))?;
 
-    // Which scenarios: the ones named, or every preset and the phase explorer's slices.
+    // Which scenarios: the ones named, or every preset, the phase explorer's slices and
+    // verify/scenarios/.
     let mut sources: Vec<Source> = opts.presets.iter().cloned().map(Source::Preset).collect();
     sources.extend(opts.files.iter().cloned().map(Source::File));
     if sources.is_empty() {
@@ -726,6 +728,15 @@ pub fn verify(root: &Path, opts: &Options) -> Result<Report> {
             .lines()
             .map(|n| Source::Preset(n.to_owned()))
             .collect();
+        // The verifier's own scenarios: what no preset exercises (ends at a time, …).
+        let own = root.join(OWN_SCENARIOS);
+        let mut files: Vec<PathBuf> = fs::read_dir(&own)
+            .map_err(|e| format!("cannot read {}: {e}", own.display()))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|e| e == "json"))
+            .collect();
+        files.sort();
+        sources.extend(files.into_iter().map(Source::File));
     }
     if sources
         .iter()
