@@ -70,24 +70,45 @@ pub struct MockDifference {
 
 /// Documented mock differences, scenario by scenario. A disagreement without an entry here
 /// (or without its evidence in the logs) fails the verification.
-pub const MOCK_DIFFERENCES: &[MockDifference] = &[MockDifference {
-    scenario: "refunds-transactional",
-    what: "transactional offsets are not stored; a fenced transaction is not aborted",
-    mechanism: "the mock answers TxnOffsetCommit without storing the offsets \
-        (rd_kafka_mock_handle_TxnOffsetCommit), so the committed transaction of P-0001…P-0005 \
-        leaves the group without a committed offset and the restarted consumer reads from offset 0 \
-        again (a real coordinator writes the offsets when the transaction commits, E1); and \
-        InitProducerId does not abort the open transaction of the producer that died, so the next \
-        commit of the same transactional.id also commits the refund it had sent (P-0006), which \
-        read_committed then shows twice (a real coordinator aborts it when it fences the old \
-        epoch, E1)",
-    evidence: &[
-        "Received TxnOffsetCommitRequest",
-        "Wrote COMMIT control batch",
-        "committed (resume offsets): [-1001]",
-    ],
-    absent: &["committing offset"],
-}];
+pub const MOCK_DIFFERENCES: &[MockDifference] = &[
+    MockDifference {
+        scenario: "refunds-transactional",
+        what: "transactional offsets are not stored; a fenced transaction is not aborted",
+        mechanism: "the mock answers TxnOffsetCommit without storing the offsets \
+            (rd_kafka_mock_handle_TxnOffsetCommit), so the committed transaction of P-0001…P-0005 \
+            leaves the group without a committed offset and the restarted consumer reads from offset 0 \
+            again (a real coordinator writes the offsets when the transaction commits, E1); and \
+            InitProducerId does not abort the open transaction of the producer that died, so the next \
+            commit of the same transactional.id also commits the refund it had sent (P-0006), which \
+            read_committed then shows twice (a real coordinator aborts it when it fences the old \
+            epoch, E1)",
+        evidence: &[
+            "Received TxnOffsetCommitRequest",
+            "Wrote COMMIT control batch",
+            "committed (resume offsets): [-1001]",
+        ],
+        absent: &["committing offset"],
+    },
+    MockDifference {
+        scenario: "pitfall-maxpoll-rebalance",
+        what: "a join into a stable group waits session.timeout.ms - 1 s and refuses commits meanwhile",
+        mechanism: "both consumers start together; when one JoinGroup lands after the mock formed \
+            a generation with the other consumer alone, the mock holds the rebalance for \
+            session.timeout.ms - 1 s (5 s; a real broker completes it once both members have \
+            rejoined, C2) and answers the commits of that time with REBALANCE_IN_PROGRESS (a real \
+            broker accepts them in PreparingRebalance, C1), so the payments processed meanwhile are \
+            committed nowhere and are processed again; the consumer stalled on P-0005 is dropped \
+            from the next generation, since the mock does not count the heartbeats it answers \
+            with REBALANCE_IN_PROGRESS. The verifier runs it again; this entry applies only when \
+            every run was disturbed so",
+        evidence: &[
+            "mock: join-waits-session at +0.",
+            "mock: commit-while-joining",
+            "Commit failed: Broker: Group rebalance in progress",
+        ],
+        absent: &[],
+    },
+];
 
 // ---------------------------------------------------------------- setup
 
