@@ -434,6 +434,9 @@ fn plan_scenario(bin: &Path, source: Source) -> Result<Planned> {
 
 // ---------------------------------------------------------------- running
 
+/// One run of a scenario: its directory, the driver's result (or why it failed), its time.
+type Run = (PathBuf, std::result::Result<Json, String>, Duration);
+
 struct Job {
     index: usize,
     dir: PathBuf,
@@ -793,8 +796,7 @@ pub fn verify(root: &Path, opts: &Options) -> Result<Report> {
     );
 
     // Every runnable scenario `repeat` times, longest first.
-    let mut runs: Vec<Vec<(PathBuf, std::result::Result<Json, String>, Duration)>> =
-        planned.iter().map(|_| vec![]).collect();
+    let mut runs: Vec<Vec<Run>> = planned.iter().map(|_| vec![]).collect();
     let mut jobs = Vec::new();
     for (i, p) in planned.iter().enumerate() {
         if !p.plan.get("listed").is_null() {
@@ -924,7 +926,7 @@ fn error_row(scenario: &str, e: String) -> Row {
     }
 }
 
-fn row(p: &Planned, runs: &[(PathBuf, std::result::Result<Json, String>, Duration)]) -> Row {
+fn row(p: &Planned, runs: &[Run]) -> Row {
     let margin_ms = p.plan.get("margin").get("ms").u64();
     let mut r = error_row(&p.name, String::new());
     r.margin = p
