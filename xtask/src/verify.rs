@@ -79,8 +79,8 @@ pub const MOCK_DIFFERENCES: &[MockDifference] = &[
             leaves the group without a committed offset and the restarted consumer reads from offset 0 \
             again (a real coordinator writes the offsets when the transaction commits, E1); and \
             InitProducerId does not abort the open transaction of the producer that died, so the next \
-            commit of the same transactional.id also commits the refund it had sent (P-0006), which \
-            read_committed then shows twice (a real coordinator aborts it when it fences the old \
+            commit of the same transactional.id also commits the refunds it had sent (P-0006, and \
+            P-0007 when it got out before the exit), which read_committed then shows twice (a real coordinator aborts it when it fences the old \
             epoch, E1)",
         evidence: &[
             "Received TxnOffsetCommitRequest",
