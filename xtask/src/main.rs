@@ -1,4 +1,4 @@
-//! Project tasks for Offset Lab: `cargo xtask <setup|serve|test|fuzz|fmt|bundle-size>`.
+//! Project tasks for Offset Lab: `cargo xtask <setup|serve|test|fuzz|fmt|verify|bundle-size>`.
 //!
 //! std only. Everything it installs comes through cargo, npm or apt, and only
 //! when missing or at the wrong version; see `cargo xtask help`.
@@ -23,18 +23,23 @@ const CARGO_FUZZ_VERSION: &str = "0.13.2";
 /// Seconds per fuzz target in `cargo xtask fuzz` and in the fuzz stage of `cargo xtask test`.
 const FUZZ_SECONDS: u64 = 20;
 
+mod json;
+mod verify;
+
 const HELP: &str = "\
 usage: cargo xtask <command> [args]
 
   setup          install what is missing: wasm32 target, rustfmt and clippy, trunk,
                  wasm-bindgen-cli, cargo-fuzz, npm packages (wasm-opt, playwright-core),
-                 Debian chromium + chromedriver
+                 Debian chromium + chromedriver, the real client (confluent-kafka,
+                 pinned in verify/requirements.txt) in .venv/
   serve [ARGS]   setup, then `trunk serve` on http://127.0.0.1:8080 (ARGS go to trunk,
                  e.g. `cargo xtask serve --port 9000`)
   test           setup, then every test stage with a summary table:
                  fmt (`cargo fmt --all --check`), clippy (no warnings allowed, native
-                 and wasm32), native tests, fuzz (20 s per target), wasm tests (headless
-                 Chromium), release build, end-to-end tests (playwright-core), bundle size
+                 and wasm32), native tests, fuzz (20 s per target), real client (every
+                 preset on confluent-kafka, `verify`), wasm tests (headless Chromium),
+                 release build, end-to-end tests (playwright-core), bundle size
   test --native  only the native tests (`cargo test --workspace`), no setup
   fuzz [--seconds N | --runs N] [TARGET...]
                  build the fuzz targets (fuzz/, cargo-fuzz, stable Rust) and run each
@@ -42,6 +47,8 @@ usage: cargo xtask <command> [args]
                  fails on any crash, timeout (an input over 2 s) or out-of-memory, and
                  prints the input that caused it and the command that reproduces it
   fmt            format every crate (`cargo fmt --all`)
+  verify [ARGS]  run scenarios on the real client and compare them with the simulator,
+                 payment by payment (`cargo xtask verify --help`)
   bundle-size    setup, `trunk build --release`, print gzipped wasm + js + css sizes
 ";
 
@@ -63,6 +70,7 @@ fn main() -> ExitCode {
         "fuzz" => fuzz_command(&root, &rest),
         "bundle-size" => bundle_size_command(&root),
         "fmt" => fmt_command(),
+        "verify" => verify::command(&root, &rest),
         "" | "help" | "-h" | "--help" => {
             print!("{HELP}");
             Ok(())
@@ -116,6 +124,7 @@ fn setup(root: &Path) -> Result {
     setup_cargo_fuzz()?;
     setup_npm(root)?;
     setup_chromium()?;
+    verify::setup_venv(root)?;
     run_quiet("cargo", &["fetch", "--quiet"]).map_err(|e| format!("cargo fetch failed: {e}"))?;
     println!("✓ crates fetched (trunk builds offline)");
     println!("setup: done in {}", fmt_duration(started.elapsed()));
@@ -375,6 +384,11 @@ fn test(root: &Path, args: &[String]) -> ExitCode {
         } else {
             stages.push(skipped("fuzz", "setup failed"));
         }
+        banner(
+            "real client: cargo xtask verify (every preset on confluent-kafka + the mock cluster)",
+        );
+        // It sets up its own .venv/ (verify::stage), so it runs even if the browser setup failed.
+        stages.push(real_client_stage(root));
     }
 
     if !native_only {
@@ -417,6 +431,20 @@ fn test(root: &Path, args: &[String]) -> ExitCode {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE
+    }
+}
+
+fn real_client_stage(root: &Path) -> Stage {
+    let started = Instant::now();
+    let (outcome, detail) = match verify::stage(root) {
+        Ok(d) => (Outcome::Passed, d),
+        Err(d) => (Outcome::Failed, d),
+    };
+    Stage {
+        name: "real client",
+        outcome,
+        detail,
+        time: started.elapsed(),
     }
 }
 

@@ -6,6 +6,14 @@
 //! offset-lab run FILE [--json]            run a scenario file
 //! offset-lab trace --preset NAME | FILE   print the golden-trace lines
 //! offset-lab bench                       the simulator benchmark (prints figures)
+//! offset-lab script (--preset NAME | FILE) --consumer NAME [-o FILE]
+//!                                         the consumer's exported confluent-kafka script
+//! offset-lab plan (--preset NAME | FILE) [-o FILE]
+//!                                         JSON for the real-client verifier: processes,
+//!                                         signals, payments, the simulated verdicts, margin
+//! offset-lab phase-slices (--preset NAME | FILE) --dir DIR
+//!                                         the phase explorer away from its edges: two
+//!                                         scenario files per stretch of equal verdicts
 //! ```
 //! Bad arguments or a bad file: a message on stderr and exit code 2.
 
@@ -13,6 +21,7 @@ use std::process::ExitCode;
 
 mod bench;
 mod explore;
+mod plan;
 
 use offset_lab_sim::trace::{Context, fmt_ms};
 use offset_lab_sim::{Scenario, Timeline, Verdict, preset, preset_names};
@@ -23,6 +32,9 @@ const USAGE: &str = "usage:
   offset-lab trace (--preset NAME | FILE)
   offset-lab check (--preset NAME | FILE)
   offset-lab link (--preset NAME | FILE) [--t MS] [--panels P1,P2] [--embed] [--base URL]
+  offset-lab script (--preset NAME | FILE) --consumer NAME [-o FILE]
+  offset-lab plan (--preset NAME | FILE) [-o FILE]
+  offset-lab phase-slices (--preset NAME | FILE) --dir DIR
   offset-lab bench";
 
 /// `offset-lab check`: valid or not (exit code 2, as for every bad input), and the warnings of
@@ -63,6 +75,9 @@ struct Opts {
     panels: Vec<String>,
     embed: bool,
     base: Option<String>,
+    /// `-o FILE`: write there instead of printing.
+    output: Option<String>,
+    dir: Option<String>,
 }
 
 fn opts(args: &[String]) -> Result<Opts, String> {
@@ -104,6 +119,8 @@ fn opts(args: &[String]) -> Result<Opts, String> {
             }
             "--embed" => o.embed = true,
             "--base" => o.base = Some(value(&mut i, "--base")?),
+            "-o" => o.output = Some(value(&mut i, "-o")?),
+            "--dir" => o.dir = Some(value(&mut i, "--dir")?),
             a if a.starts_with('-') => return Err(format!("unknown option {a}\n{USAGE}")),
             a => {
                 if o.file.replace(a.to_string()).is_some() {
@@ -133,6 +150,17 @@ impl Opts {
             (Some(_), Some(_)) => Err(format!("give a preset or a file, not both\n{USAGE}")),
             (None, None) => Err(format!("which scenario?\n{USAGE}")),
         }
+    }
+}
+
+/// `text` written to `output` (and nothing printed), or printed.
+fn write_or_print(text: String, output: Option<&str>) -> Result<String, String> {
+    match output {
+        Some(path) => {
+            std::fs::write(path, &text).map_err(|e| format!("cannot write {path}: {e}"))?;
+            Ok(String::new())
+        }
+        None => Ok(text),
     }
 }
 
@@ -211,6 +239,38 @@ fn run(args: &[String]) -> Result<String, String> {
             Ok(tl.trace_text())
         }
         Some("bench") if args.len() == 1 => bench::run(),
+        Some("script") => {
+            let o = opts(&args[1..])?;
+            let name = o
+                .consumer
+                .clone()
+                .ok_or_else(|| format!("which consumer? (--consumer NAME)\n{USAGE}"))?;
+            write_or_print(plan::script(&o.scenario()?, &name)?, o.output.as_deref())
+        }
+        Some("plan") => {
+            let o = opts(&args[1..])?;
+            let mut s = serde_json::to_string_pretty(&plan::plan(&o.scenario()?)?)
+                .map_err(|e| e.to_string())?;
+            s.push('\n');
+            write_or_print(s, o.output.as_deref())
+        }
+        Some("phase-slices") => {
+            let o = opts(&args[1..])?;
+            let dir = o
+                .dir
+                .clone()
+                .ok_or_else(|| format!("where? (--dir DIR)\n{USAGE}"))?;
+            std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {dir}: {e}"))?;
+            let mut out = String::new();
+            for (s, _, _) in plan::phase_slices(&o.scenario()?, 100) {
+                let path = std::path::Path::new(&dir).join(format!("{}.json", s.name));
+                let text = serde_json::to_string_pretty(&s).map_err(|e| e.to_string())?;
+                std::fs::write(&path, text + "\n")
+                    .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+                out.push_str(&format!("{}\n", path.display()));
+            }
+            Ok(out)
+        }
         Some("prove") => {
             let o = opts(&args[1..])?;
             explore::prove(&o.scenario()?, o.consumer.as_deref(), o.json)

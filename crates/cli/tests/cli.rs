@@ -282,3 +282,158 @@ fn link_prints_a_link_that_opens_the_same_moment() {
     assert_eq!(code, 2);
     assert!(err.contains("--t takes milliseconds"), "{err}");
 }
+
+#[test]
+fn script_prints_or_writes_the_exported_script() {
+    let s = offset_lab_sim::preset("step2-manual-commit").unwrap();
+    let (code, out, _) = run(&[
+        "script",
+        "--preset",
+        "step2-manual-commit",
+        "--consumer",
+        "consumer-1",
+    ]);
+    assert_eq!(code, 0);
+    assert_eq!(out, offset_lab_sim::render::python_script(&s, 0));
+    let dir = std::env::temp_dir().join(format!("offset-lab-cli-script-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("c.py");
+    let (code, out, _) = run(&[
+        "script",
+        "--preset",
+        "step2-manual-commit",
+        "--consumer",
+        "consumer-1",
+        "-o",
+        file.to_str().unwrap(),
+    ]);
+    assert_eq!((code, out.as_str()), (0, ""));
+    assert_eq!(
+        std::fs::read_to_string(&file).unwrap(),
+        offset_lab_sim::render::python_script(&s, 0)
+    );
+    let (code, _, err) = run(&[
+        "script",
+        "--preset",
+        "step2-manual-commit",
+        "--consumer",
+        "nobody",
+    ]);
+    assert_eq!(code, 2);
+    assert!(err.contains("no consumer is named \"nobody\""), "{err}");
+    let (code, _, _) = run(&["script", "--preset", "step2-manual-commit"]);
+    assert_eq!(code, 2, "--consumer is required");
+}
+
+#[test]
+fn plan_lists_processes_signals_payments_and_the_margin() {
+    let (code, out, _) = run(&["plan", "--preset", "refunds-scale-out"]);
+    assert_eq!(code, 0);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert!(v["listed"].is_null());
+    assert_eq!(v["payments"].as_array().unwrap().len(), 120);
+    let p = &v["payments"][0];
+    assert_eq!(
+        (
+            p["id"].as_str(),
+            p["key"].as_str(),
+            p["sim"]["verdict"].as_str()
+        ),
+        (Some("P-0001"), Some("customer-1"), Some("once"))
+    );
+    assert_eq!(v["partitioner"], "consistent_random");
+    // consumer-2 starts at 4 s and is killed at 12 s: a SIGKILL from the driver.
+    let c2 = &v["consumers"][1];
+    assert_eq!(c2["runs"][0]["start"]["at_ms"], 4000);
+    assert_eq!(c2["runs"][0]["end"]["by"], "time");
+    assert_eq!(v["signals"][0]["signal"], "SIGKILL");
+    assert_eq!(v["signals"][0]["at_ms"], 12000);
+    assert!(v["margin"]["label"].as_str().is_some());
+    assert!(v["stop_ms"].as_u64().unwrap() <= v["duration_ms"].as_u64().unwrap());
+
+    // A restart after a crash point starts that long after the process ended.
+    let (_, out, _) = run(&["plan", "--preset", "step2-manual-commit"]);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let runs = &v["consumers"][0]["runs"];
+    assert_eq!(runs[0]["end"]["by"], "point");
+    assert_eq!(runs[1]["start"]["after_exit_ms"], 1000);
+
+    let (_, out, _) = run(&["plan", "--preset", "java-autocommit-sleep7"]);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert!(
+        v["listed"]
+            .as_str()
+            .unwrap()
+            .starts_with("Java client model")
+    );
+
+    // Commit errors of a one-consumer scenario are named by their place among the commits.
+    let (_, out, _) = run(&["plan", "--preset", "exp2-async-retry"]);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["faults"][0]["sequence"], serde_json::json!([97]));
+}
+
+#[test]
+fn phase_slices_sit_inside_each_verdict() {
+    let dir = std::env::temp_dir().join(format!("offset-lab-cli-slices-{}", std::process::id()));
+    let (code, out, _) = run(&[
+        "phase-slices",
+        "--preset",
+        "step1-phase-explorer",
+        "--dir",
+        dir.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0);
+    let files: Vec<&str> = out.lines().collect();
+    assert_eq!(
+        files.len(),
+        4,
+        "two slices of a losing and of a redelivering stretch: {out}"
+    );
+    let mut verdicts = Vec::new();
+    for f in files {
+        let (_, plan, _) = run(&["plan", f]);
+        let v: serde_json::Value = serde_json::from_str(&plan).unwrap();
+        assert!(
+            v["margin"]["ms"].is_null(),
+            "away from the edges: {}",
+            v["margin"]
+        );
+        verdicts.push(
+            v["payments"][0]["sim"]["verdict"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        );
+    }
+    verdicts.sort();
+    assert_eq!(verdicts, ["lost", "lost", "once", "once"]);
+}
+
+#[test]
+fn ends_at_a_time_are_signals_the_script_handles() {
+    // verify/scenarios/ends-at-a-time.json: sys.exit at a time, then close() at a time (no
+    // finally), then a restart action.
+    let file = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../verify/scenarios/ends-at-a-time.json"
+    );
+    let (code, out, _) = run(&["plan", file]);
+    assert_eq!(code, 0);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let signals: Vec<(&str, u64)> = v["signals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| (s["signal"].as_str().unwrap(), s["at_ms"].as_u64().unwrap()))
+        .collect();
+    assert_eq!(signals, [("SIGINT", 3600), ("SIGTERM", 19100)]);
+    let runs = &v["consumers"][0]["runs"];
+    assert_eq!(runs[1]["start"]["after_exit_ms"], 12000);
+    assert_eq!(runs[2]["start"]["at_ms"], 30000, "the restart action");
+    let (_, script, _) = run(&["script", file, "--consumer", "consumer-1"]);
+    assert!(
+        script.contains("signal.signal(signal.SIGTERM, close_now)"),
+        "{script}"
+    );
+}

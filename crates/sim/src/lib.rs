@@ -30,6 +30,7 @@ pub mod lab;
 pub mod link;
 pub mod liveness;
 pub mod log;
+pub mod margin;
 pub mod moments;
 pub mod outcome;
 pub mod partitioner;

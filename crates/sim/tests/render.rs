@@ -434,6 +434,14 @@ fn step1_autocommit_sleep7_script() {
             python3 auto_commit_consumer.py           # run the consumer (Ctrl-C to stop it)
             python3 auto_commit_consumer.py report    # how often each payment's effect was applied
 
+        Optional environment: OFFSET_LAB_BOOTSTRAP (the brokers; localhost:9092),
+        OFFSET_LAB_SUFFIX (appended to the group id and every topic name, so that students
+        sharing a cluster do not collide), OFFSET_LAB_DIR (where the ledger, database and state
+        files live; the current directory), OFFSET_LAB_SECURITY_PROTOCOL,
+        OFFSET_LAB_SASL_MECHANISM, OFFSET_LAB_SASL_USERNAME, OFFSET_LAB_SASL_PASSWORD (added to
+        every client's config when set), and OFFSET_LAB_START_AT (a Unix time in ms: the
+        consumer waits until then before Consumer(), which starts its auto-commit timer).
+
         The scenario's broker has group.initial.rebalance.delay.ms=0 (C3). A broker's default is
         3000, and so is the apache/kafka image's: with 3000 the first assignment comes 3 s later
         and the timing of this run differs. Set it in the broker's configuration to match
@@ -462,25 +470,46 @@ fn step1_autocommit_sleep7_script() {
         from confluent_kafka import Consumer, KafkaException, Producer
         from confluent_kafka.admin import AdminClient, NewTopic
 
-        BOOTSTRAP = 'localhost:9092'
+        # Where to connect and where the files live: the scenario's values, unless the
+        # environment says otherwise (see the docstring).
+        BOOTSTRAP = os.environ.get('OFFSET_LAB_BOOTSTRAP', 'localhost:9092')
+        SUFFIX = os.environ.get('OFFSET_LAB_SUFFIX', '')  # appended to the group id and every topic name
+        DIR = os.environ.get('OFFSET_LAB_DIR', '.')  # the ledger, database and state files
+        SECURITY = {key: os.environ[name] for key, name in [  # added to every client's config
+            ('security.protocol', 'OFFSET_LAB_SECURITY_PROTOCOL'),
+            ('sasl.mechanism', 'OFFSET_LAB_SASL_MECHANISM'),
+            ('sasl.username', 'OFFSET_LAB_SASL_USERNAME'),
+            ('sasl.password', 'OFFSET_LAB_SASL_PASSWORD'),
+        ] if name in os.environ}
+
+
+        def wait_for_start():
+            """OFFSET_LAB_START_AT (a Unix time in ms): wait until then, so that Consumer() starts the
+            auto-commit timer (B5) when the scenario's consumer starts."""
+            start_at = os.environ.get('OFFSET_LAB_START_AT')
+            if start_at:
+                time.sleep(max(0.0, int(start_at) / 1000 - time.time()))
+
+
         CONSUMER = 'consumer-1'
-        TOPIC = 'payments'
+        GROUP = 'payment-processor' + SUFFIX
+        TOPIC = 'payments' + SUFFIX
         PARTITIONS = 1
         PAYMENTS = 3  # P-0001 … P-0003
         PROCESSING_S = 7.0
-        LEDGER = 'ledger.txt'  # one line per payment applied: a duplicate shows up twice
-        STATE = 'consumer-1.state.json'  # messages seen, attempts and crash points fired, over restarts
+        LEDGER = os.path.join(DIR, 'ledger.txt')  # one line per payment applied: a duplicate shows up twice
+        STATE = os.path.join(DIR, 'consumer-1.state.json')  # messages seen, attempts and crash points fired, over restarts
 
 
         def produce():
             """Creates the topics that do not exist yet, then writes the scenario's payments."""
-            admin = AdminClient({'bootstrap.servers': BOOTSTRAP})
+            admin = AdminClient({'bootstrap.servers': BOOTSTRAP, **SECURITY})
             for topic, future in admin.create_topics([NewTopic(t, num_partitions=PARTITIONS, replication_factor=1) for t in [TOPIC]]).items():
                 try:
                     future.result()
                 except KafkaException as e:
                     print(topic, e)  # e.g. TOPIC_ALREADY_EXISTS
-            producer = Producer({'bootstrap.servers': BOOTSTRAP})
+            producer = Producer({'bootstrap.servers': BOOTSTRAP, **SECURITY})
             # Round-robin over the partitions, as in the simulator.
             for n in range(1, PAYMENTS + 1):
                 producer.produce(TOPIC, value=f'P-{n:04d}', partition=(n - 1) % PARTITIONS)
@@ -564,9 +593,11 @@ fn step1_autocommit_sleep7_script() {
 
         def main():
             print(f'{CONSUMER}: pid {os.getpid()}, {state["seen"]} messages seen before')
+            wait_for_start()  # OFFSET_LAB_START_AT, if set: the auto-commit timer starts at Consumer() (B5)
             consumer = Consumer({
                 'bootstrap.servers': BOOTSTRAP,
-                'group.id': 'payment-processor',
+                **SECURITY,
+                'group.id': GROUP,
                 'enable.auto.commit': True,  # B5: a background timer commits the stored offsets
                 'auto.commit.interval.ms': 5000,  # B5: every 5 s from Consumer(), not from poll()
                 'auto.offset.reset': 'earliest',  # B9: where to start without a committed offset
@@ -620,6 +651,14 @@ fn step2_manual_commit_script() {
             python3 manual_commit_consumer.py           # run the consumer (Ctrl-C to stop it)
             python3 manual_commit_consumer.py report    # how often each payment's effect was applied
 
+        Optional environment: OFFSET_LAB_BOOTSTRAP (the brokers; localhost:9092),
+        OFFSET_LAB_SUFFIX (appended to the group id and every topic name, so that students
+        sharing a cluster do not collide), OFFSET_LAB_DIR (where the ledger, database and state
+        files live; the current directory), OFFSET_LAB_SECURITY_PROTOCOL,
+        OFFSET_LAB_SASL_MECHANISM, OFFSET_LAB_SASL_USERNAME, OFFSET_LAB_SASL_PASSWORD (added to
+        every client's config when set), and OFFSET_LAB_START_AT (a Unix time in ms: the
+        consumer waits until then before Consumer(), which starts its auto-commit timer).
+
         The scenario's broker has group.initial.rebalance.delay.ms=0 (C3). A broker's default is
         3000, and so is the apache/kafka image's: with 3000 the first assignment comes 3 s later
         and the timing of this run differs. Set it in the broker's configuration to match
@@ -648,25 +687,46 @@ fn step2_manual_commit_script() {
         from confluent_kafka import Consumer, KafkaException, Producer
         from confluent_kafka.admin import AdminClient, NewTopic
 
-        BOOTSTRAP = 'localhost:9092'
+        # Where to connect and where the files live: the scenario's values, unless the
+        # environment says otherwise (see the docstring).
+        BOOTSTRAP = os.environ.get('OFFSET_LAB_BOOTSTRAP', 'localhost:9092')
+        SUFFIX = os.environ.get('OFFSET_LAB_SUFFIX', '')  # appended to the group id and every topic name
+        DIR = os.environ.get('OFFSET_LAB_DIR', '.')  # the ledger, database and state files
+        SECURITY = {key: os.environ[name] for key, name in [  # added to every client's config
+            ('security.protocol', 'OFFSET_LAB_SECURITY_PROTOCOL'),
+            ('sasl.mechanism', 'OFFSET_LAB_SASL_MECHANISM'),
+            ('sasl.username', 'OFFSET_LAB_SASL_USERNAME'),
+            ('sasl.password', 'OFFSET_LAB_SASL_PASSWORD'),
+        ] if name in os.environ}
+
+
+        def wait_for_start():
+            """OFFSET_LAB_START_AT (a Unix time in ms): wait until then, so that Consumer() starts the
+            auto-commit timer (B5) when the scenario's consumer starts."""
+            start_at = os.environ.get('OFFSET_LAB_START_AT')
+            if start_at:
+                time.sleep(max(0.0, int(start_at) / 1000 - time.time()))
+
+
         CONSUMER = 'consumer-1'
-        TOPIC = 'payments'
+        GROUP = 'payment-processor' + SUFFIX
+        TOPIC = 'payments' + SUFFIX
         PARTITIONS = 1
         PAYMENTS = 5  # P-0001 … P-0005
         PROCESSING_S = 1.0
-        LEDGER = 'ledger.txt'  # one line per payment applied: a duplicate shows up twice
-        STATE = 'consumer-1.state.json'  # messages seen, attempts and crash points fired, over restarts
+        LEDGER = os.path.join(DIR, 'ledger.txt')  # one line per payment applied: a duplicate shows up twice
+        STATE = os.path.join(DIR, 'consumer-1.state.json')  # messages seen, attempts and crash points fired, over restarts
 
 
         def produce():
             """Creates the topics that do not exist yet, then writes the scenario's payments."""
-            admin = AdminClient({'bootstrap.servers': BOOTSTRAP})
+            admin = AdminClient({'bootstrap.servers': BOOTSTRAP, **SECURITY})
             for topic, future in admin.create_topics([NewTopic(t, num_partitions=PARTITIONS, replication_factor=1) for t in [TOPIC]]).items():
                 try:
                     future.result()
                 except KafkaException as e:
                     print(topic, e)  # e.g. TOPIC_ALREADY_EXISTS
-            producer = Producer({'bootstrap.servers': BOOTSTRAP})
+            producer = Producer({'bootstrap.servers': BOOTSTRAP, **SECURITY})
             # Round-robin over the partitions, as in the simulator.
             for n in range(1, PAYMENTS + 1):
                 producer.produce(TOPIC, value=f'P-{n:04d}', partition=(n - 1) % PARTITIONS)
@@ -750,9 +810,11 @@ fn step2_manual_commit_script() {
 
         def main():
             print(f'{CONSUMER}: pid {os.getpid()}, {state["seen"]} messages seen before')
+            wait_for_start()  # OFFSET_LAB_START_AT, if set: the auto-commit timer starts at Consumer() (B5)
             consumer = Consumer({
                 'bootstrap.servers': BOOTSTRAP,
-                'group.id': 'payment-processor',
+                **SECURITY,
+                'group.id': GROUP,
                 'enable.auto.commit': False,  # only the program commits (B6), not even close() (B11)
                 'auto.offset.reset': 'earliest',  # B9: where to start without a committed offset
             })
@@ -977,5 +1039,88 @@ fn the_script_renders_each_crash_kind_at_its_point() {
     assert!(
         timed.contains("sys.exit(1)  # B11: exits through finally: consumer.close()"),
         "{timed}"
+    );
+}
+
+#[test]
+fn the_script_takes_its_environment_at_the_top() {
+    let s = preset("refunds-scale-out").unwrap();
+    let script = render::python_script(&s, 0);
+    for needle in [
+        "BOOTSTRAP = os.environ.get('OFFSET_LAB_BOOTSTRAP', 'localhost:9092')",
+        "SUFFIX = os.environ.get('OFFSET_LAB_SUFFIX', '')",
+        "DIR = os.environ.get('OFFSET_LAB_DIR', '.')",
+        "('security.protocol', 'OFFSET_LAB_SECURITY_PROTOCOL'),",
+        "('sasl.password', 'OFFSET_LAB_SASL_PASSWORD'),",
+        "start_at = os.environ.get('OFFSET_LAB_START_AT')",
+        "GROUP = 'payment-processor' + SUFFIX",
+        "TOPIC = 'payments' + SUFFIX",
+        "LEDGER = os.path.join(DIR, 'ledger.txt')",
+        "STATE = os.path.join(DIR, 'consumer-1.state.json')",
+        "        'bootstrap.servers': BOOTSTRAP,\n        **SECURITY,\n        'group.id': GROUP,",
+        "    wait_for_start()  # OFFSET_LAB_START_AT",
+    ] {
+        assert!(script.contains(needle), "missing {needle:?} in\n{script}");
+    }
+    // The environment stays out of main()'s loop: it is read once, at the top.
+    let main = &script[script.find("def main():").unwrap()..];
+    assert!(!main.contains("os.environ"), "{main}");
+    assert!(main.find("wait_for_start()").unwrap() < main.find("consumer = Consumer(").unwrap());
+
+    let refunds = render::python_script(&preset("refunds-transactional").unwrap(), 0);
+    for needle in [
+        "REFUNDS = 'refunds' + SUFFIX",
+        "'transactional.id': f'{GROUP}-{CONSUMER}',",
+        "producer.produce(REFUNDS, key=msg.key(), value=msg.value())",
+        "        **SECURITY,\n        'group.id': 'offset-lab-report' + SUFFIX,",
+    ] {
+        assert!(refunds.contains(needle), "missing {needle:?} in\n{refunds}");
+    }
+    let dlq = render::python_script(&preset("step4-invalid-dead-letter").unwrap(), 0);
+    for needle in [
+        "DEAD_LETTER = 'payments-dlq' + SUFFIX",
+        "producer = Producer({'bootstrap.servers': BOOTSTRAP, **SECURITY})",
+        "producer.produce(DEAD_LETTER, key=msg.key(), value=msg.value())",
+    ] {
+        assert!(dlq.contains(needle), "missing {needle:?} in\n{dlq}");
+    }
+    // The listing the student reads keeps the plain values.
+    let listing = render::listing(&preset("step4-invalid-dead-letter").unwrap(), 0).text();
+    assert!(
+        listing.contains("'group.id': 'payment-processor',") && listing.contains("'payments-dlq'"),
+        "{listing}"
+    );
+    assert!(
+        !listing.contains("SECURITY") && !listing.contains("wait_for_start"),
+        "{listing}"
+    );
+}
+
+#[test]
+fn a_close_at_a_time_without_finally_is_a_signal_handler() {
+    let mut s = preset("step2-manual-commit").unwrap();
+    s.consumers[0].crashes = vec![CrashPoint {
+        at_ms: Some(3000),
+        point: None,
+        message: None,
+        kind: CrashKind::Close,
+        restart_after_ms: Some(1000),
+    }];
+    let script = render::python_script(&s, 0);
+    for needle in [
+        "import signal\n",
+        "signal.signal(signal.SIGTERM, close_now)",
+        "    try:\n        while True:",
+        "    except CloseNow:  # SIGTERM",
+        "kill -TERM <pid>",
+    ] {
+        assert!(script.contains(needle), "missing {needle:?} in\n{script}");
+    }
+    // With finally: close(), SIGINT's KeyboardInterrupt already exits through close().
+    s.consumers[0].program.close_in_finally = true;
+    let script = render::python_script(&s, 0);
+    assert!(
+        !script.contains("CloseNow") && script.contains("kill -INT <pid>"),
+        "{script}"
     );
 }

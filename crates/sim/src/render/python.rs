@@ -9,6 +9,35 @@ use crate::scenario::{
 
 // ---- Python ----------------------------------------------------------------------------------
 
+/// The client settings the script takes from the environment, when set: (config key, variable).
+pub(crate) const SECURITY_ENV: [(&str, &str); 4] = [
+    ("security.protocol", "OFFSET_LAB_SECURITY_PROTOCOL"),
+    ("sasl.mechanism", "OFFSET_LAB_SASL_MECHANISM"),
+    ("sasl.username", "OFFSET_LAB_SASL_USERNAME"),
+    ("sasl.password", "OFFSET_LAB_SASL_PASSWORD"),
+];
+
+const WAIT_FOR_START: &str = r#"
+
+def wait_for_start():
+    """OFFSET_LAB_START_AT (a Unix time in ms): wait until then, so that Consumer() starts the
+    auto-commit timer (B5) when the scenario's consumer starts."""
+    start_at = os.environ.get('OFFSET_LAB_START_AT')
+    if start_at:
+        time.sleep(max(0.0, int(start_at) / 1000 - time.time()))"#;
+
+const CLOSE_ON_SIGNAL: &str = r#"
+
+class CloseNow(Exception):
+    """The scenario ends this consumer at a time through consumer.close(): kill -TERM <pid>."""
+
+
+def close_now(signum, frame):
+    raise CloseNow()
+
+
+signal.signal(signal.SIGTERM, close_now)"#;
+
 /// Renders a consumer as confluent-kafka Python: the listing (`script: false`), or the runnable
 /// script (`script: true`), which is the listing's code inside `main()` plus the helpers, the
 /// message counter and the crash points.
@@ -31,6 +60,24 @@ pub(crate) fn point_crashes(
             CrashWhen::Point(point, message) => Some((ix, point, message, cp.kind)),
             CrashWhen::At(_) => None,
         })
+}
+
+/// How the scenario ends this consumer at a time (its timed crash points and its crash
+/// actions), in scenario order.
+pub(crate) fn timed_end_kinds(sc: &Scenario, spec: &ConsumerSpec) -> Vec<CrashKind> {
+    let crashes = spec.crashes.iter().filter_map(|cp| match cp.when() {
+        CrashWhen::At(_) => Some(cp.kind),
+        CrashWhen::Point(..) => None,
+    });
+    let actions = sc
+        .actions
+        .iter()
+        .filter(|a| a.consumer == spec.name)
+        .filter_map(|a| match a.act {
+            ActionKind::Crash { kind } => Some(kind),
+            _ => None,
+        });
+    crashes.chain(actions).collect()
 }
 
 impl<'a> PyGen<'a> {
@@ -108,12 +155,19 @@ impl<'a> PyGen<'a> {
 
     /// `Consumer(...)`, the producer if one is needed, the rebalance callbacks, `subscribe()`.
     pub(crate) fn setup(&mut self) {
+        if self.script {
+            self.w.line(
+                "wait_for_start()  # OFFSET_LAB_START_AT, if set: the auto-commit timer starts at Consumer() (B5)",
+            );
+        }
         self.w.line("consumer = Consumer({");
         self.w.indent();
         for e in config_entries(&self.spec.config, Language::Python) {
             let value = match &e.value {
-                // The script names the broker once, in BOOTSTRAP.
+                // The script names the broker and the group once, at the top, where the
+                // environment can change them.
                 Value::Str(_) if self.script && e.key == "bootstrap.servers" => "BOOTSTRAP".into(),
+                Value::Str(_) if self.script && e.key == "group.id" => "GROUP".into(),
                 Value::Str(s) => py_str(s),
                 Value::Bool(b) => if *b { "True" } else { "False" }.into(),
                 Value::Int(n) => n.to_string(),
@@ -123,6 +177,9 @@ impl<'a> PyGen<'a> {
                 "#",
                 e.note.as_deref(),
             ));
+            if self.script && e.key == "bootstrap.servers" {
+                self.w.line("**SECURITY,");
+            }
         }
         self.w.dedent();
         self.w.line("})");
@@ -132,16 +189,24 @@ impl<'a> PyGen<'a> {
             self.w.indent();
             self.w
                 .line(format!("'bootstrap.servers': {},", self.bootstrap()));
-            self.w.line(format!(
-                "'transactional.id': {},  # E1: a restarted consumer fences its zombie",
+            let id = if self.script {
+                "f'{GROUP}-{CONSUMER}'".to_string()
+            } else {
                 py_str(&id)
+            };
+            if self.script {
+                self.w.line("**SECURITY,");
+            }
+            self.w.line(format!(
+                "'transactional.id': {id},  # E1: a restarted consumer fences its zombie"
             ));
             self.w.dedent();
             self.w.line("})");
             self.w.line("producer.init_transactions()");
         } else if self.needs.producer {
+            let security = if self.script { ", **SECURITY" } else { "" };
             self.w.line(format!(
-                "producer = Producer({{'bootstrap.servers': {}}})",
+                "producer = Producer({{'bootstrap.servers': {}{security}}})",
                 self.bootstrap()
             ));
         }
@@ -187,9 +252,17 @@ impl<'a> PyGen<'a> {
             .line(format!("consumer.subscribe([{topic}]{callbacks})"));
     }
 
+    /// The script ends this consumer through `close()` at a time, without `finally: close()`:
+    /// a signal handler raises `CloseNow`, and main() closes.
+    pub(crate) fn closes_on_signal(&self) -> bool {
+        self.script
+            && !self.program().close_in_finally
+            && timed_end_kinds(self.sc, self.spec).contains(&CrashKind::Close)
+    }
+
     pub(crate) fn main_loop(&mut self) {
         let p = self.program();
-        if p.close_in_finally {
+        if p.close_in_finally || self.closes_on_signal() {
             self.w.line("try:");
             self.w.indent();
         }
@@ -232,6 +305,16 @@ impl<'a> PyGen<'a> {
             };
             self.w
                 .push(format!("consumer.close()  # {note}"), Some(Pc::Close), None);
+            self.w.dedent();
+        } else if self.closes_on_signal() {
+            self.w.dedent();
+            self.w
+                .line("except CloseNow:  # SIGTERM: the scenario's end at a time, through close()");
+            self.w.indent();
+            self.w.line(
+                "consumer.close()  # B11: commits the stored offsets if auto-commit is on, leaves",
+            );
+            self.w.line("sys.exit(1)");
             self.w.dedent();
         } else if !self.script {
             // B12: no close() on the way out. Pc::Close (a crash of kind close) lands here.
@@ -350,6 +433,14 @@ impl<'a> PyGen<'a> {
             |k| format!("seq == {k}"),
             &[],
         );
+        let refunds = if self.script {
+            "REFUNDS".to_string()
+        } else {
+            py_str(REFUNDS_TOPIC)
+        };
+        let produce_refund =
+            format!("producer.produce({refunds}, key=msg.key(), value=msg.value())");
+        let in_transaction = format!("{produce_refund}  # E1: in the open transaction");
         let (effect, flush): (&str, Option<&str>) = match self.needs.sink {
             SinkKind::Ledger => (
                 "record_payment(msg)  # A3: the payment's effect, one ledger entry",
@@ -364,15 +455,12 @@ impl<'a> PyGen<'a> {
                 None,
             ),
             SinkKind::RefundsTopic => (
-                "producer.produce('refunds', key=msg.key(), value=msg.value())",
+                &produce_refund,
                 Some(
                     "producer.flush()  # the refund is out; no transaction: a redelivery refunds again",
                 ),
             ),
-            SinkKind::Transactional => (
-                "producer.produce('refunds', key=msg.key(), value=msg.value())  # E1: in the open transaction",
-                None,
-            ),
+            SinkKind::Transactional => (&in_transaction, None),
         };
         match flush {
             None => self.w.push(effect, None, Some(ProgramPoint::AfterEffect)),
@@ -400,7 +488,11 @@ impl<'a> PyGen<'a> {
             match action {
                 FailureAction::Skip => self.w.line("print('skipped', msg.value())"),
                 FailureAction::DeadLetter => {
-                    let topic = py_str(&dead_letter_topic(self.sc));
+                    let topic = if self.script {
+                        "DEAD_LETTER".to_string()
+                    } else {
+                        py_str(&dead_letter_topic(self.sc))
+                    };
                     self.w.line(format!(
                         "producer.produce({topic}, key=msg.key(), value=msg.value())"
                     ));
@@ -555,6 +647,7 @@ impl<'a> PyGen<'a> {
         let refunds = matches!(n.sink, SinkKind::RefundsTopic | SinkKind::Transactional);
         let db = n.sink == SinkKind::Database;
 
+        let close_on_signal = self.closes_on_signal();
         let w = &mut self.w;
         w.line("#!/usr/bin/env python3");
         w.raw(&py_doc(&docstring(sc, spec, file)));
@@ -566,6 +659,9 @@ impl<'a> PyGen<'a> {
         }
         if db {
             w.line("import sqlite3");
+        }
+        if close_on_signal {
+            w.line("import signal");
         }
         w.line("import sys");
         w.line("import time");
@@ -595,10 +691,39 @@ impl<'a> PyGen<'a> {
         w.line("from confluent_kafka.admin import AdminClient, NewTopic");
         w.blank();
 
+        // The environment block: where to connect and where the files live. The plumbing
+        // stays here, so that main() reads as the listing does.
+        w.line("# Where to connect and where the files live: the scenario's values, unless the");
+        w.line("# environment says otherwise (see the docstring).");
+        w.line(format!(
+            "BOOTSTRAP = os.environ.get('OFFSET_LAB_BOOTSTRAP', {})",
+            py_str(BOOTSTRAP_SERVERS)
+        ));
+        w.line("SUFFIX = os.environ.get('OFFSET_LAB_SUFFIX', '')  # appended to the group id and every topic name");
+        w.line(
+            "DIR = os.environ.get('OFFSET_LAB_DIR', '.')  # the ledger, database and state files",
+        );
+        w.line("SECURITY = {key: os.environ[name] for key, name in [  # added to every client's config");
+        w.indent();
+        for (key, name) in SECURITY_ENV {
+            w.line(format!("({}, {}),", py_str(key), py_str(name)));
+        }
+        w.dedent();
+        w.line("] if name in os.environ}");
+        w.raw(WAIT_FOR_START);
+        if close_on_signal {
+            w.raw(CLOSE_ON_SIGNAL);
+        }
+        w.blank();
+        w.blank();
+
         // Constants a student may want to change.
-        w.line(format!("BOOTSTRAP = {}", py_str(BOOTSTRAP_SERVERS)));
         w.line(format!("CONSUMER = {}", py_str(&spec.name)));
-        w.line(format!("TOPIC = {}", py_str(&sc.topic.name)));
+        w.line(format!(
+            "GROUP = {} + SUFFIX",
+            py_str(&spec.config.group_id)
+        ));
+        w.line(format!("TOPIC = {} + SUFFIX", py_str(&sc.topic.name)));
         w.line(format!("PARTITIONS = {}", sc.topic.partitions));
         w.line(format!(
             "PAYMENTS = {}  # P-0001 … P-{:04}",
@@ -613,7 +738,7 @@ impl<'a> PyGen<'a> {
         }
         let mut topics = vec!["TOPIC".to_string()];
         if refunds {
-            w.line(format!("REFUNDS = {}", py_str(REFUNDS_TOPIC)));
+            w.line(format!("REFUNDS = {} + SUFFIX", py_str(REFUNDS_TOPIC)));
             w.line(format!(
                 "READ_COMMITTED = {}  # E2: how the downstream reader reads the refunds",
                 if sc.sink.read_committed {
@@ -625,20 +750,24 @@ impl<'a> PyGen<'a> {
             topics.push("REFUNDS".into());
         }
         if n.dead_letter {
-            topics.push(py_str(&dead_letter_topic(sc)));
+            w.line(format!(
+                "DEAD_LETTER = {} + SUFFIX  # payments that cannot be processed wait here",
+                py_str(&dead_letter_topic(sc))
+            ));
+            topics.push("DEAD_LETTER".into());
         }
         match n.sink {
             SinkKind::Ledger | SinkKind::Idempotent => w.line(
-                "LEDGER = 'ledger.txt'  # one line per payment applied: a duplicate shows up twice",
+                "LEDGER = os.path.join(DIR, 'ledger.txt')  # one line per payment applied: a duplicate shows up twice",
             ),
-            SinkKind::Database => {
-                w.line("DB = 'payments.db'  # E4: the payments and the offsets, in one database")
-            }
+            SinkKind::Database => w.line(
+                "DB = os.path.join(DIR, 'payments.db')  # E4: the payments and the offsets, in one database",
+            ),
             SinkKind::RefundsTopic | SinkKind::Transactional => {}
         }
         let state = format!("{}.state.json", file_safe(&spec.name));
         w.line(format!(
-            "STATE = {}  # messages seen, attempts and crash points fired, over restarts",
+            "STATE = os.path.join(DIR, {})  # messages seen, attempts and crash points fired, over restarts",
             py_str(&state)
         ));
         if n.transactional {
@@ -664,14 +793,14 @@ impl<'a> PyGen<'a> {
                     sc.topic.payments.customers
                 ),
                 format!(
-                    "{{'bootstrap.servers': BOOTSTRAP, 'partitioner': '{}'}}",
+                    "{{'bootstrap.servers': BOOTSTRAP, **SECURITY, 'partitioner': '{}'}}",
                     sc.partitioner().name()
                 ),
             )
         } else {
             (
                 ", partition=(n - 1) % PARTITIONS".to_string(),
-                "{'bootstrap.servers': BOOTSTRAP}".to_string(),
+                "{'bootstrap.servers': BOOTSTRAP, **SECURITY}".to_string(),
             )
         };
         let keyed_note = if sc.topic.payments.keyed {
@@ -692,7 +821,7 @@ impl<'a> PyGen<'a> {
 
 def produce():
     """Creates the topics that do not exist yet, then writes the scenario's payments."""
-    admin = AdminClient({{'bootstrap.servers': BOOTSTRAP}})
+    admin = AdminClient({{'bootstrap.servers': BOOTSTRAP, **SECURITY}})
     for topic, future in admin.create_topics([NewTopic(t, num_partitions=PARTITIONS, replication_factor=1) for t in [{topics}]]).items():
         try:
             future.result()
@@ -896,6 +1025,11 @@ pub(crate) fn docstring(sc: &Scenario, spec: &ConsumerSpec, file: &str) -> Strin
     d.push_str(&format!(
         "    python3 {file} report    # how often each payment's effect was applied\n"
     ));
+    d.push('\n');
+    para(
+        &mut d,
+        "Optional environment: OFFSET_LAB_BOOTSTRAP (the brokers; localhost:9092), OFFSET_LAB_SUFFIX (appended to the group id and every topic name, so that students sharing a cluster do not collide), OFFSET_LAB_DIR (where the ledger, database and state files live; the current directory), OFFSET_LAB_SECURITY_PROTOCOL, OFFSET_LAB_SASL_MECHANISM, OFFSET_LAB_SASL_USERNAME, OFFSET_LAB_SASL_PASSWORD (added to every client's config when set), and OFFSET_LAB_START_AT (a Unix time in ms: the consumer waits until then before Consumer(), which starts its auto-commit timer).",
+    );
 
     let mut notes = Vec::new();
     if sc.client == ClientModel::Java {
@@ -955,14 +1089,14 @@ pub(crate) fn docstring(sc: &Scenario, spec: &ConsumerSpec, file: &str) -> Strin
                 "{}. At {} into the scenario, {}.{restart}",
                 ix + 1,
                 duration(t),
-                by_hand(cp.kind)
+                by_hand(cp.kind, spec.program.close_in_finally)
             ),
         };
         events.push(text);
     }
     for a in sc.actions.iter().filter(|a| a.consumer == spec.name) {
         let what = match &a.act {
-            ActionKind::Crash { kind } => by_hand(*kind),
+            ActionKind::Crash { kind } => by_hand(*kind, spec.program.close_in_finally),
             ActionKind::Restart => "run the script again".into(),
             ActionKind::SetProcessingMs { processing_ms } => {
                 format!(
@@ -1038,12 +1172,14 @@ pub(crate) fn crash_description(point: ProgramPoint, message: u32, kind: CrashKi
     format!("{which}, {at}: {how}")
 }
 
-/// How to end the process by hand, for a crash at a time.
-pub(crate) fn by_hand(kind: CrashKind) -> String {
-    match kind {
-        CrashKind::Kill => "end the process by hand: kill -9 <pid> (the script prints its pid)".into(),
-        CrashKind::SysExit => "press Ctrl-C (KeyboardInterrupt unwinds like sys.exit(1), B13)".into(),
-        CrashKind::Close => "the program exits through consumer.close(); by hand, Ctrl-C does that only with finally: consumer.close() (B13)".into(),
+/// How to end the process by hand (or from a driver), for a crash at a time. `finally` is the
+/// program's `try/finally: consumer.close()`.
+pub(crate) fn by_hand(kind: CrashKind, finally: bool) -> String {
+    match (kind, finally) {
+        (CrashKind::Kill, _) => "end the process by hand: kill -9 <pid> (the script prints its pid)".into(),
+        (CrashKind::SysExit, _) => "press Ctrl-C or kill -INT <pid> (KeyboardInterrupt unwinds like sys.exit(1), B13)".into(),
+        (CrashKind::Close, true) => "the program exits through consumer.close(): press Ctrl-C or kill -INT <pid>, which unwind through finally: consumer.close() (B13)".into(),
+        (CrashKind::Close, false) => "the program exits through consumer.close(): kill -TERM <pid> (the script's handler closes, then exits, B11)".into(),
     }
 }
 

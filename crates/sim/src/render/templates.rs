@@ -100,7 +100,8 @@ def effects():
     """The refunds topic from the beginning, read as the downstream reader reads it (E2)."""
     reader = Consumer({
         'bootstrap.servers': BOOTSTRAP,
-        'group.id': 'offset-lab-report',
+        **SECURITY,
+        'group.id': 'offset-lab-report' + SUFFIX,
         'enable.auto.commit': False,
         'enable.partition.eof': True,
         'isolation.level': 'read_committed' if READ_COMMITTED else 'read_uncommitted',
