@@ -13,16 +13,29 @@
 
 use std::rc::Rc;
 
-use crate::state::AppState;
+use offset_lab_session::protocol::ElementStart;
 
 /// The attribute that marks an element to become a playground; its value names the scenario.
 pub const ATTRIBUTE: &str = "data-offset-lab";
+/// A scenario file for the element, fetched from the page's own origin.
+pub const SRC_ATTRIBUTE: &str = "data-offset-lab-src";
+/// A link's query string for the element: the state of a shared moment.
+pub const LINK_ATTRIBUTE: &str = "data-offset-lab-link";
+/// The attribute of `<body>` that asks for the full app on the page (the app's own page).
+pub const APP_ATTRIBUTE: &str = "data-offset-lab-app";
 
 /// What a course page's element asks for.
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct ElementConfig {
     /// `data-offset-lab`: a scenario the picker offers (empty: the default one).
     pub scenario: String,
+    /// A scenario's JSON: an inline `<script type="application/json">` child of the element,
+    /// or the file `data-offset-lab-src` names (read before mounting).
+    pub json: Option<String>,
+    /// `data-offset-lab-link`: a link's query string, the state of a shared moment.
+    pub link: Option<String>,
+    /// Why the element's own scenario could not be read (its `data-offset-lab-src`).
+    pub error: Option<String>,
     /// `data-panels`: e.g. `code,timeline` (the first one open), or `none`.
     pub panels: Vec<String>,
     /// `data-height`: a fixed height; the playground scrolls inside it.
@@ -34,24 +47,37 @@ pub struct ElementConfig {
 impl ElementConfig {
     pub fn read(el: &web_sys::Element, index: u32) -> ElementConfig {
         let attr = |name: &str| el.get_attribute(name).unwrap_or_default();
+        // An inline scenario: a `<script type="application/json">` child.
+        let json = el
+            .query_selector("script[type='application/json']")
+            .ok()
+            .flatten()
+            .and_then(|s| s.text_content())
+            .filter(|t| !t.trim().is_empty());
+        let link = el
+            .get_attribute(LINK_ATTRIBUTE)
+            .map(|l| l.trim().to_string())
+            .filter(|l| !l.is_empty());
         ElementConfig {
             scenario: attr(ATTRIBUTE).trim().to_string(),
+            json,
+            link,
+            error: None,
             panels: split_panels(&attr("data-panels")),
             height: css_length(&attr("data-height")),
             index,
         }
     }
 
-    /// The state it starts in.
-    pub fn state(&self) -> AppState {
-        let name = if self.scenario.is_empty() {
-            crate::scenarios::DEFAULT
-        } else {
-            self.scenario.as_str()
-        };
-        let mut s = AppState::new(name);
-        s.embed = true;
-        s.with_panels(&self.panels)
+    /// How its session opens.
+    pub fn start(&self) -> ElementStart {
+        ElementStart {
+            scenario: self.scenario.clone(),
+            json: self.json.clone(),
+            link: self.link.clone(),
+            error: self.error.clone(),
+            panels: self.panels.clone(),
+        }
     }
 }
 
@@ -85,16 +111,16 @@ pub fn css_length(v: &str) -> Option<String> {
     }
 }
 
-/// Mounts a playground on every `data-offset-lab` element of the page; returns their handles
-/// (none: the page has no such element).
-pub fn mount_elements() -> Vec<yew::AppHandle<crate::App>> {
+/// Mounts a playground on every `data-offset-lab` element of the page (after reading its
+/// `data-offset-lab-src` file, if it names one); returns how many there are.
+pub fn mount_elements() -> u32 {
     let Some(list) = web_sys::window()
         .and_then(|w| w.document())
         .and_then(|d| d.query_selector_all(&format!("[{ATTRIBUTE}]")).ok())
     else {
-        return Vec::new();
+        return 0;
     };
-    let mut handles = Vec::new();
+    let mut count = 0;
     for i in 0..list.length() {
         let Some(el) = list
             .item(i)
@@ -102,25 +128,110 @@ pub fn mount_elements() -> Vec<yew::AppHandle<crate::App>> {
         else {
             continue;
         };
-        let config = ElementConfig::read(&el, handles.len() as u32 + 1);
+        count += 1;
+        let config = ElementConfig::read(&el, count);
         if let Some(h) = &config.height {
             // Through the CSSOM, which a strict Content-Security-Policy allows.
             let style = el.style();
             let _ = style.set_property("height", h);
             let _ = style.set_property("overflow", "auto");
         }
-        let props = crate::AppProps {
-            element: Some(Rc::new(config)),
-        };
-        handles.push(yew::Renderer::<crate::App>::with_root_and_props(el.into(), props).render());
+        match el
+            .get_attribute(SRC_ATTRIBUTE)
+            .filter(|s| !s.trim().is_empty())
+        {
+            Some(src) => fetch_then_mount(el, config, src.trim()),
+            None => mount(el, config),
+        }
     }
-    handles
+    count
+}
+
+fn mount(el: web_sys::HtmlElement, config: ElementConfig) {
+    let props = crate::AppProps {
+        element: Some(Rc::new(config)),
+    };
+    // The playground lives as long as the page.
+    std::mem::forget(yew::Renderer::<crate::App>::with_root_and_props(el.into(), props).render());
+}
+
+/// Reads the scenario file `src` (from the page's own origin only), then mounts the playground
+/// with it, or with the reason it could not be read.
+fn fetch_then_mount(el: web_sys::HtmlElement, mut config: ElementConfig, src: &str) {
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    let location = window.location();
+    let base = location.href().unwrap_or_default();
+    let url = web_sys::Url::new_with_base(src, &base).ok();
+    let same_origin = url
+        .as_ref()
+        .is_some_and(|u| Some(u.origin()) == location.origin().ok());
+    let Some(url) = url.filter(|_| same_origin) else {
+        config.error = Some(format!(
+            "its scenario file \"{src}\" is not on this page's site (only files from the same origin are read)"
+        ));
+        mount(el, config);
+        return;
+    };
+    let failed = move |el, mut config: ElementConfig, why: String| {
+        config.error = Some(why);
+        mount(el, config);
+    };
+    let name = src.to_string();
+    let promise = window.fetch_with_str(&url.href());
+    crate::files::when_settled(promise, move |resp| {
+        let Some(resp) =
+            resp.and_then(|r| wasm_bindgen::JsCast::dyn_into::<web_sys::Response>(r).ok())
+        else {
+            failed(
+                el,
+                config,
+                format!("its scenario file \"{name}\" could not be fetched"),
+            );
+            return;
+        };
+        if !resp.ok() {
+            failed(
+                el,
+                config,
+                format!(
+                    "its scenario file \"{name}\" could not be fetched (HTTP {})",
+                    resp.status()
+                ),
+            );
+            return;
+        }
+        let Ok(text) = resp.text() else {
+            failed(
+                el,
+                config,
+                format!("its scenario file \"{name}\" could not be read"),
+            );
+            return;
+        };
+        crate::files::when_settled(text, move |t| match t.and_then(|t| t.as_string()) {
+            Some(t) if t.len() <= offset_lab_sim::scenario::MAX_SCENARIO_BYTES => {
+                config.json = Some(t);
+                mount(el, config);
+            }
+            Some(_) => failed(
+                el,
+                config,
+                format!("its scenario file \"{name}\" is too large"),
+            ),
+            None => failed(
+                el,
+                config,
+                format!("its scenario file \"{name}\" could not be read"),
+            ),
+        });
+    });
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::state::Panel;
 
     #[test]
     fn element_settings_are_read_leniently() {
@@ -131,28 +242,5 @@ mod tests {
         for junk in ["", "tall", "0", "-5px", "1e9", "12%; color: red"] {
             assert_eq!(css_length(junk), None, "{junk}");
         }
-        let c = ElementConfig {
-            scenario: "step2-manual-commit".into(),
-            panels: split_panels("timeline,code"),
-            ..Default::default()
-        };
-        let s = c.state();
-        assert!(s.embed);
-        assert_eq!(s.preset, "step2-manual-commit");
-        assert_eq!(
-            (s.panel, s.panels.clone()),
-            (Panel::Timeline, vec![Panel::Code, Panel::Timeline])
-        );
-        let unknown = ElementConfig {
-            scenario: "nope".into(),
-            ..Default::default()
-        }
-        .state();
-        assert_eq!(unknown.preset, crate::scenarios::DEFAULT);
-        assert!(unknown.notice.is_some());
-        assert_eq!(
-            ElementConfig::default().state().preset,
-            crate::scenarios::DEFAULT
-        );
     }
 }

@@ -2,10 +2,10 @@
 //! `<a download>`; a picked or dropped file is read as text and handed to the reducer
 //! (`Action::Import`), which validates it.
 
+use crate::backend::Dispatch;
 use wasm_bindgen::{JsCast, JsValue};
-use yew::UseReducerDispatcher;
 
-use crate::state::{Action, AppState, MAX_FILE_BYTES, Notice};
+use offset_lab_session::state::{Action, MAX_FILE_BYTES, Notice, open_error};
 
 /// Saves `text` as a file named `file_name`.
 pub fn download(file_name: &str, mime: &str, text: &str) -> Result<(), JsValue> {
@@ -33,16 +33,8 @@ pub fn download(file_name: &str, mime: &str, text: &str) -> Result<(), JsValue> 
     Ok(())
 }
 
-/// The message for a file that cannot be opened.
-pub fn open_error(file_name: &str, why: &str) -> Notice {
-    Notice {
-        error: true,
-        text: format!("Could not open “{file_name}”: {why}. Your scenario is unchanged."),
-    }
-}
-
 /// Reads `file` and opens it as the scenario (or says why it cannot).
-pub fn open_file(file: web_sys::File, dispatch: UseReducerDispatcher<AppState>) {
+pub fn open_file(file: web_sys::File, dispatch: Dispatch) {
     let file_name = file.name();
     if file.size() > MAX_FILE_BYTES as f64 {
         let why = format!(
@@ -63,6 +55,35 @@ pub fn open_file(file: web_sys::File, dispatch: UseReducerDispatcher<AppState>) 
             ))),
         }
     });
+}
+
+/// Copies `text`, then says so (or shows it to copy by hand).
+pub fn copy_link(text: String, dispatch: Dispatch) {
+    let clipboard =
+        js_sys::Reflect::get(&gloo::utils::window().navigator(), &"clipboard".into()).ok();
+    let write = clipboard
+        .as_ref()
+        .and_then(|c| js_sys::Reflect::get(c, &"writeText".into()).ok())
+        .and_then(|f| f.dyn_into::<js_sys::Function>().ok());
+    let promise = match (clipboard, write) {
+        (Some(c), Some(f)) => f
+            .call1(&c, &text.as_str().into())
+            .ok()
+            .and_then(|p| p.dyn_into::<js_sys::Promise>().ok()),
+        _ => None,
+    };
+    let done = move |copied: bool| {
+        let text = if copied {
+            "Link to this moment copied: paste it anywhere to share it.".to_string()
+        } else {
+            format!("Copy this link to share this moment: {text}")
+        };
+        dispatch.dispatch(Action::Notify(Notice { error: false, text }));
+    };
+    match promise {
+        Some(p) => when_settled(p, move |v| done(v.is_some())),
+        None => done(false),
+    }
 }
 
 /// Calls `f` once with the promise's value, or `None` if it is rejected.

@@ -16,15 +16,14 @@
 //! seed; nothing else holds state about the run. `embed` says where a playground lives (its own
 //! page, an iframe, or one of several elements of a course page) and what that allows it.
 
-pub mod code;
-pub mod edit;
+pub mod backend;
 pub mod embed;
 pub mod files;
-pub mod lab;
 pub mod panic;
-pub mod scenarios;
-pub mod state;
-pub mod view;
+
+// The session's modules, under the names the components have always used. Only types and a few
+// small helpers of them reach the page's bundle; the rest runs in the worker.
+pub use offset_lab_session::{code, edit, export, lab, scenarios, screen, state, view};
 
 mod app;
 pub mod components;
@@ -33,10 +32,15 @@ pub mod hooks;
 pub use app::{App, AppProps};
 
 /// Entry point: install the panic hook, then mount a playground on every `data-offset-lab`
-/// element of the page (a course page), or the app on `<body>` when there is none.
+/// element of the page (a course page), and the app on `<body>` when it has
+/// `data-offset-lab-app` (the app's own page).
 pub fn start() {
     panic::install();
-    if embed::mount_elements().is_empty() {
+    embed::mount_elements();
+    // The full app only where the page asks for it (the app's own page); a page that includes
+    // the bundle without any playground element is left alone.
+    let body = gloo::utils::document().body();
+    if body.is_some_and(|b| b.has_attribute(embed::APP_ATTRIBUTE)) {
         yew::Renderer::<App>::new().render();
     }
 }

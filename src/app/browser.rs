@@ -3,8 +3,6 @@
 
 use yew::NodeRef;
 
-use crate::lab::LabProgress;
-
 /// The page's query string: the link the app was opened with.
 pub(super) fn url_query() -> String {
     web_sys::window()
@@ -27,11 +25,19 @@ pub(super) fn local_storage() -> Option<web_sys::Storage> {
     web_sys::window().and_then(|w| w.local_storage().ok().flatten())
 }
 
-pub(super) fn load_progress() -> LabProgress {
-    local_storage()
-        .and_then(|s| s.get_item(crate::lab::STORAGE_KEY).ok().flatten())
-        .map(|t| LabProgress::from_json(&t))
-        .unwrap_or_default()
+/// The lab progress this page saved (JSON), if any.
+pub(super) fn load_progress_json() -> Option<String> {
+    local_storage().and_then(|s| s.get_item(crate::lab::STORAGE_KEY).ok().flatten())
+}
+
+/// The address of the app's own page with `query`.
+pub(super) fn page_link(query: &str) -> String {
+    let loc = gloo::utils::window().location();
+    format!(
+        "{}{}?{query}",
+        loc.origin().unwrap_or_default(),
+        loc.pathname().unwrap_or_default()
+    )
 }
 
 pub(super) fn show_notice(root: &NodeRef) {

@@ -1,17 +1,17 @@
 //! The root component: where the playground lives (its own page, an iframe, a course page's
-//! element: `embed`), the state, the hooks that connect it to the browser, and the frame. The
-//! run's view models are derived in [`App`] itself, each memoized per run or per cursor (the
-//! consumer cards, which move with the clock, every frame), and handed to the components.
+//! element: `embed`), the connection to its session in the worker (`backend`), the hooks that
+//! connect it to the browser, and the frame. It derives nothing about the run: it draws the
+//! screens the worker sends ([`offset_lab_session::screen`]) and sends back what the student
+//! does.
 //! `browser` holds what it reads from and writes to the browser (the link, local storage),
-//! `models` the few view models it builds itself (the code view's line, a moment's callout).
+//! `view` the latest screen, merged from the parts the worker sends when they change.
 
 use std::rc::Rc;
 
-use offset_lab_sim::scenario::CrashPoint;
-use offset_lab_sim::{Ms, World};
+use offset_lab_session::protocol::{FromWorker, Start};
 use yew::prelude::*;
 
-use crate::components::callout::CalloutVm;
+use crate::backend::{self, Dispatch, Heard};
 use crate::components::file_menu::file_menu;
 use crate::components::{
     Callout, CodeView, ConsumerCard, Header, LabPanel, LogLanes, Narration, NoticeBar, Outcome,
@@ -21,23 +21,19 @@ use crate::embed::ElementConfig;
 use crate::hooks::{
     measure_step_end, use_file_drop, use_keyboard, use_playback, use_report_height,
 };
-use crate::lab::{LabAction, LabProgress};
-use crate::state::{Action, AppState, CUSTOM, Panel};
-use crate::view::{self, clock};
-use crate::{code, scenarios};
+use crate::state::{Action, Panel, SPEEDS};
 
 mod browser;
-mod models;
+mod loading;
+mod view;
 
-use browser::{load_progress, local_storage, set_url_query, show_notice, url_query};
-use models::{active_line, callout_vm};
+pub use view::View;
 
-/// Ledgers longer than this list only the payments that need attention.
-const FULL_LEDGER_MAX: usize = 40;
-const LEDGER_ROWS_MAX: usize = 150;
-const NARRATION_MAX: usize = 150;
-/// The callout offers "go back" once the cursor is this far past its moment.
-const STALE_MS: Ms = 3000;
+use browser::{
+    load_progress_json, local_storage, page_link, set_url_query, show_notice, url_query,
+};
+use loading::{Loading, ProgressBar};
+use view::{ViewAction, ViewState};
 
 #[derive(Properties, Clone, PartialEq, Default)]
 pub struct AppProps {
@@ -47,68 +43,104 @@ pub struct AppProps {
     pub element: Option<Rc<ElementConfig>>,
 }
 
+/// What the page does with a message that is not a screen: save a file, copy or open a link.
+fn side_effect(msg: &FromWorker, dispatch: &Dispatch) {
+    match msg {
+        FromWorker::File { file, .. } => {
+            if crate::files::download(&file.name, &file.mime, &file.text).is_err() {
+                dispatch.dispatch(Action::Notify(crate::state::Notice {
+                    error: true,
+                    text: format!("The browser did not save {}.", file.name),
+                }));
+            }
+        }
+        FromWorker::Link { share, query, .. } => {
+            let link = page_link(query);
+            match share {
+                crate::state::Share::Copy => crate::files::copy_link(link, dispatch.clone()),
+                crate::state::Share::Open => {
+                    let _ = gloo::utils::window().open_with_url_and_target(&link, "_blank");
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
 #[component]
 pub fn App(props: &AppProps) -> Html {
     let element = props.element.clone();
     let own_page = element.is_none();
     let index = element.as_ref().map_or(0, |e| e.index);
-    let state = use_reducer(move || match &element {
-        Some(e) => e.state(),
-        None => AppState::from_link(&url_query()),
-    });
-    let d = state.dispatcher();
-    // Lab progress is saved only by the app's own page: embedded playgrounds share the origin's
-    // storage with each other and with it.
-    let persist = own_page && !state.embed;
-    let lab = use_reducer(move || {
-        if persist {
-            load_progress()
-        } else {
-            LabProgress::default()
-        }
-    });
+    let d = Dispatch::new(index);
+    let view = use_reducer(ViewState::default);
+    // Open this playground's session in the worker, once; close it when unmounted.
+    {
+        let sink = view.dispatcher();
+        let d = d.clone();
+        use_effect_with((), move |_| {
+            let start = match &element {
+                Some(e) => Start::Element(e.start()),
+                None => Start::Link { query: url_query() },
+            };
+            // Lab progress is saved only by the app's own page: embedded playgrounds share the
+            // origin's storage with each other and with it.
+            let lab = own_page.then(load_progress_json).flatten();
+            let session = d.session();
+            let listener = Callback::from(move |heard: Heard| {
+                if let Heard::Message(m) = &heard {
+                    side_effect(m, &d);
+                }
+                sink.dispatch(ViewAction::Heard(heard));
+            });
+            backend::open(session, start, lab, listener);
+            move || backend::close(session)
+        });
+    }
     let root = use_node_ref();
     let file_input = use_node_ref();
     let export_menu = use_node_ref();
-    use_playback(state.playing, state.speed(), d.clone());
+    let frame = view.view.as_ref().map(|v| v.frame.clone());
+    let playing = frame.as_ref().is_some_and(|f| f.playing);
+    let speed = frame
+        .as_ref()
+        .and_then(|f| SPEEDS.get(f.speed_ix))
+        .map_or(1.0, |s| s.0);
+    let embed = frame.as_ref().map_or(!own_page, |f| f.embed);
+    use_playback(playing, speed, d.clone());
     use_keyboard(d.clone(), (!own_page).then(|| root.clone()));
     // The step benchmark: from the key press or click to the end of this render.
     use_effect(measure_step_end);
-    // The URL follows the scenario, the panel and (when paused) the time.
+    // The URL follows the scenario, the panel and (when paused) the time; a restarted worker
+    // reopens the playground there.
     {
-        let paused_at = (!state.playing).then_some((state.time_ms, state.cursor));
-        let link_state = state.clone();
-        use_effect_with((state.run_id, paused_at, state.panel), move |_| {
-            if own_page {
-                set_url_query(&link_state.link());
+        let link = view.view.as_ref().map(|v| v.link.clone());
+        let session = d.session();
+        use_effect_with(link, move |link| {
+            if let Some(link) = link.as_ref().filter(|l| !l.is_empty()) {
+                backend::remember_link(session, link);
+                if own_page {
+                    set_url_query(link);
+                }
             }
         });
     }
-    // Lab progress: what the student has seen, at each key moment and at the end; saved.
+    // Lab progress, saved by the app's own page.
     {
-        let tl = state.timeline.clone();
-        let moment = state.callout().map(|m| m.ix);
-        let lab = lab.dispatcher();
-        let (run, cursor) = (state.run_id, state.cursor);
-        use_effect_with((run, moment, state.at_end()), move |_| {
-            if moment.is_some() || cursor == tl.events.len() {
-                lab.dispatch(LabAction::Observe {
-                    run,
-                    observation: offset_lab_sim::lab::observe(&tl, cursor),
-                });
+        let lab = view.view.as_ref().map(|v| v.lab.clone());
+        let persist = own_page && !embed;
+        use_effect_with(lab, move |lab| {
+            if let (true, Some(lab), Some(s)) = (persist, lab, local_storage()) {
+                let _ = s.set_item(crate::lab::STORAGE_KEY, &lab.to_json());
             }
         });
     }
-    use_effect_with(lab.clone(), move |lab| {
-        if let (true, Some(s)) = (persist, local_storage()) {
-            let _ = s.set_item(crate::lab::STORAGE_KEY, &lab.to_json());
-        }
-    });
-    use_report_height(root.clone(), own_page && state.embed);
+    use_report_height(root.clone(), own_page && embed);
     // A new error (a file that cannot be opened) is brought into view if it is out of it.
     {
         let root = root.clone();
-        use_effect_with(state.notice.clone(), move |n| {
+        let notice = frame.as_ref().and_then(|f| f.notice.clone());
+        use_effect_with(notice, move |n| {
             if n.as_ref().is_some_and(|n| n.error) {
                 show_notice(&root);
             }
@@ -120,146 +152,18 @@ pub fn App(props: &AppProps) -> Html {
     };
     let dragging = use_file_drop(root.clone(), own_page, on_file);
 
-    let tl = state.timeline.clone();
-    let run = state.run_id;
-    let cursor = state.cursor;
-    let sc = tl.scenario.clone();
-
-    // Per cursor: the world and what is drawn from it.
-    let world: Rc<World> = {
-        let tl = tl.clone();
-        use_memo((run, cursor), move |(_, c)| tl.world_at(*c))
+    let progress = html! { <ProgressBar progress={view.progress} failed={view.failed.clone()} /> };
+    let Some(v) = view.view.clone() else {
+        return html! {
+            <div ref={root} class={classes!("ol", (!own_page).then_some("ol-element"))}>
+                <Loading embed={embed} />
+                { progress }
+            </div>
+        };
     };
-    let lanes = {
-        let w = world.clone();
-        use_memo((run, cursor), move |_| view::lanes::lanes(&w))
-    };
-    // Per run.
-    let timeline_vm = {
-        let tl = tl.clone();
-        use_memo(run, move |_| view::timeline::timeline_vm(&tl))
-    };
-    let causes = {
-        let tl = tl.clone();
-        use_memo(run, move |_| view::outcome::causes(&tl))
-    };
-    let clients = {
-        let tl = tl.clone();
-        use_memo(run, move |_| view::clients::compare(&tl))
-    };
-    let moment_marks: Rc<Vec<(Ms, u8)>> = {
-        let tl = tl.clone();
-        let ms = state.moments.clone();
-        use_memo(run, move |_| {
-            ms.iter()
-                .map(|m| (tl.events[m.ix].at_ms, m.kind.number()))
-                .collect()
-        })
-    };
-    let stops: Rc<Vec<(u8, Option<usize>)>> = {
-        let ms = state.moments.clone();
-        use_memo(run, move |_| {
-            (1..=5u8)
-                .map(|n| {
-                    (
-                        n,
-                        ms.iter().find(|m| m.kind.number() == n).map(|m| m.cursor()),
-                    )
-                })
-                .collect()
-        })
-    };
-    let choices = use_memo((), |_| scenarios::choices());
-    let phase_ms = {
-        let tl = tl.clone();
-        use_memo(run, move |_| view::outcome::first_poll_phase(&tl))
-    };
-
-    // The callout of the current moment.
-    let current = state.callout();
-    let callout: Option<Rc<CalloutVm>> = {
-        let tl = tl.clone();
-        let baseline = state.baseline.clone();
-        let vm = use_memo((run, current), move |(_, m)| {
-            callout_vm(&tl, baseline.as_deref(), (*m)?)
-        });
-        (*vm).clone().map(Rc::new)
-    };
-    let stale = current.is_some_and(|m| state.time_ms > tl.events[m.ix].at_ms + STALE_MS);
-
-    // Cards change with the clock (progress, countdowns): every frame, and cheap.
-    let cards = view::cards::cards(&tl, &world, cursor, state.time_ms);
-
-    let n_payments = world.log.payments.len();
-    let problems_only = n_payments > FULL_LEDGER_MAX;
-    let ledger = {
-        let w = world.clone();
-        let causes = causes.clone();
-        use_memo((run, cursor), move |(_, c)| {
-            let (rows, left_out) =
-                view::outcome::ledger(&w, &causes, *c, LEDGER_ROWS_MAX, problems_only);
-            (Rc::new(rows), left_out)
-        })
-    };
-    let stats = {
-        let tl = tl.clone();
-        let w = world.clone();
-        use_memo((run, cursor), move |(_, c)| {
-            view::outcome::run_stats(&tl, &w, *c)
-        })
-    };
-    let narration = {
-        let tl = tl.clone();
-        let ms = state.moments.clone();
-        use_memo((run, cursor, state.filter), move |(_, c, f)| {
-            let (entries, more) = view::narration::narration(&tl, &ms, *c, *f, NARRATION_MAX);
-            (Rc::new(entries), more)
-        })
-    };
-
-    // The code view of the chosen consumer.
-    let cc = state.code_consumer;
-    let listing = {
-        let sc = sc.clone();
-        use_memo((run, cc), move |(_, c)| code::listing(&sc, *c))
-    };
-    let crash_points: Rc<Vec<CrashPoint>> = {
-        let sc = sc.clone();
-        use_memo((run, cc), move |(_, c)| {
-            sc.consumers
-                .get(*c)
-                .map(|s| s.crashes.clone())
-                .unwrap_or_default()
-        })
-    };
-    let consumer_names: Rc<Vec<String>> = {
-        let sc = sc.clone();
-        use_memo(run, move |_| {
-            sc.consumers.iter().map(|c| c.name.clone()).collect()
-        })
-    };
-    let (active_line, default_message) = active_line(&world, &listing, cc);
-
-    // The selected payment's story.
-    let detail = {
-        let w = world.clone();
-        let causes = causes.clone();
-        use_memo((run, cursor, state.selected), move |(_, c, sel)| {
-            let Some(p) = *sel else {
-                return (None, Rc::new(Vec::new()));
-            };
-            let why = causes
-                .get(p as usize)
-                .map(|cs| cs.iter().filter(|x| x.ix < *c).cloned().collect())
-                .unwrap_or_default();
-            (
-                view::outcome::describe(&w, p).map(AttrValue::from),
-                Rc::new(why),
-            )
-        })
-    };
-
-    let panel = state.panel;
+    let (run, code, f) = (&v.run, &v.code, &v.frame);
+    let sc = run.scenario.clone();
+    let panel = f.panel;
     let tab = |p: Panel| {
         let d = d.clone();
         let onclick = Callback::from(move |_: MouseEvent| d.dispatch(Action::ShowPanel(p)));
@@ -268,83 +172,91 @@ pub fn App(props: &AppProps) -> Html {
                 aria-pressed={if p == panel { "true" } else { "false" }} {onclick}>{ p.label() }</button>
         }
     };
-    let offered = |p: Panel| state.panels.contains(&p);
+    let offered = |p: Panel| f.panels.contains(&p);
 
     html! {
         <div ref={root} class={classes!("ol", (!own_page).then_some("ol-element"))}
             tabindex={(!own_page).then_some("-1")}>
-            <div class={classes!("app", format!("show-{}", panel.key()), state.embed.then_some("embed"))}>
+            <div class={classes!("app", format!("show-{}", panel.key()), f.embed.then_some("embed"))}>
                 <header class="top">
-                    <Header choices={choices} current={AttrValue::from(state.preset.clone())}
-                        custom={state.preset == CUSTOM} embed={state.embed}
+                    <Header choices={run.choices.clone()} current={AttrValue::from(run.preset.clone())}
+                        custom={run.custom} embed={f.embed}
                         title={AttrValue::from(sc.title.clone())} dispatch={d.clone()} />
-                    <div class="top-tools">{ file_menu(&state, own_page, &file_input, &export_menu) }</div>
+                    <div class="top-tools">{ file_menu(&v, own_page, &file_input, &export_menu, &d) }</div>
                 </header>
                 <div class="sticky-top">
-                    <TimeBar cursor={cursor} events={tl.events.len()} time_ms={state.time_ms} end_ms={tl.end_ms()}
-                        playing={state.playing} speed_ix={state.speed_ix} pause_at_moments={state.pause_at_moments}
-                        moments={moment_marks.clone()} dispatch={d.clone()} />
+                    <TimeBar cursor={f.cursor} events={run.events} time_ms={f.time_ms} end_ms={run.end_ms}
+                        playing={f.playing} speed_ix={f.speed_ix} pause_at_moments={f.pause_at_moments}
+                        moments={run.moment_marks.clone()} dispatch={d.clone()} />
+                    { progress }
                 </div>
                 <main class="grid">
                     <div class="a-callout">
-                        <NoticeBar notice={state.notice.clone()} dispatch={d.clone()} />
-                        <Callout moment={callout} {stale} stops={stops} cursor={cursor} dispatch={d.clone()} />
+                        <NoticeBar notice={f.notice.clone()} dispatch={d.clone()} />
+                        <Callout moment={f.callout.clone()} stale={f.stale} stops={run.stops.clone()}
+                            cursor={f.cursor} dispatch={d.clone()} />
                     </div>
                     <div class="a-log">
-                        <LogLanes lanes={lanes} selected={state.selected} dispatch={d.clone()} />
-                        <PaymentDetail text={detail.0.clone()} why={detail.1.clone()} dispatch={d.clone()} />
+                        <LogLanes lanes={f.lanes.clone()} selected={f.selected} dispatch={d.clone()} />
+                        <PaymentDetail text={f.detail.clone().map(AttrValue::from)} why={f.why.clone()}
+                            dispatch={d.clone()} />
                     </div>
                     <section class="a-cards" aria-label="Consumers">
-                        { for cards.into_iter().map(|card| {
+                        { for f.cards.iter().cloned().map(|card| {
                             let key = card.index;
                             html! { <ConsumerCard {key} {card} client={sc.client} dispatch={d.clone()} /> }
                         }) }
                     </section>
                     <div class="a-outcome">
-                        <Outcome summary={stats.summary} at_end={state.at_end()}
-                            at={AttrValue::from(clock(state.time_ms))}
-                            rows={ledger.0.clone()} left_out={ledger.1} {problems_only} stats={*stats}
-                            selected={state.selected} dispatch={d.clone()} clients={clients} />
+                        <Outcome counters={f.counters.clone()} costs={AttrValue::from(f.costs.clone())}
+                            at_end={f.at_end} at={AttrValue::from(f.at.clone())}
+                            rows={f.ledger.clone()} left_out={f.ledger_left_out}
+                            problems_only={run.problems_only}
+                            selected={f.selected} dispatch={d.clone()} clients={run.clients.clone()} />
                     </div>
-                    if state.panels.len() > 1 {
-                        <nav class="tabs" aria-label="Panels">{ for state.panels.iter().map(|p| tab(*p)) }</nav>
+                    if f.panels.len() > 1 {
+                        <nav class="tabs" aria-label="Panels">{ for f.panels.iter().map(|p| tab(*p)) }</nav>
                     }
                     if offered(Panel::Code) {
                         <div class="a-code tabbed">
-                            <CodeView listing={listing} active={active_line} consumer={cc} consumers={consumer_names}
-                                crash_points={crash_points} {default_message} client={sc.client} dispatch={d.clone()} />
+                            <CodeView listing={code.listing.clone()} active={f.active_line}
+                                consumer={code.consumer} consumers={run.consumer_names.clone()}
+                                crash_points={code.crash_points.clone()} default_message={f.default_message}
+                                client={sc.client} dispatch={d.clone()} />
                         </div>
                     }
                     if offered(Panel::Timeline) {
                         <div class="a-timeline tabbed">
-                            <TimelineView vm={timeline_vm} time_ms={state.time_ms} placing_crash={state.placing_crash}
-                                moments={moment_marks} dispatch={d.clone()} />
+                            <TimelineView vm={run.timeline.clone()} time_ms={f.time_ms}
+                                placing_crash={f.placing_crash} moments={run.moment_marks.clone()}
+                                dispatch={d.clone()} />
                         </div>
                     }
                     if offered(Panel::Events) {
                         <div class="a-events tabbed">
-                            <Narration entries={narration.0.clone()} more={narration.1} filter={state.filter}
-                                cursor={cursor} dispatch={d.clone()} />
+                            <Narration entries={f.narration.clone()} more={f.narration_more} filter={f.filter}
+                                cursor={f.cursor} dispatch={d.clone()} />
                         </div>
                     }
                     if offered(Panel::Lab) || offered(Panel::Settings) {
                         <aside class="a-side" aria-label="Lab and settings">
                             if offered(Panel::Lab) {
                                 <div class="a-lab tabbed">
-                                    <LabPanel preset={AttrValue::from(state.preset.clone())} scenario={sc.clone()}
-                                        phase_ms={*phase_ms} lab={lab.clone()} dispatch={d.clone()} />
+                                    <LabPanel preset={AttrValue::from(run.preset.clone())} scenario={sc.clone()}
+                                        phase_ms={run.phase_ms} phase={f.phase.clone()} choices={run.choices.clone()}
+                                        lab={v.lab.clone()} dispatch={d.clone()} />
                                 </div>
                             }
                             if offered(Panel::Settings) {
                                 <div class="a-settings tabbed">
-                                    <Settings scenario={sc.clone()} fork_processing={state.fork_processing}
+                                    <Settings scenario={sc.clone()} fork_processing={f.fork_processing}
                                         dispatch={d.clone()} />
                                 </div>
                             }
                         </aside>
                     }
                 </main>
-                if !state.embed {
+                if !f.embed {
                     <footer class="foot">
                         <p>
                             <kbd>{ "Space" }</kbd>{ " play/pause · " }

@@ -1,31 +1,14 @@
 //! The callout: the key moment at the cursor, explained in plain words at the instant it
 //! happens; and the five moments as a row of numbered stops to jump between.
 
+use crate::backend::Dispatch;
 use std::rc::Rc;
 
 use yew::prelude::*;
 
-use crate::state::{Action, AppState, Notice};
+use crate::state::{Action, Notice};
 
-/// (what, before, now) rows comparing two runs.
-pub type Comparison = Vec<(String, String, String)>;
-
-/// What the callout shows.
-#[derive(Clone, Debug, PartialEq)]
-pub struct CalloutVm {
-    pub ix: usize,
-    pub number: u8,
-    pub title: &'static str,
-    pub tone: &'static str,
-    pub at: String,
-    pub text: String,
-    pub extra: Option<String>,
-    /// Outcome counters, for moment 5.
-    pub counters: Option<Vec<(&'static str, &'static str, u32)>>,
-    /// (what, before, now) rows comparing with the run before the last change.
-    pub compare: Option<(String, Comparison)>,
-    pub costs: Option<String>,
-}
+pub use crate::view::callout::CalloutVm;
 
 #[derive(Properties, PartialEq)]
 pub struct CalloutProps {
@@ -35,7 +18,7 @@ pub struct CalloutProps {
     /// For each moment number 1–5: the cursor of its first occurrence in this run.
     pub stops: Rc<Vec<(u8, Option<usize>)>>,
     pub cursor: usize,
-    pub dispatch: UseReducerDispatcher<AppState>,
+    pub dispatch: Dispatch,
 }
 
 const STOP_NAMES: [&str; 5] = [
@@ -99,7 +82,7 @@ pub fn Callout(p: &CalloutProps) -> Html {
                 <div class="callout-body">
                     <h2 class="callout-title">
                         <span class="sr-only">{ format!("Key moment {}: ", m.number) }</span>
-                        { m.title }
+                        { m.title.clone() }
                         <span class="callout-at">{ format!(" · at {}", m.at) }</span>
                     </h2>
                     <p class="callout-text">{ &m.text }</p>
@@ -108,8 +91,8 @@ pub fn Callout(p: &CalloutProps) -> Html {
                     }
                     if let Some(cs) = &m.counters {
                         <ul class="mini-counters">
-                            { for cs.iter().map(|(class, label, n)| html! {
-                                <li class={*class}><b>{ n }</b>{ " " }{ *label }</li>
+                            { for cs.iter().map(|c| html! {
+                                <li class={c.class.clone()}><b>{ c.n }</b>{ " " }{ c.label.clone() }</li>
                             }) }
                         </ul>
                     }
@@ -151,7 +134,7 @@ pub fn Callout(p: &CalloutProps) -> Html {
 #[derive(Properties, PartialEq)]
 pub struct NoticeBarProps {
     pub notice: Option<Notice>,
-    pub dispatch: UseReducerDispatcher<AppState>,
+    pub dispatch: Dispatch,
 }
 
 /// An error or a note about the last change.

@@ -1,13 +1,14 @@
 //! The same program under both client models, side by side: how many payments each loses,
 //! duplicates or applies once by the end of the run, and one sentence on why they differ.
 
+use crate::backend::Dispatch;
 use std::rc::Rc;
 
 use offset_lab_sim::scenario::ClientModel;
 use yew::prelude::*;
 
 use crate::edit::Setting;
-use crate::state::{Action, AppState};
+use crate::state::Action;
 use crate::view::clients::{ClientsVm, client_name};
 
 const COLUMNS: [&str; 3] = ["lost", "duplicated", "once"];
@@ -16,11 +17,7 @@ const COLUMNS: [&str; 3] = ["lost", "duplicated", "once"];
 /// bundle than this small table costs to rebuild.
 /// Folded until the run has reached its end, so that it does not give away a "predict before
 /// you run" answer; the student can still open it at any time.
-pub fn client_compare(
-    vm: &Rc<ClientsVm>,
-    dispatch: &UseReducerDispatcher<AppState>,
-    at_end: bool,
-) -> Html {
+pub fn client_compare(vm: &Rc<ClientsVm>, dispatch: &Dispatch, at_end: bool) -> Html {
     let switch = |to: ClientModel| {
         let d = dispatch.clone();
         Callback::from(move |_: MouseEvent| d.dispatch(Action::ChangeSetting(Setting::Client(to))))

@@ -2,6 +2,7 @@
 //! works like a debugger's: click a line's gutter to place a crash point there ("crash here, on
 //! the k-th message"); crash points show on their line and can be removed.
 
+use crate::backend::Dispatch;
 use std::rc::Rc;
 
 use offset_lab_sim::scenario::{ClientModel, CrashKind, CrashPoint, CrashWhen};
@@ -11,7 +12,7 @@ use crate::code::Listing;
 use crate::edit::{
     crash_kind_from_key, crash_kind_key, crash_kind_label_for, crash_point_label_for, point_label,
 };
-use crate::state::{Action, AppState};
+use crate::state::Action;
 
 #[derive(Properties, PartialEq)]
 pub struct CodeViewProps {
@@ -25,7 +26,7 @@ pub struct CodeViewProps {
     /// The message number a new crash point proposes.
     pub default_message: u32,
     pub client: ClientModel,
-    pub dispatch: UseReducerDispatcher<AppState>,
+    pub dispatch: Dispatch,
 }
 
 /// The line whose crash-point editor is open, and the message number it proposes.

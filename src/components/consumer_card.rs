@@ -1,18 +1,19 @@
 //! A consumer's card: state, ids, partitions with `position()` and `committed()`, the payment
 //! in hand, its timers as countdowns, its commits; and the buttons to crash or restart it.
 
+use crate::backend::Dispatch;
 use offset_lab_sim::scenario::{ClientModel, CrashKind};
 use yew::prelude::*;
 
 use crate::edit::crash_kind_label_for;
-use crate::state::{Action, AppState};
+use crate::state::Action;
 use crate::view::cards::{Card, Timer};
 
 #[derive(Properties, PartialEq)]
 pub struct ConsumerCardProps {
     pub card: Card,
     pub client: ClientModel,
-    pub dispatch: UseReducerDispatcher<AppState>,
+    pub dispatch: Dispatch,
 }
 
 /// A donut that fills as the period elapses: the auto-commit timer's phase.
@@ -42,14 +43,14 @@ fn bar(fraction: f64, class: &'static str) -> Html {
 
 fn timer_html(t: &Timer) -> Html {
     let visual = if t.name == "auto-commit" {
-        donut(t.elapsed)
+        donut(t.permille as f64 / 1000.0)
     } else {
-        bar(t.elapsed, "bar-timer")
+        bar(t.permille as f64 / 1000.0, "bar-timer")
     };
     html! {
         <li class={classes!("timer", t.alert.then_some("alert"))}>
             { visual }
-            <span class="timer-name">{ t.name }</span>
+            <span class="timer-name">{ t.name.clone() }</span>
             <span class="timer-text">{ t.text.clone() }</span>
             if !t.note.is_empty() { <span class="timer-note">{ t.note.clone() }</span> }
         </li>

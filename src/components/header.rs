@@ -2,17 +2,19 @@
 //! title in an embedded playground (which shows the scenario its page chose). The app puts them
 //! in its `<header>` next to the file menu.
 
+use crate::backend::Dispatch;
 use std::rc::Rc;
 
 use yew::prelude::*;
 
 use super::value_of;
-use crate::state::{Action, AppState};
+use crate::screen::Choice;
+use crate::state::Action;
 
 #[derive(Properties, PartialEq)]
 pub struct HeaderProps {
-    /// (name, title) of every scenario offered.
-    pub choices: Rc<Vec<(String, String)>>,
+    /// Every scenario offered.
+    pub choices: Rc<Vec<Choice>>,
     pub current: AttrValue,
     /// The scenario on screen came from a link or a file and is none of the offered ones.
     pub custom: bool,
@@ -20,14 +22,14 @@ pub struct HeaderProps {
     pub embed: bool,
     /// The scenario's title.
     pub title: AttrValue,
-    pub dispatch: UseReducerDispatcher<AppState>,
+    pub dispatch: Dispatch,
 }
 
 /// The choices in the picker's groups, in order of first appearance.
-fn groups(choices: &[(String, String)]) -> Vec<(&'static str, Vec<&(String, String)>)> {
-    let mut out: Vec<(&'static str, Vec<&(String, String)>)> = Vec::new();
+fn groups(choices: &[Choice]) -> Vec<(&str, Vec<&Choice>)> {
+    let mut out: Vec<(&str, Vec<&Choice>)> = Vec::new();
     for c in choices {
-        let g = crate::scenarios::group_of(&c.0);
+        let g = c.group.as_str();
         match out.iter_mut().find(|(name, _)| *name == g) {
             Some((_, items)) => items.push(c),
             None => out.push((g, vec![c])),
@@ -60,9 +62,9 @@ pub fn Header(p: &HeaderProps) -> Html {
                         </option>
                     }
                     { for groups(&p.choices).into_iter().map(|(group, items)| html! {
-                        <optgroup label={group}>
-                            { for items.into_iter().map(|(name, title)| html! {
-                                <option value={name.clone()} selected={*name == *p.current}>{ title.clone() }</option>
+                        <optgroup label={group.to_string()}>
+                            { for items.into_iter().map(|c| html! {
+                                <option value={c.name.clone()} selected={c.name == *p.current}>{ c.title.clone() }</option>
                             }) }
                         </optgroup>
                     }) }

@@ -2,23 +2,29 @@
 //! answered by the run, the other scenarios of the step, and the success checklist that ticks
 //! itself from what the student actually watched.
 
-use std::sync::Arc;
+use std::rc::Rc;
 
 use offset_lab_sim::lab::{self, Criterion};
 use offset_lab_sim::{Ms, Scenario};
 use yew::prelude::*;
 
-use crate::lab::{LabAction, LabProgress, step_of};
-use crate::state::{Action, AppState};
+use crate::backend::Dispatch;
+use crate::lab::{LabProgress, step_of};
+use crate::screen::Choice;
+use crate::state::Action;
+use crate::view::phase::PhaseVm;
 
 #[derive(Properties, PartialEq)]
 pub struct LabPanelProps {
     pub preset: AttrValue,
-    pub scenario: Arc<Scenario>,
+    pub scenario: Rc<Scenario>,
     /// Where in the auto-commit cycle the run on screen polled its first payment.
     pub phase_ms: Option<Ms>,
-    pub lab: UseReducerHandle<LabProgress>,
-    pub dispatch: UseReducerDispatcher<AppState>,
+    /// The phase explorer's sweep of this scenario, once run.
+    pub phase: Option<Rc<PhaseVm>>,
+    pub choices: Rc<Vec<Choice>>,
+    pub lab: Rc<LabProgress>,
+    pub dispatch: Dispatch,
 }
 
 #[component]
@@ -29,20 +35,19 @@ pub fn LabPanel(p: &LabPanelProps) -> Html {
     let Some(step) = lab::STEPS.get(ix) else {
         return html! {};
     };
-    let titles = use_memo(ix, |ix| {
-        lab::STEPS[*ix]
-            .presets
-            .iter()
-            .map(|n| {
-                (
-                    n.to_string(),
-                    crate::scenarios::load(n)
-                        .map(|s| s.title)
-                        .unwrap_or_else(|_| n.to_string()),
-                )
-            })
-            .collect::<Vec<_>>()
-    });
+    let titles: Vec<(String, String)> = step
+        .presets
+        .iter()
+        .map(|n| {
+            (
+                n.to_string(),
+                p.choices
+                    .iter()
+                    .find(|c| c.name == *n)
+                    .map_or_else(|| n.to_string(), |c| c.title.clone()),
+            )
+        })
+        .collect();
     let open = |name: &'static str| {
         let d = p.dispatch.clone();
         Callback::from(move |_: MouseEvent| d.dispatch(Action::LoadScenario(name.to_string())))
@@ -91,10 +96,10 @@ pub fn LabPanel(p: &LabPanelProps) -> Html {
                 <legend>{ "Predict before you run" }</legend>
                 <p class="predict-q">{ q.question }</p>
                 { for q.options.iter().enumerate().map(|(i, o)| {
-                    let lab = p.lab.dispatcher();
+                    let d = p.dispatch.clone();
                     let id = step.id.to_string();
                     let onchange = Callback::from(move |_: Event| {
-                        lab.dispatch(LabAction::Predict { step: id.clone(), choice: i })
+                        d.dispatch(Action::Predict { step: id.clone(), choice: i })
                     });
                     html! {
                         <label class="predict-option">
@@ -110,8 +115,8 @@ pub fn LabPanel(p: &LabPanelProps) -> Html {
         }
     });
     let reset = {
-        let lab = p.lab.dispatcher();
-        Callback::from(move |_: MouseEvent| lab.dispatch(LabAction::Reset))
+        let d = p.dispatch.clone();
+        Callback::from(move |_: MouseEvent| d.dispatch(Action::ResetProgress))
     };
     html! {
         <section class="panel lab" aria-label="Lab 05">
@@ -134,7 +139,7 @@ pub fn LabPanel(p: &LabPanelProps) -> Html {
             { predict.unwrap_or_default() }
             if step.id == "step1" && p.phase_ms.is_some() {
                 <super::phase_explorer::PhaseExplorer scenario={p.scenario.clone()} phase_ms={p.phase_ms}
-                    dispatch={p.dispatch.clone()} />
+                    sweep={p.phase.clone()} dispatch={p.dispatch.clone()} />
             }
             <ul class="lab-presets" aria-label="Scenarios of this step">
                 { for titles.iter().zip(step.presets.iter()).map(|((name, title), n)| html! {

@@ -2,13 +2,14 @@
 //! committed offset, positions, stored offsets and the log end as markers between cells.
 //! One element per cell and one delegated click handler, so 1,000 payments stay cheap.
 
+use crate::backend::Dispatch;
 use std::rc::Rc;
 
 use offset_lab_sim::CellState;
 use wasm_bindgen::JsCast;
 use yew::prelude::*;
 
-use crate::state::{Action, AppState};
+use crate::state::Action;
 use crate::view::clock;
 use crate::view::lanes::{LEGEND, Lane, Marker, cell_class, glyph};
 use crate::view::outcome::Cause;
@@ -17,7 +18,7 @@ use crate::view::outcome::Cause;
 pub struct LogLanesProps {
     pub lanes: Rc<Vec<Lane>>,
     pub selected: Option<u32>,
-    pub dispatch: UseReducerDispatcher<AppState>,
+    pub dispatch: Dispatch,
 }
 
 fn markers_html(ms: &[Marker]) -> Html {
@@ -153,7 +154,7 @@ pub fn LogLanes(p: &LogLanesProps) -> Html {
 pub struct PaymentDetailProps {
     pub text: Option<AttrValue>,
     pub why: Rc<Vec<Cause>>,
-    pub dispatch: UseReducerDispatcher<AppState>,
+    pub dispatch: Dispatch,
 }
 
 /// The story of the selected payment.
@@ -180,7 +181,7 @@ pub fn PaymentDetail(p: &PaymentDetailProps) -> Html {
 }
 
 /// One cause, as a link to its instant.
-pub fn cause_html(c: &Cause, d: &UseReducerDispatcher<AppState>) -> Html {
+pub fn cause_html(c: &Cause, d: &Dispatch) -> Html {
     let onclick = {
         let d = d.clone();
         let to = c.ix + 1;

@@ -1,11 +1,12 @@
 //! The narration: the events up to the cursor in plain language, newest at the bottom,
 //! following the cursor; filterable; each time jumps there.
 
+use crate::backend::Dispatch;
 use std::rc::Rc;
 
 use yew::prelude::*;
 
-use crate::state::{Action, AppState};
+use crate::state::Action;
 use crate::view::narration::{Entry, Filter};
 
 #[derive(Properties, PartialEq)]
@@ -14,7 +15,7 @@ pub struct NarrationProps {
     pub more: bool,
     pub filter: Filter,
     pub cursor: usize,
-    pub dispatch: UseReducerDispatcher<AppState>,
+    pub dispatch: Dispatch,
 }
 
 #[component]
@@ -54,7 +55,7 @@ pub fn Narration(p: &NarrationProps) -> Html {
                 if p.more { <li class="narr-more">{ "… earlier events are not shown" }</li> }
                 if p.entries.is_empty() { <li class="narr-empty">{ "Nothing has happened yet." }</li> }
                 { for p.entries.iter().map(|e| html! {
-                    <li class={classes!(e.category, (Some(e.ix) == last).then_some("latest"), e.moment.map(|_| "key"))}>
+                    <li class={classes!(e.category.clone(), (Some(e.ix) == last).then_some("latest"), e.moment.map(|_| "key"))}>
                         <button type="button" class="t link" onclick={seek(e.ix)}
                             aria-label={format!("Move the cursor to {}", e.at)}>{ e.at.clone() }</button>
                         <span class="who">{ e.who.clone() }</span>

@@ -1,80 +1,33 @@
 //! The outcome: counters, what the run cost, and the ledger of payments; each lost or
 //! duplicated payment lists the events that made it so, linked to the timeline.
 
+use crate::backend::Dispatch;
 use std::rc::Rc;
 
-use offset_lab_sim::Summary;
 use yew::prelude::*;
 
 use super::clients::client_compare;
 use super::log_lanes::cause_html;
-use crate::state::{Action, AppState};
+use crate::state::Action;
+use crate::view::callout::Counter;
 use crate::view::clients::ClientsVm;
-use crate::view::dur;
 use crate::view::lanes::{cell_class, glyph, short_label};
-use crate::view::outcome::{LedgerRow, RunStats};
+use crate::view::outcome::LedgerRow;
 
 #[derive(Properties, PartialEq)]
 pub struct OutcomeProps {
-    pub summary: Summary,
+    pub counters: Rc<Vec<Counter>>,
+    /// What the run cost, in a line.
+    pub costs: AttrValue,
     pub at_end: bool,
     pub at: AttrValue,
     pub rows: Rc<Vec<LedgerRow>>,
     pub left_out: usize,
     pub problems_only: bool,
-    pub stats: RunStats,
     pub selected: Option<u32>,
-    pub dispatch: UseReducerDispatcher<AppState>,
+    pub dispatch: Dispatch,
     /// The same program under both clients, shown under the counters.
     pub clients: Rc<ClientsVm>,
-}
-
-/// The counters: lost, duplicated, once, pending; skipped and dead-lettered when there are any.
-pub fn counters(s: &Summary) -> Vec<(&'static str, &'static str, u32)> {
-    let mut out = vec![
-        ("ctr ctr-lost", "lost", s.lost),
-        ("ctr ctr-dup", "duplicated", s.duplicated),
-        ("ctr ctr-once", "once", s.once),
-        ("ctr ctr-pending", "pending", s.pending),
-    ];
-    if s.skipped > 0 {
-        out.push(("ctr ctr-skipped", "skipped", s.skipped));
-    }
-    if s.dead_lettered > 0 {
-        out.push(("ctr ctr-dead", "dead-lettered", s.dead_lettered));
-    }
-    out
-}
-
-pub fn costs_text(st: &RunStats) -> String {
-    let mut parts = vec![format!(
-        "{} commit request{}{}",
-        st.commits,
-        if st.commits == 1 { "" } else { "s" },
-        if st.auto_commits > 0 {
-            format!(" ({} by the auto-commit timer)", st.auto_commits)
-        } else {
-            String::new()
-        }
-    )];
-    if st.failed_commits > 0 {
-        parts.push(format!("{} failed", st.failed_commits));
-    }
-    if st.sync_wait_ms > 0 {
-        parts.push(format!("{} blocked in commit()", dur(st.sync_wait_ms)));
-    }
-    if st.per_second >= 1.0 {
-        parts.push(format!(
-            "{} payments recorded per second",
-            crate::view::fixed(st.per_second, 1)
-        ));
-    } else if st.per_second > 0.0 {
-        parts.push(format!(
-            "{} payments recorded per minute",
-            crate::view::fixed(st.per_second * 60.0, 1)
-        ));
-    }
-    parts.join(" · ")
 }
 
 #[component]
@@ -89,13 +42,13 @@ pub fn Outcome(p: &OutcomeProps) -> Html {
                 <h2>{ "Outcome" }</h2>
                 <p class="panel-sub">{ if p.at_end { "final".to_string() } else { format!("so far, at {}", p.at) } }</p>
             </div>
-            <ul class={classes!("counters", (counters(&p.summary).len() > 4).then_some("six"))}
+            <ul class={classes!("counters", (p.counters.len() > 4).then_some("six"))}
                 aria-label="Payments by outcome" data-testid="counters">
-                { for counters(&p.summary).iter().map(|(class, label, n)| html! {
-                    <li class={*class} data-kind={*label}><b>{ n }</b><span>{ *label }</span></li>
+                { for p.counters.iter().map(|c| html! {
+                    <li class={c.class.clone()} data-kind={c.label.clone()}><b>{ c.n }</b><span>{ c.label.clone() }</span></li>
                 }) }
             </ul>
-            <p class="costs">{ costs_text(&p.stats) }</p>
+            <p class="costs">{ p.costs.clone() }</p>
             { client_compare(&p.clients, &p.dispatch, p.at_end) }
             <div class="ledger-wrap">
                 <ol class="ledger" data-testid="ledger" aria-label="Ledger of payments">

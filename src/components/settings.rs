@@ -3,7 +3,8 @@
 //! time can instead apply from the cursor on (a fork). Also the crash points and actions, which
 //! are part of the scenario, and the scenario itself as JSON.
 
-use std::sync::Arc;
+use crate::backend::Dispatch;
+use std::rc::Rc;
 
 use offset_lab_sim::Scenario;
 use offset_lab_sim::scenario::{ActionKind, ClientModel};
@@ -11,14 +12,14 @@ use yew::prelude::*;
 
 use super::{checked_of, value_of};
 use crate::edit::{CommitStrategy, Setting, crash_kind_label_for, crash_point_label_for};
-use crate::state::{Action, AppState};
+use crate::state::Action;
 use crate::view::clock;
 
 #[derive(Properties, PartialEq)]
 pub struct SettingsProps {
-    pub scenario: Arc<Scenario>,
+    pub scenario: Rc<Scenario>,
     pub fork_processing: bool,
-    pub dispatch: UseReducerDispatcher<AppState>,
+    pub dispatch: Dispatch,
 }
 
 #[component]

@@ -1,5 +1,6 @@
 //! Time controls: step, jump, play/pause with a speed, the simulated clock and a scrubber.
 
+use crate::backend::Dispatch;
 use std::rc::Rc;
 
 use offset_lab_sim::Ms;
@@ -7,7 +8,7 @@ use yew::prelude::*;
 
 use super::{checked_of, icons, value_of};
 use crate::hooks::mark_step_start;
-use crate::state::{Action, AppState, SPEEDS};
+use crate::state::{Action, SPEEDS};
 use crate::view::clock;
 
 #[derive(Properties, PartialEq)]
@@ -21,7 +22,7 @@ pub struct TimeBarProps {
     pub pause_at_moments: bool,
     /// (time, moment number) of the five moments, drawn on the scrubber.
     pub moments: Rc<Vec<(Ms, u8)>>,
-    pub dispatch: UseReducerDispatcher<AppState>,
+    pub dispatch: Dispatch,
 }
 
 #[component]

@@ -2,6 +2,7 @@
 //! acknowledged or failed, crashes, restarts, rebalances), with the cursor as a line that can be
 //! dragged. In "place crash point" mode a click on a lane adds a crash point at that time.
 
+use crate::backend::Dispatch;
 use std::rc::Rc;
 
 use offset_lab_sim::Ms;
@@ -11,7 +12,7 @@ use wasm_bindgen::JsCast;
 use yew::prelude::*;
 
 use crate::hooks::use_width;
-use crate::state::{Action, AppState};
+use crate::state::Action;
 use crate::view::clock;
 use crate::view::timeline::{BarKind, Mark, MarkKind, TimelineVm, axis_ticks};
 
@@ -98,7 +99,7 @@ pub struct TimelineViewProps {
     pub placing_crash: bool,
     /// (time, number) of the key moments.
     pub moments: Rc<Vec<(Ms, u8)>>,
-    pub dispatch: UseReducerDispatcher<AppState>,
+    pub dispatch: Dispatch,
 }
 
 #[component]

@@ -2,11 +2,12 @@
 //! Home/End. Keys typed into a form control are left alone. A playground on a course page next to
 //! others takes only the keys pressed while the focus is inside it.
 
+use crate::backend::Dispatch;
 use gloo::events::{EventListener, EventListenerOptions};
 use wasm_bindgen::JsCast;
 use yew::prelude::*;
 
-use crate::state::{Action, AppState};
+use crate::state::Action;
 
 /// The action a key stands for (`None`: not ours).
 pub fn key_action(key: &str, shift: bool) -> Option<Action> {
@@ -37,7 +38,7 @@ fn owned_by_target(target: Option<web_sys::EventTarget>, key: &str) -> bool {
 
 /// Listens on the document; with `scope`, only to keys pressed inside that element.
 #[hook]
-pub fn use_keyboard(dispatch: UseReducerDispatcher<AppState>, scope: Option<NodeRef>) {
+pub fn use_keyboard(dispatch: Dispatch, scope: Option<NodeRef>) {
     use_effect_with((), move |_| {
         let listener = gloo::utils::window().document().map(|doc| {
             EventListener::new_with_options(

@@ -1,13 +1,14 @@
 //! The play loop: the only code that reads the wall clock. Each animation frame turns the wall
 //! time since the last frame into simulated time through the speed, and dispatches a `Tick`.
 
+use crate::backend::Dispatch;
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use gloo::render::{AnimationFrame, request_animation_frame};
 use yew::prelude::*;
 
-use crate::state::{Action, AppState};
+use crate::state::Action;
 
 /// A frame longer than this (a hidden tab, a breakpoint) counts as this long, so that playback
 /// never jumps ahead.
@@ -19,7 +20,7 @@ struct Loop {
     /// Simulated milliseconds not dispatched yet (ticks are whole milliseconds).
     carry_ms: Cell<f64>,
     speed: f64,
-    dispatch: UseReducerDispatcher<AppState>,
+    dispatch: Dispatch,
     running: Cell<bool>,
 }
 
@@ -46,7 +47,7 @@ fn schedule(lp: Rc<Loop>) {
 
 /// Runs the play loop while `playing`, at `speed` simulated ms per wall ms.
 #[hook]
-pub fn use_playback(playing: bool, speed: f64, dispatch: UseReducerDispatcher<AppState>) {
+pub fn use_playback(playing: bool, speed: f64, dispatch: Dispatch) {
     // f64 is not Eq: compare the speed by its bits.
     use_effect_with((playing, speed.to_bits()), move |&(playing, bits)| {
         let lp = Rc::new(Loop {

@@ -9,7 +9,7 @@ use crate::log::Log;
 use crate::trace::{EventKind, TraceEvent, trace_hash};
 use crate::world::World;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Verdict {
     /// Applied exactly once.
@@ -27,7 +27,7 @@ pub enum Verdict {
 }
 
 /// What a payment looks like at one instant, for the log view.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CellState {
     /// Not produced yet.
@@ -63,15 +63,15 @@ impl CellState {
     }
 }
 
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Summary {
     pub once: u32,
     pub duplicated: u32,
     pub lost: u32,
     pub pending: u32,
-    #[serde(skip_serializing_if = "is_zero")]
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub skipped: u32,
-    #[serde(skip_serializing_if = "is_zero")]
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub dead_lettered: u32,
 }
 

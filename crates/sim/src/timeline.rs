@@ -18,6 +18,9 @@ const FIRST_INTERVAL: u32 = 256;
 /// run without validation can, and its timeline then says it was cut short.
 pub const MAX_STEPS: u32 = 2 * crate::budget::STEP_BUDGET as u32;
 
+/// How often [`Timeline::run_with_progress`] reports.
+pub const PROGRESS_STEPS: u32 = 1 << 14;
+
 #[derive(Clone, Debug)]
 pub struct Timeline {
     pub scenario: Arc<Scenario>,
@@ -40,12 +43,24 @@ impl Timeline {
 
     /// Runs a scenario that is already valid.
     pub fn run(scenario: Arc<Scenario>) -> Timeline {
+        Timeline::run_with_progress(scenario, &mut |_, _| {})
+    }
+
+    /// Runs a scenario that is already valid, calling `progress(now_ms, duration_ms)` every
+    /// [`PROGRESS_STEPS`] steps: how far in simulated time the run has come.
+    pub fn run_with_progress(
+        scenario: Arc<Scenario>,
+        progress: &mut dyn FnMut(Ms, Ms),
+    ) -> Timeline {
         let mut world = World::new(scenario.clone());
         let mut events = Vec::new();
         let mut checkpoints = vec![world.clone()];
         let mut interval = FIRST_INTERVAL;
         while world.steps < MAX_STEPS && world.step() {
             world.drain_events_into(&mut events);
+            if world.steps.is_multiple_of(PROGRESS_STEPS) {
+                progress(world.now, scenario.duration_ms);
+            }
             if world.steps.is_multiple_of(interval) {
                 checkpoints.push(world.clone());
                 if checkpoints.len() > MAX_CHECKPOINTS {

@@ -142,7 +142,9 @@ pub struct InFlight {
 }
 
 /// Where the program is: each value maps to a line of the rendered code.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub enum Pc {
     /// `poll()` / `consume()` (also where the constructor and subscribe lead).
     Poll,

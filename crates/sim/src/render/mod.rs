@@ -20,14 +20,14 @@ use crate::scenario::{
 };
 
 /// The language a listing is written in.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Language {
     Python,
     Java,
 }
 
 /// One line of a listing.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct SourceLine {
     /// The line, indentation included, without a line break.
     pub text: String,
@@ -39,7 +39,7 @@ pub struct SourceLine {
 }
 
 /// A consumer's program as source code.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Listing {
     pub file_name: String,
     pub language: Language,
@@ -118,6 +118,21 @@ pub fn python_script(scenario: &Scenario, consumer: usize) -> String {
 }
 
 /// The lab's file names (lab 05, Steps 1–3).
+/// The file name of consumer `consumer`'s exported script: the lab's name for the program
+/// (`auto_commit_consumer.py`, …), prefixed with the consumer's name when there are several.
+/// The download and the script's own instructions both use it.
+pub fn script_file_name(sc: &Scenario, consumer: usize) -> String {
+    let Some(spec) = sc.consumers.get(consumer) else {
+        return String::new();
+    };
+    let base = python_file_name(&spec.config, &spec.program);
+    if sc.consumers.len() > 1 {
+        format!("{}_{base}", text::file_safe(&spec.name).replace('-', "_"))
+    } else {
+        base.to_string()
+    }
+}
+
 fn python_file_name(config: &ConsumerConfig, program: &Program) -> &'static str {
     let commits = !program.before.is_empty()
         || !program.after.is_empty()
@@ -381,6 +396,7 @@ mod text;
 pub(crate) use java::*;
 pub(crate) use python::*;
 pub(crate) use templates::*;
+pub use text::file_safe;
 pub(crate) use text::*;
 
 #[cfg(test)]

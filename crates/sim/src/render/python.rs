@@ -641,7 +641,13 @@ impl<'a> PyGen<'a> {
         let spec = self.spec;
         let p = self.program();
         let n = &self.needs;
-        let file = python_file_name(&spec.config, p);
+        let consumer = sc
+            .consumers
+            .iter()
+            .position(|c| std::ptr::eq(c, spec))
+            .unwrap_or(0);
+        let file = super::script_file_name(sc, consumer);
+        let file = file.as_str();
         let faults = ProcessFaults::of(sc);
         let random = p.processing_jitter_ms > 0 || faults.per_mille.is_some();
         let refunds = matches!(n.sink, SinkKind::RefundsTopic | SinkKind::Transactional);

@@ -10,7 +10,7 @@ use crate::scenario::Scenario;
 
 use super::{Batch, RunResult};
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct PhasePoint {
     /// When the first payment was produced.
     pub produced_ms: Ms,

@@ -81,7 +81,7 @@ impl KafkaError {
 }
 
 /// Who asked for a commit.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CommitSource {
     /// librdkafka's background auto-commit timer (B5), or Java's auto-commit inside poll (D2).

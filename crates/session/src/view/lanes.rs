@@ -5,10 +5,11 @@
 use offset_lab_sim::scenario::ClientModel;
 use offset_lab_sim::{CellState, World};
 use offset_lab_sim::{Offset, Partition};
+use serde::{Deserialize, Serialize};
 
 use super::part_name;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum MarkerKind {
     /// The group's committed offset: where a restart resumes.
     Committed,
@@ -31,21 +32,21 @@ impl MarkerKind {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Marker {
     pub kind: MarkerKind,
     pub offset: i64,
     pub label: String,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Cell {
     pub payment: u32,
     pub offset: i64,
     pub state: CellState,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Lane {
     pub partition: u32,
     pub name: String,

@@ -7,7 +7,6 @@ use std::rc::Rc;
 
 use offset_lab_sim::lab::{self, Criterion, Observation};
 use serde::{Deserialize, Serialize};
-use yew::Reducible;
 
 /// Observations kept (the oldest are dropped).
 const MAX_SEEN: usize = 60;
@@ -60,10 +59,9 @@ impl LabProgress {
     }
 }
 
-impl Reducible for LabProgress {
-    type Action = LabAction;
-
-    fn reduce(self: Rc<Self>, action: LabAction) -> Rc<Self> {
+impl LabProgress {
+    /// What `action` does: the same `Rc` when it changes nothing.
+    pub fn reduce(self: Rc<Self>, action: LabAction) -> Rc<Self> {
         let mut s = (*self).clone();
         match action {
             LabAction::Predict { step, choice } => {

@@ -8,6 +8,7 @@
 //! This module owns the state and the actions; `reduce` is the reducer (what each action
 //! does), `link` reads and writes the page's link, and `tests` tests them natively.
 
+use serde::{Deserialize, Serialize};
 use std::rc::Rc;
 
 use offset_lab_sim::scenario::{CrashKind, CrashPoint};
@@ -47,7 +48,7 @@ pub const MAX_FILE_BYTES: usize = 1024 * 1024;
 
 /// The panel shown on a narrow screen, where code, timeline, narration and settings share one
 /// place as tabs.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Panel {
     Lab,
     Code,
@@ -90,10 +91,18 @@ impl Panel {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Notice {
     pub error: bool,
     pub text: String,
+}
+
+/// The message for a file that cannot be opened.
+pub fn open_error(file_name: &str, why: &str) -> Notice {
+    Notice {
+        error: true,
+        text: format!("Could not open “{file_name}”: {why}. Your scenario is unchanged."),
+    }
 }
 
 /// The run as the scenario was loaded, to show what the student's changes did and cost
@@ -155,7 +164,7 @@ pub struct AppState {
     pub panels: Vec<Panel>,
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Action {
     LoadScenario(String),
     /// Open a scenario file (its name and text); a file that does not validate leaves
@@ -212,12 +221,33 @@ pub enum Action {
     SetCodeConsumer(usize),
     SetPlacingCrash(bool),
     SetForkProcessing(bool),
+    // What the session does itself, around the state: they leave it as it is.
+    /// Save a file of the run (the page downloads it).
+    Export(crate::export::Export),
+    /// A link to this moment in the full playground, to copy or to open.
+    Share(Share),
+    /// The student's answer to a step's prediction.
+    Predict {
+        step: String,
+        choice: usize,
+    },
+    /// Forget the lab progress.
+    ResetProgress,
+    /// Run the phase explorer on the scenario on screen.
+    ExplorePhase,
+}
+
+/// What to do with a link to the moment on screen.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Share {
+    Copy,
+    Open,
 }
 
 impl AppState {
     /// The state for scenario `name`, falling back to the default one (with a notice).
     pub fn new(name: &str) -> AppState {
-        let (preset, timeline, notice) = match scenarios::load(name).and_then(Timeline::new) {
+        let (preset, timeline, notice) = match scenarios::load(name).and_then(crate::run::build) {
             Ok(tl) => (name.to_string(), tl, None),
             Err(e) => (
                 scenarios::DEFAULT.to_string(),
@@ -284,7 +314,7 @@ impl AppState {
     pub fn with_scenario(scenario: Scenario) -> AppState {
         let preset = scenarios::name_of(&scenario).unwrap_or_else(|| CUSTOM.to_string());
         let mut s = AppState::new(scenarios::DEFAULT);
-        match Timeline::new(scenario) {
+        match crate::run::build(scenario) {
             Ok(tl) => {
                 s.moments = Rc::new(moments::moments(&tl));
                 s.timeline = Rc::new(tl);

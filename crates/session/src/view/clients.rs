@@ -6,11 +6,12 @@
 
 use offset_lab_sim::scenario::{ActionKind, ClientModel, CrashKind};
 use offset_lab_sim::{Scenario, Summary, Timeline};
+use serde::{Deserialize, Serialize};
 
 use crate::edit::{Setting, apply_setting};
 
 /// One client's outcome.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ClientOutcome {
     pub client: ClientModel,
     /// The run on screen.
@@ -19,7 +20,7 @@ pub struct ClientOutcome {
     pub summary: Result<Summary, String>,
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ClientsVm {
     /// librdkafka first, then Java.
     pub rows: [ClientOutcome; 2],

@@ -10,12 +10,14 @@
 //!            └─ narration()      (once per cursor) → readable event log
 //! ```
 
+pub mod callout;
 pub mod cards;
 pub mod clients;
 pub mod lanes;
 pub mod moments;
 pub mod narration;
 pub mod outcome;
+pub mod phase;
 pub mod timeline;
 
 use offset_lab_sim::scenario::{ClientModel, Scenario};

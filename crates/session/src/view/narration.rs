@@ -3,11 +3,12 @@
 
 use offset_lab_sim::trace::Context;
 use offset_lab_sim::{EventKind, Timeline};
+use serde::{Deserialize, Serialize};
 
 use super::moments::Moment;
 use super::{clock, consumer_name};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Filter {
     /// Only the five moments.
     Moments,
@@ -29,16 +30,16 @@ impl Filter {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Entry {
     pub ix: usize,
     pub at: String,
     pub who: String,
-    pub name: &'static str,
+    pub name: String,
     pub text: String,
     /// Which of the five moments this event is, if any.
     pub moment: Option<u8>,
-    pub category: &'static str,
+    pub category: String,
 }
 
 pub fn category(k: &EventKind) -> &'static str {
@@ -118,10 +119,10 @@ pub fn narration(
             ix,
             at: clock(e.at_ms),
             who: consumer_name(&tl.scenario, e.consumer),
-            name: e.kind.name(),
+            name: e.kind.name().to_string(),
             text,
             moment,
-            category: category(&e.kind),
+            category: category(&e.kind).to_string(),
         });
     }
     out.reverse();

@@ -4,10 +4,11 @@
 use offset_lab_sim::scenario::{CrashKind, CrashWhen};
 use offset_lab_sim::trace::CommitSource;
 use offset_lab_sim::{EventKind, Ms, Timeline};
+use serde::{Deserialize, Serialize};
 
 use super::{clock, pid};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum BarKind {
     /// The process is not running (between a crash and a restart).
     Down,
@@ -19,7 +20,7 @@ pub enum BarKind {
     Rebalance,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Bar {
     pub from_ms: Ms,
     pub to_ms: Ms,
@@ -29,7 +30,7 @@ pub struct Bar {
     pub ix: usize,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum MarkKind {
     /// `poll()` returned payments.
     Poll,
@@ -51,7 +52,7 @@ pub enum MarkKind {
     Failed,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Mark {
     pub at_ms: Ms,
     pub kind: MarkKind,
@@ -60,7 +61,7 @@ pub struct Mark {
 }
 
 /// A crash point placed at a time (not yet necessarily fired).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TimeCrashPoint {
     pub at_ms: Ms,
     /// Index into the consumer's `crashes`.
@@ -68,7 +69,7 @@ pub struct TimeCrashPoint {
     pub label: String,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Row {
     pub consumer: usize,
     pub name: String,
@@ -80,7 +81,7 @@ pub struct Row {
     pub crash_points: Vec<TimeCrashPoint>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TimelineVm {
     pub end_ms: Ms,
     /// When the last notable event (before the end of the run) happens: after it, nothing

@@ -4,11 +4,12 @@
 
 use offset_lab_sim::outcome::Metrics;
 use offset_lab_sim::{CellState, EventKind, Ms, Summary, Timeline, Verdict, World};
+use serde::{Deserialize, Serialize};
 
 use super::{clock, consumer_name, dur, part_name, pid};
 
 /// One event that explains a payment's fate, from the core's story (`Timeline::why`).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Cause {
     pub ix: usize,
     pub at_ms: Ms,
@@ -45,7 +46,7 @@ pub fn causes(tl: &Timeline) -> Vec<Vec<Cause>> {
         .collect()
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LedgerRow {
     pub payment: u32,
     pub id: String,
@@ -122,7 +123,7 @@ pub fn ledger(
 }
 
 /// What a run cost: commits and time (the core's `Metrics`, plus what the UI points out).
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct RunStats {
     pub summary: Summary,
     /// Commit requests sent (transactions included).

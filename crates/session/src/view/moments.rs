@@ -4,10 +4,11 @@
 use offset_lab_sim::scenario::CrashKind;
 use offset_lab_sim::trace::{CommitSource, Context, StartFrom};
 use offset_lab_sim::{EventKind, Timeline, World};
+use serde::{Deserialize, Serialize};
 
 use super::{part_name, pid};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum MomentKind {
     /// 1: the auto-commit timer fired while a payment was still being processed.
     AtRisk,
@@ -64,7 +65,7 @@ impl MomentKind {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Moment {
     /// Index of the event in `tl.events`; the callout shows from cursor `ix + 1` on.
     pub ix: usize,

@@ -6,10 +6,11 @@ use offset_lab_sim::scenario::{ClientModel, CrashKind};
 use offset_lab_sim::trace::CommitSource;
 use offset_lab_sim::{CellState, EventKind, Ms, Timeline, World};
 use offset_lab_sim::{Offset, Partition};
+use serde::{Deserialize, Serialize};
 
 use super::{clock, dur, member_id, offset_text, part_name, pid};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Status {
     Starting,
     Joining,
@@ -55,11 +56,11 @@ impl Status {
 }
 
 /// A timer with a deadline: what the card shows as a countdown.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Timer {
-    pub name: &'static str,
-    /// Fraction of the period elapsed, 0..=1.
-    pub elapsed: f64,
+    pub name: String,
+    /// How much of the period has elapsed, in per mille (0..=1000).
+    pub permille: u32,
     pub text: String,
     /// A short note on the timer's phase or state.
     pub note: String,
@@ -68,7 +69,7 @@ pub struct Timer {
     pub alert: bool,
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Work {
     pub payment: String,
     pub elapsed_ms: u64,
@@ -79,7 +80,7 @@ pub struct Work {
     pub batch: Option<String>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PartRow {
     pub name: String,
     /// `position()`.
@@ -92,14 +93,14 @@ pub struct PartRow {
     pub ahead: bool,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CommitLine {
     pub text: String,
     /// None: in flight; Some(true): acknowledged; Some(false): failed.
     pub ok: Option<bool>,
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Card {
     pub index: usize,
     pub name: String,
@@ -273,8 +274,7 @@ pub fn cards(tl: &Timeline, world: &World, cursor: usize, now: Ms) -> Vec<Card> 
                         let interval = cfg.auto_commit_interval_ms.max(1);
                         if let Some(next) = cl.next_auto_commit_ms {
                             let remaining = next.saturating_sub(now);
-                            let elapsed =
-                                1.0 - (remaining as f64 / interval as f64).clamp(0.0, 1.0);
+                            let elapsed = 1000 - permille(remaining, interval);
                             let unfinished = cl.held().next().is_some();
                             let (text, note) = if java {
                                 if remaining == 0 {
@@ -302,8 +302,8 @@ pub fn cards(tl: &Timeline, world: &World, cursor: usize, now: Ms) -> Vec<Card> 
                                 (format!("next tick in {}", dur(remaining)), note)
                             };
                             timers.push(Timer {
-                                name: "auto-commit",
-                                elapsed,
+                                name: "auto-commit".to_string(),
+                                permille: elapsed,
                                 text,
                                 note,
                                 alert: unfinished && !java && cl.join == JoinState::Steady,
@@ -321,21 +321,21 @@ pub fn cards(tl: &Timeline, world: &World, cursor: usize, now: Ms) -> Vec<Card> 
                     if cl.member.is_some() {
                         let limit = cfg.max_poll_interval_ms.max(1);
                         let (elapsed, text) = if cl.in_poll() {
-                            (0.0, "in poll() now".to_string())
+                            (0, "in poll() now".to_string())
                         } else {
                             let since = now.saturating_sub(cl.last_poll_ms);
                             (
-                                (since as f64 / limit as f64).clamp(0.0, 1.0),
+                                permille(since, limit),
                                 format!("{} since poll(), limit {}", dur(since), dur(limit)),
                             )
                         };
                         timers.push(Timer {
-                            name: "max.poll",
-                            elapsed,
+                            name: "max.poll".to_string(),
+                            permille: elapsed,
                             text,
                             note: "leave the group if poll() is not called in time (B14)"
                                 .to_string(),
-                            alert: elapsed > 0.8,
+                            alert: elapsed > 800,
                         });
                     }
                     let partitions = cl
@@ -387,13 +387,18 @@ pub fn cards(tl: &Timeline, world: &World, cursor: usize, now: Ms) -> Vec<Card> 
         .collect()
 }
 
+/// `part` of `whole` in per mille, at most 1000.
+fn permille(part: u64, whole: u64) -> u32 {
+    (part.min(whole) * 1000 / whole.max(1)) as u32
+}
+
 fn session_timer(last_hb: Ms, session: u64, now: Ms, dead: bool) -> Timer {
     let session = session.max(1);
     let since = now.saturating_sub(last_hb);
     let left = (last_hb + session).saturating_sub(now);
     Timer {
-        name: "session",
-        elapsed: (since as f64 / session as f64).clamp(0.0, 1.0),
+        name: "session".to_string(),
+        permille: permille(since, session),
         text: format!("expires in {}", dur(left)),
         note: if dead {
             String::new()

@@ -1,7 +1,5 @@
 //! The state's tests: the reducer, links and files, natively (no browser).
 
-use yew::Reducible;
-
 use super::*;
 use crate::edit::CommitStrategy;
 use crate::view::moments::MomentKind;

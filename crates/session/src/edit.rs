@@ -6,9 +6,10 @@ use offset_lab_sim::scenario::{
     Action, ActionKind, BatchStep, ClientModel, CrashKind, CrashPoint, MessageStep, Program,
     Scenario,
 };
+use serde::{Deserialize, Serialize};
 
 /// How and when the program commits, as the settings panel offers it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum CommitStrategy {
     /// No `commit()` call: only auto-commit (if on) moves the committed offset.
     NoCommit,
@@ -151,7 +152,7 @@ impl CommitStrategy {
 }
 
 /// A setting of the settings panel. Each applies to every consumer of the scenario.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Setting {
     EnableAutoCommit(bool),
     AutoCommitIntervalMs(u64),

@@ -5,8 +5,7 @@
 use std::rc::Rc;
 
 use offset_lab_sim::scenario::{ActionKind, CrashKind, CrashPoint};
-use offset_lab_sim::{Ms, Scenario, Timeline};
-use yew::Reducible;
+use offset_lab_sim::{Ms, Scenario};
 
 use super::{Action, AppState, Baseline, CUSTOM, MAX_FILE_BYTES, Notice, SPEEDS};
 use crate::edit::{self, Setting};
@@ -36,10 +35,9 @@ pub fn setting_label(s: &Setting) -> String {
     }
 }
 
-impl Reducible for AppState {
-    type Action = Action;
-
-    fn reduce(self: Rc<Self>, action: Action) -> Rc<Self> {
+impl AppState {
+    /// What `action` does: the same `Rc` when it changes nothing.
+    pub fn reduce(self: Rc<Self>, action: Action) -> Rc<Self> {
         let n = self.timeline.events.len();
         // No-ops return the same Rc, so nothing re-renders.
         let unchanged = match &action {
@@ -67,6 +65,11 @@ impl Reducible for AppState {
                 (*c).min(n) == self.cursor && self.time_ms == self.timeline.time_at(self.cursor)
             }
             Action::SeekTime(t) => (*t).min(self.timeline.end_ms()) == self.time_ms,
+            Action::Export(_)
+            | Action::Share(_)
+            | Action::Predict { .. }
+            | Action::ResetProgress
+            | Action::ExplorePhase => true,
             _ => false,
         };
         if unchanged {
@@ -97,7 +100,7 @@ impl Reducible for AppState {
                         None => Ok(f),
                     });
                 match fresh {
-                    Err(e) => s.notice = Some(crate::files::open_error(&file_name, &e)),
+                    Err(e) => s.notice = Some(super::open_error(&file_name, &e)),
                     Ok(fresh) => {
                         let mut fresh = self.start_over(fresh);
                         let title = &fresh.scenario().title;
@@ -266,6 +269,11 @@ impl Reducible for AppState {
             Action::SetCodeConsumer(c) => s.code_consumer = c,
             Action::SetPlacingCrash(b) => s.placing_crash = b,
             Action::SetForkProcessing(b) => s.fork_processing = b,
+            Action::Export(_)
+            | Action::Share(_)
+            | Action::Predict { .. }
+            | Action::ResetProgress
+            | Action::ExplorePhase => {}
         }
         Rc::new(s)
     }
@@ -287,7 +295,7 @@ impl AppState {
     /// Simulates `scenario` and keeps the time. `change` describes the edit for the comparison
     /// with the previous run (moment 5); `None` starts a new story (a new scenario).
     fn rebuild(&mut self, scenario: Scenario, change: Option<String>, note: Option<String>) {
-        match Timeline::new(scenario) {
+        match crate::run::build(scenario) {
             Err(e) => {
                 self.notice = Some(Notice {
                     error: true,

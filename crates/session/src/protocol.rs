@@ -1,0 +1,102 @@
+//! The messages between the page and its Web Worker, as JSON strings (`postMessage`). One
+//! worker serves every playground of a page; each is a session with its own id.
+//!
+//! ```text
+//!  page ── Open { session, start } ─────────▶ worker: Session::open      ──▶ Screen
+//!       ── Act { session, action } ─────────▶          Session::act       ──▶ Screen, File, Link
+//!       ── Close { session } ───────────────▶          (dropped)
+//!       ◀── Progress { session, permille } ── while a run is being built (a long one: a bar)
+//! ```
+
+use serde::{Deserialize, Serialize};
+
+use crate::export::File;
+use crate::screen::Screen;
+use crate::state::{Action, Share};
+
+/// How a playground opens.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Start {
+    /// The app's own page, or an iframe: the link it was opened with (its query string).
+    Link { query: String },
+    /// An element of a course page (`data-offset-lab`).
+    Element(ElementStart),
+}
+
+/// What a course page's element asks for.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ElementStart {
+    /// `data-offset-lab`: a scenario the picker offers (empty: the default one).
+    pub scenario: String,
+    /// A scenario's JSON: an inline `<script type="application/json">` child, or the file
+    /// `data-offset-lab-src` names, as the page read it. Takes precedence over `scenario`.
+    pub json: Option<String>,
+    /// `data-offset-lab-link`: a link's query string (the state of a shared moment).
+    pub link: Option<String>,
+    /// Why the element's own scenario could not be read (its file could not be fetched).
+    pub error: Option<String>,
+    /// `data-panels`: e.g. `code,timeline` (the first one open), or `none`.
+    pub panels: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum ToWorker {
+    /// Open playground `session`. `lab`: the lab progress the page saved (JSON), if any.
+    Open {
+        session: u32,
+        start: Start,
+        lab: Option<String>,
+    },
+    Act {
+        session: u32,
+        action: Action,
+    },
+    Close {
+        session: u32,
+    },
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum FromWorker {
+    /// What to draw now.
+    Screen { session: u32, screen: Box<Screen> },
+    /// A run is being built: how far, in per mille of its simulated time.
+    Progress { session: u32, permille: u32 },
+    /// A file to save (Export).
+    File { session: u32, file: File },
+    /// A link to the moment on screen, in the full playground, to copy or to open.
+    Link {
+        session: u32,
+        share: Share,
+        query: String,
+    },
+}
+
+impl ToWorker {
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    pub fn from_json(text: &str) -> Result<ToWorker, String> {
+        serde_json::from_str(text).map_err(|e| e.to_string())
+    }
+}
+
+impl FromWorker {
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    pub fn from_json(text: &str) -> Result<FromWorker, String> {
+        serde_json::from_str(text).map_err(|e| e.to_string())
+    }
+
+    pub fn session(&self) -> u32 {
+        match self {
+            FromWorker::Screen { session, .. }
+            | FromWorker::Progress { session, .. }
+            | FromWorker::File { session, .. }
+            | FromWorker::Link { session, .. } => *session,
+        }
+    }
+}

@@ -1,0 +1,355 @@
+//! One playground, without its page: the state, the lab progress and what the page was last
+//! sent. The worker keeps one per playground of the page and feeds it the page's messages;
+//! tests drive it directly.
+
+use std::rc::Rc;
+
+use offset_lab_sim::Scenario;
+
+use crate::lab::{LabAction, LabProgress};
+use crate::protocol::{ElementStart, FromWorker, Start};
+use crate::scenarios;
+use crate::screen::{Builder, Screen};
+use crate::state::{Action, AppState, Notice};
+use crate::view::phase::{self, PhaseVm};
+
+pub struct Session {
+    id: u32,
+    state: Rc<AppState>,
+    lab: Rc<LabProgress>,
+    lab_changed: bool,
+    /// (run, moment, at end) last observed for the lab progress.
+    observed: Option<(u32, Option<usize>, bool)>,
+    /// The phase explorer's last sweep, and the scenario (without its production time) it is of.
+    phase: Option<(Scenario, Rc<PhaseVm>)>,
+    builder: Builder,
+}
+
+impl Session {
+    /// Opens playground `id` as `start` says, with the lab progress the page saved (JSON).
+    pub fn open(id: u32, start: &Start, lab_json: Option<&str>) -> Session {
+        let state = match start {
+            Start::Link { query } => AppState::from_link(query),
+            Start::Element(e) => element_state(e),
+        };
+        let mut s = Session {
+            id,
+            state: Rc::new(state),
+            lab: Rc::new(lab_json.map(LabProgress::from_json).unwrap_or_default()),
+            lab_changed: false,
+            observed: None,
+            phase: None,
+            builder: Builder::default(),
+        };
+        s.observe();
+        s
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    pub fn lab(&self) -> &LabProgress {
+        &self.lab
+    }
+
+    /// Does what `action` says; answers with what the page must do: a screen when anything
+    /// on it changed, a file to save, a link to copy or open.
+    pub fn act(&mut self, action: Action) -> Vec<FromWorker> {
+        let id = self.id;
+        let mut out = Vec::new();
+        match &action {
+            Action::Export(what) => {
+                match what.file(&self.state) {
+                    Some(file) => out.push(FromWorker::File { session: id, file }),
+                    None => self.notify(true, "There is no such consumer to export.".into()),
+                }
+                if out.is_empty() {
+                    out.push(self.screen_message());
+                }
+                return out;
+            }
+            Action::Share(share) => {
+                out.push(FromWorker::Link {
+                    session: id,
+                    share: *share,
+                    query: self.state.full_link(),
+                });
+                return out;
+            }
+            Action::Predict { step, choice } => self.lab_act(LabAction::Predict {
+                step: step.clone(),
+                choice: *choice,
+            }),
+            Action::ResetProgress => self.lab_act(LabAction::Reset),
+            Action::ExplorePhase => {
+                let sc = self.state.scenario();
+                if let Some(vm) = phase::explore(sc) {
+                    self.phase = Some((phase::sweep_key(sc), Rc::new(vm)));
+                }
+            }
+            _ => {
+                let before = self.state.clone();
+                self.state = before.clone().reduce(action);
+                if Rc::ptr_eq(&before, &self.state) {
+                    return out;
+                }
+            }
+        }
+        self.observe();
+        out.push(self.screen_message());
+        out
+    }
+
+    /// The screen to draw now (only what changed since the last one, besides the frame).
+    pub fn screen(&mut self) -> Screen {
+        let sc = self.state.scenario();
+        let phase = self
+            .phase
+            .as_ref()
+            .filter(|(k, _)| *k == phase::sweep_key(sc))
+            .map(|(_, vm)| vm.clone());
+        let mut screen = self.builder.build(&self.state, phase);
+        if std::mem::take(&mut self.lab_changed) {
+            screen.lab = Some(self.lab.clone());
+        }
+        screen
+    }
+
+    /// The next screen carries everything, as for a page that has nothing yet.
+    pub fn resend(&mut self) {
+        self.builder.resend();
+        self.lab_changed = true;
+    }
+
+    pub fn screen_message(&mut self) -> FromWorker {
+        FromWorker::Screen {
+            session: self.id,
+            screen: Box::new(self.screen()),
+        }
+    }
+
+    fn notify(&mut self, error: bool, text: String) {
+        let mut s = (*self.state).clone();
+        s.notice = Some(Notice { error, text });
+        self.state = Rc::new(s);
+    }
+
+    fn lab_act(&mut self, a: LabAction) {
+        let before = self.lab.clone();
+        self.lab = before.clone().reduce(a);
+        self.lab_changed |= !Rc::ptr_eq(&before, &self.lab);
+    }
+
+    /// Lab progress: what the student has seen, at each key moment and at the end.
+    fn observe(&mut self) {
+        let s = &self.state;
+        let moment = s.callout().map(|m| m.ix);
+        let key = (s.run_id, moment, s.at_end());
+        if self.observed == Some(key) {
+            return;
+        }
+        self.observed = Some(key);
+        if moment.is_some() || s.at_end() {
+            let observation = offset_lab_sim::lab::observe(&s.timeline, s.cursor);
+            self.lab_act(LabAction::Observe {
+                run: s.run_id,
+                observation,
+            });
+        }
+    }
+}
+
+/// The state a course page's element asks for: its scenario (JSON, a link's state, or a name
+/// the picker offers), compact, with its panels.
+pub fn element_state(e: &ElementStart) -> AppState {
+    let mut s = if let Some(why) = &e.error {
+        let mut s = AppState::new(scenarios::DEFAULT);
+        s.notice = Some(Notice {
+            error: true,
+            text: format!(
+                "This playground could not open its scenario: {why}. Showing the default one."
+            ),
+        });
+        s
+    } else if let Some(json) = &e.json {
+        match Scenario::from_json(json) {
+            Ok(sc) => AppState::with_scenario(sc),
+            Err(err) => {
+                let mut s = AppState::new(scenarios::DEFAULT);
+                s.notice = Some(Notice {
+                    error: true,
+                    text: format!(
+                        "This playground's scenario cannot be opened: {err}. Showing the default one."
+                    ),
+                });
+                s
+            }
+        }
+    } else if let Some(link) = &e.link {
+        AppState::from_link(link)
+    } else {
+        let name = if e.scenario.is_empty() {
+            scenarios::DEFAULT
+        } else {
+            e.scenario.as_str()
+        };
+        AppState::new(name)
+    };
+    s.embed = true;
+    s.with_panels(&e.panels)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::state::Panel;
+
+    fn element(scenario: &str, panels: &[&str]) -> ElementStart {
+        ElementStart {
+            scenario: scenario.into(),
+            panels: panels.iter().map(|p| p.to_string()).collect(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn an_element_opens_its_scenario_compact_with_its_panels() {
+        let s = element_state(&element("step2-manual-commit", &["timeline", "code"]));
+        assert!(s.embed);
+        assert_eq!(s.preset, "step2-manual-commit");
+        assert_eq!(
+            (s.panel, s.panels.clone()),
+            (Panel::Timeline, vec![Panel::Code, Panel::Timeline])
+        );
+        let unknown = element_state(&element("nope", &[]));
+        assert_eq!(unknown.preset, scenarios::DEFAULT);
+        assert!(unknown.notice.is_some());
+        assert_eq!(element_state(&element("", &[])).preset, scenarios::DEFAULT);
+    }
+
+    #[test]
+    fn an_element_opens_inline_json_a_link_state_or_says_why_not() {
+        let mut sc = offset_lab_sim::preset("step2-manual-commit").unwrap();
+        sc.name = "week4".into();
+        sc.title = "Week 4: my own".into();
+        let inline = element_state(&ElementStart {
+            json: Some(sc.to_json()),
+            ..element("", &[])
+        });
+        assert_eq!(inline.scenario().title, "Week 4: my own");
+        assert_eq!(inline.preset, crate::state::CUSTOM);
+        let link = offset_lab_sim::link::encode(&offset_lab_sim::link::LinkState {
+            scenario: sc.clone(),
+            t_ms: 2000,
+            panels: vec![],
+            embed: true,
+            event: None,
+        });
+        let linked = element_state(&ElementStart {
+            link: Some(link),
+            ..element("", &[])
+        });
+        assert_eq!(linked.scenario().title, "Week 4: my own");
+        assert_eq!(linked.time_ms, 2000);
+        let broken = element_state(&ElementStart {
+            json: Some("{ not json".into()),
+            ..element("", &[])
+        });
+        assert_eq!(broken.preset, scenarios::DEFAULT);
+        assert!(broken.notice.as_ref().is_some_and(|n| n.error));
+        let unfetched = element_state(&ElementStart {
+            error: Some("its scenario file \"x.json\" could not be fetched (HTTP 404)".into()),
+            ..element("", &[])
+        });
+        assert!(unfetched.notice.unwrap().text.contains("HTTP 404"));
+    }
+}
+
+#[cfg(test)]
+mod protocol_tests {
+    use super::*;
+    use crate::protocol::ToWorker;
+    use crate::state::Panel;
+
+    /// Every message the worker sends reads back as it was sent: what the page receives is what
+    /// the session meant (a field the page cannot read would leave it blank).
+    #[test]
+    fn every_screen_of_every_offered_scenario_reads_back() {
+        for c in scenarios::choices() {
+            let start = Start::Link {
+                query: format!("scenario={}", c.0),
+            };
+            let mut s = Session::open(1, &start, None);
+            let mut messages = vec![s.screen_message()];
+            for a in [
+                Action::NextNotable,
+                Action::NextNotable,
+                Action::Select(Some(0)),
+                Action::ShowPanel(Panel::Events),
+                Action::ToEnd,
+                Action::Export(crate::export::Export::TraceCsv),
+                Action::Share(crate::state::Share::Copy),
+            ] {
+                messages.extend(s.act(a));
+            }
+            for m in messages {
+                let json = m.to_json();
+                let back = FromWorker::from_json(&json)
+                    .unwrap_or_else(|e| panic!("{}: {e}\n{}", c.0, &json[..json.len().min(300)]));
+                // Compared as JSON: the lab progress's `last_run` is the session's own.
+                assert_eq!(back.to_json(), json, "{}", c.0);
+            }
+        }
+    }
+
+    #[test]
+    fn every_action_reads_back() {
+        let open = ToWorker::Open {
+            session: 3,
+            start: Start::Element(ElementStart {
+                scenario: "step2-manual-commit".into(),
+                panels: vec!["code".into()],
+                ..Default::default()
+            }),
+            lab: Some("{}".into()),
+        };
+        assert_eq!(ToWorker::from_json(&open.to_json()).unwrap(), open);
+        let act = ToWorker::Act {
+            session: 3,
+            action: Action::ChangeSetting(crate::edit::Setting::AutoCommitIntervalMs(2000)),
+        };
+        assert_eq!(ToWorker::from_json(&act.to_json()).unwrap(), act);
+    }
+
+    #[test]
+    fn the_run_and_the_code_view_are_sent_once_the_frame_every_time() {
+        let mut s = Session::open(
+            1,
+            &Start::Link {
+                query: String::new(),
+            },
+            None,
+        );
+        let first = s.screen();
+        assert!(first.run.is_some() && first.code.is_some() && first.link.is_some());
+        let FromWorker::Screen { screen, .. } = s.act(Action::StepForward).pop().unwrap() else {
+            panic!("a step answers with a screen");
+        };
+        assert!(screen.run.is_none() && screen.code.is_none());
+        assert_eq!(screen.frame.cursor, 1);
+        // A change of the scenario is a new run.
+        let FromWorker::Screen { screen, .. } = s
+            .act(Action::ChangeSetting(crate::edit::Setting::ProcessingMs(
+                3000,
+            )))
+            .pop()
+            .unwrap()
+        else {
+            panic!("a change answers with a screen");
+        };
+        assert!(screen.run.is_some() && screen.code.is_some());
+        // Nothing changes: nothing is sent.
+        assert!(s.act(Action::Pause).is_empty());
+    }
+}
