@@ -139,6 +139,7 @@ fn deliver(msg: FromWorker) {
     }
 }
 
+#[cfg_attr(feature = "inline", allow(dead_code))]
 /// What reopens every playground in a new worker: at the moment it last showed, in its layout.
 fn reopen_all() -> Vec<(ToWorker, Callback<Heard>)> {
     HUB.with(|h| {

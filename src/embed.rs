@@ -147,12 +147,26 @@ pub fn mount_elements() -> u32 {
     count
 }
 
+thread_local! {
+    /// The playgrounds mounted on the page's elements: they live as long as the page, or until
+    /// [`unmount_all`].
+    static MOUNTED: std::cell::RefCell<Vec<yew::AppHandle<crate::App>>> =
+        const { std::cell::RefCell::new(Vec::new()) };
+}
+
 fn mount(el: web_sys::HtmlElement, config: ElementConfig) {
     let props = crate::AppProps {
         element: Some(Rc::new(config)),
     };
-    // The playground lives as long as the page.
-    std::mem::forget(yew::Renderer::<crate::App>::with_root_and_props(el.into(), props).render());
+    let handle = yew::Renderer::<crate::App>::with_root_and_props(el.into(), props).render();
+    MOUNTED.with(|m| m.borrow_mut().push(handle));
+}
+
+/// Unmounts every playground [`mount_elements`] mounted (the browser tests, between tests).
+pub fn unmount_all() {
+    for h in MOUNTED.with(|m| std::mem::take(&mut *m.borrow_mut())) {
+        h.destroy();
+    }
 }
 
 /// Reads the scenario file `src` (from the page's own origin only), then mounts the playground

@@ -118,9 +118,9 @@ async fn playgrounds_on_a_course_page_are_independent_and_leave_the_page_alone()
            <div id="b" data-offset-lab="step2-manual-commit" data-panels="none" data-height="480"></div>"#,
     );
     document.body().unwrap().append_child(&course).unwrap();
-    let handles = offset_lab::embed::mount_elements();
+    let count = offset_lab::embed::mount_elements();
     yew::scheduler::flush().await;
-    assert_eq!(handles.len(), 2);
+    assert_eq!(count, 2);
     let (a, b) = (find(&course, "#a"), find(&course, "#b"));
     assert!(text(&a, ".scenario-title").contains("2 s of processing"));
     assert!(
@@ -175,9 +175,7 @@ async fn playgrounds_on_a_course_page_are_independent_and_leave_the_page_alone()
     );
     // The page's URL is the page's.
     assert_eq!(window.location().search().unwrap(), "?course=1");
-    for h in handles {
-        h.destroy();
-    }
+    offset_lab::embed::unmount_all();
     course.remove();
 }
 
