@@ -50,7 +50,7 @@ pub const MIN_INTERVAL_MS: u64 = 100;
 /// The shortest `poll()` timeout a scenario may use.
 pub const MIN_POLL_TIMEOUT_MS: u64 = 10;
 
-fn check_range(path: &str, value: u64, lo: u64, hi: u64) -> Result<(), ScenarioError> {
+pub(super) fn check_range(path: &str, value: u64, lo: u64, hi: u64) -> Result<(), ScenarioError> {
     if value < lo || value > hi {
         Err(err(
             path,
@@ -510,59 +510,6 @@ impl ConsumerConfig {
             1,
             100_000,
         )?;
-        Ok(())
-    }
-}
-
-impl Program {
-    fn validate(&self, path: &str, config: &ConsumerConfig) -> Result<(), ScenarioError> {
-        check_range(
-            &format!("{path}.poll.max_messages"),
-            self.poll.max_messages as u64,
-            1,
-            10_000,
-        )?;
-        check_range(
-            &format!("{path}.poll.timeout_ms"),
-            self.poll.timeout_ms,
-            MIN_POLL_TIMEOUT_MS,
-            3_600_000,
-        )?;
-        check_range(
-            &format!("{path}.processing_ms"),
-            self.processing_ms,
-            0,
-            3_600_000,
-        )?;
-        check_range(
-            &format!("{path}.processing_jitter_ms"),
-            self.processing_jitter_ms,
-            0,
-            3_600_000,
-        )?;
-        if self.before.len() + self.per_message.len() + self.after.len() > 16 {
-            return Err(err(path, "at most 16 steps"));
-        }
-        if self
-            .per_message
-            .iter()
-            .filter(|s| **s == MessageStep::Process)
-            .count()
-            != 1
-        {
-            return Err(err(
-                format!("{path}.per_message"),
-                "must contain exactly one \"process\" step",
-            ));
-        }
-        if self.per_message.contains(&MessageStep::StoreOffsets) && config.enable_auto_offset_store
-        {
-            // B3: store_offsets() with auto-store on raises KafkaException(_INVALID_ARG).
-            return Err(err(
-                format!("{path}.per_message"),
-                "store_offsets needs enable.auto.offset.store=false (librdkafka raises _INVALID_ARG otherwise, B3)",
-            ));
-        }
         Ok(())
     }
 }
