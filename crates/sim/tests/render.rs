@@ -88,14 +88,25 @@ fn variants() -> Vec<Scenario> {
     };
     p.on_invalid = FailureAction::Skip;
     p.on_revoke_commit = true;
+    p.per_message = vec![MessageStep::Process, MessageStep::commit(true, true)];
+    out.push(handlers);
+
+    // A commit every 3 payments once 2 s have passed (a counter and a timestamp).
+    let mut counted = base.clone();
+    counted.name = "commit-every".into();
+    let p = &mut counted.consumers[0].program;
+    p.poll.max_messages = 5;
     p.per_message = vec![
         MessageStep::Process,
         MessageStep::Commit {
-            asynchronous: true,
+            asynchronous: false,
             message: true,
+            every: 3,
+            every_ms: 2000,
         },
     ];
-    out.push(handlers);
+    counted.consumers[0].crashes = vec![crash(ProgramPoint::AfterCommit, 4, CrashKind::Kill)];
+    out.push(counted);
 
     for kind in [
         SinkKind::Idempotent,

@@ -198,6 +198,12 @@ pub struct App {
     pub msg_ix: usize,
     /// Sequence number of the latest message whose processing started.
     pub current_seq: u32,
+    /// The program's counter of a commit step with `every`: messages that reached it in this
+    /// process.
+    pub commit_counter: u32,
+    /// The program's timestamp of a commit step with `every_ms`: when it last committed (at
+    /// first, when the consumer was constructed).
+    pub last_commit_ms: Ms,
 }
 
 /// A client timer: which one, and the generation of its kind when it was armed.
@@ -382,6 +388,8 @@ impl Client {
                 batch: Vec::new(),
                 msg_ix: 0,
                 current_seq: 0,
+                commit_counter: 0,
+                last_commit_ms: now,
             },
         }
     }

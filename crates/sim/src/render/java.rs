@@ -141,6 +141,7 @@ pub(crate) fn java_lines(sc: &Scenario, spec: &ConsumerSpec) -> Vec<SourceLine> 
         w.line(format!("consumer.subscribe(List.of({topic}));"));
     }
     w.blank();
+    java_commit_every_init(&mut w, p);
     if p.close_in_finally {
         w.line("try {");
         w.indent();
@@ -193,23 +194,31 @@ pub(crate) fn java_lines(sc: &Scenario, spec: &ConsumerSpec) -> Vec<SourceLine> 
             MessageStep::Commit {
                 asynchronous,
                 message: true,
+                every,
+                every_ms,
             } => {
                 let (method, tail, note) = if asynchronous {
                     ("commitAsync", ", null);", "D5: not retried")
                 } else {
                     ("commitSync", ");", "D4: waits, retries retriable errors")
                 };
-                java_commit(&mut w, asynchronous, |w| {
-                    let call = format!("consumer.{method}(Map.of(  // A1: offset + 1; {note}");
-                    w.push(call, Some(pc), Some(ProgramPoint::CommitInFlight));
-                    w.cont("new TopicPartition(record.topic(), record.partition()),");
-                    w.cont(format!("new OffsetAndMetadata(record.offset() + 1)){tail}"));
+                java_commit_every(&mut w, every, every_ms, |w| {
+                    java_commit(w, asynchronous, |w| {
+                        let call = format!("consumer.{method}(Map.of(  // A1: offset + 1; {note}");
+                        w.push(call, Some(pc), Some(ProgramPoint::CommitInFlight));
+                        w.cont("new TopicPartition(record.topic(), record.partition()),");
+                        w.cont(format!("new OffsetAndMetadata(record.offset() + 1)){tail}"));
+                    })
                 });
             }
             MessageStep::Commit {
                 asynchronous,
                 message: false,
-            } => java_commit_positions(&mut w, asynchronous, pc),
+                every,
+                every_ms,
+            } => java_commit_every(&mut w, every, every_ms, |w| {
+                java_commit_positions(w, asynchronous, pc)
+            }),
         }
     }
     w.dedent();

@@ -373,11 +373,13 @@ pub(crate) fn config_entries(cfg: &ConsumerConfig, lang: Language) -> Vec<Entry>
     out
 }
 
+mod decisions;
 mod java;
 mod python;
 mod templates;
 mod text;
 
+pub(crate) use decisions::*;
 pub(crate) use java::*;
 pub(crate) use python::*;
 pub(crate) use templates::*;

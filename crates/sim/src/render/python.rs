@@ -86,6 +86,9 @@ impl<'a> PyGen<'a> {
             if n.producer {
                 names.push("Producer");
             }
+            if self.needs_time() {
+                self.w.line("import time");
+            }
             self.w
                 .line(format!("from confluent_kafka import {}", names.join(", ")));
             self.w.blank();
@@ -189,6 +192,7 @@ impl<'a> PyGen<'a> {
 
     pub(crate) fn main_loop(&mut self) {
         let p = self.program();
+        self.commit_every_init();
         if p.close_in_finally {
             self.w.line("try:");
             self.w.indent();
@@ -315,7 +319,11 @@ impl<'a> PyGen<'a> {
             MessageStep::Commit {
                 asynchronous,
                 message,
-            } => self.commit(message.then_some("msg"), asynchronous, pc),
+                every,
+                every_ms,
+            } => self.commit_every(every, every_ms, |g| {
+                g.commit(message.then_some("msg"), asynchronous, pc)
+            }),
         }
     }
 

@@ -139,17 +139,67 @@ pub enum MessageStep {
     StoreOffsets,
     /// `consumer.commit(message=msg, …)` commits `msg.offset + 1` (B6), or with
     /// `message: false`, `consumer.commit(…)` commits the stored offsets.
+    ///
+    /// `every` and `every_ms` make it conditional, the way a program keeps a counter and a
+    /// timestamp: `processed += 1`, then `if processed % every == 0 and now - last_commit >=
+    /// every_ms: last_commit = now; consumer.commit(…)`. The counter counts the messages that
+    /// reach this step in this process (across batches; a restarted process starts at 0);
+    /// `last_commit` starts when the consumer is constructed and moves only when this step
+    /// commits. Both conditions must hold; the defaults (1 and 0) make each one always true, so
+    /// `every` alone commits every N-th message, `every_ms` alone at the first message once T ms
+    /// have passed. The check is the program's, evaluated at this step: not a timer.
     Commit {
         #[serde(default)]
         asynchronous: bool,
         #[serde(default = "yes")]
         message: bool,
+        /// Commit at every `every`-th message that reaches this step; 1: every message.
+        #[serde(default = "one", skip_serializing_if = "is_one")]
+        every: u32,
+        /// Commit only when at least this long has passed since this step last committed (or
+        /// since construction); 0: no time condition.
+        #[serde(default, skip_serializing_if = "is_zero")]
+        every_ms: u64,
     },
+}
+
+impl MessageStep {
+    /// `commit(message=msg)` (`message: true`) or `commit()` after every message.
+    pub fn commit(message: bool, asynchronous: bool) -> MessageStep {
+        MessageStep::Commit {
+            asynchronous,
+            message,
+            every: 1,
+            every_ms: 0,
+        }
+    }
+
+    /// A commit step that does not commit at every message: its `(every, every_ms)`.
+    pub fn commit_condition(&self) -> Option<(u32, u64)> {
+        match *self {
+            MessageStep::Commit {
+                every, every_ms, ..
+            } if every > 1 || every_ms > 0 => Some((every, every_ms)),
+            _ => None,
+        }
+    }
 }
 
 /// `MessageStep::Commit { message }`: `commit(message=msg)` unless the scenario says otherwise.
 fn yes() -> bool {
     true
+}
+
+fn one() -> u32 {
+    1
+}
+
+fn is_one(n: &u32) -> bool {
+    *n == 1
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 impl Program {
@@ -196,6 +246,30 @@ impl Program {
                 format!("{path}.per_message"),
                 "must contain exactly one \"process\" step",
             ));
+        }
+        let mut conditional = None;
+        for (j, step) in self.per_message.iter().enumerate() {
+            let MessageStep::Commit {
+                every, every_ms, ..
+            } = *step
+            else {
+                continue;
+            };
+            let at = format!("{path}.per_message[{j}].commit");
+            check_range(&format!("{at}.every"), every as u64, 1, 10_000)?;
+            check_range(&format!("{at}.every_ms"), every_ms, 0, 3_600_000)?;
+            if step.commit_condition().is_some() {
+                if let Some(first) = conditional {
+                    // One counter and one timestamp in the program, kept by one step.
+                    return Err(err(
+                        at,
+                        format!(
+                            "only one commit step may count messages or time (per_message[{first}] already does): the program keeps one counter and one timestamp"
+                        ),
+                    ));
+                }
+                conditional = Some(j);
+            }
         }
         if self.per_message.contains(&MessageStep::StoreOffsets) && config.enable_auto_offset_store
         {

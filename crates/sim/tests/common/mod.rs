@@ -138,10 +138,10 @@ pub fn random_scenario(seed: u64) -> Scenario {
         c.program.poll.max_messages = r.between(1, 5) as u32;
         let manual = !c.config.enable_auto_commit || r.chance(1, 3);
         match r.below(4) {
-            0 if manual => c.program.per_message.push(MessageStep::Commit {
-                asynchronous: r.chance(1, 2),
-                message: true,
-            }),
+            0 if manual => c
+                .program
+                .per_message
+                .push(MessageStep::commit(true, r.chance(1, 2))),
             1 if manual => c.program.after.push(BatchStep::Commit {
                 asynchronous: r.chance(1, 2),
             }),
@@ -284,6 +284,23 @@ pub fn random_scenario(seed: u64) -> Scenario {
             c.program
                 .per_message
                 .retain(|m| *m != MessageStep::StoreOffsets);
+        }
+    }
+    // The program's own decisions, drawn last so that every draw above stays as it was: a
+    // commit every N payments, every T ms.
+    for c in &mut s.consumers {
+        for step in &mut c.program.per_message {
+            if let MessageStep::Commit {
+                every, every_ms, ..
+            } = step
+            {
+                if r.chance(1, 3) {
+                    *every = r.between(2, 5) as u32;
+                }
+                if r.chance(1, 4) {
+                    *every_ms = r.between(100, 3000);
+                }
+            }
         }
     }
     s
