@@ -108,6 +108,27 @@ fn variants() -> Vec<Scenario> {
     counted.consumers[0].crashes = vec![crash(ProgramPoint::AfterCommit, 4, CrashKind::Kill)];
     out.push(counted);
 
+    // A failure inside a batch, caught around the loop: replayed, or the prefix committed.
+    for mode in [OnBatchFailure::ReplayBatch, OnBatchFailure::CommitPrefix] {
+        let mut s = base.clone();
+        s.name = format!("on-batch-failure-{}", mode.name());
+        s.topic.payments.invalid = vec![4];
+        s.faults = vec![Fault::FailPayment {
+            payment: 2,
+            attempts: 1,
+        }];
+        s.consumers[0].config.max_poll_records = 3;
+        let p = &mut s.consumers[0].program;
+        p.poll.max_messages = 3;
+        p.on_invalid = FailureAction::DeadLetter;
+        p.on_batch_failure = mode;
+        s.consumers[0].crashes = vec![
+            crash(ProgramPoint::CommitInFlight, 2, CrashKind::SysExit),
+            crash(ProgramPoint::AfterCommit, 5, CrashKind::Kill),
+        ];
+        out.push(s);
+    }
+
     for kind in [
         SinkKind::Idempotent,
         SinkKind::Database,

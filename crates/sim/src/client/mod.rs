@@ -13,6 +13,7 @@
 //!                                                    │ commits.rs     auto-commit, commit(), retries, transactions (B4–B7, D2–D5, E1)
 //!                                                    │ program.rs     the program: poll(), its steps, crash points
 //!                                                    │ processing.rs  processing a payment: attempts, failures, the effect
+//!                                                    │ batch_failure.rs  a failure inside a batch: commit the prefix, seek (B6, B8, D1)
 //!                                                    │ lifecycle.rs   construction, crashes, close() (B11–B13)
 //!                                                    └ policy.rs      every librdkafka/Java difference, by rule
 //! ```
@@ -29,6 +30,7 @@ use crate::rng::SimRng;
 use crate::scenario::{ConsumerSpec, CrashKind, Scenario};
 use crate::trace::{CommitSource, EventKind, Failure, KafkaError};
 
+mod batch_failure;
 mod commits;
 mod lifecycle;
 mod membership;
@@ -152,6 +154,10 @@ pub enum Pc {
     Message(u8),
     /// The i-th batch step after the per-message loop.
     After(u8),
+    /// `on_batch_failure: commit_prefix`: the synchronous commit of the batch's processed prefix.
+    CommitPrefix,
+    /// `on_batch_failure`: the `seek()`s back into the batch, before polling again.
+    Seek,
     /// `consumer.close()`.
     Close,
 }

@@ -45,6 +45,8 @@ impl Client {
                     let step = program.per_message[i as usize].clone();
                     self.do_message_step(step, ctx)
                 }
+                Pc::CommitPrefix => self.commit_prefix(ctx),
+                Pc::Seek => self.seek_batch(ctx),
                 Pc::Close => Flow::Blocked,
             };
             if let Flow::Blocked = flow {
@@ -92,6 +94,9 @@ impl Client {
                 }
             }
             Pc::After(i) => go_after(i + 1),
+            Pc::CommitPrefix => Pc::Seek,
+            // After the seeks, poll again: the steps after the loop do not run for this batch.
+            Pc::Seek => Pc::Poll,
             Pc::Close => Pc::Close,
         };
         if app.pc == Pc::Poll {

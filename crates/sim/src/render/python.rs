@@ -80,11 +80,14 @@ impl<'a> PyGen<'a> {
         } else {
             let n = &self.needs;
             let mut names = vec!["Consumer"];
-            if n.sync_commit || n.on_revoke_commit || n.transactional {
+            if n.sync_commit || n.on_revoke_commit || n.transactional || self.commits_prefix() {
                 names.push("KafkaException");
             }
             if n.producer {
                 names.push("Producer");
+            }
+            if self.seeks() {
+                names.push("TopicPartition");
             }
             if self.needs_time() {
                 self.w.line("import time");
@@ -207,6 +210,7 @@ impl<'a> PyGen<'a> {
             self.batch_step(step, Pc::Before(i as u8));
         }
         if self.batched() {
+            self.batch_failure_try();
             if self.script {
                 self.w.line("for seq, msg in enumerate(msgs, first):");
             } else {
@@ -219,7 +223,9 @@ impl<'a> PyGen<'a> {
             self.message_step(step, Pc::Message(i as u8));
         }
         if self.batched() {
+            self.batch_failure_done();
             self.w.dedent();
+            self.batch_failure_except();
         }
         for (i, step) in p.after.iter().enumerate() {
             self.batch_step(step, Pc::After(i as u8));
@@ -562,6 +568,7 @@ impl<'a> PyGen<'a> {
         let random = p.processing_jitter_ms > 0 || faults.per_mille.is_some();
         let refunds = matches!(n.sink, SinkKind::RefundsTopic | SinkKind::Transactional);
         let db = n.sink == SinkKind::Database;
+        let seeks = self.seeks();
 
         let w = &mut self.w;
         w.line("#!/usr/bin/env python3");
@@ -581,6 +588,9 @@ impl<'a> PyGen<'a> {
         let mut names = vec!["Consumer", "KafkaException", "Producer"];
         if refunds {
             names.extend(["KafkaError", "OFFSET_BEGINNING", "TopicPartition"]);
+        }
+        if seeks {
+            names.push("TopicPartition");
         }
         if db {
             names.push("OFFSET_INVALID");

@@ -407,5 +407,7 @@ mod program;
 mod validate;
 
 pub use presets::{PRESETS, preset, preset_names};
-pub use program::{BatchStep, FailureAction, MessageStep, PollStep, Program, RetryPolicy};
+pub use program::{
+    BatchStep, FailureAction, MessageStep, OnBatchFailure, PollStep, Program, RetryPolicy,
+};
 pub use validate::ScenarioError;

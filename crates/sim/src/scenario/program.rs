@@ -5,7 +5,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::validate::{MIN_POLL_TIMEOUT_MS, check_range, err};
-use super::{ConsumerConfig, ScenarioError};
+use super::{ClientModel, ConsumerConfig, ScenarioError};
+use crate::client::ClientPolicy;
 
 /// The student's consumer program, as data. It renders as confluent-kafka Python (or Java) and
 /// the simulator interprets it:
@@ -20,6 +21,15 @@ use super::{ConsumerConfig, ScenarioError};
 ///     <after>                       # batch-level steps, e.g. commit after the batch
 /// [finally: consumer.close()]
 /// ```
+///
+/// A payment that fails is handled in this order: first its retries (`retry.attempts`, with
+/// backoff); when the failure is final, the action for it (`retry.on_exhausted` for a transient
+/// failure, `on_invalid` for invalid data). `skip` and `dead_letter` handle it inside the loop,
+/// and the batch goes on. `stop` lets the exception leave the loop, and then
+/// `on_batch_failure` decides: end the program (`stop`), or catch it around the per-message
+/// loop and read the batch again (`replay_batch`, `commit_prefix`). A payment that can never
+/// succeed (invalid data with `on_invalid: stop`) is then read again and again: the partition
+/// stalls on it, as a real program's does.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Program {
@@ -43,6 +53,47 @@ pub struct Program {
     pub retry: RetryPolicy,
     /// What to do with a payment that can never succeed (invalid data).
     pub on_invalid: FailureAction,
+    /// What the program does when a payment of a batch fails for good and its action is
+    /// `stop` (see above). Needs a batch (`poll.max_messages` above 1; Java: `max.poll.records`).
+    #[serde(skip_serializing_if = "OnBatchFailure::is_stop")]
+    pub on_batch_failure: OnBatchFailure,
+}
+
+/// What a program does with a failure inside a batch (`consume(num_messages=N)`, N > 1) that
+/// its per-payment handling lets through: the exception, caught around the per-message loop.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OnBatchFailure {
+    /// No handler: the exception ends the program (through `close()` in `try/finally`), as the
+    /// failure action `stop` says. The partition stalls behind the payment.
+    #[default]
+    Stop,
+    /// `consumer.seek()` each partition of the batch back to its first offset in the batch,
+    /// then poll again: the whole batch is read again, so the payments processed before the
+    /// failure are processed twice unless the sink is idempotent. librdkafka's `seek()` moves
+    /// the fetch position only, not the stored offset (B8); Java's moves the position, which
+    /// its commits take (D1).
+    ReplayBatch,
+    /// Commit the processed prefix — each partition's offset after its last payment handled in
+    /// the batch, `commit(offsets=[…], asynchronous=False)` (A1, B6) — then seek each
+    /// partition to its first payment not handled (the failed one for its partition) and poll
+    /// again: nothing of the prefix is processed twice, and nothing after it is skipped.
+    CommitPrefix,
+}
+
+impl OnBatchFailure {
+    pub fn is_stop(&self) -> bool {
+        *self == OnBatchFailure::Stop
+    }
+
+    /// The value as the scenario format spells it.
+    pub fn name(self) -> &'static str {
+        match self {
+            OnBatchFailure::Stop => "stop",
+            OnBatchFailure::ReplayBatch => "replay_batch",
+            OnBatchFailure::CommitPrefix => "commit_prefix",
+        }
+    }
 }
 
 /// Retries of a transiently failing payment.
@@ -94,6 +145,7 @@ impl Default for Program {
             on_revoke_commit: false,
             retry: RetryPolicy::default(),
             on_invalid: FailureAction::Stop,
+            on_batch_failure: OnBatchFailure::Stop,
         }
     }
 }
@@ -207,6 +259,7 @@ impl Program {
         &self,
         path: &str,
         config: &ConsumerConfig,
+        client: ClientModel,
     ) -> Result<(), ScenarioError> {
         check_range(
             &format!("{path}.poll.max_messages"),
@@ -270,6 +323,21 @@ impl Program {
                 }
                 conditional = Some(j);
             }
+        }
+        let batch = ClientPolicy::new(client).records_per_poll_of(config, self);
+        if !self.on_batch_failure.is_stop() && batch <= 1 {
+            let setting = if client == ClientModel::Java {
+                "max.poll.records"
+            } else {
+                "poll.max_messages (consume(num_messages=n))"
+            };
+            return Err(err(
+                format!("{path}.on_batch_failure"),
+                format!(
+                    "{} handles a failure inside a batch, but every poll returns one message: set {setting} above 1, or use \"stop\"",
+                    self.on_batch_failure.name()
+                ),
+            ));
         }
         if self.per_message.contains(&MessageStep::StoreOffsets) && config.enable_auto_offset_store
         {

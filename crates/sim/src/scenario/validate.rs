@@ -253,7 +253,8 @@ impl Scenario {
                     ),
                 ));
             }
-            c.program.validate(&format!("{path}.program"), &c.config)?;
+            c.program
+                .validate(&format!("{path}.program"), &c.config, self.client)?;
             if c.crashes.len() > MAX_CRASH_POINTS {
                 return Err(err(
                     format!("{path}.crashes"),
@@ -369,6 +370,12 @@ impl Scenario {
                     return Err(err(
                         format!("{path}.program.after"),
                         "the transactional sink needs a \"commit_transaction\" step after the batch (E1)",
+                    ));
+                }
+                if !c.program.on_batch_failure.is_stop() {
+                    return Err(err(
+                        format!("{path}.program.on_batch_failure"),
+                        "must be \"stop\" with the transactional sink: a failed batch aborts its transaction and rewinds to the committed offsets (E1); a replay inside the open transaction would produce the refunds of the replayed payments twice, and committing a prefix would commit offsets outside the transaction",
                     ));
                 }
                 if c.program

@@ -303,6 +303,23 @@ pub fn random_scenario(seed: u64) -> Scenario {
             }
         }
     }
+    // What a failure inside a batch does; kept only where it is allowed (a batch, no
+    // transaction) and the run stays within the work budget.
+    for i in 0..s.consumers.len() {
+        let mode = [
+            OnBatchFailure::Stop,
+            OnBatchFailure::ReplayBatch,
+            OnBatchFailure::CommitPrefix,
+        ][r.below(3) as usize];
+        let batched = s.client == ClientModel::Java || s.consumers[i].program.poll.max_messages > 1;
+        if mode.is_stop() || !batched || s.sink.kind == SinkKind::Transactional {
+            continue;
+        }
+        s.consumers[i].program.on_batch_failure = mode;
+        if s.estimate_work().steps > offset_lab_sim::budget::STEP_BUDGET {
+            s.consumers[i].program.on_batch_failure = OnBatchFailure::Stop;
+        }
+    }
     s
 }
 
@@ -462,7 +479,7 @@ pub fn check_liveness(tl: &Timeline, what: &str) -> LivenessChecked {
         .events
         .iter()
         .any(|e| matches!(e.kind, EventKind::ProgramStopped { .. }));
-    if drained_at >= tl.end_ms() || stopped || live.is_empty() {
+    if drained_at >= tl.end_ms() || stopped || live.is_empty() || bound.failure_can_loop {
         return done;
     }
     let pending: Vec<String> = tl
