@@ -89,6 +89,23 @@ fn b8_replay_batch_seeks_to_the_batch_start_and_duplicates_the_processed_prefix(
         )
     });
     assert_eq!(manual.len(), 2);
+    // Why P-0001 is a duplicate: the program's own seek, not a crash.
+    let story = t.why(0).unwrap();
+    assert!(
+        story
+            .summary
+            .contains("sought back to the start of its batch after a payment failed"),
+        "{}",
+        story.summary
+    );
+    assert!(
+        story
+            .causes
+            .iter()
+            .any(|c| c.decisive && c.text.contains("sought back to offset 0")),
+        "{:?}",
+        story.causes
+    );
     // An idempotent sink absorbs the replay.
     let mut s = batch(OnBatchFailure::ReplayBatch);
     s.sink.kind = SinkKind::Idempotent;

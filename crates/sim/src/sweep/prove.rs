@@ -21,7 +21,9 @@
 use serde::Serialize;
 
 use crate::Ms;
-use crate::scenario::{CrashKind, CrashPoint, Fault, MessageStep, ProgramPoint, Scenario};
+use crate::scenario::{
+    CrashKind, CrashPoint, Fault, MessageStep, OnBatchFailure, ProgramPoint, Scenario,
+};
 use crate::timeline::Timeline;
 use crate::trace::EventKind;
 
@@ -122,7 +124,8 @@ impl Proof {
             .iter()
             .any(|m| matches!(m, MessageStep::Commit { .. }))
             || !spec.program.before.is_empty()
-            || !spec.program.after.is_empty();
+            || !spec.program.after.is_empty()
+            || spec.program.on_batch_failure == OnBatchFailure::CommitPrefix;
         let mut points = vec![
             ProgramPoint::AfterPoll,
             ProgramPoint::DuringProcessing,
