@@ -309,3 +309,56 @@ fn check_warns_of_a_handler_that_never_runs_and_of_a_poison_pill() {
         "{w:?}"
     );
 }
+
+#[test]
+fn the_work_budget_bounds_a_program_that_reads_a_batch_again_and_again() {
+    use offset_lab_sim::World;
+    use std::sync::Arc;
+    let steps = |s: &Scenario| {
+        let mut w = World::new(Arc::new(s.clone()));
+        while w.step() {
+            w.take_events();
+        }
+        w.steps as u64
+    };
+    let mut cases = Vec::new();
+    for mode in [OnBatchFailure::ReplayBatch, OnBatchFailure::CommitPrefix] {
+        for processing_ms in [0, 7, 500] {
+            // A poison pill: invalid, and the program lets it through.
+            let mut s = batch(mode);
+            s.faults.clear();
+            s.topic.payments.invalid = vec![3];
+            s.consumers[0].program.processing_ms = processing_ms;
+            s.duration_ms = 20_000;
+            cases.push(s.clone());
+            // Failures drawn at random, retries used up.
+            s.topic.payments.invalid.clear();
+            s.faults = vec![Fault::TransientFailures { per_mille: 500 }];
+            cases.push(s.clone());
+            // Scripted failures, many attempts.
+            s.faults = vec![
+                Fault::FailPayment {
+                    payment: 2,
+                    attempts: 7,
+                },
+                Fault::FailPayment {
+                    payment: 9,
+                    attempts: 3,
+                },
+            ];
+            cases.push(s);
+        }
+    }
+    for s in cases {
+        s.validate().unwrap();
+        let (actual, estimate) = (steps(&s), s.estimate_work().steps);
+        assert!(actual <= estimate, "{actual} > {estimate}\n{}", s.to_json());
+        // Scripted failures end: every payment is handled within the liveness bound.
+        if !s.liveness().failure_can_loop {
+            let mut long = s.clone();
+            long.duration_ms = 300_000;
+            let checked = check_liveness(&run(long.clone()), &long.to_json());
+            assert!(checked.drain, "{}", long.to_json());
+        }
+    }
+}
