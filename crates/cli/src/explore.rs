@@ -4,6 +4,7 @@
 use std::fmt::Write;
 
 use offset_lab_sim::Scenario;
+use offset_lab_sim::challenge::CHALLENGES;
 use offset_lab_sim::log::payment_id;
 use offset_lab_sim::sweep::experiments::{NAMES, experiment};
 use offset_lab_sim::sweep::grid::{Param, Repeat, Row, Sweep, Value};
@@ -11,6 +12,7 @@ use offset_lab_sim::sweep::prove::Proof;
 use serde::Serialize;
 
 pub const USAGE: &str = "  offset-lab prove (--preset NAME | FILE) [--consumer NAME] [--json]
+  offset-lab challenge [ID [--preset NAME | FILE] [--json]]
   offset-lab experiments
   offset-lab sweep --experiment NAME [--json]
   offset-lab sweep (--preset NAME | FILE) --set FIELD=V1,V2,… [--set FIELD2=…] \
@@ -75,6 +77,78 @@ pub fn prove(scenario: &Scenario, consumer: Option<&str>, json: bool) -> Result<
         let _ = writeln!(s, "  {:<64} {verdict}", r.text);
     }
     let _ = writeln!(s, "\n{}", report.text());
+    Ok(s)
+}
+
+/// `offset-lab challenge`: the challenges, one a line.
+pub fn challenges() -> String {
+    CHALLENGES
+        .iter()
+        .map(|c| format!("{:<9} {}\n{:<9} goal: {}\n", c.id, c.title, "", c.goal_text))
+        .collect()
+}
+
+/// `offset-lab challenge ID [scenario]`: the proof of the scenario (the challenge's starting
+/// program when none is given) and whether it meets the goal.
+pub fn challenge(id: &str, scenario: Option<Scenario>, json: bool) -> Result<String, String> {
+    let c = offset_lab_sim::challenge::challenge(id).ok_or_else(|| {
+        let known: Vec<&str> = CHALLENGES.iter().map(|c| c.id).collect();
+        format!(
+            "no challenge is named \"{id}\"; known: {}",
+            known.join(", ")
+        )
+    })?;
+    let scenario = scenario.unwrap_or_else(|| c.start());
+    let (report, result) = c
+        .attempt(&scenario)
+        .ok_or("the scenario does not run without its crashes")?;
+    if json {
+        #[derive(Serialize)]
+        struct Out<'a> {
+            challenge: &'a str,
+            title: &'a str,
+            goal: &'a str,
+            scenario: &'a str,
+            #[serde(flatten)]
+            result: &'a offset_lab_sim::challenge::ChallengeResult,
+            explored: usize,
+            losing: usize,
+            duplicating: usize,
+            stalling: usize,
+            summary: String,
+        }
+        let out = Out {
+            challenge: c.id,
+            title: c.title,
+            goal: c.goal_text,
+            scenario: &scenario.name,
+            result: &result,
+            explored: report.explored,
+            losing: report.losing,
+            duplicating: report.duplicating,
+            stalling: report.stalling,
+            summary: report.text(),
+        };
+        return serde_json::to_string_pretty(&out)
+            .map(|s| s + "\n")
+            .map_err(|e| e.to_string());
+    }
+    let mut s = String::new();
+    let _ = writeln!(s, "{}\nGoal: {}", c.title, c.goal_text);
+    if !c.hint.is_empty() && !result.met {
+        let _ = writeln!(s, "Hint: {}", c.hint);
+    }
+    let _ = writeln!(
+        s,
+        "\n{}: {}\n{}\n\n{}",
+        scenario.name,
+        if result.met { "MET" } else { "NOT MET" },
+        result.reason,
+        report.text()
+    );
+    if let Some(ix) = result.run {
+        let _ = writeln!(s, "The run to open: #{ix} ({})", report.runs[ix].text);
+    }
     Ok(s)
 }
 

@@ -14,6 +14,8 @@
 //! offset-lab phase-slices (--preset NAME | FILE) --dir DIR
 //!                                         the phase explorer away from its edges: two
 //!                                         scenario files per stretch of equal verdicts
+//! offset-lab prove --preset NAME | FILE   every single crash of a program, and what it loses
+//! offset-lab challenge [ID [SCENARIO]]    a lab step's goal, proved for a program
 //! ```
 //! Bad arguments or a bad file: a message on stderr and exit code 2.
 
@@ -276,6 +278,20 @@ fn run(args: &[String]) -> Result<String, String> {
             explore::prove(&o.scenario()?, o.consumer.as_deref(), o.json)
         }
         Some("experiments") if args.len() == 1 => Ok(explore::experiments()),
+        Some("challenge") if args.len() == 1 => Ok(explore::challenges()),
+        Some("challenge") => {
+            let id = &args[1];
+            if id.starts_with('-') {
+                return Err(format!("which challenge?\n{}", explore::USAGE));
+            }
+            let o = opts(&args[2..])?;
+            let scenario = if o.preset.is_some() || o.file.is_some() {
+                Some(o.scenario()?)
+            } else {
+                None
+            };
+            explore::challenge(id, scenario, o.json)
+        }
         Some("check") => {
             let o = opts(&args[1..])?;
             check(&o)

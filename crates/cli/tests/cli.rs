@@ -115,10 +115,65 @@ fn prove_json_counts_the_runs_and_lists_each_with_its_crash() {
             .unwrap()
             .starts_with("No payment lost")
     );
+    // Each run with its crash and its summary.
+    for r in runs {
+        let summary = &r["summary"];
+        assert!(summary["once"].is_u64() && summary["lost"].is_u64(), "{r}");
+        assert!(r["lost"].is_array() && r["duplicated"].is_array(), "{r}");
+    }
+    assert!(runs.iter().any(|r| r["disturbance"]["type"] == "crash"
+        && r["disturbance"]["kind"].is_string()
+        && r["disturbance"]["point"].is_string()));
+    assert_eq!(v["stalling"], 0);
     let (code, out, _) = run(&["prove", "--preset", "step1-autocommit-sleep7", "--json"]);
     assert_eq!(code, 0);
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert!(v["losing"].as_u64().unwrap() > 0);
+}
+
+#[test]
+fn challenge_lists_proves_and_says_whether_the_goal_is_met() {
+    let (code, out, _) = run(&["challenge"]);
+    assert_eq!(code, 0);
+    for id in ["step2", "step3", "step4", "refunds"] {
+        assert!(out.contains(&format!("{id:<9} ")), "{out}");
+    }
+    assert!(
+        out.contains("goal: No payment lost under any single crash."),
+        "{out}"
+    );
+    // The naive starting program: not met, with the run to open.
+    let (code, out, err) = run(&["challenge", "step2"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("challenge-step2: NOT MET\nP-0001 is lost under "),
+        "{out}"
+    );
+    assert!(out.contains("The run to open: #"), "{out}");
+    // A fixed program from a file: auto-commit off, a commit after each payment.
+    let f = temp_scenario("challenge", |s| {
+        *s = offset_lab_sim::challenge::challenge("step2")
+            .unwrap()
+            .start();
+        s.consumers[0].config.enable_auto_commit = false;
+        s.consumers[0].program.per_message = vec![
+            offset_lab_sim::scenario::MessageStep::Process,
+            offset_lab_sim::scenario::MessageStep::commit(true, false),
+        ];
+    });
+    let (code, out, err) = run(&["challenge", "step2", &f, "--json"]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["met"], true, "{v}");
+    assert_eq!(v["losing"], 0);
+    assert!(v["explored"].as_u64().unwrap() > 0 && v.get("run").is_none());
+    assert!(v["reason"].as_str().unwrap().starts_with("No payment lost"));
+    let (code, out, _) = run(&["challenge", "refunds", "--preset", "refunds-idempotent"]);
+    assert_eq!(code, 0);
+    assert!(out.contains("refunds-idempotent: MET"), "{out}");
+    let (code, _, err) = run(&["challenge", "step9"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("known: step2, step3, step4, refunds"), "{err}");
 }
 
 #[test]

@@ -84,6 +84,8 @@ impl CommitStrategy {
                     MessageStep::Commit {
                         asynchronous: false,
                         message: true,
+                        every: 1,
+                        every_ms: 0,
                     },
                 ],
                 [],
@@ -95,6 +97,8 @@ impl CommitStrategy {
                     MessageStep::Commit {
                         asynchronous: true,
                         message: true,
+                        every: 1,
+                        every_ms: 0,
                     },
                 ],
                 [],
@@ -118,10 +122,7 @@ impl CommitStrategy {
                 vec![],
                 vec![
                     MessageStep::Process,
-                    MessageStep::Commit {
-                        asynchronous: false,
-                        message: true,
-                    },
+                    MessageStep::commit(true, false),
                 ],
                 vec![],
             ),
@@ -129,10 +130,7 @@ impl CommitStrategy {
                 vec![],
                 vec![
                     MessageStep::Process,
-                    MessageStep::Commit {
-                        asynchronous: true,
-                        message: true,
-                    },
+                    MessageStep::commit(true, true),
                 ],
                 vec![],
             ),

@@ -125,6 +125,27 @@ impl Scenario {
             ),
             steps: deliveries.saturating_mul(per_delivery),
         });
+        for (i, c) in self.consumers.iter().enumerate() {
+            let replays = self.replays_bound(c);
+            if replays == 0 {
+                continue;
+            }
+            // Each replay delivers up to a batch again (on_batch_failure), with a commit of
+            // the prefix and a seek's fetch.
+            let batch = ClientPolicy::new(self.client)
+                .records_per_poll(c)
+                .min(self.topic.payments.count as usize)
+                .max(1) as u64;
+            terms.push(Term {
+                kind: "batch replays",
+                field: format!("consumers[{i}].program.on_batch_failure"),
+                what: format!(
+                    "batches of {batch} read again after a failed payment, up to {replays} times"
+                ),
+                steps: replays
+                    .saturating_mul(batch * self.delivery_steps(c) + self.batch_steps(c) + 6),
+            });
+        }
         for f in &self.faults {
             if let Fault::CommitErrors { from_ms, to_ms, .. }
             | Fault::CoordinatorUnavailable { from_ms, to_ms } = f
@@ -283,6 +304,33 @@ impl Scenario {
             })
             .sum();
         crashes + actions + slow
+    }
+
+    /// How many times consumer `c` can read a batch again after a failed payment: once per
+    /// scripted failing attempt, and, when a failure can come back every time, once per fastest
+    /// possible attempt (a seek's fetch round trip, at least 1 ms, plus the shortest
+    /// processing) over its whole life.
+    fn replays_bound(&self, c: &ConsumerSpec) -> u64 {
+        let scripted = self.failed_attempts_bound(c);
+        if !self.failure_can_loop(c) {
+            return scripted;
+        }
+        let mut processing = c.program.processing_ms;
+        for a in &self.actions {
+            if let ActionKind::SetProcessingMs { processing_ms } = a.act
+                && a.consumer == c.name
+            {
+                processing = processing.min(processing_ms);
+            }
+        }
+        for f in &self.faults {
+            if let Fault::SlowPayment { processing_ms, .. } = f {
+                processing = processing.min(*processing_ms);
+            }
+        }
+        let floor = self.broker.rtt_ms.max(1) + processing;
+        let life = self.duration_ms.saturating_sub(c.start_ms);
+        scripted.saturating_add(every(life, floor))
     }
 
     fn restarts(&self) -> u64 {

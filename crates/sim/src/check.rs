@@ -6,7 +6,9 @@
 use serde::Serialize;
 
 use crate::log::payment_id;
-use crate::scenario::{ActionKind, BatchStep, CrashWhen, MessageStep, Scenario, SinkKind};
+use crate::scenario::{
+    ActionKind, BatchStep, CrashWhen, FailureAction, MessageStep, Scenario, SinkKind,
+};
 use crate::timeline::Timeline;
 use crate::trace::{EventKind, fmt_ms};
 
@@ -57,6 +59,7 @@ pub fn warnings(tl: &Timeline) -> Vec<Warning> {
             }
         }
         out.extend(commit_warnings(sc, c, &path));
+        out.extend(batch_failure_warnings(sc, c, &path));
     }
     for (ix, a) in sc.actions.iter().enumerate() {
         let path = format!("actions[{ix}]");
@@ -125,6 +128,35 @@ fn crashed_at(tl: &Timeline, c: usize, t: u64) -> bool {
     tl.events.iter().any(|e| {
         e.at_ms == t && e.consumer == Some(c as u8) && matches!(e.kind, EventKind::Crashed { .. })
     })
+}
+
+/// A batch handler (`on_batch_failure`) that never runs, or that reads an invalid payment again
+/// for ever.
+fn batch_failure_warnings(sc: &Scenario, c: usize, path: &str) -> Vec<Warning> {
+    let p = &sc.consumers[c].program;
+    if p.on_batch_failure.is_stop() {
+        return Vec::new();
+    }
+    let path = format!("{path}.program.on_batch_failure");
+    let mode = p.on_batch_failure.name();
+    if p.on_invalid != FailureAction::Stop && p.retry.on_exhausted != FailureAction::Stop {
+        return vec![warn(
+            path,
+            format!(
+                "{mode} never runs: every failed payment is skipped or dead-lettered before it leaves the loop (on_invalid, retry.on_exhausted)"
+            ),
+        )];
+    }
+    match sc.topic.payments.invalid.first() {
+        Some(&n) if p.on_invalid == FailureAction::Stop => vec![warn(
+            path,
+            format!(
+                "{} is invalid and on_invalid is \"stop\": {mode} reads it again after every failure and never gets past it, so its partition stalls; dead-letter invalid payments instead",
+                payment_id(n)
+            ),
+        )],
+        _ => Vec::new(),
+    }
 }
 
 /// A program whose commits can never happen (B3, B4).

@@ -308,7 +308,9 @@ pub fn observe(tl: &Timeline, cursor: usize) -> Observation {
             && seen.iter().any(|e| {
                 matches!(
                     e.kind,
-                    EventKind::DeadLettered { .. } | EventKind::PaymentSkipped { .. }
+                    EventKind::DeadLettered { .. }
+                        | EventKind::PaymentSkipped { .. }
+                        | EventKind::Seeked { .. }
                 ) || matches!(
                     e.kind,
                     EventKind::ProcessingFailed {

@@ -18,6 +18,7 @@
 //! gives the same trace, byte for byte, on every platform.
 
 pub mod budget;
+pub mod challenge;
 pub mod check;
 pub mod chunked;
 pub mod client;

@@ -16,11 +16,14 @@
 //!
 //! The property tests check these bounds on generated scenarios; a scenario can say why a
 //! payment legitimately stays unprocessed (a program that stops on a bad payment, a consumer that
-//! never comes back, a loop iteration longer than `max.poll.interval.ms`): see [`Liveness`].
+//! never comes back, a loop iteration longer than `max.poll.interval.ms`, a program that reads a
+//! batch again after a failure that comes back every time): see [`Liveness`].
 
 use crate::Ms;
 use crate::client::{ClientPolicy, MAX_POLL_CHECK_MS};
-use crate::scenario::{BatchStep, ConsumerSpec, Fault, MessageStep, Scenario};
+use crate::scenario::{
+    BatchStep, ConsumerSpec, FailureAction, Fault, MessageStep, OnBatchFailure, Scenario,
+};
 
 /// Progress bounds of a scenario.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -33,6 +36,11 @@ pub struct Liveness {
     /// Some consumer's loop iteration can outlast its `max.poll.interval.ms`: it may be evicted
     /// again and again (B14), and the group need not settle. A scenario's reason, not a bug.
     pub iteration_can_exceed_max_poll: bool,
+    /// Some consumer's program reads a batch again after a failed payment (`on_batch_failure`)
+    /// and a payment can fail every time (invalid data its program stops on, or failures drawn
+    /// at random): it may read that batch again for ever, and the partition stalls behind the
+    /// payment, as a real program's does. A scenario's reason for pending payments, not a bug.
+    pub failure_can_loop: bool,
 }
 
 impl Scenario {
@@ -52,19 +60,53 @@ impl Scenario {
             + MAX_POLL_CHECK_MS
             + self.commit_latency_ms();
         let per_payment = max(&|c| self.payment_bound_ms(c));
+        // A failed attempt (a `fail_payment` fault) can end a whole batch, which is read again.
+        let replays = max(&|c| {
+            self.failed_attempts_bound(c)
+                .saturating_mul(self.iteration_bound_ms(c) + 2 * rtt + 1)
+        });
         let drain_ms = (self.topic.payments.count as Ms)
             .saturating_mul(per_payment)
             .saturating_add(iteration)
+            .saturating_add(replays)
             .saturating_add(10 * rtt);
         let iteration_can_exceed_max_poll = self
             .consumers
             .iter()
             .any(|c| self.iteration_bound_ms(c) >= c.config.max_poll_interval_ms);
+        let failure_can_loop = self.consumers.iter().any(|c| self.failure_can_loop(c));
         Liveness {
             settle_ms,
             drain_ms,
             iteration_can_exceed_max_poll,
+            failure_can_loop,
         }
+    }
+
+    /// Does consumer `c` read a batch again after a failure that can come back every time?
+    /// Invalid data its program lets through, or transient failures drawn at random whose
+    /// retries can all fail.
+    pub(crate) fn failure_can_loop(&self, c: &ConsumerSpec) -> bool {
+        let p = &c.program;
+        !p.on_batch_failure.is_stop()
+            && ((!self.topic.payments.invalid.is_empty() && p.on_invalid == FailureAction::Stop)
+                || (self.transient_failures_per_mille().is_some_and(|pm| pm > 0)
+                    && p.retry.on_exhausted == FailureAction::Stop))
+    }
+
+    /// How many times consumer `c`'s program can read a batch again because of a scripted
+    /// failure (`fail_payment`): at most once per failing attempt. 0 without `on_batch_failure`.
+    pub(crate) fn failed_attempts_bound(&self, c: &ConsumerSpec) -> u64 {
+        if c.program.on_batch_failure.is_stop() {
+            return 0;
+        }
+        self.faults
+            .iter()
+            .map(|f| match f {
+                Fault::FailPayment { attempts, .. } => *attempts as u64,
+                _ => 0,
+            })
+            .sum()
     }
 
     /// The longest one attempt at a payment can take, for this consumer.
@@ -128,8 +170,12 @@ impl Scenario {
             .chain(&c.program.after)
             .filter(|s| matches!(s, BatchStep::Commit { .. } | BatchStep::CommitTransaction))
             .count() as Ms;
+        // commit_prefix: a synchronous commit of the prefix, then a seek's fetch round trip.
+        let prefix_commit = (c.program.on_batch_failure == OnBatchFailure::CommitPrefix) as Ms;
+        let seek = (!c.program.on_batch_failure.is_stop()) as Ms * rtt.max(1);
         per_poll
             .saturating_mul(self.payment_bound_ms(c))
-            .saturating_add(batch_steps * (rtt + self.commit_latency_ms()))
+            .saturating_add((batch_steps + prefix_commit) * (rtt + self.commit_latency_ms()))
+            .saturating_add(seek)
     }
 }

@@ -14,7 +14,7 @@
 
 use crate::ids::{Offset, Partition};
 use crate::log::payment_id;
-use crate::scenario::CrashKind;
+use crate::scenario::{CrashKind, OnBatchFailure};
 use crate::timeline::Timeline;
 use crate::trace::{CommitSource, Context, EventKind, Failure, StartFrom};
 use crate::world::World;
@@ -310,6 +310,25 @@ pub fn body(tl: &Timeline, m: Moment, world: &World) -> (String, Option<String>)
                 crate::trace::fmt_ms(c.config.session_timeout_ms)
             )
         }),
+        (
+            EventKind::ProcessingFailed {
+                retry_at_ms: None, ..
+            },
+            MomentKind::PartialBatch,
+        ) if consumer.is_some_and(|c| !c.program.on_batch_failure.is_stop()) => {
+            consumer.map(|c| match c.program.on_batch_failure {
+                OnBatchFailure::CommitPrefix => {
+                    "The program catches the failure around its loop: it commits the payments of \
+                     the batch already recorded, then seeks back to the failed one and polls \
+                     again. Nothing is processed twice, and nothing after the failure is skipped."
+                        .to_string()
+                }
+                _ => "The program catches the failure around its loop and seeks back to the start \
+                      of the batch: the next poll() returns the whole batch again, so the payments \
+                      already recorded are recorded a second time unless the sink deduplicates."
+                    .to_string(),
+            })
+        }
         (_, MomentKind::PartialBatch) => Some(
             "The payments of this batch that were already recorded are not committed yet: \
              whatever handles the failure decides whether they are processed again (a replay of \

@@ -134,6 +134,16 @@ impl Timeline {
                         format!("{} gave its partition up in a rebalance before the offset was committed", name(e.consumer))
                     });
                 }
+                EventKind::Seeked { partition, offset }
+                    if *partition == p.partition && *offset <= p.offset && applications > 0 =>
+                {
+                    // on_batch_failure: the program itself reads the batch again (B8, D1).
+                    causes.push(cause(e, i, format!("{} caught a failure in its batch and sought back to offset {offset}, before {id}: it is delivered again.", name(e.consumer))));
+                    interrupted = Some(format!(
+                        "{} sought back to the start of its batch after a payment failed",
+                        name(e.consumer)
+                    ));
+                }
                 EventKind::StartOffset { partition, offset, .. } if *partition == p.partition => {
                     if *offset <= p.offset && applications > 0 {
                         causes.push(cause(e, i, format!("{} resumed at offset {offset}, before {id}: it is delivered again.", name(e.consumer))));
@@ -152,6 +162,7 @@ impl Timeline {
                 EventKind::StartOffset { offset, .. } => {
                     *offset > p.offset || verdict == Verdict::Duplicated
                 }
+                EventKind::Seeked { .. } => verdict == Verdict::Duplicated,
                 EventKind::EffectApplied { count, .. } => *count > 1,
                 _ => false,
             };

@@ -99,10 +99,7 @@ fn a_program_whose_commits_can_never_happen() {
     );
     let mut s = preset("step2-manual-commit").unwrap();
     s.consumers[0].config.enable_auto_offset_store = false;
-    s.consumers[0].program.per_message[1] = MessageStep::Commit {
-        asynchronous: false,
-        message: false,
-    };
+    s.consumers[0].program.per_message[1] = MessageStep::commit(false, false);
     let w = warns(s);
     assert!(w.iter().any(|w| w.contains("_NO_OFFSET")), "{w:#?}");
 }

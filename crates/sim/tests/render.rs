@@ -88,14 +88,46 @@ fn variants() -> Vec<Scenario> {
     };
     p.on_invalid = FailureAction::Skip;
     p.on_revoke_commit = true;
+    p.per_message = vec![MessageStep::Process, MessageStep::commit(true, true)];
+    out.push(handlers);
+
+    // A commit every 3 payments once 2 s have passed (a counter and a timestamp).
+    let mut counted = base.clone();
+    counted.name = "commit-every".into();
+    let p = &mut counted.consumers[0].program;
+    p.poll.max_messages = 5;
     p.per_message = vec![
         MessageStep::Process,
         MessageStep::Commit {
-            asynchronous: true,
+            asynchronous: false,
             message: true,
+            every: 3,
+            every_ms: 2000,
         },
     ];
-    out.push(handlers);
+    counted.consumers[0].crashes = vec![crash(ProgramPoint::AfterCommit, 4, CrashKind::Kill)];
+    out.push(counted);
+
+    // A failure inside a batch, caught around the loop: replayed, or the prefix committed.
+    for mode in [OnBatchFailure::ReplayBatch, OnBatchFailure::CommitPrefix] {
+        let mut s = base.clone();
+        s.name = format!("on-batch-failure-{}", mode.name());
+        s.topic.payments.invalid = vec![4];
+        s.faults = vec![Fault::FailPayment {
+            payment: 2,
+            attempts: 1,
+        }];
+        s.consumers[0].config.max_poll_records = 3;
+        let p = &mut s.consumers[0].program;
+        p.poll.max_messages = 3;
+        p.on_invalid = FailureAction::DeadLetter;
+        p.on_batch_failure = mode;
+        s.consumers[0].crashes = vec![
+            crash(ProgramPoint::CommitInFlight, 2, CrashKind::SysExit),
+            crash(ProgramPoint::AfterCommit, 5, CrashKind::Kill),
+        ];
+        out.push(s);
+    }
 
     for kind in [
         SinkKind::Idempotent,

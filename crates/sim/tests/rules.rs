@@ -11,13 +11,8 @@ use offset_lab_sim::{Scenario, Verdict};
 
 fn manual_commit(mut s: Scenario) -> Scenario {
     s.consumers[0].config.enable_auto_commit = false;
-    s.consumers[0].program.per_message = vec![
-        MessageStep::Process,
-        MessageStep::Commit {
-            asynchronous: false,
-            message: true,
-        },
-    ];
+    s.consumers[0].program.per_message =
+        vec![MessageStep::Process, MessageStep::commit(true, false)];
     s
 }
 
@@ -29,10 +24,7 @@ fn a5_one_consumers_commits_land_in_the_order_sent_whatever_the_latency() {
         let mut s = manual_commit(one_consumer(60, 5));
         s.seed = seed;
         s.broker.rtt_ms = 10;
-        s.consumers[0].program.per_message[1] = MessageStep::Commit {
-            asynchronous: true,
-            message: true,
-        };
+        s.consumers[0].program.per_message[1] = MessageStep::commit(true, true);
         s.faults = vec![Fault::CommitLatency {
             max_extra_ms: 50 + seed * 25,
         }];
@@ -63,10 +55,7 @@ fn a5_b7_a_retried_commit_is_the_cause_that_moves_the_offset_backwards() {
     // retriable error (B7), after newer commits have landed.
     let mut s = manual_commit(one_consumer(20, 20));
     s.broker.rtt_ms = 40;
-    s.consumers[0].program.per_message[1] = MessageStep::Commit {
-        asynchronous: true,
-        message: true,
-    };
+    s.consumers[0].program.per_message[1] = MessageStep::commit(true, true);
     let t = run(s.clone());
     let tenth = find(
         &t,
@@ -265,13 +254,8 @@ fn b6_commit_message_commits_offset_plus_one_and_sync_waits() {
 fn b6_async_commit_result_arrives_in_a_later_poll() {
     let mut s = one_consumer(3, 500);
     s.consumers[0].config.enable_auto_commit = false;
-    s.consumers[0].program.per_message = vec![
-        MessageStep::Process,
-        MessageStep::Commit {
-            asynchronous: true,
-            message: true,
-        },
-    ];
+    s.consumers[0].program.per_message =
+        vec![MessageStep::Process, MessageStep::commit(true, true)];
     let t = run(s);
     let sent = find(&t, |k| {
         matches!(k, EventKind::CommitSent { sync: false, .. })
@@ -464,13 +448,8 @@ fn b14_max_poll_exceeded_leaves_loses_assignment_and_late_commit_fails() {
     // B14: librdkafka needs max.poll.interval.ms >= session.timeout.ms.
     s.consumers[0].config.session_timeout_ms = 6000;
     s.consumers[0].config.enable_auto_commit = false;
-    s.consumers[0].program.per_message = vec![
-        MessageStep::Process,
-        MessageStep::Commit {
-            asynchronous: false,
-            message: true,
-        },
-    ];
+    s.consumers[0].program.per_message =
+        vec![MessageStep::Process, MessageStep::commit(true, false)];
     let t = run(s);
     let exceeded = first_time(&t, |k| matches!(k, EventKind::MaxPollExceeded)).unwrap();
     assert!(
@@ -1003,13 +982,8 @@ fn d1_the_java_client_alone_commits_positions() {
     let mut s = one_consumer(3, 100);
     s.client = ClientModel::Java;
     s.consumers[0].config.enable_auto_commit = false;
-    s.consumers[0].program.per_message = vec![
-        MessageStep::Process,
-        MessageStep::Commit {
-            asynchronous: true,
-            message: false,
-        },
-    ];
+    s.consumers[0].program.per_message =
+        vec![MessageStep::Process, MessageStep::commit(false, true)];
     let mut bare = Bare::new(s);
     let mut cl = Client::new(0, ClientPolicy::new(ClientModel::Java));
     cl.member = Some(1);
@@ -1083,10 +1057,7 @@ fn d4_d5_java_retries_commit_sync_but_never_commit_async() {
         s.consumers[0].config.enable_auto_commit = false;
         s.consumers[0].program.per_message = vec![
             MessageStep::Process,
-            MessageStep::Commit {
-                asynchronous,
-                message: true,
-            },
+            MessageStep::commit(true, asynchronous),
         ];
         // Java's poll() waits up to its timeout for max.poll.records: the commits come at 1.1 s.
         s.faults = vec![Fault::CommitErrors {

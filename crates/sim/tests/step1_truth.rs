@@ -159,13 +159,8 @@ fn f2_restart_waits_for_the_dead_members_session_then_resumes_at_committed() {
 fn crash_points_fire_once_at_their_program_point() {
     let mut s = one_consumer(4, 300);
     s.consumers[0].config.enable_auto_commit = false;
-    s.consumers[0].program.per_message = vec![
-        MessageStep::Process,
-        MessageStep::Commit {
-            asynchronous: false,
-            message: true,
-        },
-    ];
+    s.consumers[0].program.per_message =
+        vec![MessageStep::Process, MessageStep::commit(true, false)];
     s.consumers[0].crashes = vec![crash_at_point(
         ProgramPoint::AfterPoll,
         3,

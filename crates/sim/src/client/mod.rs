@@ -13,6 +13,7 @@
 //!                                                    │ commits.rs     auto-commit, commit(), retries, transactions (B4–B7, D2–D5, E1)
 //!                                                    │ program.rs     the program: poll(), its steps, crash points
 //!                                                    │ processing.rs  processing a payment: attempts, failures, the effect
+//!                                                    │ batch_failure.rs  a failure inside a batch: commit the prefix, seek (B6, B8, D1)
 //!                                                    │ lifecycle.rs   construction, crashes, close() (B11–B13)
 //!                                                    └ policy.rs      every librdkafka/Java difference, by rule
 //! ```
@@ -29,6 +30,7 @@ use crate::rng::SimRng;
 use crate::scenario::{ConsumerSpec, CrashKind, Scenario};
 use crate::trace::{CommitSource, EventKind, Failure, KafkaError};
 
+mod batch_failure;
 mod commits;
 mod lifecycle;
 mod membership;
@@ -154,6 +156,10 @@ pub enum Pc {
     Message(u8),
     /// The i-th batch step after the per-message loop.
     After(u8),
+    /// `on_batch_failure: commit_prefix`: the synchronous commit of the batch's processed prefix.
+    CommitPrefix,
+    /// `on_batch_failure`: the `seek()`s back into the batch, before polling again.
+    Seek,
     /// `consumer.close()`.
     Close,
 }
@@ -200,6 +206,12 @@ pub struct App {
     pub msg_ix: usize,
     /// Sequence number of the latest message whose processing started.
     pub current_seq: u32,
+    /// The program's counter of a commit step with `every`: messages that reached it in this
+    /// process.
+    pub commit_counter: u32,
+    /// The program's timestamp of a commit step with `every_ms`: when it last committed (at
+    /// first, when the consumer was constructed).
+    pub last_commit_ms: Ms,
 }
 
 /// A client timer: which one, and the generation of its kind when it was armed.
@@ -384,6 +396,8 @@ impl Client {
                 batch: Vec::new(),
                 msg_ix: 0,
                 current_seq: 0,
+                commit_counter: 0,
+                last_commit_ms: now,
             },
         }
     }

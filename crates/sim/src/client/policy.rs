@@ -3,7 +3,7 @@
 //! else in the client asks which library it is.
 
 use crate::ids::Offsets;
-use crate::scenario::{ClientModel, ConsumerSpec, Partitioner};
+use crate::scenario::{ClientModel, ConsumerConfig, ConsumerSpec, Partitioner, Program};
 use crate::trace::CommitSource;
 
 use super::{Client, positions, stored_to_commit};
@@ -79,11 +79,23 @@ impl ClientPolicy {
     /// B6 / D6: how many records one `poll()` / `consume()` returns at most: the program's
     /// `num_messages` (librdkafka), `max.poll.records` (Java).
     pub fn records_per_poll(self, spec: &ConsumerSpec) -> usize {
+        self.records_per_poll_of(&spec.config, &spec.program)
+    }
+
+    /// [`ClientPolicy::records_per_poll`] of a configuration and a program.
+    pub fn records_per_poll_of(self, config: &ConsumerConfig, program: &Program) -> usize {
         if self.java() {
-            spec.config.max_poll_records as usize
+            config.max_poll_records as usize
         } else {
-            spec.program.poll.max_messages as usize
+            program.poll.max_messages as usize
         }
+    }
+
+    /// B8 / D1: where `position()` stands after `seek()`. librdkafka resets it to INVALID until
+    /// a message is returned (and leaves the stored offset alone); Java sets the position to the
+    /// offset sought, and that position is what its commits take.
+    pub fn seek_sets_position(self) -> bool {
+        self.java()
     }
 
     /// B10.3 / D3: is the commit on revoke synchronous? Java's (with auto-commit on) is, and so

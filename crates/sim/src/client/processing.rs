@@ -111,6 +111,10 @@ impl Client {
                 };
                 self.block_until(until, ctx);
             }
+            // The exception leaves the per-message loop; a handler around it takes over.
+            FailureAction::Stop if !ctx.spec.program.on_batch_failure.is_stop() => {
+                self.batch_failed(ctx)
+            }
             FailureAction::Stop => {
                 ctx.emit(EventKind::ProgramStopped { payment });
                 self.stop_program(ctx);

@@ -45,6 +45,8 @@ impl Client {
                     let step = program.per_message[i as usize].clone();
                     self.do_message_step(step, ctx)
                 }
+                Pc::CommitPrefix => self.commit_prefix(ctx),
+                Pc::Seek => self.seek_batch(ctx),
                 Pc::Close => Flow::Blocked,
             };
             if let Flow::Blocked = flow {
@@ -92,6 +94,9 @@ impl Client {
                 }
             }
             Pc::After(i) => go_after(i + 1),
+            Pc::CommitPrefix => Pc::Seek,
+            // After the seeks, poll again: the steps after the loop do not run for this batch.
+            Pc::Seek => Pc::Poll,
             Pc::Close => Pc::Close,
         };
         if app.pc == Pc::Poll {
@@ -283,11 +288,31 @@ impl Client {
             MessageStep::Commit {
                 asynchronous,
                 message,
+                every,
+                every_ms,
             } => {
+                if (every > 1 || every_ms > 0) && !self.commit_due(every, every_ms, ctx.now) {
+                    self.advance(ctx);
+                    return Flow::Continue;
+                }
                 let explicit = message.then_some((partition, offset.next()));
                 self.app_commit(explicit, asynchronous, ctx)
             }
         }
+    }
+
+    /// The program's own condition on a commit step: `processed += 1`, then `processed % every
+    /// == 0 and now - last_commit >= every_ms` (the counter and the timestamp live in the
+    /// program, so a restarted process starts them again). When it holds, `last_commit = now`.
+    fn commit_due(&mut self, every: u32, every_ms: u64, now: Ms) -> bool {
+        let app = &mut self.app;
+        app.commit_counter += 1;
+        let due = app.commit_counter.is_multiple_of(every.max(1))
+            && now.saturating_sub(app.last_commit_ms) >= every_ms;
+        if due {
+            app.last_commit_ms = now;
+        }
+        due
     }
 
     /// Fires the first unfired crash point at `point` whose message has been reached.

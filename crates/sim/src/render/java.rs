@@ -3,7 +3,8 @@
 use super::*;
 use crate::client::Pc;
 use crate::scenario::{
-    BatchStep, ConsumerSpec, FailureAction, MessageStep, Program, ProgramPoint, Scenario, SinkKind,
+    BatchStep, ConsumerSpec, FailureAction, MessageStep, OnBatchFailure, Program, ProgramPoint,
+    Scenario, SinkKind,
 };
 
 // ---- Java ------------------------------------------------------------------------------------
@@ -17,6 +18,8 @@ pub(crate) fn java_lines(sc: &Scenario, spec: &ConsumerSpec) -> Vec<SourceLine> 
         .iter()
         .any(|s| matches!(s, MessageStep::Commit { message: true, .. }));
     let listener = n.on_revoke_commit || n.db_assign;
+    let prefix = p.on_batch_failure == OnBatchFailure::CommitPrefix;
+    let seeks = !p.on_batch_failure.is_stop();
     let mut imports = vec![
         "java.time.Duration",
         "java.util.List",
@@ -25,8 +28,11 @@ pub(crate) fn java_lines(sc: &Scenario, spec: &ConsumerSpec) -> Vec<SourceLine> 
     if listener {
         imports.push("java.util.Collection");
     }
-    if message_commits {
+    if message_commits || prefix {
         imports.push("java.util.Map");
+    }
+    if prefix {
+        imports.push("java.util.HashMap");
     }
     imports.extend([
         "org.apache.kafka.clients.consumer.ConsumerRecord",
@@ -37,13 +43,13 @@ pub(crate) fn java_lines(sc: &Scenario, spec: &ConsumerSpec) -> Vec<SourceLine> 
     if listener {
         imports.push("org.apache.kafka.clients.consumer.ConsumerRebalanceListener");
     }
-    if message_commits {
+    if message_commits || prefix {
         imports.push("org.apache.kafka.clients.consumer.OffsetAndMetadata");
     }
-    if message_commits || listener {
+    if message_commits || listener || seeks {
         imports.push("org.apache.kafka.common.TopicPartition");
     }
-    if n.sync_commit || n.transactional {
+    if n.sync_commit || n.transactional || prefix {
         imports.push("org.apache.kafka.common.KafkaException");
     }
     if n.producer {
@@ -141,6 +147,7 @@ pub(crate) fn java_lines(sc: &Scenario, spec: &ConsumerSpec) -> Vec<SourceLine> 
         w.line(format!("consumer.subscribe(List.of({topic}));"));
     }
     w.blank();
+    java_commit_every_init(&mut w, p);
     if p.close_in_finally {
         w.line("try {");
         w.indent();
@@ -177,6 +184,7 @@ pub(crate) fn java_lines(sc: &Scenario, spec: &ConsumerSpec) -> Vec<SourceLine> 
     for (i, step) in p.before.iter().enumerate() {
         java_batch_step(&mut w, step, Pc::Before(i as u8));
     }
+    java_batch_failure_try(&mut w, p);
     w.line("for (ConsumerRecord<String, String> record : records) {");
     w.indent();
     for (i, step) in p.per_message.iter().enumerate() {
@@ -193,27 +201,37 @@ pub(crate) fn java_lines(sc: &Scenario, spec: &ConsumerSpec) -> Vec<SourceLine> 
             MessageStep::Commit {
                 asynchronous,
                 message: true,
+                every,
+                every_ms,
             } => {
                 let (method, tail, note) = if asynchronous {
                     ("commitAsync", ", null);", "D5: not retried")
                 } else {
                     ("commitSync", ");", "D4: waits, retries retriable errors")
                 };
-                java_commit(&mut w, asynchronous, |w| {
-                    let call = format!("consumer.{method}(Map.of(  // A1: offset + 1; {note}");
-                    w.push(call, Some(pc), Some(ProgramPoint::CommitInFlight));
-                    w.cont("new TopicPartition(record.topic(), record.partition()),");
-                    w.cont(format!("new OffsetAndMetadata(record.offset() + 1)){tail}"));
+                java_commit_every(&mut w, every, every_ms, |w| {
+                    java_commit(w, asynchronous, |w| {
+                        let call = format!("consumer.{method}(Map.of(  // A1: offset + 1; {note}");
+                        w.push(call, Some(pc), Some(ProgramPoint::CommitInFlight));
+                        w.cont("new TopicPartition(record.topic(), record.partition()),");
+                        w.cont(format!("new OffsetAndMetadata(record.offset() + 1)){tail}"));
+                    })
                 });
             }
             MessageStep::Commit {
                 asynchronous,
                 message: false,
-            } => java_commit_positions(&mut w, asynchronous, pc),
+                every,
+                every_ms,
+            } => java_commit_every(&mut w, every, every_ms, |w| {
+                java_commit_positions(w, asynchronous, pc)
+            }),
         }
     }
+    java_batch_failure_done(&mut w, p);
     w.dedent();
     w.line("}");
+    java_batch_failure_catch(&mut w, p);
     for (i, step) in p.after.iter().enumerate() {
         java_batch_step(&mut w, step, Pc::After(i as u8));
     }

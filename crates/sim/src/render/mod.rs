@@ -16,7 +16,7 @@
 use crate::client::Pc;
 use crate::scenario::{
     AssignmentStrategy, BatchStep, ClientModel, ConsumerConfig, ConsumerSpec, FailureAction,
-    MessageStep, OffsetReset, Program, ProgramPoint, Scenario, SinkKind,
+    MessageStep, OffsetReset, OnBatchFailure, Program, ProgramPoint, Scenario, SinkKind,
 };
 
 /// The language a listing is written in.
@@ -68,10 +68,16 @@ impl Listing {
 /// a crash point or an action of kind `close` leads there even without `finally`.
 pub fn reachable_pcs(program: &Program) -> Vec<Pc> {
     let idx = |n: usize| (0..n).map(|i| i as u8);
+    let on_failure: &[Pc] = match program.on_batch_failure {
+        OnBatchFailure::Stop => &[],
+        OnBatchFailure::ReplayBatch => &[Pc::Seek],
+        OnBatchFailure::CommitPrefix => &[Pc::CommitPrefix, Pc::Seek],
+    };
     std::iter::once(Pc::Poll)
         .chain(idx(program.before.len()).map(Pc::Before))
         .chain(idx(program.per_message.len()).map(Pc::Message))
         .chain(idx(program.after.len()).map(Pc::After))
+        .chain(on_failure.iter().copied())
         .chain(std::iter::once(Pc::Close))
         .collect()
 }
@@ -388,11 +394,13 @@ pub(crate) fn config_entries(cfg: &ConsumerConfig, lang: Language) -> Vec<Entry>
     out
 }
 
+mod decisions;
 mod java;
 mod python;
 mod templates;
 mod text;
 
+pub(crate) use decisions::*;
 pub(crate) use java::*;
 pub(crate) use python::*;
 pub(crate) use templates::*;

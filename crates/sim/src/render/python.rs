@@ -127,11 +127,17 @@ impl<'a> PyGen<'a> {
         } else {
             let n = &self.needs;
             let mut names = vec!["Consumer"];
-            if n.sync_commit || n.on_revoke_commit || n.transactional {
+            if n.sync_commit || n.on_revoke_commit || n.transactional || self.commits_prefix() {
                 names.push("KafkaException");
             }
             if n.producer {
                 names.push("Producer");
+            }
+            if self.seeks() {
+                names.push("TopicPartition");
+            }
+            if self.needs_time() {
+                self.w.line("import time");
             }
             self.w
                 .line(format!("from confluent_kafka import {}", names.join(", ")));
@@ -262,6 +268,7 @@ impl<'a> PyGen<'a> {
 
     pub(crate) fn main_loop(&mut self) {
         let p = self.program();
+        self.commit_every_init();
         if p.close_in_finally || self.closes_on_signal() {
             self.w.line("try:");
             self.w.indent();
@@ -276,6 +283,7 @@ impl<'a> PyGen<'a> {
             self.batch_step(step, Pc::Before(i as u8));
         }
         if self.batched() {
+            self.batch_failure_try();
             if self.script {
                 self.w.line("for seq, msg in enumerate(msgs, first):");
             } else {
@@ -288,7 +296,9 @@ impl<'a> PyGen<'a> {
             self.message_step(step, Pc::Message(i as u8));
         }
         if self.batched() {
+            self.batch_failure_done();
             self.w.dedent();
+            self.batch_failure_except();
         }
         for (i, step) in p.after.iter().enumerate() {
             self.batch_step(step, Pc::After(i as u8));
@@ -398,7 +408,11 @@ impl<'a> PyGen<'a> {
             MessageStep::Commit {
                 asynchronous,
                 message,
-            } => self.commit(message.then_some("msg"), asynchronous, pc),
+                every,
+                every_ms,
+            } => self.commit_every(every, every_ms, |g| {
+                g.commit(message.then_some("msg"), asynchronous, pc)
+            }),
         }
     }
 
@@ -652,6 +666,7 @@ impl<'a> PyGen<'a> {
         let random = p.processing_jitter_ms > 0 || faults.per_mille.is_some();
         let refunds = matches!(n.sink, SinkKind::RefundsTopic | SinkKind::Transactional);
         let db = n.sink == SinkKind::Database;
+        let seeks = self.seeks();
 
         let close_on_signal = self.closes_on_signal();
         let w = &mut self.w;
@@ -675,6 +690,9 @@ impl<'a> PyGen<'a> {
         let mut names = vec!["Consumer", "KafkaException", "Producer"];
         if refunds {
             names.extend(["KafkaError", "OFFSET_BEGINNING", "TopicPartition"]);
+        }
+        if seeks {
+            names.push("TopicPartition");
         }
         if db {
             names.push("OFFSET_INVALID");

@@ -241,146 +241,6 @@ pub enum AssignmentStrategy {
     CooperativeSticky,
 }
 
-/// The student's consumer program, as data. It renders as confluent-kafka Python (or Java) and
-/// the simulator interprets it:
-///
-/// ```text
-/// consumer = Consumer(conf); consumer.subscribe([topic])
-/// [try:]
-///   while True:
-///     msgs = poll / consume(num_messages = poll.max_messages)
-///     <before>                      # batch-level steps, e.g. commit before processing
-///     for msg in msgs: <per_message> # process, store_offsets, commit(message)
-///     <after>                       # batch-level steps, e.g. commit after the batch
-/// [finally: consumer.close()]
-/// ```
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct Program {
-    pub poll: PollStep,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub before: Vec<BatchStep>,
-    pub per_message: Vec<MessageStep>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub after: Vec<BatchStep>,
-    /// How long processing one payment takes.
-    pub processing_ms: u64,
-    /// Extra processing time drawn uniformly from `0..=processing_jitter_ms` (seeded).
-    pub processing_jitter_ms: u64,
-    /// The loop sits in `try: … finally: consumer.close()` (or `with Consumer(...)`), so even
-    /// `sys.exit()` goes through `close()` (B13).
-    pub close_in_finally: bool,
-    /// `on_revoke` calls `consumer.commit(asynchronous=False)` before the partitions go: the
-    /// classic fix for rebalances with manual commits (B10).
-    pub on_revoke_commit: bool,
-    /// What to do when processing fails transiently (a network error).
-    pub retry: RetryPolicy,
-    /// What to do with a payment that can never succeed (invalid data).
-    pub on_invalid: FailureAction,
-}
-
-/// Retries of a transiently failing payment.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct RetryPolicy {
-    /// Attempts in all, the first included (1: no retry).
-    pub attempts: u32,
-    /// Wait before the second attempt; it doubles on each further attempt.
-    pub backoff_ms: u64,
-    /// What to do when the attempts run out.
-    pub on_exhausted: FailureAction,
-}
-
-impl Default for RetryPolicy {
-    fn default() -> Self {
-        RetryPolicy {
-            attempts: 1,
-            backoff_ms: 1000,
-            on_exhausted: FailureAction::Stop,
-        }
-    }
-}
-
-/// How the program handles a payment it cannot process.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum FailureAction {
-    /// Log it and go on: its offset is committed with the rest, so it is never applied.
-    Skip,
-    /// Publish it to a dead-letter topic and go on: it waits there for a person or a repair job.
-    DeadLetter,
-    /// Let the exception end the program (through `close()` if it sits in `try/finally`): the
-    /// partition stalls behind the payment.
-    #[default]
-    Stop,
-}
-
-impl Default for Program {
-    fn default() -> Self {
-        Program {
-            poll: PollStep::default(),
-            before: vec![],
-            per_message: vec![MessageStep::Process],
-            after: vec![],
-            processing_ms: 100,
-            processing_jitter_ms: 0,
-            close_in_finally: false,
-            on_revoke_commit: false,
-            retry: RetryPolicy::default(),
-            on_invalid: FailureAction::Stop,
-        }
-    }
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct PollStep {
-    /// 1: `poll(timeout)`; more: `consume(num_messages=n, timeout)`.
-    pub max_messages: u32,
-    pub timeout_ms: u64,
-}
-
-impl Default for PollStep {
-    fn default() -> Self {
-        PollStep {
-            max_messages: 1,
-            timeout_ms: 1000,
-        }
-    }
-}
-
-/// A step run once per poll result, before or after the per-message loop.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case", deny_unknown_fields)]
-pub enum BatchStep {
-    /// `consumer.commit(asynchronous=…)`: commits the stored offsets of the assignment (B4, B6).
-    Commit {
-        #[serde(default)]
-        asynchronous: bool,
-    },
-    /// E1: `producer.send_offsets_to_transaction(consumer.position(...), ...)` then
-    /// `producer.commit_transaction()`: the batch's outputs and its offsets commit together.
-    CommitTransaction,
-}
-
-/// A step run for each message of a poll result.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case", deny_unknown_fields)]
-pub enum MessageStep {
-    /// Process the payment: takes `processing_ms`; its effect is applied to the sink at the end.
-    Process,
-    /// `consumer.store_offsets(message=msg)` (B3); needs `enable.auto.offset.store=false`.
-    StoreOffsets,
-    /// `consumer.commit(message=msg, …)` commits `msg.offset + 1` (B6), or with
-    /// `message: false`, `consumer.commit(…)` commits the stored offsets.
-    Commit {
-        #[serde(default)]
-        asynchronous: bool,
-        #[serde(default = "yes")]
-        message: bool,
-    },
-}
-
 /// When a consumer dies, scheduled ahead of time: a "crash point". Either `at_ms` (a time) or
 /// `point` + `message` (a program point on the consumer's `message`-th message).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -541,14 +401,13 @@ pub enum RetriableError {
     NotCoordinator,
 }
 
-/// `MessageStep::Commit { message }`: `commit(message=msg)` unless the scenario says otherwise.
-fn yes() -> bool {
-    true
-}
-
 mod json_path;
 mod presets;
+mod program;
 mod validate;
 
 pub use presets::{PRESETS, preset, preset_names};
+pub use program::{
+    BatchStep, FailureAction, MessageStep, OnBatchFailure, PollStep, Program, RetryPolicy,
+};
 pub use validate::ScenarioError;

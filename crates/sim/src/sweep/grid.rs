@@ -468,10 +468,7 @@ fn place_commit(c: &mut crate::scenario::ConsumerSpec, name: &str) -> Result<(),
     c.config.enable_auto_offset_store = true;
     c.config.enable_auto_commit = false;
     p.poll.max_messages = 1;
-    let commit_each = |asynchronous| MessageStep::Commit {
-        asynchronous,
-        message: true,
-    };
+    let commit_each = |asynchronous| MessageStep::commit(true, asynchronous);
     match name {
         "none" => {}
         "auto" => c.config.enable_auto_commit = true,

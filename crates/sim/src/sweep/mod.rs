@@ -76,6 +76,22 @@ impl RunOutcome {
         self.with(Verdict::Duplicated)
     }
 
+    /// The payments skipped on purpose (indices).
+    pub fn skipped(&self) -> impl Iterator<Item = u32> + '_ {
+        self.with(Verdict::Skipped)
+    }
+
+    /// The payments parked in the dead-letter topic (indices).
+    pub fn dead_lettered(&self) -> impl Iterator<Item = u32> + '_ {
+        self.with(Verdict::DeadLettered)
+    }
+
+    /// The payments still unprocessed at the end of the run (indices): a stalled partition when
+    /// the run was long enough to handle them.
+    pub fn pending(&self) -> impl Iterator<Item = u32> + '_ {
+        self.with(Verdict::Pending)
+    }
+
     fn with(&self, verdict: Verdict) -> impl Iterator<Item = u32> + '_ {
         self.verdicts
             .iter()

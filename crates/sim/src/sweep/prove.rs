@@ -2,16 +2,33 @@
 //! of each kind at each program point of each of its first messages, a crash at each moment of
 //! an auto-commit cycle, a second consumer joining (a rebalance) at each program point, and a
 //! stall past `max.poll.interval.ms` on each message — and which of them lose or duplicate
-//! payments. The exploration is exhaustive over that space and deterministic.
+//! payments, skip them or leave them unprocessed. The exploration is exhaustive over that
+//! space and deterministic.
+//!
+//! The space, for consumer `c` of a scenario:
+//!
+//! ```text
+//! messages  N = the first messages covering two polls' batches and two of the program's
+//!               conditional commits (every N payments, every T ms), at least 3, at most
+//!               MAX_MESSAGES and the payments there are
+//! crashes   each program point the program has × messages 1..=N × kill, sys.exit, close()
+//! timed     a crash of each kind at t_r + j·I/10, j = 1..=10: a full auto-commit cycle after
+//!           the first poll() (t_r), so that a tick falls between t_r and the last (F.1)
+//! joiners   a second consumer starting when the undisturbed run reaches each program point
+//! stalls    message k's processing outlasting max.poll.interval.ms, k = 1..=N (B14)
+//! ```
 
 use serde::Serialize;
 
 use crate::Ms;
-use crate::scenario::{CrashKind, CrashPoint, Fault, MessageStep, ProgramPoint, Scenario};
+use crate::scenario::{
+    CrashKind, CrashPoint, Fault, MessageStep, OnBatchFailure, ProgramPoint, Scenario,
+};
 use crate::timeline::Timeline;
 use crate::trace::EventKind;
 
-use super::{Batch, RunResult};
+use super::{Batch, RunOutcome, RunResult};
+use crate::outcome::Summary;
 
 /// One disturbance of the program, alone in its run.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -73,6 +90,8 @@ pub fn point_name(p: ProgramPoint) -> &'static str {
 pub const KINDS: [CrashKind; 3] = [CrashKind::Kill, CrashKind::SysExit, CrashKind::Close];
 /// Crash times tried over one auto-commit cycle.
 pub const TIME_SLICES: u64 = 10;
+/// The most messages whose program points are tried (each adds 15 runs or more).
+pub const MAX_MESSAGES: u32 = 24;
 /// How long after a crash the process is constructed again.
 pub const RESTART_AFTER_MS: u64 = 1000;
 
@@ -98,18 +117,15 @@ impl Proof {
             c.crashes.clear();
         }
         let baseline = Timeline::new(clean.clone()).ok()?;
-        // Two batches or two commits at least, and three messages.
-        let commit_every = spec.program.poll.max_messages.max(1);
-        let messages = (2 * commit_every)
-            .max(3)
-            .min(base.topic.payments.count.max(1));
+        let messages = messages_to_explore(base, spec);
         let commits = spec
             .program
             .per_message
             .iter()
             .any(|m| matches!(m, MessageStep::Commit { .. }))
             || !spec.program.before.is_empty()
-            || !spec.program.after.is_empty();
+            || !spec.program.after.is_empty()
+            || spec.program.on_batch_failure == OnBatchFailure::CommitPrefix;
         let mut points = vec![
             ProgramPoint::AfterPoll,
             ProgramPoint::DuringProcessing,
@@ -131,10 +147,11 @@ impl Proof {
                 }
             }
         }
-        // A full auto-commit cycle from the first payment's poll (B5, F.1).
+        // A full auto-commit cycle after the first payment's poll, its end included: whatever
+        // the timer's phase, a tick falls between t_r and the last of them (B5, F.1).
         let interval = spec.config.auto_commit_interval_ms.max(1);
         let first = times.first().map_or(spec.start_ms, |t| t.2);
-        for j in 0..TIME_SLICES {
+        for j in 1..=TIME_SLICES {
             for kind in KINDS {
                 disturbances.push(Disturbance::CrashAt {
                     at_ms: first + j * interval / TIME_SLICES,
@@ -175,27 +192,28 @@ impl Proof {
             .iter()
             .zip(results)
             .enumerate()
-            .map(|(i, (d, r))| ProofRun {
-                index: i,
-                disturbance: d.clone(),
-                text: d.text(),
-                lost: r
-                    .outcome
-                    .as_ref()
-                    .map(|o| o.lost().collect())
-                    .unwrap_or_default(),
-                duplicated: r
-                    .outcome
-                    .as_ref()
-                    .map(|o| o.duplicated().collect())
-                    .unwrap_or_default(),
-                decisive_event: r.outcome.as_ref().ok().and_then(|o| o.decisive_event),
-                invalid: r.outcome.as_ref().err().cloned(),
+            .map(|(i, (d, r))| {
+                let ok = r.outcome.as_ref().ok();
+                let list = |f: fn(&RunOutcome) -> Vec<u32>| ok.map(f).unwrap_or_default();
+                ProofRun {
+                    index: i,
+                    disturbance: d.clone(),
+                    text: d.text(),
+                    lost: list(|o| o.lost().collect()),
+                    duplicated: list(|o| o.duplicated().collect()),
+                    skipped: list(|o| o.skipped().collect()),
+                    dead_lettered: list(|o| o.dead_lettered().collect()),
+                    stalled: list(|o| o.pending().collect()),
+                    summary: ok.map(|o| o.summary),
+                    decisive_event: ok.and_then(|o| o.decisive_event),
+                    invalid: r.outcome.as_ref().err().cloned(),
+                }
             })
             .collect();
         let explored = runs.iter().filter(|r| r.invalid.is_none()).count();
         let losing = runs.iter().filter(|r| !r.lost.is_empty()).count();
         let duplicating = runs.iter().filter(|r| !r.duplicated.is_empty()).count();
+        let stalling = runs.iter().filter(|r| !r.stalled.is_empty()).count();
         let mut lost_payments: Vec<u32> = runs.iter().flat_map(|r| r.lost.clone()).collect();
         lost_payments.sort_unstable();
         lost_payments.dedup();
@@ -207,6 +225,7 @@ impl Proof {
             explored,
             losing,
             duplicating,
+            stalling,
             clean: runs
                 .iter()
                 .filter(|r| r.invalid.is_none() && r.lost.is_empty() && r.duplicated.is_empty())
@@ -232,8 +251,20 @@ pub struct ProofRun {
     pub index: usize,
     pub disturbance: Disturbance,
     pub text: String,
+    /// Payments (indices) lost, applied twice or more, skipped by the program, parked in the
+    /// dead-letter topic, and still unprocessed at the end (a stalled partition: the run lasts
+    /// long enough after the disturbance for every payment to be handled).
     pub lost: Vec<u32>,
     pub duplicated: Vec<u32>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub skipped: Vec<u32>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub dead_lettered: Vec<u32>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub stalled: Vec<u32>,
+    /// The run's verdict counts (`None` for a variant that is not a valid scenario).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub summary: Option<Summary>,
     /// Where the run was decided, to open it there.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub decisive_event: Option<usize>,
@@ -249,6 +280,9 @@ pub struct ProofReport {
     pub losing: usize,
     /// Runs that applied at least one payment twice.
     pub duplicating: usize,
+    /// Runs that left a payment unprocessed at their end: a partition stalled behind it.
+    pub stalling: usize,
+    /// Runs that neither lost nor duplicated a payment.
     pub clean: usize,
     /// Every payment lost or duplicated in some run.
     pub lost_payments: Vec<u32>,
@@ -278,13 +312,45 @@ impl ProofReport {
                 self.duplicating
             )
         };
-        let text = format!("{loss}; {dup}.");
+        let stall = if self.stalling == 0 {
+            String::new()
+        } else {
+            format!(
+                "; {} of them leave payments unprocessed (a stalled partition)",
+                self.stalling
+            )
+        };
+        let text = format!("{loss}; {dup}{stall}.");
         let mut chars = text.chars();
         chars
             .next()
             .map(|c| c.to_uppercase().chain(chars).collect())
             .unwrap_or_default()
     }
+}
+
+/// How many messages' program points to try: enough for two polls' batches (B2, D6) and two
+/// of the program's conditional commits (a counter, a timestamp), at least 3, at most
+/// [`MAX_MESSAGES`] and the payments there are.
+pub fn messages_to_explore(base: &Scenario, spec: &crate::scenario::ConsumerSpec) -> u32 {
+    let count = base.topic.payments.count;
+    let batch = crate::client::ClientPolicy::new(base.client)
+        .records_per_poll(spec)
+        .min(count as usize) as u32;
+    let p = &spec.program;
+    let commit_span = p
+        .per_message
+        .iter()
+        .find_map(MessageStep::commit_condition)
+        .map_or(1, |(every, every_ms)| {
+            let timed = every_ms
+                .div_ceil(p.processing_ms.max(1))
+                .min(MAX_MESSAGES as u64) as u32;
+            every.max(timed + 1)
+        });
+    (2 * batch.max(commit_span))
+        .clamp(3, MAX_MESSAGES)
+        .min(count.max(1))
 }
 
 /// When the baseline run reaches each program point of consumer `c`'s first `messages`

@@ -3,7 +3,7 @@
 use super::*;
 use crate::ids::{Offset, Partition};
 use crate::log::{Log, payment_id};
-use crate::scenario::{ClientModel, Scenario};
+use crate::scenario::{ClientModel, OnBatchFailure, Scenario};
 
 /// What an explanation needs besides the event.
 pub struct Context<'a> {
@@ -126,6 +126,28 @@ impl TraceEvent {
                 "The exception from {} ends the program. Nothing will consume past it until someone fixes it: the partition stalls.",
                 ctx.pid(*payment)
             ),
+            EventKind::Seeked { partition, offset } => {
+                let mode = self
+                    .consumer
+                    .and_then(|i| ctx.scenario.consumers.get(i as usize))
+                    .map(|c| c.program.on_batch_failure);
+                let what = match mode {
+                    Some(OnBatchFailure::CommitPrefix) => format!(
+                        "The program caught the failure and seeks {} to offset {offset}, its first payment not yet handled (commit_prefix): the payments before it are committed and will not come again; the next poll() starts at the failed one.",
+                        ctx.part(*partition)
+                    ),
+                    _ => format!(
+                        "The program caught the failure and seeks {} back to offset {offset}, the start of the batch (replay_batch): the next poll() returns the batch again, and the payments already processed are processed a second time.",
+                        ctx.part(*partition)
+                    ),
+                };
+                let rule = if ctx.java() {
+                    " seek() sets the position, and the position is what the next commit sends (D1)."
+                } else {
+                    " seek() moves only the fetch position: the stored offset stays where poll() put it, so an auto-commit or a commit() before the next poll() still sends it (B8)."
+                };
+                format!("{what}{rule}")
+            }
             EventKind::OutputProduced { payment, transactional: true } => format!(
                 "A refund for {} is written to the refunds topic inside the open transaction: read_committed readers do not see it yet (E2).",
                 ctx.pid(*payment)

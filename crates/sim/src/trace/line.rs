@@ -100,7 +100,8 @@ impl TraceEvent {
             } => {
                 let _ = write!(s, " {} deliveries={deliveries}", payment_id(payment + 1));
             }
-            EventKind::DbOffsetWritten { partition, offset } => {
+            EventKind::DbOffsetWritten { partition, offset }
+            | EventKind::Seeked { partition, offset } => {
                 let _ = write!(s, " p{partition}={offset}");
             }
             EventKind::ProcessingFailed {

@@ -233,6 +233,13 @@ pub enum EventKind {
     ProgramStopped {
         payment: u32,
     },
+    /// The program's `seek()`: the next fetch of the partition starts at `offset` (the
+    /// program's `on_batch_failure`). librdkafka leaves the stored offset where it was (B8);
+    /// Java's position, which its commits take, is now `offset` (D1).
+    Seeked {
+        partition: Partition,
+        offset: Offset,
+    },
     /// A refund record was produced (in an open transaction when `transactional`).
     OutputProduced {
         payment: u32,
@@ -368,6 +375,7 @@ impl EventKind {
             EventKind::PaymentSkipped { .. } => "skipped",
             EventKind::DeadLettered { .. } => "dead-lettered",
             EventKind::ProgramStopped { .. } => "program-stopped",
+            EventKind::Seeked { .. } => "seeked",
             EventKind::OutputProduced { .. } => "output",
             EventKind::TransactionCommitted { .. } => "txn-committed",
             EventKind::TransactionAborted { .. } => "txn-aborted",

@@ -150,10 +150,10 @@ fn random_scenario_draw(seed: u64, stream: u64) -> Scenario {
         c.program.poll.max_messages = r.between(1, 5) as u32;
         let manual = !c.config.enable_auto_commit || r.chance(1, 3);
         match r.below(4) {
-            0 if manual => c.program.per_message.push(MessageStep::Commit {
-                asynchronous: r.chance(1, 2),
-                message: true,
-            }),
+            0 if manual => c
+                .program
+                .per_message
+                .push(MessageStep::commit(true, r.chance(1, 2))),
             1 if manual => c.program.after.push(BatchStep::Commit {
                 asynchronous: r.chance(1, 2),
             }),
@@ -296,6 +296,40 @@ fn random_scenario_draw(seed: u64, stream: u64) -> Scenario {
             c.program
                 .per_message
                 .retain(|m| *m != MessageStep::StoreOffsets);
+        }
+    }
+    // The program's own decisions, drawn last so that every draw above stays as it was: a
+    // commit every N payments, every T ms.
+    for c in &mut s.consumers {
+        for step in &mut c.program.per_message {
+            if let MessageStep::Commit {
+                every, every_ms, ..
+            } = step
+            {
+                if r.chance(1, 3) {
+                    *every = r.between(2, 5) as u32;
+                }
+                if r.chance(1, 4) {
+                    *every_ms = r.between(100, 3000);
+                }
+            }
+        }
+    }
+    // What a failure inside a batch does; kept only where it is allowed (a batch, no
+    // transaction) and the run stays within the work budget.
+    for i in 0..s.consumers.len() {
+        let mode = [
+            OnBatchFailure::Stop,
+            OnBatchFailure::ReplayBatch,
+            OnBatchFailure::CommitPrefix,
+        ][r.below(3) as usize];
+        let batched = s.client == ClientModel::Java || s.consumers[i].program.poll.max_messages > 1;
+        if mode.is_stop() || !batched || s.sink.kind == SinkKind::Transactional {
+            continue;
+        }
+        s.consumers[i].program.on_batch_failure = mode;
+        if s.estimate_work().steps > offset_lab_sim::budget::STEP_BUDGET {
+            s.consumers[i].program.on_batch_failure = OnBatchFailure::Stop;
         }
     }
     s
@@ -457,7 +491,7 @@ pub fn check_liveness(tl: &Timeline, what: &str) -> LivenessChecked {
         .events
         .iter()
         .any(|e| matches!(e.kind, EventKind::ProgramStopped { .. }));
-    if drained_at >= tl.end_ms() || stopped || live.is_empty() {
+    if drained_at >= tl.end_ms() || stopped || live.is_empty() || bound.failure_can_loop {
         return done;
     }
     let pending: Vec<String> = tl
