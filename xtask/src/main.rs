@@ -1,7 +1,8 @@
-//! Project tasks for Offset Lab: `cargo xtask <setup|serve|test|fuzz|fmt|verify|bundle-size>`.
+//! Project tasks for Offset Lab: `cargo xtask <setup|serve|test|fuzz|fmt|verify|build|bundle-size>`.
 //!
-//! std only. Everything it installs comes through cargo, npm or apt, and only
-//! when missing or at the wrong version; see `cargo xtask help`.
+//! std, plus flate2 and brotli for the precompressed site (compress.rs). Everything it
+//! installs comes through cargo, npm or apt, and only when missing or at the wrong
+//! version; see `cargo xtask help`.
 
 use std::env;
 use std::ffi::OsString;
@@ -23,6 +24,7 @@ const CARGO_FUZZ_VERSION: &str = "0.13.2";
 /// Seconds per fuzz target in `cargo xtask fuzz` and in the fuzz stage of `cargo xtask test`.
 const FUZZ_SECONDS: u64 = 20;
 
+mod compress;
 mod json;
 mod verify;
 
@@ -39,7 +41,8 @@ usage: cargo xtask <command> [args]
                  fmt (`cargo fmt --all --check`), clippy (no warnings allowed, native
                  and wasm32), native tests, fuzz (20 s per target), real client (every
                  preset on confluent-kafka, `verify`), wasm tests (headless Chromium),
-                 release build, end-to-end tests (playwright-core), bundle size
+                 release build (+ .gz/.br copies), end-to-end tests (playwright-core),
+                 bundle size
   test --native  only the native tests (`cargo test --workspace`), no setup
   fuzz [--seconds N | --runs N] [TARGET...]
                  build the fuzz targets (fuzz/, cargo-fuzz, stable Rust) and run each
@@ -49,6 +52,9 @@ usage: cargo xtask <command> [args]
   fmt            format every crate (`cargo fmt --all`)
   verify [ARGS]  run scenarios on the real client and compare them with the simulator,
                  payment by payment (`cargo xtask verify --help`)
+  build [ARGS]   setup, `trunk build --release` (ARGS go to trunk, e.g. --public-url
+                 /courses/x/), then .gz and .br copies of each wasm, js, css and html
+                 file in dist/ for the web server: the site to publish
   bundle-size    setup, `trunk build --release`, print gzipped wasm + js + css sizes
 ";
 
@@ -69,6 +75,7 @@ fn main() -> ExitCode {
         "test" => return test(&root, &rest),
         "fuzz" => fuzz_command(&root, &rest),
         "bundle-size" => bundle_size_command(&root),
+        "build" => compress::build_command(&root, &rest),
         "fmt" => fmt_command(),
         "verify" => verify::command(&root, &rest),
         "" | "help" | "-h" | "--help" => {
@@ -411,7 +418,12 @@ fn test(root: &Path, args: &[String]) -> ExitCode {
             stages.push(test_stage("wasm tests", &mut wasm));
 
             banner("release build: trunk build --release");
-            let built = test_stage("release build", &mut build);
+            let mut built = test_stage("release build", &mut build);
+            if built.outcome == Outcome::Passed
+                && let Err(e) = compress::precompress_and_print(&root.join("dist"))
+            {
+                (built.outcome, built.detail) = (Outcome::Failed, e);
+            }
             let built_ok = built.outcome == Outcome::Passed;
             stages.push(built);
 
