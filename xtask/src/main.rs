@@ -1,4 +1,4 @@
-//! Project tasks for Offset Lab: `cargo xtask <setup|serve|test|fuzz|fmt|verify|build|bundle-size>`.
+//! Project tasks for Offset Lab: `cargo xtask <setup|serve|test|fuzz|fmt|verify|build|size|bundle-size>`.
 //!
 //! std, plus flate2 and brotli for the precompressed site (compress.rs). Everything it
 //! installs comes through cargo, npm or apt, and only when missing or at the wrong
@@ -26,13 +26,15 @@ const FUZZ_SECONDS: u64 = 20;
 
 mod compress;
 mod json;
+mod size;
 mod verify;
 
 const HELP: &str = "\
 usage: cargo xtask <command> [args]
 
   setup          install what is missing: wasm32 target, rustfmt and clippy, trunk,
-                 wasm-bindgen-cli, cargo-fuzz, npm packages (wasm-opt, playwright-core),
+                 wasm-bindgen-cli, cargo-fuzz, twiggy, npm packages (wasm-opt,
+                 playwright-core),
                  Debian chromium + chromedriver, the real client (confluent-kafka,
                  pinned in verify/requirements.txt) in .venv/
   serve [ARGS]   setup, then `trunk serve` on http://127.0.0.1:8080 (ARGS go to trunk,
@@ -42,7 +44,7 @@ usage: cargo xtask <command> [args]
                  and wasm32), native tests, fuzz (20 s per target), real client (every
                  preset on confluent-kafka, `verify`), wasm tests (headless Chromium),
                  release build (+ .gz/.br copies), end-to-end tests (playwright-core),
-                 bundle size
+                 bundle size, size report (printed, never fails)
   test --native  only the native tests (`cargo test --workspace`), no setup
   fuzz [--seconds N | --runs N] [TARGET...]
                  build the fuzz targets (fuzz/, cargo-fuzz, stable Rust) and run each
@@ -55,6 +57,9 @@ usage: cargo xtask <command> [args]
   build [ARGS]   setup, `trunk build --release` (ARGS go to trunk, e.g. --public-url
                  /courses/x/), then .gz and .br copies of each wasm, js, css and html
                  file in dist/ for the web server: the site to publish
+  size           setup, the release build, then what each wasm in dist/ is made of:
+                 twiggy's largest items and the bytes per crate
+  size --quick   the same report, shorter, on dist/ as it is (no build, no wasm-opt)
   bundle-size    setup, `trunk build --release`, print gzipped wasm + js + css sizes
 ";
 
@@ -76,6 +81,7 @@ fn main() -> ExitCode {
         "fuzz" => fuzz_command(&root, &rest),
         "bundle-size" => bundle_size_command(&root),
         "build" => compress::build_command(&root, &rest),
+        "size" => size::command(&root, &rest),
         "fmt" => fmt_command(),
         "verify" => verify::command(&root, &rest),
         "" | "help" | "-h" | "--help" => {
@@ -129,6 +135,7 @@ fn setup(root: &Path) -> Result {
     setup_cargo_tool("wasm-bindgen-cli", "wasm-bindgen", &wb, &[])?;
     check_version("wasm-bindgen-test-runner", &wb)?;
     setup_cargo_fuzz()?;
+    setup_cargo_tool("twiggy", "twiggy", size::TWIGGY_VERSION, &["--locked"])?;
     setup_npm(root)?;
     setup_chromium()?;
     verify::setup_venv(root)?;
@@ -408,7 +415,13 @@ fn test(root: &Path, args: &[String]) -> ExitCode {
         e2e.args(["--test", "--test-reporter=spec", "tests/e2e/"]);
 
         if !setup_ok {
-            for name in ["wasm tests", "release build", "e2e tests", "bundle size"] {
+            for name in [
+                "wasm tests",
+                "release build",
+                "e2e tests",
+                "bundle size",
+                "size report",
+            ] {
                 stages.push(skipped(name, "setup failed"));
             }
         } else {
@@ -431,9 +444,11 @@ fn test(root: &Path, args: &[String]) -> ExitCode {
                 banner("e2e tests: node --test tests/e2e/ (playwright-core, headless Chromium)");
                 stages.push(test_stage("e2e tests", &mut e2e));
                 stages.push(bundle_stage(root));
+                stages.push(size::stage(root));
             } else {
                 stages.push(skipped("e2e tests", "release build failed"));
                 stages.push(skipped("bundle size", "release build failed"));
+                stages.push(skipped("size report", "release build failed"));
             }
         }
     }
