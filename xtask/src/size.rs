@@ -4,7 +4,7 @@
 //! The wasm in `dist/` has no names (wasm-opt drops the name section), so the report reads two
 //! named copies of it and prints them side by side:
 //!
-//! - *before wasm-opt*: trunk's wasm-bindgen output (`<target>/wasm-bindgen/release/`), 7 %
+//! - *before wasm-opt*: trunk's wasm-bindgen output (`<target>/wasm-bindgen/release/`), 5–9 %
 //!   larger than `dist/`, where every function still carries its own crate's name;
 //! - *as shipped*: that output through `wasm-opt -Oz -g` into `<target>/size/` — `-g` keeps the
 //!   names and changes nothing else, so its code and data are those of `dist/` (the report
@@ -237,7 +237,7 @@ fn report_one(
         "  bytes per crate, by the first segment of each function's path: generic code counts \
          under the crate that\n  defines it, inlined code under its caller."
     );
-    if bindgen.exists() {
+    if bindgen.exists() && order.iter().any(|(g, _)| g == "yew") {
         println!(
             "  wasm-opt inlines each component's `run` into yew's `CompStateInner::view`: the \
              app's views count under\n  `offset_lab` before wasm-opt, under `yew` after it."
