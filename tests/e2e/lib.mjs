@@ -15,6 +15,7 @@ import { createReadStream } from 'node:fs';
 import { mkdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createGzip } from 'node:zlib';
 import { chromium } from 'playwright-core';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -46,6 +47,29 @@ const MIME = {
   '.woff2': 'font/woff2',
 };
 
+// With `precompressed`: the copies `cargo xtask build` writes next to each file, by preference.
+const ENCODED = [
+  ['br', '.br'],
+  ['gzip', '.gz'],
+];
+const COMPRESSIBLE = new Set(['.html', '.js', '.mjs', '.css', '.wasm', '.json', '.svg', '.txt']);
+
+/**
+ * How to send `file` to a client accepting `acceptEncoding`, with the server's `encodings`:
+ * { encoding, from: the precompressed file, or null to gzip on the fly } or null.
+ */
+async function encodingFor(acceptEncoding, file, encodings) {
+  const accepted = String(acceptEncoding ?? '')
+    .split(',')
+    .map((e) => e.trim().split(';')[0])
+    .filter((e) => encodings.includes(e));
+  for (const [encoding, ext] of ENCODED) {
+    if (accepted.includes(encoding) && (await isFile(file + ext))) return { encoding, from: file + ext };
+  }
+  if (accepted.includes('gzip') && COMPRESSIBLE.has(path.extname(file))) return { encoding: 'gzip', from: null };
+  return null;
+}
+
 async function isFile(p) {
   try {
     return (await stat(p)).isFile();
@@ -58,9 +82,14 @@ async function isFile(p) {
  * Serve `dir` (default: dist/) on 127.0.0.1 at a free port, under `prefix` (default '/': a
  * sub-path such as '/courses/kafka/offset-lab/' serves it there, and nothing outside it).
  * Unknown paths without a file extension fall back to index.html (client-side routes).
+ * With `precompressed: true` it compresses like a production server: a client that accepts br or
+ * gzip gets `<file>.br` or `<file>.gz` when dist/ has it (`cargo xtask build` writes them), and
+ * otherwise text and wasm gzipped on the fly (level 9), with `content-encoding` and
+ * `vary: accept-encoding`; `precompressed: ['gzip']` offers gzip only. Without it, every file is
+ * sent as it is.
  * Resolves to { url, close() }; url ends with '/'.
  */
-export async function serveDist({ dir = DIST, prefix = '/' } = {}) {
+export async function serveDist({ dir = DIST, prefix = '/', precompressed = false } = {}) {
   if (!(await isFile(path.join(dir, 'index.html')))) {
     throw new Error(`${dir}/index.html not found: run \`trunk build --release\` first (cargo xtask test does)`);
   }
@@ -89,15 +118,21 @@ export async function serveDist({ dir = DIST, prefix = '/' } = {}) {
         return;
       }
     }
+    const encodings = precompressed === true ? ['br', 'gzip'] : precompressed || [];
+    const encoded = await encodingFor(req.headers['accept-encoding'], file, encodings);
     res.writeHead(200, {
       'content-type': MIME[path.extname(file)] ?? 'application/octet-stream',
       'cache-control': 'no-store',
+      ...(precompressed ? { vary: 'accept-encoding' } : {}),
+      ...(encoded ? { 'content-encoding': encoded.encoding } : {}),
     });
     if (req.method === 'HEAD') {
       res.end();
       return;
     }
-    createReadStream(file).pipe(res);
+    if (encoded?.from) createReadStream(encoded.from).pipe(res);
+    else if (encoded) createReadStream(file).pipe(createGzip({ level: 9 })).pipe(res);
+    else createReadStream(file).pipe(res);
   });
   await new Promise((resolve, reject) => {
     server.once('error', reject);

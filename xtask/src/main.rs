@@ -1,7 +1,8 @@
-//! Project tasks for Offset Lab: `cargo xtask <setup|serve|test|fuzz|fmt|verify|bundle-size>`.
+//! Project tasks for Offset Lab: `cargo xtask <setup|serve|test|fuzz|fmt|verify|build|size|bundle-size>`.
 //!
-//! std only. Everything it installs comes through cargo, npm or apt, and only
-//! when missing or at the wrong version; see `cargo xtask help`.
+//! std, plus flate2 and brotli for the precompressed site (compress.rs). Everything it
+//! installs comes through cargo, npm or apt, and only when missing or at the wrong
+//! version; see `cargo xtask help`.
 
 use std::env;
 use std::ffi::OsString;
@@ -25,14 +26,17 @@ const CARGO_FUZZ_VERSION: &str = "0.13.2";
 /// Seconds per fuzz target in `cargo xtask fuzz` and in the fuzz stage of `cargo xtask test`.
 const FUZZ_SECONDS: u64 = 20;
 
+mod compress;
 mod json;
+mod size;
 mod verify;
 
 const HELP: &str = "\
 usage: cargo xtask <command> [args]
 
   setup          install what is missing: wasm32 target, rustfmt and clippy, trunk,
-                 wasm-bindgen-cli, cargo-fuzz, npm packages (wasm-opt, playwright-core),
+                 wasm-bindgen-cli, cargo-fuzz, twiggy, npm packages (wasm-opt,
+                 playwright-core),
                  Debian chromium + chromedriver, the real client (confluent-kafka,
                  pinned in verify/requirements.txt) in .venv/
   serve [ARGS]   setup, then `trunk serve` on http://127.0.0.1:8080 (ARGS go to trunk,
@@ -41,7 +45,8 @@ usage: cargo xtask <command> [args]
                  fmt (`cargo fmt --all --check`), clippy (no warnings allowed, native
                  and wasm32), native tests, fuzz (20 s per target), real client (every
                  preset on confluent-kafka, `verify`), wasm tests (headless Chromium),
-                 release build, end-to-end tests (playwright-core), bundle size
+                 release build (+ .gz/.br copies), end-to-end tests (playwright-core),
+                 bundle size, size report (printed, never fails)
   test --native  only the native tests (`cargo test --workspace`), no setup
   fuzz [--seconds N | --runs N] [TARGET...]
                  build the fuzz targets (fuzz/, cargo-fuzz, stable Rust) and run each
@@ -51,6 +56,12 @@ usage: cargo xtask <command> [args]
   fmt            format every crate (`cargo fmt --all`)
   verify [ARGS]  run scenarios on the real client and compare them with the simulator,
                  payment by payment (`cargo xtask verify --help`)
+  build [ARGS]   setup, `trunk build --release` (ARGS go to trunk, e.g. --public-url
+                 /courses/x/), then .gz and .br copies of each wasm, js, css and html
+                 file in dist/ for the web server: the site to publish
+  size           setup, the release build, then what each wasm in dist/ is made of:
+                 twiggy's largest items and the bytes per crate
+  size --quick   the same report, shorter, on dist/ as it is (no build, no wasm-opt)
   bundle-size    setup, `trunk build --release`, print gzipped wasm + js + css sizes
 ";
 
@@ -71,6 +82,8 @@ fn main() -> ExitCode {
         "test" => return test(&root, &rest),
         "fuzz" => fuzz_command(&root, &rest),
         "bundle-size" => bundle_size_command(&root),
+        "build" => compress::build_command(&root, &rest),
+        "size" => size::command(&root, &rest),
         "fmt" => fmt_command(),
         "verify" => verify::command(&root, &rest),
         "" | "help" | "-h" | "--help" => {
@@ -124,6 +137,7 @@ fn setup(root: &Path) -> Result {
     setup_cargo_tool("wasm-bindgen-cli", "wasm-bindgen", &wb, &[])?;
     check_version("wasm-bindgen-test-runner", &wb)?;
     setup_cargo_fuzz()?;
+    setup_cargo_tool("twiggy", "twiggy", size::TWIGGY_VERSION, &["--locked"])?;
     setup_npm(root)?;
     setup_chromium()?;
     verify::setup_venv(root)?;
@@ -412,7 +426,13 @@ fn test(root: &Path, args: &[String]) -> ExitCode {
         e2e.args(["--test", "--test-reporter=spec", "tests/e2e/"]);
 
         if !setup_ok {
-            for name in ["wasm tests", "release build", "e2e tests", "bundle size"] {
+            for name in [
+                "wasm tests",
+                "release build",
+                "e2e tests",
+                "bundle size",
+                "size report",
+            ] {
                 stages.push(skipped(name, "setup failed"));
             }
         } else {
@@ -422,7 +442,12 @@ fn test(root: &Path, args: &[String]) -> ExitCode {
             stages.push(test_stage("wasm tests", &mut wasm));
 
             banner("release build: trunk build --release");
-            let built = test_stage("release build", &mut build);
+            let mut built = test_stage("release build", &mut build);
+            if built.outcome == Outcome::Passed
+                && let Err(e) = compress::precompress_and_print(&root.join("dist"))
+            {
+                (built.outcome, built.detail) = (Outcome::Failed, e);
+            }
             let built_ok = built.outcome == Outcome::Passed;
             stages.push(built);
 
@@ -430,9 +455,11 @@ fn test(root: &Path, args: &[String]) -> ExitCode {
                 banner("e2e tests: node --test tests/e2e/ (playwright-core, headless Chromium)");
                 stages.push(test_stage("e2e tests", &mut e2e));
                 stages.push(bundle_stage(root));
+                stages.push(size::stage(root));
             } else {
                 stages.push(skipped("e2e tests", "release build failed"));
                 stages.push(skipped("bundle size", "release build failed"));
+                stages.push(skipped("size report", "release build failed"));
             }
         }
     }
