@@ -76,6 +76,8 @@ struct Hub {
     playgrounds: BTreeMap<u32, Playground>,
     /// Failures of the worker since it last answered.
     failures: u32,
+    /// Messages sent and not answered yet.
+    pending: u32,
     #[cfg(not(feature = "inline"))]
     worker: Option<worker::Handle>,
     #[cfg(feature = "inline")]
@@ -215,7 +217,28 @@ fn send(msg: ToWorker) {
         let mut h = h.borrow_mut();
         let w = h.worker.get_or_insert_with(worker::Handle::spawn);
         w.post(msg.to_json());
+        h.pending += 1;
+        show_pending(h.pending);
     });
+}
+
+/// The worker answered a message.
+#[cfg(not(feature = "inline"))]
+fn answered() {
+    HUB.with(|h| {
+        let mut h = h.borrow_mut();
+        h.pending = h.pending.saturating_sub(1);
+        show_pending(h.pending);
+    });
+}
+
+/// The messages the worker has not answered yet, on `<html data-ol-pending>`: the end-to-end
+/// tests wait for 0 before they read the page.
+#[cfg(not(feature = "inline"))]
+fn show_pending(n: u32) {
+    if let Some(el) = gloo::utils::document().document_element() {
+        let _ = el.set_attribute("data-ol-pending", &n.to_string());
+    }
 }
 
 /// Stops the run being built (terminating the worker) and reopens every playground where it
@@ -241,6 +264,8 @@ fn restart(failed: bool) {
     if let Some(w) = old {
         w.terminate();
     }
+    HUB.with(|h| h.borrow_mut().pending = 0);
+    show_pending(0);
     if failures >= MAX_FAILURES {
         fail_all("The simulator stopped working in this page. Reload the page to start again.");
         return;
@@ -272,8 +297,9 @@ mod worker {
         fn url(this: &ImportMeta) -> String;
     }
 
-    /// What the worker posts once it can take messages.
+    /// What the worker posts once it can take messages, and after each one it handled.
     pub const READY: &str = "ready";
+    pub const DONE: &str = "done";
 
     pub struct Handle {
         worker: Option<web_sys::Worker>,
@@ -313,6 +339,10 @@ mod worker {
                     let Some(text) = e.data().as_string() else {
                         return;
                     };
+                    if text == DONE {
+                        super::answered();
+                        return;
+                    }
                     if text == READY {
                         if let Some(pending) = q.borrow_mut().take() {
                             for m in pending {

@@ -71,7 +71,12 @@ fn handle(text: &str) {
     for m in &out {
         post(m);
     }
+    // The page counts the messages it has not had an answer to (tests wait for none).
+    let _ = scope().post_message(&JsValue::from_str(DONE));
 }
+
+/// What the worker posts after each message it handled.
+const DONE: &str = "done";
 
 fn main() {
     let on_message =

@@ -3,15 +3,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { SCREENSHOTS, expectText, screenshot, withPage } from './lib.mjs';
+import { SCREENSHOTS, expectText, idle, screenshot, withPage } from './lib.mjs';
 
 const NARROW = { width: 375, height: 800 };
 
 async function counter(page) {
+  await idle(page);
   return Number(await page.locator('[data-testid=counter]').textContent());
 }
 
 async function clock(page) {
+  await idle(page);
   return page.locator('[data-testid=clock]').textContent();
 }
 
@@ -32,9 +34,11 @@ async function settle(page) {
 
 /** Wait until playback has stopped (at a key moment or the end). */
 async function waitPaused(page) {
+  await idle(page);
   await page.waitForFunction(() => document.querySelector('.play')?.getAttribute('aria-pressed') === 'false', null, {
     timeout: 20000,
   });
+  await idle(page);
 }
 
 test('Step 1, 7 s: play to the end, pausing at each key moment, and find the lost payment', () =>

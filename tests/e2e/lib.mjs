@@ -198,6 +198,15 @@ export async function withPage(fn, { path: urlPath = '', viewport = { width: 128
   }
 }
 
+/**
+ * Wait until the page's worker has answered every message (`<html data-ol-pending="0">`) and the
+ * answer is drawn (two animation frames). Call it after an action, before reading the page.
+ */
+export async function idle(page, { timeout = 10000 } = {}) {
+  await page.waitForFunction(() => document.documentElement.dataset.olPending === '0', null, { timeout });
+  await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+}
+
 /** Save a full-page PNG to tests/e2e/screenshots/<name>.png and return its path. */
 export async function screenshot(page, name) {
   await mkdir(SCREENSHOTS, { recursive: true });

@@ -2,7 +2,7 @@
 // reopened exactly; a broken, cut-short or newer link shows a message and a working default.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { expectText, screenshot, withPage } from './lib.mjs';
+import { expectText, idle, screenshot, withPage } from './lib.mjs';
 
 const MEDIUM = { width: 700, height: 900 };
 
@@ -64,6 +64,7 @@ test('a link cut short shows what is wrong and a working default', () =>
     await expectText(page, '[data-testid=counter]', '1');
     await screenshot(page, 'link-1280-broken');
     await notice.getByRole('button', { name: 'Dismiss' }).click();
+    await idle(page);
     assert.equal(await page.locator('.notice').count(), 0);
   }, { path: '?v=1&s=eyJ2ZXJzaW9uIjoxLCJuYW1lIjoic3RlcDIt&t=4000' }));
 

@@ -419,7 +419,7 @@ fn test(root: &Path, args: &[String]) -> ExitCode {
             "--features",
             "inline",
         ])
-            .env("CHROMEDRIVER", CHROMEDRIVER);
+        .env("CHROMEDRIVER", CHROMEDRIVER);
         let mut build = Command::new("trunk");
         build.args(["build", "--release"]);
         let mut e2e = Command::new("node");
@@ -1262,10 +1262,14 @@ impl Bundle {
     fn over_limit(&self) -> Vec<String> {
         let mut over = Vec::new();
         if total(&self.page) as f64 / 1024.0 > PAGE_LIMIT_KIB {
-            over.push(format!("the page's bundle is over its {PAGE_LIMIT_KIB:.0} KiB budget"));
+            over.push(format!(
+                "the page's bundle is over its {PAGE_LIMIT_KIB:.0} KiB budget"
+            ));
         }
         if total(&self.worker) as f64 / 1024.0 > WORKER_LIMIT_KIB {
-            over.push(format!("the worker's bundle is over its {WORKER_LIMIT_KIB:.0} KiB budget"));
+            over.push(format!(
+                "the worker's bundle is over its {WORKER_LIMIT_KIB:.0} KiB budget"
+            ));
         }
         over
     }
@@ -1295,9 +1299,10 @@ fn measure_bundle(root: &Path) -> Result<Bundle> {
     for worker in [false, true] {
         for kind in ["wasm", "js", "css"] {
             let (mut raw, mut gz) = (0, 0);
-            for f in files.iter().filter(|f| {
-                f.extension().is_some_and(|e| e == kind) && is_worker_file(f) == worker
-            }) {
+            for f in files
+                .iter()
+                .filter(|f| f.extension().is_some_and(|e| e == kind) && is_worker_file(f) == worker)
+            {
                 raw += fs::metadata(f).map(|m| m.len()).unwrap_or(0);
                 gz += gzip_size(f)?;
             }
@@ -1306,7 +1311,11 @@ fn measure_bundle(root: &Path) -> Result<Bundle> {
                 return Err(format!("no .{kind} file of {whose} in dist/"));
             }
             if raw > 0 {
-                let part = if worker { &mut bundle.worker } else { &mut bundle.page };
+                let part = if worker {
+                    &mut bundle.worker
+                } else {
+                    &mut bundle.page
+                };
                 part.push((kind, raw, gz));
             }
         }

@@ -120,18 +120,12 @@ impl CommitStrategy {
             CommitStrategy::NoCommit => (vec![], vec![MessageStep::Process], vec![]),
             CommitStrategy::AfterEachSync => (
                 vec![],
-                vec![
-                    MessageStep::Process,
-                    MessageStep::commit(true, false),
-                ],
+                vec![MessageStep::Process, MessageStep::commit(true, false)],
                 vec![],
             ),
             CommitStrategy::AfterEachAsync => (
                 vec![],
-                vec![
-                    MessageStep::Process,
-                    MessageStep::commit(true, true),
-                ],
+                vec![MessageStep::Process, MessageStep::commit(true, true)],
                 vec![],
             ),
             CommitStrategy::AfterBatch => (vec![], vec![MessageStep::Process], vec![sync]),
