@@ -216,7 +216,7 @@ fn send(msg: ToWorker) {
     HUB.with(|h| {
         let mut h = h.borrow_mut();
         let w = h.worker.get_or_insert_with(worker::Handle::spawn);
-        w.post(msg.to_json());
+        w.post(msg.to_bytes());
         h.pending += 1;
         show_pending(h.pending);
     });
@@ -304,7 +304,7 @@ mod worker {
     pub struct Handle {
         worker: Option<web_sys::Worker>,
         /// Messages posted before the worker was ready.
-        queue: Rc<RefCell<Option<Vec<String>>>>,
+        queue: Rc<RefCell<Option<Vec<Vec<u8>>>>>,
         _on_message: Option<Closure<dyn FnMut(web_sys::MessageEvent)>>,
         _on_error: Option<Closure<dyn FnMut(web_sys::Event)>>,
     }
@@ -319,7 +319,7 @@ mod worker {
 
     impl Handle {
         pub fn spawn() -> Handle {
-            let queue: Rc<RefCell<Option<Vec<String>>>> = Rc::new(RefCell::new(Some(Vec::new())));
+            let queue: Rc<RefCell<Option<Vec<Vec<u8>>>>> = Rc::new(RefCell::new(Some(Vec::new())));
             let worker = match web_sys::Worker::new(&script_url()) {
                 Ok(w) => w,
                 Err(_) => {
@@ -336,27 +336,34 @@ mod worker {
             let target = worker.clone();
             let on_message = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(
                 move |e: web_sys::MessageEvent| {
-                    let Some(text) = e.data().as_string() else {
+                    let data = e.data();
+                    let Some(text) = data.as_string() else {
+                        if data.is_instance_of::<js_sys::Uint8Array>() {
+                            match FromWorker::from_bytes(&js_sys::Uint8Array::new(&data).to_vec()) {
+                                Ok(msg) => super::deliver(msg),
+                                Err(e) => web_sys::console::error_1(
+                                    &format!(
+                                        "Offset Lab: an unreadable message from the worker: {e}"
+                                    )
+                                    .into(),
+                                ),
+                            }
+                        }
                         return;
                     };
                     if text == DONE {
                         super::answered();
                         return;
                     }
-                    if text == READY {
-                        if let Some(pending) = q.borrow_mut().take() {
+                    if text == READY
+                        && let Some(pending) = q.borrow_mut().take()
+                    {
+                        {
                             for m in pending {
-                                let _ = target.post_message(&JsValue::from_str(&m));
+                                let _ =
+                                    target.post_message(&js_sys::Uint8Array::from(m.as_slice()));
                             }
                         }
-                        return;
-                    }
-                    match FromWorker::from_json(&text) {
-                        Ok(msg) => super::deliver(msg),
-                        Err(e) => web_sys::console::error_1(
-                            &format!("Offset Lab: an unreadable message from the worker: {e}")
-                                .into(),
-                        ),
                     }
                 },
             );
@@ -375,13 +382,13 @@ mod worker {
             }
         }
 
-        pub fn post(&self, text: String) {
+        pub fn post(&self, bytes: Vec<u8>) {
             if let Some(pending) = self.queue.borrow_mut().as_mut() {
-                pending.push(text);
+                pending.push(bytes);
                 return;
             }
             if let Some(w) = &self.worker {
-                let _ = w.post_message(&JsValue::from_str(&text));
+                let _ = w.post_message(&js_sys::Uint8Array::from(bytes.as_slice()));
             }
         }
 

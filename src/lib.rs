@@ -23,7 +23,7 @@ pub mod panic;
 
 // The session's modules, under the names the components have always used. Only types and a few
 // small helpers of them reach the page's bundle; the rest runs in the worker.
-pub use offset_lab_session::{code, edit, export, lab, scenarios, screen, state, view};
+pub use offset_lab_session::{builder, code, edit, export, lab, scenarios, screen, state, view};
 
 mod app;
 pub mod components;

@@ -1,5 +1,5 @@
 //! The page's Web Worker: every playground of the page as a [`Session`], fed the page's
-//! messages (`offset_lab_session::protocol`, as JSON strings) and answering with screens,
+//! messages (`offset_lab_session::protocol`, postcard bytes in a `Uint8Array`) and answering with screens,
 //! files, links and, while a long run is built, its progress. Started by trunk's loader
 //! (`offset-lab-worker_loader.js`); it says "ready" once it can take messages.
 
@@ -20,11 +20,12 @@ fn scope() -> web_sys::DedicatedWorkerGlobalScope {
 }
 
 fn post(msg: &FromWorker) {
-    let _ = scope().post_message(&JsValue::from_str(&msg.to_json()));
+    let bytes = js_sys::Uint8Array::from(msg.to_bytes().as_slice());
+    let _ = scope().post_message(&bytes);
 }
 
-fn handle(text: &str) {
-    let msg = match ToWorker::from_json(text) {
+fn handle(bytes: &[u8]) {
+    let msg = match ToWorker::from_bytes(bytes) {
         Ok(m) => m,
         Err(e) => {
             web_sys::console::error_1(
@@ -81,8 +82,9 @@ const DONE: &str = "done";
 fn main() {
     let on_message =
         Closure::<dyn FnMut(web_sys::MessageEvent)>::new(|e: web_sys::MessageEvent| {
-            if let Some(text) = e.data().as_string() {
-                handle(&text);
+            let data = e.data();
+            if data.is_instance_of::<js_sys::Uint8Array>() {
+                handle(&js_sys::Uint8Array::new(&data).to_vec());
             }
         });
     scope().set_onmessage(Some(on_message.as_ref().unchecked_ref()));

@@ -286,7 +286,7 @@ async fn the_lab_panel_checks_a_prediction_after_the_run() {
         .unwrap()
         .click();
     yew::scheduler::flush().await;
-    assert!(text(&m.root, ".predict").contains("play it to the end"));
+    assert!(text(&m.root, ".predict-form").contains("play it to the end"));
     key("End", false);
     yew::scheduler::flush().await;
     yew::scheduler::flush().await;

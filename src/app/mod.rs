@@ -14,8 +14,8 @@ use yew::prelude::*;
 use crate::backend::{self, Dispatch, Heard};
 use crate::components::file_menu::file_menu;
 use crate::components::{
-    Callout, CodeView, ConsumerCard, Header, LabPanel, LogLanes, Narration, NoticeBar, Outcome,
-    PaymentDetail, Settings, TimeBar, TimelineView,
+    Builder, Callout, CodeView, ConsumerCard, Header, LabPanel, LogLanes, Narration, NoticeBar,
+    Outcome, PaymentDetail, TimeBar, TimelineView,
 };
 use crate::embed::ElementConfig;
 use crate::hooks::{
@@ -46,13 +46,13 @@ pub struct AppProps {
 /// What the page does with a message that is not a screen: save a file, copy or open a link.
 fn side_effect(msg: &FromWorker, dispatch: &Dispatch) {
     match msg {
-        FromWorker::File { file, .. } => {
-            if crate::files::download(&file.name, &file.mime, &file.text).is_err() {
-                dispatch.dispatch(Action::Notify(crate::state::Notice {
-                    error: true,
-                    text: format!("The browser did not save {}.", file.name),
-                }));
-            }
+        FromWorker::File { file, .. }
+            if crate::files::download(&file.name, &file.mime, &file.text).is_err() =>
+        {
+            dispatch.dispatch(Action::Notify(crate::state::Notice {
+                error: true,
+                text: format!("The browser did not save {}.", file.name),
+            }));
         }
         FromWorker::Link { share, query, .. } => {
             let link = page_link(query);
@@ -127,11 +127,11 @@ pub fn App(props: &AppProps) -> Html {
     }
     // Lab progress, saved by the app's own page.
     {
-        let lab = view.view.as_ref().map(|v| v.lab.clone());
+        let json = view.view.as_ref().map(|v| v.lab.progress_json.clone());
         let persist = own_page && !embed;
-        use_effect_with(lab, move |lab| {
-            if let (true, Some(lab), Some(s)) = (persist, lab, local_storage()) {
-                let _ = s.set_item(crate::lab::STORAGE_KEY, &lab.to_json());
+        use_effect_with(json, move |json| {
+            if let (true, Some(json), Some(s)) = (persist, json, local_storage()) {
+                let _ = s.set_item(crate::lab::STORAGE_KEY, json);
             }
         });
     }
@@ -162,8 +162,20 @@ pub fn App(props: &AppProps) -> Html {
         };
     };
     let (run, code, f) = (&v.run, &v.code, &v.frame);
-    let sc = run.scenario.clone();
-    let panel = f.panel;
+    let sc = &run.scenario;
+    let lab = v.lab.vm.clone().map(Rc::new);
+    // A scenario of no lab step opens without the lab's guidance.
+    let panels: Vec<Panel> = f
+        .panels
+        .iter()
+        .copied()
+        .filter(|p| *p != Panel::Lab || lab.is_some())
+        .collect();
+    let panel = if panels.contains(&f.panel) {
+        f.panel
+    } else {
+        panels.first().copied().unwrap_or(f.panel)
+    };
     let tab = |p: Panel| {
         let d = d.clone();
         let onclick = Callback::from(move |_: MouseEvent| d.dispatch(Action::ShowPanel(p)));
@@ -172,7 +184,7 @@ pub fn App(props: &AppProps) -> Html {
                 aria-pressed={if p == panel { "true" } else { "false" }} {onclick}>{ p.label() }</button>
         }
     };
-    let offered = |p: Panel| f.panels.contains(&p);
+    let offered = |p: Panel| panels.contains(&p);
 
     html! {
         <div ref={root} class={classes!("ol", (!own_page).then_some("ol-element"))}
@@ -192,6 +204,12 @@ pub fn App(props: &AppProps) -> Html {
                 </div>
                 <main class="grid">
                     <div class="a-callout">
+                        if !sc.description.is_empty() {
+                            <details class="about" open={f.cursor == 0}>
+                                <summary>{ "About this scenario" }</summary>
+                                <p>{ sc.description.clone() }</p>
+                            </details>
+                        }
                         <NoticeBar notice={f.notice.clone()} dispatch={d.clone()} />
                         <Callout moment={f.callout.clone()} stale={f.stale} stops={run.stops.clone()}
                             cursor={f.cursor} dispatch={d.clone()} />
@@ -214,15 +232,15 @@ pub fn App(props: &AppProps) -> Html {
                             problems_only={run.problems_only}
                             selected={f.selected} dispatch={d.clone()} clients={run.clients.clone()} />
                     </div>
-                    if f.panels.len() > 1 {
-                        <nav class="tabs" aria-label="Panels">{ for f.panels.iter().map(|p| tab(*p)) }</nav>
+                    if panels.len() > 1 {
+                        <nav class="tabs" aria-label="Panels">{ for panels.iter().map(|p| tab(*p)) }</nav>
                     }
                     if offered(Panel::Code) {
                         <div class="a-code tabbed">
                             <CodeView listing={code.listing.clone()} active={f.active_line}
                                 consumer={code.consumer} consumers={run.consumer_names.clone()}
-                                crash_points={code.crash_points.clone()} default_message={f.default_message}
-                                client={sc.client} dispatch={d.clone()} />
+                                badges={code.badges.clone()} kinds={code.kinds.clone()}
+                                default_message={f.default_message} client={sc.client} dispatch={d.clone()} />
                         </div>
                     }
                     if offered(Panel::Timeline) {
@@ -240,17 +258,16 @@ pub fn App(props: &AppProps) -> Html {
                     }
                     if offered(Panel::Lab) || offered(Panel::Settings) {
                         <aside class="a-side" aria-label="Lab and settings">
-                            if offered(Panel::Lab) {
+                            if let (true, Some(vm)) = (offered(Panel::Lab), lab) {
                                 <div class="a-lab tabbed">
-                                    <LabPanel preset={AttrValue::from(run.preset.clone())} scenario={sc.clone()}
-                                        phase_ms={run.phase_ms} phase={f.phase.clone()} choices={run.choices.clone()}
-                                        lab={v.lab.clone()} dispatch={d.clone()} />
+                                    <LabPanel {vm} interval_ms={sc.auto_commit_interval_ms} phase_ms={run.phase_ms}
+                                        phase={f.phase.clone()} dispatch={d.clone()} />
                                 </div>
                             }
                             if offered(Panel::Settings) {
                                 <div class="a-settings tabbed">
-                                    <Settings scenario={sc.clone()} fork_processing={f.fork_processing}
-                                        dispatch={d.clone()} />
+                                    <Builder vm={v.builder.clone()} fork_processing={f.fork_processing}
+                                        json_check={f.json_check.clone()} dispatch={d.clone()} />
                                 </div>
                             }
                         </aside>

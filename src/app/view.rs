@@ -4,9 +4,9 @@
 
 use std::rc::Rc;
 
-use offset_lab_session::lab::LabProgress;
+use offset_lab_session::builder::BuilderVm;
 use offset_lab_session::protocol::FromWorker;
-use offset_lab_session::screen::{CodeVm, Frame, RunView};
+use offset_lab_session::screen::{CodeVm, Frame, LabPart, RunView};
 use yew::Reducible;
 
 use crate::backend::Heard;
@@ -16,7 +16,8 @@ use crate::backend::Heard;
 pub struct View {
     pub run: Rc<RunView>,
     pub code: Rc<CodeVm>,
-    pub lab: Rc<LabProgress>,
+    pub builder: Rc<BuilderVm>,
+    pub lab: Rc<LabPart>,
     /// The link to the moment on screen (query string).
     pub link: String,
     pub frame: Rc<Frame>,
@@ -46,9 +47,14 @@ impl Reducible for ViewState {
             Heard::Message(m) => match &*m {
                 FromWorker::Screen { screen, .. } => {
                     let prev = s.view.as_deref();
-                    let (Some(run), Some(code)) = (
+                    let (Some(run), Some(code), Some(builder), Some(lab)) = (
                         screen.run.clone().or_else(|| prev.map(|p| p.run.clone())),
                         screen.code.clone().or_else(|| prev.map(|p| p.code.clone())),
+                        screen
+                            .builder
+                            .clone()
+                            .or_else(|| prev.map(|p| p.builder.clone())),
+                        screen.lab.clone().or_else(|| prev.map(|p| p.lab.clone())),
                     ) else {
                         // A screen that assumes one before it: nothing to draw it on.
                         return self;
@@ -56,11 +62,8 @@ impl Reducible for ViewState {
                     s.view = Some(Rc::new(View {
                         run,
                         code,
-                        lab: screen
-                            .lab
-                            .clone()
-                            .or_else(|| prev.map(|p| p.lab.clone()))
-                            .unwrap_or_default(),
+                        builder,
+                        lab,
                         link: screen
                             .link
                             .clone()

@@ -2,17 +2,16 @@
 //! works like a debugger's: click a line's gutter to place a crash point there ("crash here, on
 //! the k-th message"); crash points show on their line and can be removed.
 
-use crate::backend::Dispatch;
 use std::rc::Rc;
 
-use offset_lab_sim::scenario::{ClientModel, CrashKind, CrashPoint, CrashWhen};
+use offset_lab_sim::scenario::{ClientModel, CrashKind};
 use yew::prelude::*;
 
+use crate::backend::Dispatch;
 use crate::code::Listing;
-use crate::edit::{
-    crash_kind_from_key, crash_kind_key, crash_kind_label_for, crash_point_label_for, point_label,
-};
-use crate::state::Action;
+use crate::edit::{crash_kind_from_key, crash_kind_key, point_label};
+use crate::screen::Badge;
+use crate::state::{Action, NewCrashPoint};
 
 #[derive(Properties, PartialEq)]
 pub struct CodeViewProps {
@@ -21,8 +20,10 @@ pub struct CodeViewProps {
     pub active: Option<usize>,
     pub consumer: usize,
     pub consumers: Rc<Vec<String>>,
-    /// The consumer's crash points, by index.
-    pub crash_points: Rc<Vec<CrashPoint>>,
+    /// The consumer's crash points under their lines.
+    pub badges: Rc<Vec<Badge>>,
+    /// The ways a consumer can end, in the client's words.
+    pub kinds: Vec<(CrashKind, String)>,
     /// The message number a new crash point proposes.
     pub default_message: u32,
     pub client: ClientModel,
@@ -94,7 +95,7 @@ pub fn CodeView(p: &CodeViewProps) -> Html {
                 let restart_after_ms = restart_ref
                     .cast::<web_sys::HtmlSelectElement>()
                     .map_or(Some(1000), |s| s.value().parse::<u64>().ok());
-                let cp = CrashPoint {
+                let cp = NewCrashPoint {
                     at_ms: None,
                     point: Some(point),
                     message: Some(message),
@@ -121,9 +122,9 @@ pub fn CodeView(p: &CodeViewProps) -> Html {
                             value={dr.message.to_string()} />
                     </label>
                     <select ref={kind_ref.clone()} aria-label="How the consumer ends">
-                        { for [CrashKind::SysExit, CrashKind::Kill, CrashKind::Close].into_iter().map(|k| html! {
-                            <option value={crash_kind_key(k)} selected={k == CrashKind::SysExit}>
-                                { crash_kind_label_for(k, p.client) }
+                        { for p.kinds.iter().map(|(k, label)| html! {
+                            <option value={crash_kind_key(*k)} selected={*k == CrashKind::SysExit}>
+                                { label.clone() }
                             </option>
                         }) }
                     </select>
@@ -166,9 +167,7 @@ pub fn CodeView(p: &CodeViewProps) -> Html {
             { tabs }
             <ol class={classes!("code-lines", format!("lang-{}", crate::code::language_key(l.language)))}>
                 { for l.lines.iter().enumerate().map(|(i, line)| {
-                    let here: Vec<(usize, &CrashPoint)> = p.crash_points.iter().enumerate()
-                        .filter(|(_, cp)| matches!(cp.when(), CrashWhen::Point(pt, _) if Some(pt) == line.crash_point))
-                        .collect();
+                    let here: Vec<&Badge> = p.badges.iter().filter(|b| b.line == i).collect();
                     let active = p.active == Some(i);
                     let gutter = match line.crash_point {
                         Some(pt) => html! {
@@ -198,14 +197,12 @@ pub fn CodeView(p: &CodeViewProps) -> Html {
                                 </code>
                                 if active { <span class="sr-only">{ " (executing now)" }</span> }
                             </li>
-                            { for here.iter().map(|(ix, cp)| html! {
+                            { for here.iter().map(|b| html! {
                                 <li class="cp-badge">
                                     <span class="cp-icon" aria-hidden="true">{ "✕" }</span>
-                                    <span>{ format!("crash point: {}", crash_point_label_for(cp, p.client)) }</span>
-                                    <button type="button" class="link" onclick={remove(*ix)}
-                                        aria-label={
-                                            format!("Remove crash point: {}", crash_point_label_for(cp, p.client))
-                                        }>
+                                    <span>{ format!("crash point: {}", b.text) }</span>
+                                    <button type="button" class="link" onclick={remove(b.ix)}
+                                        aria-label={format!("Remove crash point: {}", b.text)}>
                                         { "remove" }
                                     </button>
                                 </li>

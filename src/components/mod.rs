@@ -1,6 +1,7 @@
 //! The app's parts, each a small `#[component]` with `PartialEq` props so that a step only
 //! re-renders what changed.
 
+pub mod builder;
 pub mod callout;
 pub mod clients;
 pub mod code_view;
@@ -13,10 +14,10 @@ pub mod log_lanes;
 pub mod narration;
 pub mod outcome;
 pub mod phase_explorer;
-pub mod settings;
 pub mod time_bar;
 pub mod timeline_view;
 
+pub use builder::Builder;
 pub use callout::{Callout, NoticeBar};
 pub use code_view::CodeView;
 pub use consumer_card::ConsumerCard;
@@ -25,7 +26,6 @@ pub use lab_panel::LabPanel;
 pub use log_lanes::{LogLanes, PaymentDetail};
 pub use narration::Narration;
 pub use outcome::Outcome;
-pub use settings::Settings;
 pub use time_bar::TimeBar;
 pub use timeline_view::TimelineView;
 

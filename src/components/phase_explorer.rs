@@ -5,19 +5,20 @@
 
 use std::rc::Rc;
 
-use offset_lab_sim::{Ms, Scenario};
+use offset_lab_sim::Ms;
 use wasm_bindgen::JsCast;
 use yew::prelude::*;
 
 use crate::backend::Dispatch;
 use crate::edit::Setting;
 use crate::state::Action;
-use crate::view::phase::{PhaseVm, STEP_MS, interval};
+use crate::view::phase::{PhaseVm, STEP_MS};
 use crate::view::{dur, fixed};
 
 #[derive(Properties, PartialEq)]
 pub struct PhaseExplorerProps {
-    pub scenario: Rc<Scenario>,
+    /// The auto-commit interval: one cycle.
+    pub interval_ms: Ms,
     /// The phase of the run on screen.
     pub phase_ms: Option<Ms>,
     /// The sweep, once run.
@@ -27,9 +28,7 @@ pub struct PhaseExplorerProps {
 
 #[component]
 pub fn PhaseExplorer(p: &PhaseExplorerProps) -> Html {
-    let Some(interval) = interval(&p.scenario) else {
-        return html! {};
-    };
+    let interval = p.interval_ms.max(1);
     let run = {
         let d = p.dispatch.clone();
         Callback::from(move |_: MouseEvent| d.dispatch(Action::ExplorePhase))

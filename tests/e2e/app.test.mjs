@@ -89,6 +89,7 @@ test('Step 1, 7 s, at 375 px: the moments read on a phone', () =>
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     assert.ok(overflow <= 0, `the page is ${overflow}px wider than the screen`);
     await page.getByRole('button', { name: 'Timeline', exact: true }).click();
+    await idle(page);
     assert.ok(await page.locator('.a-timeline').isVisible());
     assert.ok(!(await page.locator('.a-code').isVisible()));
     await screenshot(page, 'sleep7-375-timeline-tab');
@@ -198,7 +199,9 @@ test('keyboard: arrows step, Shift+arrows jump to notable events, Home/End, Spac
 test('settings: turning enable.auto.commit off removes the loss and shows what it cost', () =>
   withPage(async (page) => {
     await page.getByLabel('enable.auto.commit').uncheck();
-    await page.getByLabel('commit strategy').selectOption('after-each-sync');
+    await idle(page);
+    await page.getByLabel('where the program commits').selectOption('after-each-sync');
+    await idle(page);
     await page.getByRole('button', { name: /^Jump to end/ }).click();
     await expectText(page, '[data-testid=counters] [data-kind=lost] b', '0');
     const compare = await page.locator('.callout .compare').textContent();

@@ -45,7 +45,7 @@ test('the course page: an iframe and two playgrounds, each on its own', () =>
     assert.match(await instances.nth(1).locator('.scenario-title').textContent(), /manual commit/i);
     assert.deepEqual(await instances.nth(0).locator('.tabs .tab').allTextContents(), ['Code', 'Timeline']);
     assert.equal(await instances.nth(0).locator('.tabs .tab.on').textContent(), 'Timeline', 'the first named is open');
-    assert.deepEqual(await instances.nth(1).locator('.tabs .tab').allTextContents(), ['Code', 'Settings']);
+    assert.deepEqual(await instances.nth(1).locator('.tabs .tab').allTextContents(), ['Code', 'Build']);
     assert.deepEqual(await counters(page), { inPage: ['0', '0'], framed: '0' });
 
     // The iframe fits its playground: no inner scrollbar.

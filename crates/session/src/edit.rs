@@ -112,6 +112,15 @@ impl CommitStrategy {
         }
     }
 
+    /// Gives consumer `c`'s program this strategy; storing after processing turns off
+    /// `enable.auto.offset.store`, which `store_offsets()` needs (B3).
+    pub fn apply_to(self, c: &mut offset_lab_sim::scenario::ConsumerSpec) {
+        self.apply(&mut c.program);
+        if self == CommitStrategy::StoreAfterProcessing {
+            c.config.enable_auto_offset_store = false;
+        }
+    }
+
     fn apply(self, p: &mut Program) {
         let sync = BatchStep::Commit {
             asynchronous: false,

@@ -2,7 +2,7 @@
 //! `lab::Observation`), from which the success checklist ticks itself. Kept apart from the run
 //! state; the app saves it in local storage.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
 
 use offset_lab_sim::lab::{self, Criterion, Observation};
@@ -17,6 +17,10 @@ pub const STORAGE_KEY: &str = "offset-lab.lab-progress.v1";
 pub struct LabProgress {
     /// The option chosen for each step's prediction, by step id.
     pub predictions: BTreeMap<String, usize>,
+    /// Steps whose prediction has been revealed: a run of the question's scenario reached its
+    /// end after the student answered. The answer is then locked until "try again".
+    #[serde(default)]
+    pub revealed: BTreeSet<String>,
     pub seen: Vec<Observation>,
     /// The run the last observation came from (not saved): a later observation of the same run
     /// replaces it.
@@ -29,6 +33,10 @@ pub enum LabAction {
         step: String,
         choice: usize,
     },
+    /// Forget a revealed prediction, to answer again.
+    Retry {
+        step: String,
+    },
     /// What the student has seen of run `run` so far.
     Observe {
         run: u32,
@@ -40,6 +48,11 @@ pub enum LabAction {
 impl LabProgress {
     pub fn criteria(&self) -> Vec<Criterion> {
         lab::criteria_met(&self.seen)
+    }
+
+    /// Whether step `id`'s answer has been revealed (and is locked).
+    pub fn revealed(&self, id: &str) -> bool {
+        self.revealed.contains(id)
     }
 
     /// Whether a run of `scenario` has been watched to its end.
@@ -65,10 +78,17 @@ impl LabProgress {
         let mut s = (*self).clone();
         match action {
             LabAction::Predict { step, choice } => {
-                if s.predictions.get(&step) == Some(&choice) {
+                // A revealed answer is locked.
+                if s.predictions.get(&step) == Some(&choice) || s.revealed.contains(&step) {
                     return self;
                 }
                 s.predictions.insert(step, choice);
+            }
+            LabAction::Retry { step } => {
+                if !s.revealed.remove(&step) && s.predictions.remove(&step).is_none() {
+                    return self;
+                }
+                s.predictions.remove(&step);
             }
             LabAction::Observe { run, observation } => {
                 let same_run = s.last_run == Some(run)
@@ -81,6 +101,17 @@ impl LabProgress {
                 if same_run {
                     s.seen.pop();
                 }
+                if observation.reached_end {
+                    // The question about this scenario, answered before this run, is revealed.
+                    for st in lab::STEPS {
+                        if let Some(q) = &st.predict
+                            && q.scenario == observation.scenario
+                            && s.predictions.contains_key(st.id)
+                        {
+                            s.revealed.insert(st.id.to_string());
+                        }
+                    }
+                }
                 s.seen.push(observation);
                 if s.seen.len() > MAX_SEEN {
                     let extra = s.seen.len() - MAX_SEEN;
@@ -92,11 +123,6 @@ impl LabProgress {
         }
         Rc::new(s)
     }
-}
-
-/// The lab step a scenario belongs to.
-pub fn step_of(preset: &str) -> Option<usize> {
-    lab::STEPS.iter().position(|s| s.presets.contains(&preset))
 }
 
 #[cfg(test)]
@@ -155,6 +181,7 @@ mod tests {
 
     #[test]
     fn presets_find_their_step() {
+        use crate::view::lab::step_of;
         assert_eq!(step_of("step1-autocommit-sleep7"), Some(0));
         assert_eq!(step_of("step2-manual-commit"), Some(1));
         assert_eq!(step_of(crate::scenarios::MANY_PAYMENTS), None);

@@ -13,6 +13,7 @@
 //!      └──────── FromWorker::Screen(Screen) ◀───┘  screen::build: view::* of the world at the cursor
 //! ```
 
+pub mod builder;
 pub mod code;
 pub mod edit;
 pub mod export;

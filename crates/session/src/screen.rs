@@ -7,15 +7,17 @@ use std::rc::Rc;
 
 use serde::{Deserialize, Serialize};
 
-use offset_lab_sim::scenario::CrashPoint;
-use offset_lab_sim::{Ms, Scenario, World};
+use offset_lab_sim::scenario::{ClientModel, CrashKind, CrashWhen};
+use offset_lab_sim::{Ms, World};
 
+use crate::builder::BuilderVm;
 use crate::code::Listing;
 use crate::lab::LabProgress;
 use crate::state::{AppState, CUSTOM, Notice, Panel};
 use crate::view::callout::{self, CalloutVm, Counter};
 use crate::view::cards::Card;
 use crate::view::clients::ClientsVm;
+use crate::view::lab::LabVm;
 use crate::view::lanes::Lane;
 use crate::view::narration::{Entry, Filter};
 use crate::view::outcome::{Cause, LedgerRow};
@@ -37,8 +39,10 @@ pub struct Screen {
     pub run: Option<Rc<RunView>>,
     /// The code view, when it changed (another run, or another consumer's program).
     pub code: Option<Rc<CodeVm>>,
-    /// The lab progress, when it changed (the page saves it).
-    pub lab: Option<Rc<LabProgress>>,
+    /// The builder, when it changed (another run, or a refused edit).
+    pub builder: Option<Rc<BuilderVm>>,
+    /// The lab panel and progress, when they changed.
+    pub lab: Option<Rc<LabPart>>,
     /// The link to what is on screen, when it changed (the page's address follows it).
     pub link: Option<String>,
     pub frame: Frame,
@@ -52,6 +56,25 @@ pub struct Choice {
     pub group: String,
 }
 
+/// The lab panel (none for a scenario of no step) and the progress to save, as JSON.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LabPart {
+    pub vm: Option<LabVm>,
+    pub progress_json: String,
+}
+
+/// What the page shows of the scenario itself.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ScenarioInfo {
+    pub name: String,
+    pub title: String,
+    /// For the student: shown where they read first.
+    pub description: String,
+    pub client: ClientModel,
+    /// The first consumer's auto-commit interval, for the phase explorer.
+    pub auto_commit_interval_ms: Option<Ms>,
+}
+
 /// What stays the same for a whole run.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RunView {
@@ -59,7 +82,7 @@ pub struct RunView {
     /// The name of the scenario picked, or [`CUSTOM`].
     pub preset: String,
     pub custom: bool,
-    pub scenario: Rc<Scenario>,
+    pub scenario: ScenarioInfo,
     /// Events of the run: the cursor goes from 0 to this.
     pub events: usize,
     pub end_ms: Ms,
@@ -84,7 +107,19 @@ pub struct RunView {
 pub struct CodeVm {
     pub consumer: usize,
     pub listing: Rc<Listing>,
-    pub crash_points: Rc<Vec<CrashPoint>>,
+    /// The consumer's crash points at program points, under their lines.
+    pub badges: Rc<Vec<Badge>>,
+    /// The ways a consumer can end, in the client's words, for the crash-point editor.
+    pub kinds: Vec<(CrashKind, String)>,
+}
+
+/// A crash point shown under the line it fires at.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Badge {
+    /// Its index among the consumer's crash points (to remove it).
+    pub ix: usize,
+    pub line: usize,
+    pub text: String,
 }
 
 /// Everything that moves with the cursor, and the controls' state.
@@ -127,18 +162,27 @@ pub struct Frame {
     pub stale: bool,
     /// The phase explorer's sweep of this scenario, once the student ran it.
     pub phase: Option<Rc<PhaseVm>>,
+    /// The JSON editor's draft, checked: `Ok` when it would open, else why not.
+    pub json_check: Option<Result<(), String>>,
 }
+
+/// The run's view and the causes of every payment's verdict, for run `.0`.
+type RunCache = (u32, Rc<RunView>, Rc<Vec<Vec<Cause>>>);
 
 /// Builds screens, remembering what the page already has and what is costly to derive.
 #[derive(Default)]
 pub struct Builder {
-    run: Option<(u32, Rc<RunView>, Rc<Vec<Vec<Cause>>>)>,
+    run: Option<RunCache>,
     world: Option<((u32, usize), Rc<World>)>,
     code: Option<((u32, usize), Rc<CodeVm>)>,
     callout: Option<((u32, usize, bool), Rc<CalloutVm>)>,
+    /// The lab part, for (the progress's version; the scenario's name).
+    lab: Option<((u64, String), Rc<LabPart>)>,
     /// What the page was sent last.
     sent_run: Option<u32>,
     sent_code: Option<(u32, usize)>,
+    sent_builder: Option<(u32, crate::builder::Refused)>,
+    sent_lab: Option<Rc<LabPart>>,
     sent_link: Option<String>,
 }
 
@@ -147,6 +191,8 @@ impl Builder {
     pub fn resend(&mut self) {
         self.sent_run = None;
         self.sent_code = None;
+        self.sent_builder = None;
+        self.sent_lab = None;
         self.sent_link = None;
     }
 
@@ -192,7 +238,13 @@ impl Builder {
             run_id: s.run_id,
             preset: s.preset.clone(),
             custom: s.preset == CUSTOM,
-            scenario: Rc::new((**sc).clone()),
+            scenario: ScenarioInfo {
+                name: sc.name.clone(),
+                title: sc.title.clone(),
+                description: sc.description.clone(),
+                client: sc.client,
+                auto_commit_interval_ms: crate::view::phase::interval(sc),
+            },
             events: tl.events.len(),
             end_ms: tl.end_ms(),
             cut_short_at_ms: tl.cut_short_at_ms,
@@ -227,15 +279,38 @@ impl Builder {
             return c.clone();
         }
         let sc = s.scenario();
+        let listing = code::listing(sc, s.code_consumer);
+        let badges = sc
+            .consumers
+            .get(s.code_consumer)
+            .map(|c| {
+                c.crashes
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(ix, cp)| match cp.when() {
+                        CrashWhen::Point(pt, _) => Some(Badge {
+                            ix,
+                            line: listing.line_of_point(pt)?,
+                            text: crate::edit::crash_point_label_for(cp, sc.client),
+                        }),
+                        CrashWhen::At(_) => None,
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
         let c = Rc::new(CodeVm {
             consumer: s.code_consumer,
-            listing: Rc::new(code::listing(sc, s.code_consumer)),
-            crash_points: Rc::new(
-                sc.consumers
-                    .get(s.code_consumer)
-                    .map(|c| c.crashes.clone())
-                    .unwrap_or_default(),
-            ),
+            listing: Rc::new(listing),
+            badges: Rc::new(badges),
+            kinds: [CrashKind::SysExit, CrashKind::Kill, CrashKind::Close]
+                .into_iter()
+                .map(|k| {
+                    (
+                        k,
+                        crate::edit::crash_kind_label_for(k, sc.client).to_string(),
+                    )
+                })
+                .collect(),
         });
         self.code = Some((key, c.clone()));
         c
@@ -243,7 +318,13 @@ impl Builder {
 
     /// The screen for `s`. `link`: whether to make the link to it (not while playing: the
     /// page's address follows only a paused cursor).
-    pub fn build(&mut self, s: &AppState, phase: Option<Rc<PhaseVm>>) -> Screen {
+    pub fn build(
+        &mut self,
+        s: &AppState,
+        phase: Option<Rc<PhaseVm>>,
+        progress: &LabProgress,
+        progress_version: u64,
+    ) -> Screen {
         let (rv, causes) = self.run_view(s);
         let code = self.code_vm(s);
         let world = self.world(s);
@@ -312,6 +393,7 @@ impl Builder {
             callout,
             stale,
             phase,
+            json_check: s.json_check.clone(),
         };
         let link = (!s.playing).then(|| s.link());
         let link = match link {
@@ -330,10 +412,37 @@ impl Builder {
             self.sent_code = Some(code_key);
             code
         });
+        let builder_key = (s.run_id, s.refused.clone());
+        let builder = (self.sent_builder.as_ref() != Some(&builder_key)).then(|| {
+            self.sent_builder = Some(builder_key);
+            Rc::new(crate::builder::builder(tl, &s.refused))
+        });
+        let lab_name = if s.preset == CUSTOM {
+            s.scenario().name.as_str()
+        } else {
+            s.preset.as_str()
+        };
+        let lab_key = (progress_version, lab_name.to_string());
+        let lab = match &self.lab {
+            Some((k, part)) if *k == lab_key => part.clone(),
+            _ => {
+                let part = Rc::new(LabPart {
+                    vm: crate::view::lab::lab_vm(lab_name, progress),
+                    progress_json: progress.to_json(),
+                });
+                self.lab = Some((lab_key, part.clone()));
+                part
+            }
+        };
+        let lab = (self.sent_lab.as_ref() != Some(&lab)).then(|| {
+            self.sent_lab = Some(lab.clone());
+            lab
+        });
         Screen {
             run,
             code,
-            lab: None,
+            builder,
+            lab,
             link,
             frame,
         }

@@ -17,7 +17,8 @@ pub struct Session {
     id: u32,
     state: Rc<AppState>,
     lab: Rc<LabProgress>,
-    lab_changed: bool,
+    /// Counts the changes of `lab`.
+    lab_version: u64,
     /// (run, moment, at end) last observed for the lab progress.
     observed: Option<(u32, Option<usize>, bool)>,
     /// The phase explorer's last sweep, and the scenario (without its production time) it is of.
@@ -36,7 +37,7 @@ impl Session {
             id,
             state: Rc::new(state),
             lab: Rc::new(lab_json.map(LabProgress::from_json).unwrap_or_default()),
-            lab_changed: false,
+            lab_version: 0,
             observed: None,
             phase: None,
             builder: Builder::default(),
@@ -82,6 +83,7 @@ impl Session {
                 choice: *choice,
             }),
             Action::ResetProgress => self.lab_act(LabAction::Reset),
+            Action::RetryPrediction(step) => self.lab_act(LabAction::Retry { step: step.clone() }),
             Action::ExplorePhase => {
                 let sc = self.state.scenario();
                 if let Some(vm) = phase::explore(sc) {
@@ -109,17 +111,13 @@ impl Session {
             .as_ref()
             .filter(|(k, _)| *k == phase::sweep_key(sc))
             .map(|(_, vm)| vm.clone());
-        let mut screen = self.builder.build(&self.state, phase);
-        if std::mem::take(&mut self.lab_changed) {
-            screen.lab = Some(self.lab.clone());
-        }
-        screen
+        self.builder
+            .build(&self.state, phase, &self.lab, self.lab_version)
     }
 
     /// The next screen carries everything, as for a page that has nothing yet.
     pub fn resend(&mut self) {
         self.builder.resend();
-        self.lab_changed = true;
     }
 
     pub fn screen_message(&mut self) -> FromWorker {
@@ -138,7 +136,9 @@ impl Session {
     fn lab_act(&mut self, a: LabAction) {
         let before = self.lab.clone();
         self.lab = before.clone().reduce(a);
-        self.lab_changed |= !Rc::ptr_eq(&before, &self.lab);
+        if !Rc::ptr_eq(&before, &self.lab) {
+            self.lab_version += 1;
+        }
     }
 
     /// Lab progress: what the student has seen, at each key moment and at the end.
@@ -294,11 +294,12 @@ mod protocol_tests {
                 messages.extend(s.act(a));
             }
             for m in messages {
-                let json = m.to_json();
-                let back = FromWorker::from_json(&json)
-                    .unwrap_or_else(|e| panic!("{}: {e}\n{}", c.0, &json[..json.len().min(300)]));
-                // Compared as JSON: the lab progress's `last_run` is the session's own.
-                assert_eq!(back.to_json(), json, "{}", c.0);
+                let bytes = m.to_bytes();
+                assert!(!bytes.is_empty(), "{}: {m:?} did not encode", c.0);
+                let back =
+                    FromWorker::from_bytes(&bytes).unwrap_or_else(|e| panic!("{}: {e}", c.0));
+                // Compared encoded: the lab progress's `last_run` is the session's own.
+                assert_eq!(back.to_bytes(), bytes, "{}", c.0);
             }
         }
     }
@@ -314,12 +315,12 @@ mod protocol_tests {
             }),
             lab: Some("{}".into()),
         };
-        assert_eq!(ToWorker::from_json(&open.to_json()).unwrap(), open);
+        assert_eq!(ToWorker::from_bytes(&open.to_bytes()).unwrap(), open);
         let act = ToWorker::Act {
             session: 3,
             action: Action::ChangeSetting(crate::edit::Setting::AutoCommitIntervalMs(2000)),
         };
-        assert_eq!(ToWorker::from_json(&act.to_json()).unwrap(), act);
+        assert_eq!(ToWorker::from_bytes(&act.to_bytes()).unwrap(), act);
     }
 
     #[test]

@@ -14,6 +14,9 @@ use crate::trace::EventKind;
 /// A "predict before you run" question.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Predict {
+    /// The scenario the question is about: it opens with the question, and only its run
+    /// reveals the answer.
+    pub scenario: &'static str,
     pub question: &'static str,
     pub options: &'static [&'static str],
     pub correct: usize,
@@ -27,8 +30,10 @@ pub struct LabStep {
     pub title: &'static str,
     /// The presets this step uses, the first one opened by default.
     pub presets: &'static [&'static str],
-    /// What to do, in Offset Lab's words.
+    /// What to do, in Offset Lab's words: never the answer to the step's question.
     pub todo: &'static str,
+    /// What the run showed, once the student has played the step's first scenario to its end.
+    pub after: &'static str,
     pub predict: Option<Predict>,
     /// The lab's questions this step answers, with the answer the run shows.
     pub answers: &'static [(&'static str, &'static str)],
@@ -45,8 +50,10 @@ pub const STEPS: &[LabStep] = &[
             "step1-phase-explorer",
             "java-autocommit-sleep7",
         ],
-        todo: "Run the auto-commit consumer that sleeps 7 s and then calls sys.exit(1). Watch the auto-commit countdown on the consumer card: the timer fires during the sleep, and the committed offset jumps past P-0001 while it is still being processed. Then try the 2 s version, the lab as literally run, and the phase explorer: the result depends on where the timer is in its cycle, not on 2 < 5.",
+        todo: "Run the lab's auto-commit consumer: it processes each payment for 7 s and calls sys.exit(1) in the middle of the first one. Answer the question below, then press Play and keep an eye on the auto-commit countdown on the consumer card while the payment is being processed.",
+        after: "The timer fired during the sleep, and the committed offset jumped past P-0001 while it was still being processed: the restart resumed after it. Now try the 2 s version, the lab as literally run, and the phase explorer: whether the payment is lost depends on where the timer is in its cycle, not on 2 < 5.",
         predict: Some(Predict {
+            scenario: "step1-autocommit-sleep7",
             question: "The lab says a 7 s sleep does not lose the message. With confluent-kafka (librdkafka), will P-0001 be lost with a 7 s sleep?",
             options: &[
                 "Yes, it is lost",
@@ -70,7 +77,9 @@ pub const STEPS: &[LabStep] = &[
             "exp3-offsets-in-kafka",
         ],
         todo: "Run the manual-commit consumer: enable.auto.commit=false, and commit(message) only after the payment is recorded. It crashes after recording P-0002 but before committing it. Place your own crash points by clicking the gutter of the code: before the commit, after the commit, during processing. Nothing is ever lost; a crash before the commit repeats one payment.",
+        after: "",
         predict: Some(Predict {
+            scenario: "step2-manual-commit",
             question: "The consumer crashes after recording P-0002 and before committing it. After the restart, what happens to P-0002?",
             options: &[
                 "It is lost",
@@ -90,7 +99,9 @@ pub const STEPS: &[LabStep] = &[
         title: "Step 3 — batches of five, commit after the batch",
         presets: &["step3-batch5-fail-at-3"],
         todo: "consume(num_messages=5) returns five payments; the program commits once after the whole batch. The consumer fails at message 3 of the first batch.",
+        after: "",
         predict: Some(Predict {
+            scenario: "step3-batch5-fail-at-3",
             question: "The consumer fails while processing message 3 of 5. Which payments are recorded twice?",
             options: &["None", "P-0001 and P-0002", "All five"],
             correct: 1,
@@ -112,6 +123,7 @@ pub const STEPS: &[LabStep] = &[
             "step4-partial-batch",
         ],
         todo: "Transient failures deserve retries with backoff; permanent ones (invalid data) must not block the partition forever. Compare skipping, a dead-letter topic, and stopping, then a failure in the middle of a batch.",
+        after: "",
         predict: None,
         answers: &[(
             "How do you handle duplicate processing?",
@@ -131,7 +143,9 @@ pub const STEPS: &[LabStep] = &[
             "exp3-offsets-in-db",
         ],
         todo: "Commit before processing (at-most-once) and after (at-least-once). Compare payments per second with synchronous and asynchronous commits; see what an async commit leaves unknown when the consumer crashes, and how a retried one moves the committed offset backwards. Then keep the offsets in the database with the results.",
+        after: "",
         predict: Some(Predict {
+            scenario: "exp1-commit-before-processing",
             question: "Committing before processing: which can happen after a crash?",
             options: &["A payment is lost", "A payment is processed twice", "Both"],
             correct: 0,
@@ -151,7 +165,9 @@ pub const STEPS: &[LabStep] = &[
             "pitfall-exactly-once-assumption",
         ],
         todo: "A rebalance during processing (a consumer stuck longer than max.poll.interval.ms), close() in a finally block, and believing that manual commits give exactly-once.",
+        after: "",
         predict: Some(Predict {
+            scenario: "pitfall-close-in-finally",
             question: "The Step 1 consumer with a 2 s sleep lost nothing. Wrap its loop in try/finally: consumer.close(). What happens to P-0001?",
             options: &["Still redelivered", "Lost"],
             correct: 1,
@@ -168,6 +184,7 @@ pub const STEPS: &[LabStep] = &[
             "refunds-scale-out",
         ],
         todo: "No refund missed, none doubled: commit after processing so nothing is missed, and make the effect idempotent or transactional so a redelivery does nothing twice. Then scale out to three consumers.",
+        after: "",
         predict: None,
         answers: &[],
     },

@@ -69,14 +69,10 @@ pub struct Summary {
     pub duplicated: u32,
     pub lost: u32,
     pub pending: u32,
-    #[serde(default, skip_serializing_if = "is_zero")]
+    #[serde(default)]
     pub skipped: u32,
-    #[serde(default, skip_serializing_if = "is_zero")]
+    #[serde(default)]
     pub dead_lettered: u32,
-}
-
-fn is_zero(n: &u32) -> bool {
-    *n == 0
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]

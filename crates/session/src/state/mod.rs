@@ -72,7 +72,7 @@ impl Panel {
             Panel::Code => "Code",
             Panel::Timeline => "Timeline",
             Panel::Events => "Events",
-            Panel::Settings => "Settings",
+            Panel::Settings => "Build",
         }
     }
 
@@ -162,6 +162,10 @@ pub struct AppState {
     /// The panels offered (in `Panel::ALL` order): all of them, unless an embedding names some.
     /// `panel` is one of them when there are any.
     pub panels: Vec<Panel>,
+    /// The builder's last refused edit: the field's path and the core's message.
+    pub refused: crate::builder::Refused,
+    /// The JSON editor's draft, checked: `Ok` when it would open, else why not.
+    pub json_check: Option<Result<(), String>>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -202,7 +206,7 @@ pub enum Action {
     RemoveAction(usize),
     AddCrashPoint {
         consumer: usize,
-        point: CrashPoint,
+        point: NewCrashPoint,
     },
     /// A time crash point where the student clicked the timeline.
     AddCrashAt {
@@ -235,6 +239,40 @@ pub enum Action {
     ResetProgress,
     /// Run the phase explorer on the scenario on screen.
     ExplorePhase,
+    /// Answer a step's question again (after its answer was revealed).
+    RetryPrediction(String),
+    /// The builder: set a field, add or remove a consumer.
+    SetField {
+        key: crate::builder::Key,
+        edit: crate::builder::Edit,
+    },
+    AddConsumer,
+    RemoveConsumer(usize),
+    /// The JSON editor: check a draft as the student types, or open it.
+    CheckJson(String),
+    ApplyJson(String),
+}
+
+/// A crash point placed from the page (the scenario's `CrashPoint`, in a form that travels).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewCrashPoint {
+    pub at_ms: Option<Ms>,
+    pub point: Option<offset_lab_sim::scenario::ProgramPoint>,
+    pub message: Option<u32>,
+    pub kind: CrashKind,
+    pub restart_after_ms: Option<Ms>,
+}
+
+impl From<NewCrashPoint> for CrashPoint {
+    fn from(c: NewCrashPoint) -> CrashPoint {
+        CrashPoint {
+            at_ms: c.at_ms,
+            point: c.point,
+            message: c.message,
+            kind: c.kind,
+            restart_after_ms: c.restart_after_ms,
+        }
+    }
 }
 
 /// What to do with a link to the moment on screen.
@@ -282,6 +320,8 @@ impl AppState {
             fork_processing: false,
             embed: false,
             panels: Panel::ALL.to_vec(),
+            refused: None,
+            json_check: None,
         }
     }
 
@@ -385,6 +425,8 @@ impl PartialEq for AppState {
             fork_processing,
             embed,
             panels,
+            refused,
+            json_check,
         } = self;
         Rc::ptr_eq(timeline, &o.timeline)
             && Rc::ptr_eq(moments, &o.moments)
@@ -405,6 +447,8 @@ impl PartialEq for AppState {
             && *fork_processing == o.fork_processing
             && *embed == o.embed
             && *panels == o.panels
+            && *refused == o.refused
+            && *json_check == o.json_check
             && *preset == o.preset
     }
 }

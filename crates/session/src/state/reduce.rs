@@ -69,6 +69,7 @@ impl AppState {
             | Action::Share(_)
             | Action::Predict { .. }
             | Action::ResetProgress
+            | Action::RetryPrediction(_)
             | Action::ExplorePhase => true,
             _ => false,
         };
@@ -232,7 +233,7 @@ impl AppState {
                 s.rebuild(sc, Some("an action removed".into()), None);
             }
             Action::AddCrashPoint { consumer, point } => {
-                let Some(sc) = edit::add_crash_point(s.scenario(), consumer, point) else {
+                let Some(sc) = edit::add_crash_point(s.scenario(), consumer, point.into()) else {
                     return self;
                 };
                 s.rebuild(sc, Some("a crash point added".into()), None);
@@ -273,7 +274,53 @@ impl AppState {
             | Action::Share(_)
             | Action::Predict { .. }
             | Action::ResetProgress
+            | Action::RetryPrediction(_)
             | Action::ExplorePhase => {}
+            Action::SetField { key, edit } => {
+                match crate::builder::apply(s.scenario(), &key, &edit) {
+                    Ok(sc) if sc == *s.scenario() => {
+                        if s.refused.is_none() {
+                            return self;
+                        }
+                        s.refused = None;
+                    }
+                    Ok(sc) => {
+                        s.refused = None;
+                        let label = edit_label(&key, &edit);
+                        s.rebuild(sc, Some(label), None);
+                    }
+                    Err(refused) => s.refused = Some(refused),
+                }
+            }
+            Action::AddConsumer => match crate::builder::add_consumer(s.scenario()) {
+                Ok(sc) => {
+                    s.refused = None;
+                    s.rebuild(sc, Some("a consumer added".into()), None);
+                }
+                Err(refused) => s.refused = Some(refused),
+            },
+            Action::RemoveConsumer(i) => match crate::builder::remove_consumer(s.scenario(), i) {
+                Ok(sc) => {
+                    let name = s.scenario().consumers[i].name.clone();
+                    s.refused = None;
+                    s.rebuild(sc, Some(format!("{name} removed")), None);
+                }
+                Err(refused) => s.refused = Some(refused),
+            },
+            Action::CheckJson(text) => {
+                s.json_check = Some(check_json(&text).map(|_| ()));
+            }
+            Action::ApplyJson(text) => match check_json(&text) {
+                Ok(sc) if sc == *s.scenario() => {
+                    s.json_check = None;
+                }
+                Ok(sc) => {
+                    s.json_check = None;
+                    s.refused = None;
+                    s.rebuild(sc, Some("the scenario's JSON edited".into()), None);
+                }
+                Err(e) => s.json_check = Some(Err(e)),
+            },
         }
         Rc::new(s)
     }
@@ -353,6 +400,43 @@ impl AppState {
             self.playing = false;
         }
     }
+}
+
+/// A draft of the JSON editor, opened as Import would open it.
+fn check_json(text: &str) -> Result<Scenario, String> {
+    if text.len() > MAX_FILE_BYTES {
+        return Err(format!(
+            "the scenario is {} KB; a scenario is at most {} KB",
+            text.len() / 1024,
+            MAX_FILE_BYTES / 1024
+        ));
+    }
+    Scenario::from_json(text).map_err(|e| e.to_string())
+}
+
+/// How a builder edit reads in the comparison ("before: …").
+fn edit_label(key: &crate::builder::Key, edit: &crate::builder::Edit) -> String {
+    use crate::builder::{Edit, Key, Seg};
+    let value = match edit {
+        Edit::Bool(b) => b.to_string(),
+        Edit::Number(t) | Edit::Choice(t) | Edit::Text(t) => t.trim().to_string(),
+    };
+    let what = match key {
+        Key::Path(path) => path
+            .iter()
+            .rev()
+            .find_map(|s| match s {
+                Seg::Key(k) => Some(k.clone()),
+                Seg::Index(_) => None,
+            })
+            .unwrap_or_default(),
+        Key::Commit(_) => "commit strategy".into(),
+        Key::CommitEvery { ms: false, .. } => "commit every N".into(),
+        Key::CommitEvery { ms: true, .. } => "commit at least every".into(),
+        Key::TransientRate => "transient failures ‰".into(),
+        Key::Invalid => "invalid payments".into(),
+    };
+    format!("{what} → {value}")
 }
 
 fn consumer_label(s: &AppState, c: usize) -> String {

@@ -13,6 +13,7 @@
 pub mod callout;
 pub mod cards;
 pub mod clients;
+pub mod lab;
 pub mod lanes;
 pub mod moments;
 pub mod narration;
