@@ -71,7 +71,7 @@ pub fn ConsumerCard(p: &ConsumerCardProps) -> Html {
         Callback::from(move |_: MouseEvent| d.dispatch(Action::RestartNow { consumer }))
     };
     html! {
-        <article class={classes!("card", format!("card-{}", c.status.label().split_whitespace().next().unwrap_or("")))}
+        <article class={classes!("card", format!("card-{}", c.status.key()))}
             aria-label={c.name.clone()}>
             <header class="card-head">
                 <h3>{ c.name.clone() }</h3>

@@ -115,7 +115,7 @@ impl World {
             for (i, (p, _)) in cl.app.batch.iter().enumerate().skip(cl.app.msg_ix) {
                 if *p == payment {
                     let processing = i == cl.app.msg_ix
-                        && matches!(cl.app.state, crate::client::AppState::Processing { payment: q, .. } if q == payment);
+                        && matches!(cl.app.state, crate::client::ProgramState::Processing { payment: q, .. } if q == payment);
                     return Some((c, processing));
                 }
             }
@@ -135,7 +135,7 @@ impl World {
             let Some(cl) = &con.client else { continue };
             for (i, (p, _)) in cl.app.batch.iter().enumerate().skip(cl.app.msg_ix) {
                 let processing = i == cl.app.msg_ix
-                    && matches!(cl.app.state, crate::client::AppState::Processing { .. });
+                    && matches!(cl.app.state, crate::client::ProgramState::Processing { .. });
                 held[*p as usize] = Some(processing);
             }
         }

@@ -103,7 +103,7 @@ pub fn active_line(world: &World, listing: &code::Listing, cc: usize) -> (Option
                 listing.line_of(cl.app.pc),
                 if matches!(
                     cl.app.state,
-                    offset_lab_sim::client::AppState::Processing { .. }
+                    offset_lab_sim::client::ProgramState::Processing { .. }
                 ) {
                     cl.app.current_seq
                 } else {

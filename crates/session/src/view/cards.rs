@@ -1,9 +1,9 @@
 //! One card per consumer: what it is doing, its ids, its partitions with `position()` and
 //! `committed()`, the payment in hand, its timers, and its commits.
 
-use offset_lab_sim::client::{AppState, JoinState};
-use offset_lab_sim::scenario::{ClientModel, CrashKind};
+use offset_lab_sim::scenario::CrashKind;
 use offset_lab_sim::trace::CommitSource;
+use offset_lab_sim::world::ConsumerStatus;
 use offset_lab_sim::{CellState, EventKind, Ms, Timeline, World};
 use offset_lab_sim::{Offset, Partition};
 use serde::{Deserialize, Serialize};
@@ -34,6 +34,23 @@ impl Status {
             Status::Processing => "processing",
             Status::Retrying => "waiting to retry",
             Status::Committing => "waiting for commit",
+            Status::Rebalancing => "rebalancing",
+            Status::Closing => "closing",
+            Status::Crashed => "crashed",
+            Status::Restarting => "restarting",
+            Status::Left => "left",
+        }
+    }
+
+    /// A stable name for styles and tests (`card-processing`).
+    pub fn key(self) -> &'static str {
+        match self {
+            Status::Starting => "starting",
+            Status::Joining => "joining",
+            Status::Polling => "polling",
+            Status::Processing => "processing",
+            Status::Retrying => "retrying",
+            Status::Committing => "committing",
             Status::Rebalancing => "rebalancing",
             Status::Closing => "closing",
             Status::Crashed => "crashed",
@@ -125,7 +142,6 @@ const COMMIT_LOOKBACK: usize = 4000;
 
 pub fn cards(tl: &Timeline, world: &World, cursor: usize, now: Ms) -> Vec<Card> {
     let sc = &tl.scenario;
-    let java = sc.client == ClientModel::Java;
     let states = world.cell_states();
     let cursor = cursor.min(tl.events.len());
     world
@@ -134,237 +150,58 @@ pub fn cards(tl: &Timeline, world: &World, cursor: usize, now: Ms) -> Vec<Card> 
         .enumerate()
         .map(|(c, con)| {
             let spec = &sc.consumers[c];
-            let cfg = &spec.config;
             let mut timers = Vec::new();
             let mut work = None;
             let mut parts = Vec::new();
-            let (status, detail, member, generation, partitions) = match &con.client {
-                None => {
-                    let (status, detail) = match (con.ended, con.restart_at_ms) {
-                        (_, Some(at)) => (
-                            Status::Restarting,
-                            format!(
-                                "restarts at {} (in {})",
-                                clock(at),
-                                dur(at.saturating_sub(now))
-                            ),
-                        ),
-                        (Some(end), None) if end.closed => (
-                            Status::Left,
-                            format!("closed and left at {}", clock(end.at_ms)),
-                        ),
-                        (Some(end), None) => (
-                            Status::Crashed,
-                            format!("{} at {}", last_crash_text(tl, c, cursor), clock(end.at_ms)),
-                        ),
-                        (None, None) => (
-                            Status::Starting,
-                            format!("Consumer() is constructed at {}", clock(spec.start_ms)),
-                        ),
-                    };
-                    (status, detail, None, None, String::new())
-                }
-                Some(cl) => {
-                    let status = match (cl.join, cl.app.state) {
-                        (JoinState::Closing, _) | (_, AppState::Closing) => Status::Closing,
-                        (
-                            JoinState::Joining
-                            | JoinState::AwaitingSync
-                            | JoinState::AwaitingAssign,
-                            _,
-                        ) => Status::Joining,
-                        (
-                            JoinState::AwaitingRevoke
-                            | JoinState::RevokeCommit { .. }
-                            | JoinState::LeftMaxPoll,
-                            _,
-                        ) => Status::Rebalancing,
-                        (_, AppState::Processing { .. } | AppState::Publishing { .. }) => {
-                            Status::Processing
-                        }
-                        (_, AppState::Backoff { .. }) => Status::Retrying,
-                        (_, AppState::WaitCommit { .. } | AppState::WaitTxn { .. }) => {
-                            Status::Committing
-                        }
-                        _ => Status::Polling,
-                    };
-                    let detail = match status {
-                        Status::Joining if cl.member.is_none() => {
-                            "JoinGroup sent: waiting for the group".to_string()
-                        }
-                        Status::Joining => "waiting for its assignment".to_string(),
-                        Status::Rebalancing if cl.join == JoinState::LeftMaxPoll => {
-                            "left the group: max.poll.interval.ms passed".to_string()
-                        }
-                        Status::Rebalancing => {
-                            "giving up its partitions for a rebalance".to_string()
-                        }
-                        Status::Closing => "inside close(): commit, then LeaveGroup".to_string(),
-                        Status::Committing if matches!(cl.app.state, AppState::WaitTxn { .. }) => {
-                            "commit_transaction() waits for the broker".to_string()
-                        }
-                        Status::Committing => "commit() waits for the broker's answer".to_string(),
-                        Status::Retrying => match cl.app.state {
-                            AppState::Backoff {
-                                payment,
-                                attempt,
-                                until_ms,
-                            } => format!(
-                                "{} failed (attempt {attempt}); next attempt at {}",
-                                pid(payment),
-                                clock(until_ms)
-                            ),
-                            _ => String::new(),
-                        },
-                        Status::Processing => match cl.app.state {
-                            AppState::Publishing { payment, .. } => {
-                                format!("publishing {} to the dead-letter topic", pid(payment))
-                            }
-                            _ => String::new(),
-                        },
-                        Status::Polling => {
-                            "nothing to process: poll() waits for messages".to_string()
-                        }
-                        _ => String::new(),
-                    };
-                    if let AppState::Processing {
-                        payment,
-                        started_ms,
-                        until_ms,
-                        ..
-                    } = cl.app.state
-                    {
-                        let total = until_ms.saturating_sub(started_ms);
-                        let elapsed = now.saturating_sub(started_ms).min(total);
-                        let batch = (cl.app.batch.len() > 1).then(|| {
-                            format!(
-                                "message {} of {} from this poll",
-                                cl.app.msg_ix + 1,
-                                cl.app.batch.len()
-                            )
-                        });
-                        work = Some(Work {
-                            payment: pid(payment),
-                            elapsed_ms: elapsed,
-                            total_ms: total,
-                            text: format!("{} / {}", dur(elapsed), dur(total)),
-                            at_risk: states.get(payment as usize) == Some(&CellState::AtRisk),
-                            batch,
-                        });
-                    }
-                    for part in &cl.parts {
-                        let committed = world.resume_offset(part.partition);
-                        let unfinished = cl
-                            .held()
-                            .any(|p| world.log.payment(p).partition == part.partition);
-                        parts.push(PartRow {
-                            name: part_name(sc, part.partition),
-                            position: offset_text(part.app_pos),
-                            committed: offset_text(committed),
-                            stored: (!java).then(|| offset_text(part.stored)),
-                            ahead: unfinished
-                                && committed >= Offset(0)
-                                && committed >= part.app_pos
-                                && part.app_pos >= Offset(0),
-                        });
-                    }
-                    // B5: librdkafka's timer runs in the background from Consumer(); D2: Java's
-                    // only fires inside poll().
-                    if cfg.enable_auto_commit {
-                        let interval = cfg.auto_commit_interval_ms.max(1);
-                        if let Some(next) = cl.next_auto_commit_ms {
-                            let remaining = next.saturating_sub(now);
-                            let elapsed = 1000 - permille(remaining, interval);
-                            let unfinished = cl.held().next().is_some();
-                            let (text, note) = if java {
-                                if remaining == 0 {
-                                    (
-                                        "due".to_string(),
-                                        "commits the positions in the next poll() (D2)".to_string(),
-                                    )
-                                } else {
-                                    (
-                                        format!("due in {}", dur(remaining)),
-                                        "Java commits in poll(), not in the background (D2)"
-                                            .to_string(),
-                                    )
-                                }
-                            } else {
-                                let note = if cl.join != JoinState::Steady {
-                                    "skips its ticks while rebalancing (B5)".to_string()
-                                } else {
-                                    format!(
-                                        "ticks every {} since Consumer() at {} (B5)",
-                                        dur(interval),
-                                        clock(cl.t0_ms)
-                                    )
-                                };
-                                (format!("next tick in {}", dur(remaining)), note)
-                            };
-                            timers.push(Timer {
-                                name: "auto-commit".to_string(),
-                                permille: elapsed,
-                                text,
-                                note,
-                                alert: unfinished && !java && cl.join == JoinState::Steady,
-                            });
-                        }
-                    }
-                    if let Some(m) = cl.member.and_then(|id| world.group.member(id)) {
-                        timers.push(session_timer(
-                            m.last_heartbeat_ms,
-                            m.session_timeout_ms,
-                            now,
-                            false,
-                        ));
-                    }
-                    if cl.member.is_some() {
-                        let limit = cfg.max_poll_interval_ms.max(1);
-                        let (elapsed, text) = if cl.in_poll() {
-                            (0, "in poll() now".to_string())
-                        } else {
-                            let since = now.saturating_sub(cl.last_poll_ms);
-                            (
-                                permille(since, limit),
-                                format!("{} since poll(), limit {}", dur(since), dur(limit)),
-                            )
-                        };
-                        timers.push(Timer {
-                            name: "max.poll".to_string(),
-                            permille: elapsed,
-                            text,
-                            note: "leave the group if poll() is not called in time (B14)"
-                                .to_string(),
-                            alert: elapsed > 800,
-                        });
-                    }
-                    let partitions = cl
-                        .parts
-                        .iter()
-                        .map(|p| part_name(sc, p.partition))
-                        .collect::<Vec<_>>()
-                        .join(", ");
-                    let member = cl.member.map(|id| member_id(sc, id));
-                    let generation = (cl.generation >= 0).then_some(cl.generation);
-                    (status, detail, member, generation, partitions)
-                }
-            };
-            // A member of an earlier incarnation that never said goodbye (B12, C2).
-            let ghost = world
-                .group
-                .members
-                .iter()
-                .find(|m| {
-                    m.consumer == c && (con.client.is_none() || m.incarnation != con.incarnation)
-                })
-                .map(|m| {
-                    let mut t = session_timer(m.last_heartbeat_ms, m.session_timeout_ms, now, true);
-                    t.note = format!(
-                        "{} is dead but still a member: no LeaveGroup was sent (B12, C2)",
-                        member_id(sc, m.id)
-                    );
-                    t
+            // The core says what the consumer is doing; the card says it in words.
+            let (status, detail) = status_text(tl, world, c, cursor, now);
+            if let ConsumerStatus::Processing {
+                payment,
+                started_ms,
+                until_ms,
+                message,
+                batch,
+            } = world.consumer_status(c)
+            {
+                let total = until_ms.saturating_sub(started_ms);
+                let elapsed = now.saturating_sub(started_ms).min(total);
+                work = Some(Work {
+                    payment: pid(payment),
+                    elapsed_ms: elapsed,
+                    total_ms: total,
+                    text: format!("{} / {}", dur(elapsed), dur(total)),
+                    at_risk: states.get(payment as usize) == Some(&CellState::AtRisk),
+                    batch: (batch > 1)
+                        .then(|| format!("message {} of {batch} from this poll", message + 1)),
                 });
+            }
+            let (mut member, mut generation, mut partitions) = (None, None, String::new());
+            if let Some(cl) = &con.client {
+                for part in &cl.parts {
+                    let committed = world.resume_offset(part.partition);
+                    parts.push(PartRow {
+                        name: part_name(sc, part.partition),
+                        position: offset_text(part.app_pos),
+                        committed: offset_text(committed),
+                        stored: cl
+                            .policy
+                            .has_offset_store()
+                            .then(|| offset_text(part.stored)),
+                        // The core's one definition of "at risk" (moment 1).
+                        ahead: world.partition_at_risk(c, part.partition),
+                    });
+                }
+                timers.extend(super::card_timers::timers(world, c, now));
+                partitions = cl
+                    .parts
+                    .iter()
+                    .map(|p| part_name(sc, p.partition))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                member = cl.member.map(|id| member_id(sc, id));
+                generation = (cl.generation >= 0).then_some(cl.generation);
+            }
+            let ghost = super::card_timers::ghost(world, c, now);
             let commits = commit_lines(tl, world, c, cursor, now);
             Card {
                 index: c,
@@ -387,28 +224,82 @@ pub fn cards(tl: &Timeline, world: &World, cursor: usize, now: Ms) -> Vec<Card> 
         .collect()
 }
 
-/// `part` of `whole` in per mille, at most 1000.
-fn permille(part: u64, whole: u64) -> u32 {
-    (part.min(whole) * 1000 / whole.max(1)) as u32
-}
-
-fn session_timer(last_hb: Ms, session: u64, now: Ms, dead: bool) -> Timer {
-    let session = session.max(1);
-    let since = now.saturating_sub(last_hb);
-    let left = (last_hb + session).saturating_sub(now);
-    Timer {
-        name: "session".to_string(),
-        permille: permille(since, session),
-        text: format!("expires in {}", dur(left)),
-        note: if dead {
-            String::new()
-        } else {
+/// The card's status and its line of detail, from the core's [`ConsumerStatus`].
+fn status_text(tl: &Timeline, world: &World, c: usize, cursor: usize, now: Ms) -> (Status, String) {
+    match world.consumer_status(c) {
+        ConsumerStatus::Starting { at_ms } => (
+            Status::Starting,
+            format!("Consumer() is constructed at {}", clock(at_ms)),
+        ),
+        ConsumerStatus::Restarting { at_ms } => (
+            Status::Restarting,
             format!(
-                "last heartbeat {} ago; heartbeats run in the background (B15)",
-                dur(since)
-            )
-        },
-        alert: dead,
+                "restarts at {} (in {})",
+                clock(at_ms),
+                dur(at_ms.saturating_sub(now))
+            ),
+        ),
+        ConsumerStatus::Left { at_ms } => {
+            (Status::Left, format!("closed and left at {}", clock(at_ms)))
+        }
+        ConsumerStatus::Crashed { at_ms, .. } => (
+            Status::Crashed,
+            format!("{} at {}", last_crash_text(tl, c, cursor), clock(at_ms)),
+        ),
+        ConsumerStatus::Joining {
+            member_known: false,
+        } => (
+            Status::Joining,
+            "JoinGroup sent: waiting for the group".to_string(),
+        ),
+        ConsumerStatus::Joining { member_known: true } => {
+            (Status::Joining, "waiting for its assignment".to_string())
+        }
+        ConsumerStatus::Rebalancing {
+            left_max_poll: true,
+        } => (
+            Status::Rebalancing,
+            "left the group: max.poll.interval.ms passed".to_string(),
+        ),
+        ConsumerStatus::Rebalancing {
+            left_max_poll: false,
+        } => (
+            Status::Rebalancing,
+            "giving up its partitions for a rebalance".to_string(),
+        ),
+        ConsumerStatus::Closing => (
+            Status::Closing,
+            "inside close(): commit, then LeaveGroup".to_string(),
+        ),
+        ConsumerStatus::Committing { transaction: true } => (
+            Status::Committing,
+            "commit_transaction() waits for the broker".to_string(),
+        ),
+        ConsumerStatus::Committing { transaction: false } => (
+            Status::Committing,
+            "commit() waits for the broker's answer".to_string(),
+        ),
+        ConsumerStatus::Retrying {
+            payment,
+            attempt,
+            until_ms,
+        } => (
+            Status::Retrying,
+            format!(
+                "{} failed (attempt {attempt}); next attempt at {}",
+                pid(payment),
+                clock(until_ms)
+            ),
+        ),
+        ConsumerStatus::Publishing { payment } => (
+            Status::Processing,
+            format!("publishing {} to the dead-letter topic", pid(payment)),
+        ),
+        ConsumerStatus::Processing { .. } => (Status::Processing, String::new()),
+        ConsumerStatus::Polling => (
+            Status::Polling,
+            "nothing to process: poll() waits for messages".to_string(),
+        ),
     }
 }
 

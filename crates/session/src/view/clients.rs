@@ -4,11 +4,9 @@
 //! the classic Java client auto-commits on the application's thread: inside `poll()`, before a
 //! rebalance and in `close()` (D2, D3).
 
-use offset_lab_sim::scenario::{ActionKind, ClientModel, CrashKind};
-use offset_lab_sim::{Scenario, Summary, Timeline};
+use offset_lab_sim::scenario::ClientModel;
+use offset_lab_sim::{Summary, Timeline};
 use serde::{Deserialize, Serialize};
-
-use crate::edit::{Setting, apply_setting};
 
 /// One client's outcome.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -35,111 +33,19 @@ pub fn client_name(c: ClientModel) -> &'static str {
     }
 }
 
-fn other(c: ClientModel) -> ClientModel {
-    match c {
-        ClientModel::Librdkafka => ClientModel::Java,
-        ClientModel::Java => ClientModel::Librdkafka,
-    }
-}
-
-/// Runs the scenario of `tl` under the other client too (one more simulation).
+/// The same scenario under the other client too (one more simulation): the core's comparison
+/// (`offset_lab_sim::compare`), which also names the rule that explains the difference.
 pub fn compare(tl: &Timeline) -> ClientsVm {
-    let sc: &Scenario = &tl.scenario;
-    let (alt, _) = apply_setting(sc, &Setting::Client(other(sc.client)));
-    let alt_summary = Timeline::new(alt)
-        .map(|t| t.final_world.summary())
-        .map_err(|e| e.to_string());
-    let here = ClientOutcome {
-        client: sc.client,
-        current: true,
-        summary: Ok(tl.final_world.summary()),
+    let c = offset_lab_sim::compare::compare_clients(tl);
+    let [a, b] = c.rows;
+    let row = |r: offset_lab_sim::compare::ClientRun| ClientOutcome {
+        client: r.client,
+        current: r.current,
+        summary: r.summary,
     };
-    let there = ClientOutcome {
-        client: other(sc.client),
-        current: false,
-        summary: alt_summary,
-    };
-    let rows = if sc.client == ClientModel::Librdkafka {
-        [here, there]
-    } else {
-        [there, here]
-    };
-    let why = why(sc, &rows[0].summary, &rows[1].summary);
-    ClientsVm { rows, why }
-}
-
-/// Whether the scenario ends a consumer with `sys.exit()`/`System.exit()` (a crash point or a
-/// "crash now").
-fn exits(sc: &Scenario) -> bool {
-    sc.consumers
-        .iter()
-        .any(|c| c.crashes.iter().any(|cp| cp.kind == CrashKind::SysExit))
-        || sc.actions.iter().any(|a| {
-            matches!(
-                a.act,
-                ActionKind::Crash {
-                    kind: CrashKind::SysExit
-                }
-            )
-        })
-}
-
-fn why(sc: &Scenario, rdkafka: &Result<Summary, String>, java: &Result<Summary, String>) -> String {
-    let (r, j) = match (rdkafka, java) {
-        (Ok(r), Ok(j)) => (r, j),
-        (Err(e), _) => return format!("librdkafka cannot run this program: {e}."),
-        (_, Err(e)) => return format!("The Java client cannot run this program: {e}."),
-    };
-    let auto = sc
-        .consumers
-        .first()
-        .is_some_and(|c| c.config.enable_auto_commit);
-    let finally = sc
-        .consumers
-        .first()
-        .is_some_and(|c| c.program.close_in_finally);
-    // librdkafka's poll() returns what the program asks for; Java's up to max.poll.records.
-    let batches = sc
-        .consumers
-        .first()
-        .map(|c| (c.program.poll.max_messages, c.config.max_poll_records));
-    if r == j {
-        return if auto {
-            "The same outcome: here it makes no difference that librdkafka auto-commits from \
-             a background timer (B5) and Java only on the program's thread, inside poll() (D2)."
-                .into()
-        } else {
-            "The same outcome: with auto-commit off, both clients commit only when the program asks.".into()
-        };
-    }
-    if auto && finally && exits(sc) {
-        "They differ at the exit: Python's sys.exit() runs the finally block, whose close() \
-         commits the payment in progress (B13); \
-         Java's System.exit() skips finally, so nothing is committed (D3)."
-            .into()
-    } else if auto && r.lost > j.lost {
-        "librdkafka's auto-commit timer fires in a background thread, also while a payment is \
-         being processed, and commits past it (B5); Java auto-commits on the program's own thread — \
-         inside the next poll(), after the program has finished what the last one returned (D2), \
-         or before a rebalance and in close() (D3).".into()
-    } else if auto {
-        "They differ in when auto-commit runs: librdkafka on a background timer, at any moment (B5); \
-         Java only on the program's thread: inside poll(), before a rebalance, and in close() (D2, D3).".into()
-    } else if let Some((asked, java)) = batches.filter(|(asked, java)| java > asked) {
-        let asked = if asked == 1 {
-            "one message".to_string()
-        } else {
-            format!("{asked} messages")
-        };
-        format!(
-            "They differ in how much a poll returns: librdkafka {asked} at a time, as the program asks, \
-             Java up to max.poll.records = {java} at once (D6), \
-             so a crash or a commit finds each at a different point of the stream."
-        )
-    } else {
-        "They differ in what a commit covers: librdkafka commits the stored offsets (B4, B6), \
-         Java the position poll() has reached (D1, D4)."
-            .into()
+    ClientsVm {
+        rows: [row(a), row(b)],
+        why: c.difference.text(),
     }
 }
 

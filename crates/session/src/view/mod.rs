@@ -11,6 +11,7 @@
 //! ```
 
 pub mod callout;
+pub mod card_timers;
 pub mod cards;
 pub mod clients;
 pub mod lab;

@@ -20,13 +20,13 @@ use crate::scenario::{OnBatchFailure, ProgramPoint};
 use crate::trace::{CommitSource, EventKind};
 
 use super::program::Flow;
-use super::{AppState, Client, Ctx, Pc};
+use super::{Client, Ctx, Pc, ProgramState};
 
 impl Client {
     /// The payment at `msg_ix` failed for good and the program lets the exception through: the
     /// handler around the per-message loop takes over.
     pub(crate) fn batch_failed(&mut self, ctx: &mut Ctx) {
-        self.app.state = AppState::Ready;
+        self.app.state = ProgramState::Ready;
         self.app.pc = match ctx.spec.program.on_batch_failure {
             OnBatchFailure::CommitPrefix => Pc::CommitPrefix,
             OnBatchFailure::ReplayBatch | OnBatchFailure::Stop => Pc::Seek,
@@ -48,7 +48,7 @@ impl Client {
             return Flow::Blocked;
         }
         // The answer moves the program on to the seeks (on_commit_response → advance).
-        self.app.state = AppState::WaitCommit { id };
+        self.app.state = ProgramState::WaitCommit { id };
         Flow::Blocked
     }
 

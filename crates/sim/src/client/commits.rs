@@ -7,7 +7,7 @@ use crate::scenario::ProgramPoint;
 use crate::trace::{CommitSource, EventKind, KafkaError};
 
 use super::program::Flow;
-use super::{AppState, Client, Ctx, InFlight, JoinState, RETRY_BACKOFF_MS, TimerKind};
+use super::{Client, Ctx, InFlight, JoinState, ProgramState, RETRY_BACKOFF_MS, TimerKind};
 
 impl Client {
     /// B5: librdkafka's background auto-commit timer.
@@ -137,8 +137,8 @@ impl Client {
             CommitSource::Auto => self.callbacks.push((id, err)),
             CommitSource::Manual if !f.sync => self.callbacks.push((id, err)),
             CommitSource::Manual => {
-                if self.app.state == (AppState::WaitCommit { id }) {
-                    self.app.state = AppState::Ready;
+                if self.app.state == (ProgramState::WaitCommit { id }) {
+                    self.app.state = ProgramState::Ready;
                     self.advance(ctx);
                     if self.check_point_crash(ProgramPoint::AfterCommit, ctx) {
                         return;
@@ -238,7 +238,7 @@ impl Client {
                     self.advance(ctx);
                     Flow::Continue
                 } else {
-                    self.app.state = AppState::WaitCommit { id };
+                    self.app.state = ProgramState::WaitCommit { id };
                     Flow::Blocked
                 }
             }
@@ -256,7 +256,7 @@ impl Client {
         }
         self.open_outputs = 0;
         let (member, generation) = (self.member, self.generation);
-        self.app.state = AppState::WaitTxn { id };
+        self.app.state = ProgramState::WaitTxn { id };
         let req = Request::TxnCommit {
             id,
             member,
@@ -276,10 +276,10 @@ impl Client {
         result: Result<(), KafkaError>,
         ctx: &mut Ctx,
     ) {
-        if self.app.state != (AppState::WaitTxn { id }) {
+        if self.app.state != (ProgramState::WaitTxn { id }) {
             return;
         }
-        self.app.state = AppState::Ready;
+        self.app.state = ProgramState::Ready;
         if result.is_err() {
             let parts = self.partitions();
             for p in &mut self.parts {

@@ -6,7 +6,7 @@ use crate::scenario::CrashKind;
 use crate::trace::{CommitSource, EventKind};
 
 use super::policy::AutoCommitRuns;
-use super::{AppState, Client, ClientOut, Ctx, JoinState, MAX_POLL_CHECK_MS, Pc, TimerKind};
+use super::{Client, ClientOut, Ctx, JoinState, MAX_POLL_CHECK_MS, Pc, ProgramState, TimerKind};
 
 impl Client {
     /// `Consumer(conf)` then `subscribe()`: the timers start now (B5) and the program runs.
@@ -84,7 +84,7 @@ impl Client {
     pub(crate) fn begin_close(&mut self, ctx: &mut Ctx) {
         let auto = ctx.spec.config.enable_auto_commit;
         self.timers.app_wake += 1;
-        self.app.state = AppState::Closing;
+        self.app.state = ProgramState::Closing;
         self.app.pc = Pc::Close;
         self.join = JoinState::Closing;
         self.timers.heartbeat += 1;

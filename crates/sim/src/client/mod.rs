@@ -165,7 +165,7 @@ pub enum Pc {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum AppState {
+pub enum ProgramState {
     /// About to run the step at `pc`.
     Ready,
     /// Blocked in `poll()` until messages arrive or the timeout.
@@ -199,7 +199,7 @@ pub enum AppState {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct App {
     pub pc: Pc,
-    pub state: AppState,
+    pub state: ProgramState,
     /// What the last `poll()` returned: (payment, message sequence number).
     pub batch: Vec<(u32, u32)>,
     /// The message of `batch` being worked on.
@@ -392,7 +392,7 @@ impl Client {
             ended: false,
             app: App {
                 pc: Pc::Poll,
-                state: AppState::Ready,
+                state: ProgramState::Ready,
                 batch: Vec::new(),
                 msg_ix: 0,
                 current_seq: 0,
@@ -491,7 +491,7 @@ impl Client {
     }
 
     pub fn in_poll(&self) -> bool {
-        matches!(self.app.state, AppState::InPoll { .. })
+        matches!(self.app.state, ProgramState::InPoll { .. })
     }
 }
 

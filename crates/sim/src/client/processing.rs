@@ -5,13 +5,13 @@
 use crate::scenario::{CrashWhen, FailureAction, Fault, ProgramPoint, SinkKind};
 use crate::trace::{EventKind, Failure};
 
-use super::{AppState, Client, ClientOut, Ctx};
+use super::{Client, ClientOut, Ctx, ProgramState};
 
 impl Client {
     /// The program's blocking call ended: processing, a backoff, a publish, or a poll timeout.
     pub(crate) fn on_app_wake(&mut self, ctx: &mut Ctx) {
         match self.app.state {
-            AppState::Processing {
+            ProgramState::Processing {
                 payment,
                 attempt,
                 crash,
@@ -29,23 +29,23 @@ impl Client {
                     return;
                 }
                 self.apply_effect(payment, ctx);
-                self.app.state = AppState::Ready;
+                self.app.state = ProgramState::Ready;
                 if self.check_point_crash(ProgramPoint::AfterEffect, ctx) {
                     return;
                 }
                 self.advance(ctx);
                 self.run_app(ctx);
             }
-            AppState::Backoff {
+            ProgramState::Backoff {
                 payment, attempt, ..
             } => self.start_processing(payment, attempt + 1, ctx),
-            AppState::Publishing { payment, .. } => {
+            ProgramState::Publishing { payment, .. } => {
                 ctx.out.push(ClientOut::DeadLetter { payment });
-                self.app.state = AppState::Ready;
+                self.app.state = ProgramState::Ready;
                 self.advance(ctx);
                 self.run_app(ctx);
             }
-            AppState::InPoll { .. } => self.run_app(ctx),
+            ProgramState::InPoll { .. } => self.run_app(ctx),
             _ => {}
         }
     }
@@ -83,7 +83,7 @@ impl Client {
             retry_at_ms: retry_at,
         });
         if let Some(until) = retry_at {
-            self.app.state = AppState::Backoff {
+            self.app.state = ProgramState::Backoff {
                 payment,
                 attempt,
                 until_ms: until,
@@ -98,14 +98,14 @@ impl Client {
         match action {
             FailureAction::Skip => {
                 ctx.out.push(ClientOut::Skip { payment });
-                self.app.state = AppState::Ready;
+                self.app.state = ProgramState::Ready;
                 self.advance(ctx);
                 self.run_app(ctx);
             }
             FailureAction::DeadLetter => {
                 // Producing to the dead-letter topic takes a round trip.
                 let until = now + ctx.rtt();
-                self.app.state = AppState::Publishing {
+                self.app.state = ProgramState::Publishing {
                     payment,
                     until_ms: until,
                 };
@@ -175,7 +175,7 @@ impl Client {
         } else {
             None
         };
-        self.app.state = AppState::Processing {
+        self.app.state = ProgramState::Processing {
             payment,
             attempt,
             started_ms: now,

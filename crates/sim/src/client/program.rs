@@ -8,7 +8,7 @@ use crate::scenario::{BatchStep, CrashWhen, MessageStep, ProgramPoint};
 use crate::trace::{EventKind, KafkaError};
 
 use super::policy::AutoCommitRuns;
-use super::{AppState, Client, Ctx, MAX_STEPS_WITHOUT_BLOCKING, Pc, TimerKind};
+use super::{Client, Ctx, MAX_STEPS_WITHOUT_BLOCKING, Pc, ProgramState, TimerKind};
 
 /// Whether the program can run its next step now.
 pub(crate) enum Flow {
@@ -27,7 +27,12 @@ impl Client {
     /// Runs the program until it blocks (in poll, processing, a sync commit) or dies.
     pub fn run_app(&mut self, ctx: &mut Ctx) {
         for _ in 0..MAX_STEPS_WITHOUT_BLOCKING {
-            if self.ended || !matches!(self.app.state, AppState::Ready | AppState::InPoll { .. }) {
+            if self.ended
+                || !matches!(
+                    self.app.state,
+                    ProgramState::Ready | ProgramState::InPoll { .. }
+                )
+            {
                 return;
             }
             let program = &ctx.spec.program;
@@ -129,7 +134,7 @@ impl Client {
         if self.max_poll_error {
             // B14: the error event, then rejoin as a new member.
             self.max_poll_error = false;
-            self.app.state = AppState::Ready;
+            self.app.state = ProgramState::Ready;
             ctx.emit(EventKind::PollError {
                 error: KafkaError::MaxPollExceeded,
             });
@@ -143,7 +148,7 @@ impl Client {
             self.auto_commit_in_poll(ctx);
         }
         let deadline = match self.app.state {
-            AppState::InPoll { deadline_ms } => deadline_ms,
+            ProgramState::InPoll { deadline_ms } => deadline_ms,
             _ => now + timeout,
         };
         let (ready, next_at) = self.available(max, ctx);
@@ -155,7 +160,7 @@ impl Client {
         if !enough {
             if now >= deadline {
                 // poll() returned None: `continue` polls again.
-                self.app.state = AppState::InPoll {
+                self.app.state = ProgramState::InPoll {
                     deadline_ms: now + timeout,
                 };
                 ctx.emit(EventKind::PollEmpty);
@@ -163,7 +168,7 @@ impl Client {
                 self.block_until(wake, ctx);
                 return Flow::Blocked;
             }
-            self.app.state = AppState::InPoll {
+            self.app.state = ProgramState::InPoll {
                 deadline_ms: deadline,
             };
             let wake = next_at.map_or(deadline, |t| t.min(deadline));
@@ -192,7 +197,7 @@ impl Client {
         }
         self.app.batch = seqs;
         self.app.msg_ix = 0;
-        self.app.state = AppState::Ready;
+        self.app.state = ProgramState::Ready;
         self.timers.app_wake += 1;
         ctx.emit(EventKind::Polled { payments: ready });
         if self.policy.has_offset_store() {

@@ -28,6 +28,8 @@ use crate::trace::{EventKind, TraceEvent};
 
 mod broker;
 mod query;
+
+pub use query::{AutoCommitTimer, ConsumerStatus};
 mod sink;
 
 pub use sink::{DeadLetter, Output, OutputState, Sink};

@@ -4,7 +4,7 @@
 
 use crate::Ms;
 use crate::client::policy::AutoCommitRuns;
-use crate::client::{AppState, JoinState};
+use crate::client::{JoinState, ProgramState};
 use crate::group::Member;
 use crate::ids::{Offset, Partition};
 use crate::scenario::CrashKind;
@@ -83,7 +83,7 @@ impl World {
             };
         };
         match (cl.join, cl.app.state) {
-            (JoinState::Closing, _) | (_, AppState::Closing) => ConsumerStatus::Closing,
+            (JoinState::Closing, _) | (_, ProgramState::Closing) => ConsumerStatus::Closing,
             (JoinState::Joining | JoinState::AwaitingSync | JoinState::AwaitingAssign, _) => {
                 ConsumerStatus::Joining {
                     member_known: cl.member.is_some(),
@@ -99,7 +99,7 @@ impl World {
             }
             (
                 _,
-                AppState::Processing {
+                ProgramState::Processing {
                     payment,
                     started_ms,
                     until_ms,
@@ -112,10 +112,10 @@ impl World {
                 message: cl.app.msg_ix,
                 batch: cl.app.batch.len(),
             },
-            (_, AppState::Publishing { payment, .. }) => ConsumerStatus::Publishing { payment },
+            (_, ProgramState::Publishing { payment, .. }) => ConsumerStatus::Publishing { payment },
             (
                 _,
-                AppState::Backoff {
+                ProgramState::Backoff {
                     payment,
                     attempt,
                     until_ms,
@@ -125,8 +125,10 @@ impl World {
                 attempt,
                 until_ms,
             },
-            (_, AppState::WaitCommit { .. }) => ConsumerStatus::Committing { transaction: false },
-            (_, AppState::WaitTxn { .. }) => ConsumerStatus::Committing { transaction: true },
+            (_, ProgramState::WaitCommit { .. }) => {
+                ConsumerStatus::Committing { transaction: false }
+            }
+            (_, ProgramState::WaitTxn { .. }) => ConsumerStatus::Committing { transaction: true },
             _ => ConsumerStatus::Polling,
         }
     }
