@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { SCREENSHOTS, expectText, screenshot, withPage } from './lib.mjs';
+import { SCREENSHOTS, expectText, idle, screenshot, withPage } from './lib.mjs';
 
 async function ready(page) {
   await page.locator('[data-testid=counter]').waitFor();
@@ -52,6 +52,7 @@ test('importing a broken scenario file shows why and keeps the current scenario'
     assert.equal(await scenarioJson(page), json);
     await screenshot(page, 'import-1280-broken');
     await notice.getByRole('button', { name: 'Dismiss' }).click();
+    await idle(page);
     assert.equal(await page.locator('.notice').count(), 0);
 
     // Dropped on the page: not JSON at all.
