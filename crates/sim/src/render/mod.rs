@@ -397,12 +397,14 @@ pub(crate) fn config_entries(cfg: &ConsumerConfig, lang: Language) -> Vec<Entry>
 mod decisions;
 mod java;
 mod python;
+mod python_script;
 mod templates;
 mod text;
 
 pub(crate) use decisions::*;
 pub(crate) use java::*;
 pub(crate) use python::*;
+pub(crate) use python_script::*;
 pub(crate) use templates::*;
 pub use text::file_safe;
 pub(crate) use text::*;
