@@ -9,6 +9,9 @@ use crate::scenario::{
 
 // ---- Python ----------------------------------------------------------------------------------
 
+/// Renders a consumer as confluent-kafka Python: the listing (`script: false`), or the runnable
+/// script (`script: true`), which is the listing's code inside `main()` plus the helpers, the
+/// message counter and the crash points.
 pub(crate) struct PyGen<'a> {
     pub(crate) sc: &'a Scenario,
     pub(crate) spec: &'a ConsumerSpec,

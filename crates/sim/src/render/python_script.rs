@@ -36,10 +36,6 @@ def close_now(signum, frame):
 
 signal.signal(signal.SIGTERM, close_now)"#;
 
-/// Renders a consumer as confluent-kafka Python: the listing (`script: false`), or the runnable
-/// script (`script: true`), which is the listing's code inside `main()` plus the helpers, the
-/// message counter and the crash points.
-
 impl PyGen<'_> {
     // ---- the script around main() ------------------------------------------------------------
 
