@@ -442,6 +442,6 @@ fn step2_manual_commit_listing() {
     "#]].assert_eq(&marks(&l));
 }
 
-mod scripts;
 mod java_and_checks;
+mod scripts;
 use java_and_checks::marks;

@@ -518,5 +518,5 @@ fn b15_heartbeats_continue_while_processing() {
     assert!(find(&t, |k| matches!(k, EventKind::SessionExpired { .. })).is_empty());
 }
 
-mod group_and_java;
 mod client_alone;
+mod group_and_java;
