@@ -53,9 +53,10 @@ fn handle(bytes: &[u8]) {
             let mut s = offset_lab_session::run::listen(progress(session), || {
                 Session::open(session, &start, lab.as_deref())
             });
-            let screen = s.screen_message();
+            let mut out = vec![s.screen_message()];
+            out.extend(s.course_message());
             SESSIONS.with(|ss| ss.borrow_mut().insert(session, s));
-            vec![screen]
+            out
         }
         ToWorker::Act { session, action } => SESSIONS.with(|ss| {
             let mut ss = ss.borrow_mut();

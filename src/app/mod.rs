@@ -24,6 +24,7 @@ use crate::hooks::{
 use crate::state::{Action, Panel, SPEEDS};
 
 mod browser;
+mod course;
 mod loading;
 mod view;
 
@@ -43,9 +44,11 @@ pub struct AppProps {
     pub element: Option<Rc<ElementConfig>>,
 }
 
-/// What the page does with a message that is not a screen: save a file, copy or open a link.
-fn side_effect(msg: &FromWorker, dispatch: &Dispatch) {
+/// What the page does with a message that is not a screen: save a file, copy or open a link,
+/// tell the embedding page what the student did.
+fn side_effect(msg: &FromWorker, dispatch: &Dispatch, course: &course::Target) {
     match msg {
+        FromWorker::Course { json, .. } => course.tell(json),
         FromWorker::File { file, .. }
             if crate::files::download(&file.name, &file.mime, &file.text).is_err() =>
         {
@@ -87,9 +90,10 @@ pub fn App(props: &AppProps) -> Html {
             // origin's storage with each other and with it.
             let lab = own_page.then(load_progress_json).flatten();
             let session = d.session();
+            let course = course::Target::new(element.as_ref().map(|e| e.index), &url_query());
             let listener = Callback::from(move |heard: Heard| {
                 if let Heard::Message(m) = &heard {
-                    side_effect(m, &d);
+                    side_effect(m, &d, &course);
                 }
                 sink.dispatch(ViewAction::Heard(heard));
             });

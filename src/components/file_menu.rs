@@ -31,6 +31,11 @@ fn label(what: Export, v: &View) -> (String, &'static str, String) {
             ".csv",
             "every event, for a spreadsheet".into(),
         ),
+        Export::Embed => (
+            "Embed this".into(),
+            ".html",
+            "an iframe and an element for a course page, at this moment".into(),
+        ),
         Export::Python(c) => {
             let names = &v.run.consumer_names;
             if names.len() > 1 {
@@ -169,6 +174,7 @@ pub fn file_menu(v: &View, own_page: bool, input: &NodeRef, menu: &NodeRef, d: &
                 <div class="menu-items" role="group" aria-label="Export">
                     { for [Export::Scenario, Export::TraceJson, Export::TraceCsv].into_iter()
                         .chain((0..v.run.consumer_names.len()).map(Export::Python))
+                        .chain([Export::Embed])
                         .map(|what| {
                         let (title, kind, note) = label(what, v);
                         html! {

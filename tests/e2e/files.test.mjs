@@ -125,6 +125,12 @@ test('exports: scenario, trace as JSON and CSV, the program as a runnable script
     assert.match(py.text, /from confluent_kafka import/);
     assert.match(py.text, /'enable\.auto\.commit': False/);
     execFileSync('python3', ['-m', 'py_compile', py.file]); // it is valid Python
+
+    // Embed this: an iframe and an element for a course page, at the moment on screen.
+    const embed = await exportItem(page, 'Embed this', '.html');
+    assert.equal(embed.name, 'step2-manual-commit-embed.html');
+    assert.match(embed.text, /<iframe class="offset-lab"[^>]* src="OFFSET_LAB\/index\.html\?v=1&amp;[^"]*embed=1/);
+    assert.match(embed.text, /<div data-offset-lab data-offset-lab-link="\?v=1&amp;[^"]+"><\/div>/);
     // The menu closed after each save.
     assert.equal(await page.locator('.files-menu').getAttribute('open'), null);
 

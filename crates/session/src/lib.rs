@@ -15,6 +15,7 @@
 
 pub mod builder;
 pub mod code;
+pub mod course;
 pub mod edit;
 pub mod export;
 pub mod lab;

@@ -72,6 +72,9 @@ pub enum FromWorker {
         share: Share,
         query: String,
     },
+    /// What the student did, for the page that embeds the playground: a JSON array of
+    /// `offset-lab:progress` messages (`course.rs`).
+    Course { session: u32, json: String },
 }
 
 impl ToWorker {
@@ -98,7 +101,8 @@ impl FromWorker {
             FromWorker::Screen { session, .. }
             | FromWorker::Progress { session, .. }
             | FromWorker::File { session, .. }
-            | FromWorker::Link { session, .. } => *session,
+            | FromWorker::Link { session, .. }
+            | FromWorker::Course { session, .. } => *session,
         }
     }
 }

@@ -6,6 +6,7 @@ use std::rc::Rc;
 
 use offset_lab_sim::Scenario;
 
+use crate::course::{self, CourseEvent};
 use crate::lab::{LabAction, LabProgress};
 use crate::protocol::{ElementStart, FromWorker, Start};
 use crate::scenarios;
@@ -24,6 +25,9 @@ pub struct Session {
     /// The phase explorer's last sweep, and the scenario (without its production time) it is of.
     phase: Option<(Scenario, Rc<PhaseVm>)>,
     builder: Builder,
+    /// What the course was last told (`course.rs`), and what it has not been told yet.
+    course: course::Snapshot,
+    course_events: Vec<CourseEvent>,
 }
 
 impl Session {
@@ -41,9 +45,34 @@ impl Session {
             observed: None,
             phase: None,
             builder: Builder::default(),
+            course: course::Snapshot::default(),
+            course_events: Vec::new(),
         };
         s.observe();
+        s.note_course();
         s
+    }
+
+    /// What the student did since the last call, as a message for the embedding page (none
+    /// when nothing happened).
+    pub fn course_message(&mut self) -> Option<FromWorker> {
+        if self.course_events.is_empty() {
+            return None;
+        }
+        let events = std::mem::take(&mut self.course_events);
+        Some(FromWorker::Course {
+            session: self.id,
+            json: course::messages_json(&events),
+        })
+    }
+
+    fn note_course(&mut self) {
+        let now = course::Snapshot::of(&self.state, &self.lab, &self.course);
+        if now != self.course {
+            let events = self.course.events(&now, &self.state);
+            self.course_events.extend(events);
+            self.course = now;
+        }
     }
 
     pub fn state(&self) -> &AppState {
@@ -99,7 +128,9 @@ impl Session {
             }
         }
         self.observe();
+        self.note_course();
         out.push(self.screen_message());
+        out.extend(self.course_message());
         out
     }
 
