@@ -4,7 +4,9 @@
 // the page, and an iframe reports only to the origin its link names.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { idle, screenshot, withPage } from './lib.mjs';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { ROOT, idle, screenshot, withPage } from './lib.mjs';
 
 /** The progress messages the page recorded (instructor.js keeps them). */
 const recorded = (page) => page.evaluate(() => window.offsetLabProgress.map((m) => ({ ...m })));
@@ -102,3 +104,21 @@ test('an iframe reports progress to the origin its link names, and to no other',
     },
     { path: 'instructor.html' },
   ));
+
+test('a full-screen link to your own scenario opens without the lab’s guidance', async () => {
+  const json = JSON.stringify(JSON.parse(await readFile(path.join(ROOT, 'examples', 'week4.json'), 'utf8')));
+  const s = Buffer.from(json).toString('base64url');
+  await withPage(
+    async (page) => {
+      await page.locator('[data-testid=counter]').waitFor();
+      await idle(page);
+      assert.match(await page.locator('details.about').textContent(), /Three partitions of keyed payments/);
+      const tabs = await page.locator('.tabs .tab').allTextContents();
+      assert.ok(tabs.length > 0 && !tabs.includes('Lab'), `no Lab panel: ${tabs}`);
+      assert.doesNotMatch(await page.locator('body').textContent(), /not one of this step/);
+      assert.ok(await page.locator('details.about').evaluate((d) => d.open), 'its description is shown');
+      await screenshot(page, 'instructor-full-link-1280');
+    },
+    { path: `index.html?v=1&s=${s}` },
+  );
+});
