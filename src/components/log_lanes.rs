@@ -11,7 +11,7 @@ use yew::prelude::*;
 
 use crate::state::Action;
 use crate::view::clock;
-use crate::view::lanes::{LEGEND, Lane, Marker, cell_class, glyph};
+use crate::view::lanes::{Hidden, LEGEND, Lane, Marker, cell_class, glyph};
 use crate::view::outcome::Cause;
 
 #[derive(Properties, PartialEq)]
@@ -25,6 +25,18 @@ fn markers_html(ms: &[Marker]) -> Html {
     ms.iter()
         .map(|m| html! { <span class={m.kind.class()}>{ m.label.clone() }</span> })
         .collect()
+}
+
+/// The cells a long lane does not draw one by one, as one range cell with their markers.
+fn hidden_html(h: &Option<Hidden>) -> Html {
+    let Some(h) = h else { return html! {} };
+    let text = h.text();
+    html! {
+        <li class="cell range" title={text.clone()} aria-label={text}>
+            { format!("{}–{}", h.from, h.to) }
+            if !h.markers.is_empty() { { markers_html(&h.markers) } }
+        </li>
+    }
 }
 
 fn lane_html(lane: &Lane, selected: Option<u32>) -> Html {
@@ -62,7 +74,9 @@ fn lane_html(lane: &Lane, selected: Option<u32>) -> Html {
             <div class="lane-scroll" data-focus={lane.focus.to_string()}>
                 <ol class={classes!("cells", (lane.cells.len() <= 40).then_some("roomy"))}
                     aria-label={format!("{}: one cell per offset", lane.name)}>
+                    { hidden_html(&lane.before) }
                     { cells }
+                    { hidden_html(&lane.after) }
                     <li class="cell cell-end" aria-hidden="true">{ markers_html(rest) }</li>
                 </ol>
             </div>
@@ -75,7 +89,15 @@ pub fn LogLanes(p: &LogLanesProps) -> Html {
     let root = use_node_ref();
     // Keep each lane's work in progress in sight, without fighting the student's own scrolling:
     // only when the focus offset leaves the visible part.
-    let focus: Vec<i64> = p.lanes.iter().map(|l| l.focus).collect();
+    // The focus as an index among the lane's drawn cells (a range cell first, if any).
+    let focus: Vec<i64> = p
+        .lanes
+        .iter()
+        .map(|l| {
+            let first = l.cells.first().map_or(0, |c| c.offset);
+            l.focus - first + i64::from(l.before.is_some())
+        })
+        .collect();
     {
         let root = root.clone();
         use_effect_with(focus, move |focus| {
@@ -131,7 +153,11 @@ pub fn LogLanes(p: &LogLanesProps) -> Html {
                 { for LEGEND.iter().filter(|s| {
                     // Skipped and dead-lettered only matter in the error-handling scenarios.
                     !matches!(s, CellState::Skipped | CellState::DeadLettered)
-                        || p.lanes.iter().any(|l| l.cells.iter().any(|c| c.state == **s))
+                        || p.lanes.iter().any(|l| {
+                            l.cells.iter().any(|c| c.state == **s)
+                                || [&l.before, &l.after].into_iter().flatten()
+                                    .any(|h| h.counts.iter().any(|(st, _)| st == *s))
+                        })
                 }).map(|s| html! {
                     <li>
                         <span class={classes!(cell_class(*s), "mini")} aria-hidden="true">{ glyph(*s) }</span>

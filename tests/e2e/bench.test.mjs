@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { DIST, screenshot, withPage } from './lib.mjs';
+import { DIST, idle, screenshot, withPage } from './lib.mjs';
 
 const kib = (n) => `${(n / 1024).toFixed(1)} KiB`;
 
@@ -36,8 +36,15 @@ test('bundle size (gzip -9 of dist/ wasm + js + css)', async () => {
 test('step re-render with 1,000 payments on screen', () =>
   withPage(
     async (page) => {
-      await page.locator('.lane .cell').nth(999).waitFor({ state: 'attached' });
-      assert.equal(await page.locator('.lane .cell[data-p]').count(), 1000);
+      await page.locator('.lane .cell[data-p]').first().waitFor({ state: 'attached' });
+      await idle(page);
+      // 1,000 payments in 4 partitions: each lane draws a window of 120 cells and sums up the
+      // rest in range cells that say how many payments are in each state.
+      assert.equal(await page.locator('.lane .cell[data-p]').count(), 4 * 120);
+      const ranges = await page.locator('.lane .cell.range').evaluateAll((els) => els.map((e) => e.getAttribute('title')));
+      assert.ok(ranges.length >= 4, `each lane has a range: ${ranges.length}`);
+      const counted = ranges.flatMap((t) => [...t.matchAll(/(\d+) [a-z]/g)].map((m) => Number(m[1]))).reduce((a, b) => a + b, 0);
+      assert.equal(counted + 4 * 120, 1000, `every payment is drawn or counted: ${ranges.join(' | ')}`);
       // Warm up, then measure plain steps and notable-event steps.
       for (let i = 0; i < 5; i++) await page.keyboard.press('ArrowRight');
       await page.evaluate(() => performance.clearMeasures('ol-step'));

@@ -129,8 +129,9 @@ impl Session {
         }
         self.observe();
         self.note_course();
-        out.push(self.screen_message());
+        // The screen last: what the page draws after any side effect.
         out.extend(self.course_message());
+        out.push(self.screen_message());
         out
     }
 

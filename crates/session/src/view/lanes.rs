@@ -59,6 +59,88 @@ pub struct Lane {
     pub holder: Option<String>,
     /// The offset the view should keep in sight: the work in progress, else the committed offset.
     pub focus: i64,
+    /// A long partition is drawn as a window of [`WINDOW`] cells around `focus`: the cells
+    /// before and after it are summed up in one range each, with their markers.
+    pub before: Option<Hidden>,
+    pub after: Option<Hidden>,
+}
+
+/// The most cells a lane draws one by one (a few screens' worth): a partition of 50,000
+/// payments costs the page no more than one of 120.
+pub const WINDOW: usize = 120;
+
+/// Cells not drawn one by one: offsets `from..=to`, how many are in each state (in the
+/// legend's order, none empty), and the markers among them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Hidden {
+    pub from: i64,
+    pub to: i64,
+    pub counts: Vec<(CellState, u32)>,
+    pub markers: Vec<Marker>,
+}
+
+impl Hidden {
+    fn of(cells: &[Cell], markers: Vec<Marker>) -> Option<Hidden> {
+        let (first, last) = (cells.first()?, cells.last()?);
+        let counts = LEGEND
+            .iter()
+            .map(|&st| (st, cells.iter().filter(|c| c.state == st).count() as u32))
+            .filter(|&(_, n)| n > 0)
+            .collect();
+        Some(Hidden {
+            from: first.offset,
+            to: last.offset,
+            counts,
+            markers,
+        })
+    }
+
+    /// `offsets 0–879: 870 applied once, 10 not fetched`.
+    pub fn text(&self) -> String {
+        let counts: Vec<String> = self
+            .counts
+            .iter()
+            .map(|(st, n)| format!("{n} {}", short_label(*st)))
+            .collect();
+        format!("offsets {}–{}: {}", self.from, self.to, counts.join(", "))
+    }
+}
+
+/// Cuts `cells` (and their markers) to a window of [`WINDOW`] around `focus`.
+fn window(
+    mut cells: Vec<Cell>,
+    mut markers: Vec<Marker>,
+    focus: i64,
+) -> (Vec<Cell>, Vec<Marker>, Option<Hidden>, Option<Hidden>) {
+    if cells.len() <= WINDOW {
+        return (cells, markers, None, None);
+    }
+    // A third of the window before the focus, the rest after it.
+    let start = (focus.max(0) as usize)
+        .saturating_sub(WINDOW / 3)
+        .min(cells.len() - WINDOW);
+    let end = start + WINDOW;
+    let after_cells = cells.split_off(end);
+    let shown = cells.split_off(start);
+    let before_cells = cells;
+    // A marker at offset o sits before cell o: one at `start` belongs to the window.
+    let after_markers = markers
+        .iter()
+        .filter(|m| m.offset > end as i64)
+        .cloned()
+        .collect();
+    let before_markers = markers
+        .iter()
+        .filter(|m| m.offset < start as i64)
+        .cloned()
+        .collect();
+    markers.retain(|m| m.offset >= start as i64 && m.offset <= end as i64);
+    (
+        shown,
+        markers,
+        Hidden::of(&before_cells, before_markers),
+        Hidden::of(&after_cells, after_markers),
+    )
 }
 
 /// The CSS classes of a cell (the state's colour; the glyph comes from the same class).
@@ -198,6 +280,7 @@ pub fn lanes(world: &World) -> Vec<Lane> {
                 })
                 .map(|c| c.offset)
                 .unwrap_or(committed.0.max(0));
+            let (cells, markers, before, after) = window(cells, markers, focus);
             Lane {
                 partition: p,
                 name: part_name(sc, Partition(p)),
@@ -206,6 +289,8 @@ pub fn lanes(world: &World) -> Vec<Lane> {
                 summary: summary.join(" · "),
                 holder,
                 focus,
+                before,
+                after,
             }
         })
         .collect()
@@ -215,6 +300,54 @@ pub fn lanes(world: &World) -> Vec<Lane> {
 mod tests {
     use super::*;
     use crate::view::test_util::{after, timeline};
+
+    #[test]
+    fn a_long_partition_is_drawn_as_a_window_around_its_focus_and_the_rest_summed_up() {
+        let sc = crate::scenarios::load(crate::scenarios::MANY_PAYMENTS).unwrap();
+        let mut sc = sc;
+        sc.topic.partitions = 1;
+        let tl = offset_lab_sim::Timeline::new(sc).unwrap();
+        let mid = tl.events.len() / 2;
+        let w = tl.world_at(mid);
+        let lane = &lanes(&w)[0];
+        assert_eq!(lane.cells.len(), WINDOW);
+        let first = lane.cells[0].offset;
+        assert!(
+            (first..first + WINDOW as i64).contains(&lane.focus),
+            "the focus is in sight"
+        );
+        assert!(lane.focus - first <= WINDOW as i64 / 3);
+        let hidden = |h: &Option<Hidden>| {
+            h.as_ref()
+                .map_or(0, |h| h.counts.iter().map(|c| c.1).sum::<u32>())
+        };
+        // Every payment is either drawn or counted, once.
+        assert_eq!(
+            lane.cells.len() as u32 + hidden(&lane.before) + hidden(&lane.after),
+            1000
+        );
+        if let Some(b) = &lane.before {
+            assert_eq!((b.from, b.to), (0, first - 1));
+            assert!(b.text().starts_with(&format!("offsets 0–{}: ", first - 1)));
+        }
+        let after = lane
+            .after
+            .as_ref()
+            .expect("the end of the log is not drawn");
+        assert_eq!(after.to, 999);
+        assert!(after.markers.iter().any(|m| m.kind == MarkerKind::LogEnd));
+        // Markers are in the window's range, or in a range.
+        let last = first + WINDOW as i64;
+        assert!(
+            lane.markers
+                .iter()
+                .all(|m| (first..=last).contains(&m.offset))
+        );
+        // A short partition is drawn whole.
+        let tl = timeline("step1-autocommit-sleep7");
+        let lane = &lanes(&tl.final_world)[0];
+        assert!(lane.before.is_none() && lane.after.is_none());
+    }
 
     #[test]
     fn at_risk_shows_committed_past_the_processing_payment() {
@@ -254,10 +387,19 @@ mod tests {
     }
 
     #[test]
-    fn many_payments_has_four_lanes_of_all_payments() {
+    fn many_payments_has_four_lanes_of_all_payments_drawn_or_counted() {
         let tl = timeline(crate::scenarios::MANY_PAYMENTS);
         let ls = lanes(&tl.final_world);
         assert_eq!(ls.len(), 4);
-        assert_eq!(ls.iter().map(|l| l.cells.len()).sum::<usize>(), 1000);
+        let counted = |h: &Option<Hidden>| {
+            h.as_ref()
+                .map_or(0, |h| h.counts.iter().map(|c| c.1 as usize).sum())
+        };
+        let all: usize = ls
+            .iter()
+            .map(|l| l.cells.len() + counted(&l.before) + counted(&l.after))
+            .sum();
+        assert_eq!(all, 1000);
+        assert_eq!(ls.iter().map(|l| l.cells.len()).sum::<usize>(), 4 * WINDOW);
     }
 }
