@@ -193,7 +193,10 @@ pub fn CodeView(p: &CodeViewProps) -> Html {
                                 aria-current={active.then_some("step")}>
                                 { gutter }
                                 <code class="src">
-                                    { if line.text.is_empty() { " ".to_string() } else { line.text.clone() } }
+                                    // The indentation apart, so that a long line wraps under
+                                    // its own text, not under the margin.
+                                    <span class="ind">{ indent(&line.text) }</span>
+                                    <span class="txt">{ body(&line.text) }</span>
                                 </code>
                                 if active { <span class="sr-only">{ " (executing now)" }</span> }
                             </li>
@@ -216,5 +219,18 @@ pub fn CodeView(p: &CodeViewProps) -> Html {
                 <p class="code-idle">{ "The process is not running: no line is executing." }</p>
             }
         </section>
+    }
+}
+
+/// A line's leading spaces.
+fn indent(text: &str) -> &str {
+    &text[..text.len() - text.trim_start_matches(' ').len()]
+}
+
+/// A line without its leading spaces (a space for an empty line, so that it keeps its height).
+fn body(text: &str) -> &str {
+    match text.trim_start_matches(' ') {
+        "" => " ",
+        t => t,
     }
 }
