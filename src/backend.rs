@@ -276,6 +276,24 @@ fn restart(failed: bool) {
     }
 }
 
+#[wasm_bindgen::prelude::wasm_bindgen]
+extern "C" {
+    type ImportMeta;
+    #[wasm_bindgen(thread_local_v2, js_namespace = import, js_name = meta)]
+    static IMPORT_META: ImportMeta;
+    #[wasm_bindgen(method, getter)]
+    fn url(this: &ImportMeta) -> String;
+}
+
+/// The URL of a file of the site next to the bundle's own script (wherever the page that loads
+/// the bundle is: the app's page, or a course page elsewhere).
+pub fn next_to_bundle(file: &str) -> String {
+    let base = IMPORT_META.with(|m| m.url());
+    web_sys::Url::new_with_base(file, &base)
+        .map(|u| u.href())
+        .unwrap_or_else(|_| file.to_string())
+}
+
 #[cfg(not(feature = "inline"))]
 mod worker {
     //! The Web Worker itself: started from the script next to the bundle, with the messages
@@ -287,15 +305,6 @@ mod worker {
     use offset_lab_session::protocol::FromWorker;
     use wasm_bindgen::JsCast;
     use wasm_bindgen::prelude::*;
-
-    #[wasm_bindgen]
-    extern "C" {
-        type ImportMeta;
-        #[wasm_bindgen(thread_local_v2, js_namespace = import, js_name = meta)]
-        static IMPORT_META: ImportMeta;
-        #[wasm_bindgen(method, getter)]
-        fn url(this: &ImportMeta) -> String;
-    }
 
     /// What the worker posts once it can take messages, and after each one it handled.
     pub const READY: &str = "ready";
@@ -311,10 +320,7 @@ mod worker {
 
     /// The worker's script, next to the bundle's own (wherever the page that loads it is).
     fn script_url() -> String {
-        let base = IMPORT_META.with(|m| m.url());
-        web_sys::Url::new_with_base(super::WORKER_SCRIPT, &base)
-            .map(|u| u.href())
-            .unwrap_or_else(|_| super::WORKER_SCRIPT.to_string())
+        super::next_to_bundle(super::WORKER_SCRIPT)
     }
 
     impl Handle {

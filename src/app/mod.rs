@@ -102,6 +102,8 @@ pub fn App(props: &AppProps) -> Html {
         });
     }
     let root = use_node_ref();
+    // The rule whose glossary entry is open (a click on any rule id in the playground).
+    let rule = use_state(|| None::<AttrValue>);
     let file_input = use_node_ref();
     let export_menu = use_node_ref();
     let frame = view.view.as_ref().map(|v| v.frame.clone());
@@ -190,9 +192,22 @@ pub fn App(props: &AppProps) -> Html {
     };
     let offered = |p: Panel| panels.contains(&p);
 
+    let on_rule = {
+        let rule = rule.clone();
+        Callback::from(move |e: MouseEvent| {
+            if let Some(id) = crate::components::rules::clicked_rule(&e) {
+                rule.set(Some(id.into()));
+            }
+        })
+    };
+    let close_rule = {
+        let rule = rule.clone();
+        Callback::from(move |()| rule.set(None))
+    };
     html! {
         <div ref={root} class={classes!("ol", (!own_page).then_some("ol-element"))}
-            tabindex={(!own_page).then_some("-1")}>
+            tabindex={(!own_page).then_some("-1")} onclick={on_rule}>
+            <crate::components::rules::Glossary id={(*rule).clone()} on_close={close_rule} />
             <div class={classes!("app", format!("show-{}", panel.key()), f.embed.then_some("embed"))}>
                 <header class="top">
                     <Header choices={run.choices.clone()} current={AttrValue::from(run.preset.clone())}

@@ -6,6 +6,8 @@ use std::rc::Rc;
 
 use yew::prelude::*;
 
+use super::rules::rule_text;
+
 use crate::state::{Action, Notice};
 
 pub use crate::view::callout::CalloutVm;
@@ -85,7 +87,7 @@ pub fn Callout(p: &CalloutProps) -> Html {
                         { m.title.clone() }
                         <span class="callout-at">{ format!(" · at {}", m.at) }</span>
                     </h2>
-                    <p class="callout-text">{ &m.text }</p>
+                    <p class="callout-text">{ rule_text(&m.text) }</p>
                     if let Some(extra) = &m.extra {
                         <p class="callout-extra">{ extra }</p>
                     }
@@ -149,7 +151,7 @@ pub fn NoticeBar(p: &NoticeBarProps) -> Html {
         <div class={classes!("notice", n.error.then_some("notice-error"))}
             role={if n.error { "alert" } else { "status" }}>
             <span aria-hidden="true" class="notice-icon">{ if n.error { "⚠" } else { "ℹ" } }</span>
-            <p>{ &n.text }</p>
+            <p>{ rule_text(&n.text) }</p>
             <button type="button" class="ib close" onclick={close} aria-label="Dismiss">{ "✕" }</button>
         </div>
     }

@@ -8,6 +8,8 @@ use std::rc::Rc;
 use offset_lab_sim::Ms;
 use yew::prelude::*;
 
+use super::rules::rule_text;
+
 use crate::backend::Dispatch;
 use crate::state::Action;
 use crate::view::lab::{LabVm, PredictVm};
@@ -52,7 +54,7 @@ fn predict(q: &PredictVm, d: &Dispatch) -> Html {
                             }
                         }
                     </p>
-                    <p>{ r.explanation.clone() }</p>
+                    <p>{ rule_text(&r.explanation) }</p>
                     <button type="button" class="link small" onclick={retry}>{ "Answer again" }</button>
                 </div>
             }
@@ -132,10 +134,10 @@ pub fn LabPanel(p: &LabPanelProps) -> Html {
                     onclick={vm.next.clone().map(open)}>{ "›" }</button>
             </nav>
             <h3 class="lab-title">{ vm.title.clone() }</h3>
-            <p class="lab-todo">{ vm.todo.clone() }</p>
+            <p class="lab-todo">{ rule_text(&vm.todo) }</p>
             { vm.predict.as_ref().map(|q| predict(q, d)).unwrap_or_default() }
             if let Some(after) = &vm.after {
-                <p class="lab-after">{ after.clone() }</p>
+                <p class="lab-after">{ rule_text(after) }</p>
             }
             if let (true, Some(interval)) = (vm.phase_explorer, p.interval_ms) {
                 <super::phase_explorer::PhaseExplorer interval_ms={interval} phase_ms={p.phase_ms}
@@ -158,7 +160,7 @@ pub fn LabPanel(p: &LabPanelProps) -> Html {
                 <details class="answers" open=true>
                     <summary>{ "The lab's questions, answered" }</summary>
                     <dl>
-                        { for vm.answers.iter().map(|(q, a)| html! { <><dt>{ q.clone() }</dt><dd>{ a.clone() }</dd></> }) }
+                        { for vm.answers.iter().map(|(q, a)| html! { <><dt>{ q.clone() }</dt><dd>{ rule_text(a) }</dd></> }) }
                     </dl>
                 </details>
             }

@@ -9,6 +9,8 @@ use offset_lab_sim::CellState;
 use wasm_bindgen::JsCast;
 use yew::prelude::*;
 
+use super::rules::rule_text;
+
 use crate::state::Action;
 use crate::view::clock;
 use crate::view::lanes::{Hidden, LEGEND, Lane, Marker, cell_class, glyph};
@@ -193,7 +195,7 @@ pub fn PaymentDetail(p: &PaymentDetailProps) -> Html {
     };
     html! {
         <div class="detail" role="region" aria-label="Selected payment">
-            <p class="detail-text">{ text.clone() }</p>
+            <p class="detail-text">{ rule_text(text) }</p>
             if !p.why.is_empty() {
                 <ol class="why">
                     { for p.why.iter().map(|c| cause_html(c, &p.dispatch)) }
@@ -218,7 +220,7 @@ pub fn cause_html(c: &Cause, d: &Dispatch) -> Html {
             <button type="button" class="link" {onclick} title="Move the cursor to this event">
                 { clock(c.at_ms) }
             </button>
-            { " " }{ c.text.clone() }
+            { " " }{ rule_text(&c.text) }
         </li>
     }
 }

@@ -14,6 +14,7 @@ pub mod log_lanes;
 pub mod narration;
 pub mod outcome;
 pub mod phase_explorer;
+pub mod rules;
 pub mod time_bar;
 pub mod timeline_view;
 

@@ -6,6 +6,8 @@ use std::rc::Rc;
 
 use yew::prelude::*;
 
+use super::rules::rule_text;
+
 use crate::state::Action;
 use crate::view::narration::{Entry, Filter};
 
@@ -62,7 +64,7 @@ pub fn Narration(p: &NarrationProps) -> Html {
                         if let Some(n) = e.moment {
                             <span class={format!("kbadge k-{n}")} title={format!("key moment {n}")}>{ n }</span>
                         }
-                        <span class="txt">{ e.text.clone() }</span>
+                        <span class="txt">{ rule_text(&e.text) }</span>
                     </li>
                 }) }
             </ol>

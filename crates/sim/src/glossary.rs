@@ -22,16 +22,27 @@ pub struct Entry<'a> {
 
 /// Every entry of the glossary, in order.
 pub fn entries() -> impl Iterator<Item = Entry<'static>> {
-    let rules = SOURCE.split_once("\n## Rules\n").map_or("", |(_, r)| r);
-    rules.split("\n### ").filter_map(parse)
+    entries_in(SOURCE)
 }
 
 /// The entry of rule `id` (`B5`, `b5`, `F.1`).
 pub fn entry(id: &str) -> Option<Entry<'static>> {
-    entries().find(|e| e.id.eq_ignore_ascii_case(id))
+    entry_in(SOURCE, id)
 }
 
-fn parse(section: &'static str) -> Option<Entry<'static>> {
+/// Every entry of a glossary's text (`docs/semantics.md`; the page reads it from the site
+/// instead of carrying it in its bundle).
+pub fn entries_in(source: &str) -> impl Iterator<Item = Entry<'_>> {
+    let rules = source.split_once("\n## Rules\n").map_or("", |(_, r)| r);
+    rules.split("\n### ").filter_map(parse)
+}
+
+/// The entry of rule `id` in a glossary's text.
+pub fn entry_in<'a>(source: &'a str, id: &str) -> Option<Entry<'a>> {
+    entries_in(source).find(|e| e.id.eq_ignore_ascii_case(id))
+}
+
+fn parse(section: &str) -> Option<Entry<'_>> {
     let section = section.trim_start_matches("### ");
     let (head, rest) = section.split_once('\n')?;
     let (id, title) = head.split_once(" — ")?;
@@ -52,10 +63,11 @@ fn parse(section: &'static str) -> Option<Entry<'static>> {
     })
 }
 
-/// The rule ids cited in a text (`… (B5, D2).` → `["B5", "D2"]`), each once, in order.
-pub fn ids_in(text: &str) -> Vec<&str> {
+/// Where a text may cite rule ids (`… (B5, D2).`): the byte range of each, every occurrence, in
+/// order. Whether each is in the glossary is not checked here (that needs the glossary's text).
+pub fn id_spans(text: &str) -> Vec<(usize, usize)> {
     let bytes = text.as_bytes();
-    let mut out: Vec<&str> = Vec::new();
+    let mut out = Vec::new();
     let mut i = 0;
     while i < bytes.len() {
         let c = bytes[i];
@@ -80,15 +92,25 @@ pub fn ids_in(text: &str) -> Vec<&str> {
             }
             let after_ok = j == bytes.len() || !bytes[j].is_ascii_alphanumeric();
             if j > digits && after_ok {
-                let id = &text[i..j];
-                if entry(id).is_some() && !out.contains(&id) {
-                    out.push(id);
-                }
+                out.push((i, j));
                 i = j;
                 continue;
             }
         }
         i += 1;
+    }
+    out
+}
+
+/// The rule ids cited in a text (`… (B5, D2).` → `["B5", "D2"]`) that the glossary defines,
+/// each once, in order.
+pub fn ids_in(text: &str) -> Vec<&str> {
+    let mut out: Vec<&str> = Vec::new();
+    for (a, b) in id_spans(text) {
+        let id = &text[a..b];
+        if entry(id).is_some() && !out.contains(&id) {
+            out.push(id);
+        }
     }
     out
 }
@@ -125,5 +147,12 @@ mod tests {
             vec!["B5", "D2", "D3", "F.1", "C1.6"]
         );
         assert!(ids_in("colour #B5E7F0, base64, B99, AB5").is_empty());
+        let text = "B5 then (B5, D2).";
+        let spans: Vec<&str> = id_spans(text).iter().map(|&(a, b)| &text[a..b]).collect();
+        assert_eq!(
+            spans,
+            ["B5", "B5", "D2"],
+            "every occurrence, for the page to link"
+        );
     }
 }
