@@ -186,11 +186,15 @@ pub fn App(props: &AppProps) -> Html {
         let d = d.clone();
         let onclick = Callback::from(move |_: MouseEvent| d.dispatch(Action::ShowPanel(p)));
         html! {
-            <button type="button" class={classes!("tab", (p == panel).then_some("on"))}
+            <button type="button" class={classes!("tab", format!("tab-{}", p.key()), (p == panel).then_some("on"))}
                 aria-pressed={if p == panel { "true" } else { "false" }} {onclick}>{ p.label() }</button>
         }
     };
     let offered = |p: Panel| panels.contains(&p);
+    let predicting = lab
+        .as_ref()
+        .and_then(|l| l.predict.as_ref())
+        .is_some_and(|q| q.on_screen && q.revealed.is_none() && offered(Panel::Lab));
 
     let on_rule = {
         let rule = rule.clone();
@@ -224,7 +228,9 @@ pub fn App(props: &AppProps) -> Html {
                 <main class="grid">
                     <div class="a-callout">
                         if !sc.description.is_empty() {
-                            <details class="about" open={f.cursor == 0}>
+                            // Open at the start, unless it would answer the question the
+                            // student is about to predict.
+                            <details class="about" open={f.cursor == 0 && !predicting}>
                                 <summary>{ "About this scenario" }</summary>
                                 <p>{ sc.description.clone() }</p>
                             </details>
