@@ -10,8 +10,8 @@ use yew::prelude::*;
 
 use crate::backend::Dispatch;
 use crate::state::Action;
-use crate::view::lab::{LabVm, PredictVm};
 use crate::view::lab::ChallengeVm;
+use crate::view::lab::{LabVm, PredictVm};
 use crate::view::phase::PhaseVm;
 use crate::view::prove::ProveVm;
 

@@ -53,17 +53,21 @@ pub fn challenge_of(name: &str) -> Option<&'static Challenge> {
     CHALLENGES.iter().find(|c| c.step == id)
 }
 
-/// Whether `sc` is a program the student made: not an offered scenario nor a challenge's
-/// starting program, crash points and actions aside.
+/// Whether `sc` is a program the student made, crash points and actions aside: a challenge's
+/// program changed from its start, or a program that is none of the offered scenarios'.
 pub fn own_program(sc: &Scenario) -> bool {
     let program = program_of(sc);
-    let offered = offset_lab_sim::preset_names()
+    let same = |p: Scenario| {
+        let p = program_of(&p);
+        p.consumers == program.consumers && p.sink == program.sink
+    };
+    if let Some(c) = sc.name.strip_prefix(CHALLENGE_PREFIX).and_then(challenge) {
+        return !same(c.start());
+    }
+    let mut offered = offset_lab_sim::preset_names()
         .filter_map(|n| offset_lab_sim::preset(n).ok())
-        .chain(crate::scenarios::load(crate::scenarios::MANY_PAYMENTS).ok())
-        .chain(CHALLENGES.iter().map(|c| c.start()));
-    !offered
-        .map(|p| program_of(&p))
-        .any(|p| p.consumers == program.consumers && p.sink == program.sink)
+        .chain(crate::scenarios::load(crate::scenarios::MANY_PAYMENTS).ok());
+    !offered.any(same)
 }
 
 /// Proves consumer `consumer`'s program in `sc`, reporting progress, and judges it against
