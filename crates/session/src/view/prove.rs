@@ -109,9 +109,10 @@ fn capitalized(s: &str) -> String {
         .unwrap_or_default()
 }
 
-/// `P-0001`, `P-0001 and P-0002`, `P-0001, P-0002 and 3 more` (0-based indices).
+/// `P-0001`, `P-0001 and P-0002`, `P-0001, P-0002, P-0003, P-0004 and 3 more` (0-based
+/// indices).
 pub fn payments(list: &[u32]) -> String {
-    let names: Vec<String> = list.iter().take(3).map(|p| payment_id(p + 1)).collect();
+    let names: Vec<String> = list.iter().take(4).map(|p| payment_id(p + 1)).collect();
     match (names.len(), list.len()) {
         (0, _) => "no payment".into(),
         (1, 1) => names[0].clone(),
@@ -144,7 +145,7 @@ fn consequence(r: &ProofRun, invalid: &[u32]) -> Option<(&'static str, u8, Strin
             "stall",
             1,
             what.clone(),
-            format!("{what}: the partition stalls (B14)"),
+            format!("{what}: the partition is stuck behind them"),
         ));
     }
     let dropped: Vec<u32> = r
@@ -223,7 +224,12 @@ pub fn prove_vm(
             1 => "1 duplicate at most".to_string(),
             d => format!("{d} duplicates at most"),
         };
-        format!("No crash loses a payment: {n} runs, {dup}.")
+        match report.stalling {
+            0 => format!("No crash loses a payment: {n} runs, {dup}."),
+            k => format!(
+                "No crash loses a payment ({n} runs, {dup}), but in {k} of them payments are never processed."
+            ),
+        }
     } else {
         format!(
             "A crash can lose payments: {} of {n} runs lose {}.",
@@ -249,5 +255,26 @@ pub fn prove_vm(
         }),
         stale: false,
         open: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use offset_lab_sim::sweep::prove::Proof;
+
+    #[test]
+    fn a_program_that_stops_on_invalid_data_loses_nothing_and_the_verdict_says_it_stalls() {
+        let sc = offset_lab_sim::preset("step4-invalid-stop").unwrap();
+        let report = Proof::new(&sc, 0).unwrap().run();
+        let vm = prove_vm(&report, 0, "consumer-1", &sc.topic.payments.invalid, None);
+        assert!(vm.safe);
+        assert!(vm.verdict.contains("never processed"), "{}", vm.verdict);
+        assert_eq!(vm.groups[0].kind, "stall");
+        assert!(vm.groups[0].runs >= vm.groups[0].examples.len());
+        assert_eq!(
+            payments(&[0, 1, 2, 3, 4]),
+            "P-0001, P-0002, P-0003, P-0004 and 1 more"
+        );
     }
 }
