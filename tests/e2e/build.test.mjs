@@ -80,3 +80,15 @@ test('Prove it on the naive auto-commit program: counterexamples, worst first, o
     console.log(`prove it, step1-autocommit-sleep7 in headless Chromium: ${ms} ms`);
     await screenshot(page, 'build-1280-counterexample-open');
   }, { path: '?scenario=step1-autocommit-sleep7', viewport: { width: 1280, height: 1400 } }));
+
+test('Prove it at 375 px: in the Build tab, the verdict and its runs read on a phone', () =>
+  withPage(async (page) => {
+    await page.locator('.tabs').getByRole('button', { name: 'Build' }).click();
+    await idle(page);
+    await prove(page);
+    const verdict = page.locator('.prove-verdict');
+    assert.ok(await verdict.isVisible());
+    const box = await page.locator('.prove').boundingBox();
+    assert.ok(box.width <= 375, `the panel is ${box.width} px wide`);
+    await page.locator('.prove').screenshot({ path: 'tests/e2e/screenshots/build-375-prove.png' });
+  }, { path: '?scenario=step1-autocommit-sleep7', viewport: { width: 375, height: 800 } }));
