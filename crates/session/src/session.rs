@@ -411,6 +411,14 @@ mod protocol_tests {
             action: Action::ChangeSetting(crate::edit::Setting::AutoCommitIntervalMs(2000)),
         };
         assert_eq!(ToWorker::from_bytes(&act.to_bytes()).unwrap(), act);
+        for action in [
+            Action::Prove(0),
+            Action::OpenProofRun(12),
+            Action::StartChallenge("step2".into()),
+        ] {
+            let act = ToWorker::Act { session: 3, action };
+            assert_eq!(ToWorker::from_bytes(&act.to_bytes()).unwrap(), act);
+        }
     }
 
     #[test]
