@@ -15,7 +15,7 @@ use crate::backend::{self, Dispatch, Heard};
 use crate::components::file_menu::file_menu;
 use crate::components::{
     Builder, Callout, CodeView, ConsumerCard, Header, LabPanel, LogLanes, Narration, NoticeBar,
-    Outcome, PaymentDetail, TimeBar, TimelineView,
+    Outcome, PaymentDetail, Prove, TimeBar, TimelineView,
 };
 use crate::embed::ElementConfig;
 use crate::hooks::{
@@ -286,11 +286,14 @@ pub fn App(props: &AppProps) -> Html {
                             if let (true, Some(vm)) = (offered(Panel::Lab), lab) {
                                 <div class="a-lab tabbed">
                                     <LabPanel {vm} interval_ms={sc.auto_commit_interval_ms} phase_ms={run.phase_ms}
-                                        phase={f.phase.clone()} dispatch={d.clone()} />
+                                        phase={f.phase.clone()} prove={f.prove.clone()} dispatch={d.clone()} />
                                 </div>
                             }
                             if offered(Panel::Settings) {
                                 <div class="a-settings tabbed">
+                                    <Prove vm={f.prove.clone()} consumer={f.code_consumer}
+                                        consumer_name={AttrValue::from(run.consumer_names.get(f.code_consumer).cloned().unwrap_or_default())}
+                                        progress={view.progress} dispatch={d.clone()} />
                                     <Builder vm={v.builder.clone()} fork_processing={f.fork_processing}
                                         json_check={f.json_check.clone()} dispatch={d.clone()} />
                                 </div>

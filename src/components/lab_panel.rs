@@ -12,8 +12,10 @@ use super::rules::rule_text;
 
 use crate::backend::Dispatch;
 use crate::state::Action;
+use crate::view::lab::ChallengeVm;
 use crate::view::lab::{LabVm, PredictVm};
 use crate::view::phase::PhaseVm;
+use crate::view::prove::ProveVm;
 
 #[derive(Properties, PartialEq)]
 pub struct LabPanelProps {
@@ -23,7 +25,40 @@ pub struct LabPanelProps {
     pub interval_ms: Option<Ms>,
     pub phase_ms: Option<Ms>,
     pub phase: Option<Rc<PhaseVm>>,
+    /// The last proof: its verdict on the step's challenge, when it is of the program on screen.
+    pub prove: Option<Rc<ProveVm>>,
     pub dispatch: Dispatch,
+}
+
+/// The step's challenge: its goal, where to start, and the verdict of "prove it" on the program
+/// on screen.
+fn challenge(c: &ChallengeVm, prove: Option<&ProveVm>, d: &Dispatch) -> Html {
+    let start = {
+        let d = d.clone();
+        let id = c.id.clone();
+        Callback::from(move |_: MouseEvent| d.dispatch(Action::StartChallenge(id.clone())))
+    };
+    let verdict = prove
+        .filter(|p| !p.stale)
+        .and_then(|p| p.challenge.as_ref())
+        .filter(|v| v.id == c.id);
+    html! {
+        <div class={classes!("lab-challenge", c.met.then_some("met"))} data-testid="challenge">
+            <h3 class="sub-h">
+                { "Challenge" }
+                if c.met { <span class="done-badge">{ "✓ met with your program" }</span> }
+            </h3>
+            <p class="challenge-goal">{ c.goal.clone() }</p>
+            if !c.note.is_empty() { <p class="muted">{ c.note.clone() }</p> }
+            if c.on_screen {
+                <p class="muted">{ "Change the program in Build, then press “Prove it”." }</p>
+            } else {
+                <button type="button" class="btn btn-small" onclick={start}>{ "Start from the naive program" }</button>
+            }
+            if let Some(v) = verdict { { super::prove::challenge_verdict(v, d) } }
+            <details class="hint"><summary>{ "A hint" }</summary><p>{ c.hint.clone() }</p></details>
+        </div>
+    }
 }
 
 fn predict(q: &PredictVm, d: &Dispatch) -> Html {
@@ -139,6 +174,7 @@ pub fn LabPanel(p: &LabPanelProps) -> Html {
             if let Some(after) = &vm.after {
                 <p class="lab-after">{ rule_text(after) }</p>
             }
+            if let Some(c) = &vm.challenge { { challenge(c, p.prove.as_deref(), d) } }
             if let (true, Some(interval)) = (vm.phase_explorer, p.interval_ms) {
                 <super::phase_explorer::PhaseExplorer interval_ms={interval} phase_ms={p.phase_ms}
                     sweep={p.phase.clone()} dispatch={d.clone()} />

@@ -14,6 +14,7 @@ pub mod log_lanes;
 pub mod narration;
 pub mod outcome;
 pub mod phase_explorer;
+pub mod prove;
 pub mod rules;
 pub mod time_bar;
 pub mod timeline_view;
@@ -27,6 +28,7 @@ pub use lab_panel::LabPanel;
 pub use log_lanes::{LogLanes, PaymentDetail};
 pub use narration::Narration;
 pub use outcome::Outcome;
+pub use prove::Prove;
 pub use time_bar::TimeBar;
 pub use timeline_view::TimelineView;
 

@@ -86,7 +86,7 @@ impl Snapshot {
             } else {
                 last.finished
             },
-            criteria: lab::criteria_met(&lab_progress.seen).into_iter().collect(),
+            criteria: lab_progress.criteria().into_iter().collect(),
         }
     }
 

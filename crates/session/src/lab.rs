@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
 
-use offset_lab_sim::lab::{self, Criterion, Observation};
+use offset_lab_sim::lab::{self, ChallengeMet, Criterion, Observation};
 use serde::{Deserialize, Serialize};
 
 /// Observations kept (the oldest are dropped).
@@ -22,6 +22,9 @@ pub struct LabProgress {
     #[serde(default)]
     pub revealed: BTreeSet<String>,
     pub seen: Vec<Observation>,
+    /// The challenges met by the student's own programs ("prove it"), by challenge id.
+    #[serde(default)]
+    pub met: Vec<ChallengeMet>,
     /// The run the last observation came from (not saved): a later observation of the same run
     /// replaces it.
     #[serde(skip)]
@@ -42,12 +45,19 @@ pub enum LabAction {
         run: u32,
         observation: Observation,
     },
+    /// "Prove it" showed that a program the student built meets a challenge.
+    Met(ChallengeMet),
     Reset,
 }
 
 impl LabProgress {
     pub fn criteria(&self) -> Vec<Criterion> {
-        lab::criteria_met(&self.seen)
+        lab::criteria_met(&self.seen, &self.met)
+    }
+
+    /// Whether challenge `id` has been met by the student's own program.
+    pub fn met(&self, id: &str) -> bool {
+        self.met.iter().any(|m| m.challenge == id)
     }
 
     /// Whether step `id`'s answer has been revealed (and is locked).
@@ -119,6 +129,19 @@ impl LabProgress {
                 }
                 s.last_run = Some(run);
             }
+            LabAction::Met(m) => {
+                if s.met.contains(&m) {
+                    return self;
+                }
+                // A proof with duplicates says more (at-least-once) than one without.
+                match s.met.iter_mut().find(|x| x.challenge == m.challenge) {
+                    Some(x) => x.duplicates |= m.duplicates,
+                    None => s.met.push(m),
+                }
+                if s.met == self.met {
+                    return self;
+                }
+            }
             LabAction::Reset => return Rc::new(LabProgress::default()),
         }
         Rc::new(s)
@@ -160,7 +183,14 @@ mod tests {
             observation: observe("step2-manual-commit"),
         });
         assert_eq!(p.seen.len(), 2);
+        // Watching the lab's manual-commit preset is not building one.
+        assert_eq!(p.criteria(), vec![Criterion::DemonstratedLoss]);
+        let p = p.reduce(LabAction::Met(ChallengeMet {
+            challenge: "step2".into(),
+            duplicates: true,
+        }));
         assert!(p.criteria().contains(&Criterion::AtLeastOnce));
+        assert!(p.met("step2") && !p.met("step4"));
     }
 
     #[test]

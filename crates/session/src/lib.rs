@@ -20,6 +20,7 @@ pub mod edit;
 pub mod export;
 pub mod lab;
 pub mod protocol;
+pub mod prove;
 pub mod run;
 pub mod scenarios;
 pub mod screen;

@@ -30,6 +30,16 @@ pub fn build(scenario: Scenario) -> Result<Timeline, ScenarioError> {
     ))
 }
 
+/// Reports the progress of a long piece of work that is not one run (a proof's many runs), in
+/// per mille, to whoever listens.
+pub fn progress(permille: u32) {
+    LISTENER.with(|l| {
+        if let Some(f) = l.borrow_mut().as_mut() {
+            f(permille.min(1000));
+        }
+    });
+}
+
 /// Runs `f` with `listener` hearing the progress of every run it builds.
 pub fn listen<T>(listener: impl FnMut(u32) + 'static, f: impl FnOnce() -> T) -> T {
     LISTENER.with(|l| *l.borrow_mut() = Some(Box::new(listener)));

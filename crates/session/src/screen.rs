@@ -22,6 +22,7 @@ use crate::view::lanes::Lane;
 use crate::view::narration::{Entry, Filter};
 use crate::view::outcome::{Cause, LedgerRow};
 use crate::view::phase::PhaseVm;
+use crate::view::prove::ProveVm;
 use crate::view::timeline::TimelineVm;
 use crate::view::{self, clock};
 use crate::{code, scenarios};
@@ -164,6 +165,9 @@ pub struct Frame {
     pub phase: Option<Rc<PhaseVm>>,
     /// The JSON editor's draft, checked: `Ok` when it would open, else why not.
     pub json_check: Option<Result<(), String>>,
+    /// "Prove it": the last proof, and how the run on screen relates to it.
+    #[serde(default)]
+    pub prove: Option<Rc<ProveVm>>,
 }
 
 /// The run's view and the causes of every payment's verdict, for run `.0`.
@@ -324,6 +328,7 @@ impl Builder {
         phase: Option<Rc<PhaseVm>>,
         progress: &LabProgress,
         progress_version: u64,
+        prove: Option<Rc<ProveVm>>,
     ) -> Screen {
         let (rv, causes) = self.run_view(s);
         let code = self.code_vm(s);
@@ -394,6 +399,7 @@ impl Builder {
             stale,
             phase,
             json_check: s.json_check.clone(),
+            prove,
         };
         let link = (!s.playing).then(|| s.link());
         let link = match link {

@@ -9,9 +9,10 @@ use offset_lab_sim::Scenario;
 use crate::course::{self, CourseEvent};
 use crate::lab::{LabAction, LabProgress};
 use crate::protocol::{ElementStart, FromWorker, Start};
+use crate::prove::{self, Proved};
 use crate::scenarios;
 use crate::screen::{Builder, Screen};
-use crate::state::{Action, AppState, Notice};
+use crate::state::{Action, AppState, CUSTOM, Notice};
 use crate::view::phase::{self, PhaseVm};
 
 pub struct Session {
@@ -24,6 +25,10 @@ pub struct Session {
     observed: Option<(u32, Option<usize>, bool)>,
     /// The phase explorer's last sweep, and the scenario (without its production time) it is of.
     phase: Option<(Scenario, Rc<PhaseVm>)>,
+    /// The last proof ("prove it"), kept while its runs are opened.
+    proof: Option<Proved>,
+    /// Whether run `.0`'s program is the student's own.
+    own: Option<(u32, bool)>,
     builder: Builder,
     /// What the course was last told (`course.rs`), and what it has not been told yet.
     course: course::Snapshot,
@@ -44,6 +49,8 @@ impl Session {
             lab_version: 0,
             observed: None,
             phase: None,
+            proof: None,
+            own: None,
             builder: Builder::default(),
             course: course::Snapshot::default(),
             course_events: Vec::new(),
@@ -83,6 +90,11 @@ impl Session {
         &self.lab
     }
 
+    /// The last proof ("prove it"), if any.
+    pub fn proof(&self) -> Option<&Proved> {
+        self.proof.as_ref()
+    }
+
     /// Does what `action` says; answers with what the page must do: a screen when anything
     /// on it changed, a file to save, a link to copy or open.
     pub fn act(&mut self, action: Action) -> Vec<FromWorker> {
@@ -119,6 +131,9 @@ impl Session {
                     self.phase = Some((phase::sweep_key(sc), Rc::new(vm)));
                 }
             }
+            Action::Prove(consumer) => self.prove(*consumer),
+            Action::OpenProofRun(i) => self.open_proof_run(*i),
+            Action::StartChallenge(id) => self.start_challenge(id),
             _ => {
                 let before = self.state.clone();
                 self.state = before.clone().reduce(action);
@@ -143,8 +158,12 @@ impl Session {
             .as_ref()
             .filter(|(k, _)| *k == phase::sweep_key(sc))
             .map(|(_, vm)| vm.clone());
+        let proof = self
+            .proof
+            .as_mut()
+            .map(|p| p.vm(self.state.run_id, self.state.scenario()));
         self.builder
-            .build(&self.state, phase, &self.lab, self.lab_version)
+            .build(&self.state, phase, &self.lab, self.lab_version, proof)
     }
 
     /// The next screen carries everything, as for a page that has nothing yet.
@@ -173,6 +192,67 @@ impl Session {
         }
     }
 
+    /// The name the lab knows the scenario on screen by: the preset picked (an edited preset
+    /// keeps its step), else the scenario's own.
+    fn lab_name(&self) -> String {
+        let s = &self.state;
+        if s.preset == CUSTOM {
+            s.scenario().name.clone()
+        } else {
+            s.preset.clone()
+        }
+    }
+
+    /// Proves consumer `consumer`'s program; a challenge it meets, with the student's own
+    /// program, goes into the lab progress.
+    fn prove(&mut self, consumer: usize) {
+        let name = self.lab_name();
+        match prove::prove(self.state.scenario(), consumer, &name) {
+            Some(p) => {
+                if let Some(met) = p.met() {
+                    self.lab_act(LabAction::Met(met));
+                }
+                self.proof = Some(p);
+            }
+            None => self.notify(
+                true,
+                "This program cannot be proved: there is no such consumer, or it does not run."
+                    .into(),
+            ),
+        }
+    }
+
+    /// Opens run `i` of the last proof at its disturbance.
+    fn open_proof_run(&mut self, i: usize) {
+        let Some((tl, cursor, sentence)) = self.proof.as_ref().and_then(|p| p.open(i)) else {
+            return self.notify(true, "That run of the proof is not available.".into());
+        };
+        let notice = Notice {
+            error: false,
+            text: format!("A run of the proof, opened where it is disturbed. {sentence}"),
+        };
+        let preset = self.state.preset.clone();
+        self.state = Rc::new(self.state.open_run(tl, preset, cursor, Some(notice)));
+    }
+
+    /// Opens challenge `id`'s starting program.
+    fn start_challenge(&mut self, id: &str) {
+        let Some(c) = offset_lab_sim::challenge::challenge(id) else {
+            return self.notify(true, format!("There is no challenge “{id}”."));
+        };
+        let Ok(tl) = crate::run::build(c.start()) else {
+            return self.notify(true, "The challenge's program does not run.".into());
+        };
+        let notice = Notice {
+            error: false,
+            text: format!(
+                "Challenge: {} Change the program in Build, then press “Prove it”.",
+                c.goal_text
+            ),
+        };
+        self.state = Rc::new(self.state.open_run(tl, CUSTOM.to_string(), 0, Some(notice)));
+    }
+
     /// Lab progress: what the student has seen, at each key moment and at the end.
     fn observe(&mut self) {
         let s = &self.state;
@@ -183,7 +263,17 @@ impl Session {
         }
         self.observed = Some(key);
         if moment.is_some() || s.at_end() {
-            let observation = offset_lab_sim::lab::observe(&s.timeline, s.cursor);
+            let mut observation = offset_lab_sim::lab::observe(&s.timeline, s.cursor);
+            // Whose program it is matters only to a finished run that commits (performance);
+            // finding out compares it with every offered scenario, once per run.
+            if observation.reached_end && (observation.sync_commits || observation.async_commits) {
+                let own = match self.own {
+                    Some((run, own)) if run == s.run_id => own,
+                    _ => prove::own_program(s.scenario()),
+                };
+                self.own = Some((s.run_id, own));
+                observation.own_program = own;
+            }
             self.lab_act(LabAction::Observe {
                 run: s.run_id,
                 observation,
@@ -353,6 +443,14 @@ mod protocol_tests {
             action: Action::ChangeSetting(crate::edit::Setting::AutoCommitIntervalMs(2000)),
         };
         assert_eq!(ToWorker::from_bytes(&act.to_bytes()).unwrap(), act);
+        for action in [
+            Action::Prove(0),
+            Action::OpenProofRun(12),
+            Action::StartChallenge("step2".into()),
+        ] {
+            let act = ToWorker::Act { session: 3, action };
+            assert_eq!(ToWorker::from_bytes(&act.to_bytes()).unwrap(), act);
+        }
     }
 
     #[test]

@@ -251,6 +251,14 @@ pub enum Action {
     /// The JSON editor: check a draft as the student types, or open it.
     CheckJson(String),
     ApplyJson(String),
+    // Prove it
+    /// Run consumer `n`'s program under every single crash, rebalance and stall the core can
+    /// place (`sweep::prove`), and judge it against the step's challenge, if any.
+    Prove(usize),
+    /// Open run `n` of the last proof as the scenario on screen, at its disturbance.
+    OpenProofRun(usize),
+    /// Open a challenge's starting program (by challenge id): the lab's naive program.
+    StartChallenge(String),
 }
 
 /// A crash point placed from the page (the scenario's `CrashPoint`, in a form that travels).

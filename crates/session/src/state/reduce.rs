@@ -70,7 +70,10 @@ impl AppState {
             | Action::Predict { .. }
             | Action::ResetProgress
             | Action::RetryPrediction(_)
-            | Action::ExplorePhase => true,
+            | Action::ExplorePhase
+            | Action::Prove(_)
+            | Action::OpenProofRun(_)
+            | Action::StartChallenge(_) => true,
             _ => false,
         };
         if unchanged {
@@ -275,7 +278,10 @@ impl AppState {
             | Action::Predict { .. }
             | Action::ResetProgress
             | Action::RetryPrediction(_)
-            | Action::ExplorePhase => {}
+            | Action::ExplorePhase
+            | Action::Prove(_)
+            | Action::OpenProofRun(_)
+            | Action::StartChallenge(_) => {}
             Action::SetField { key, edit } => {
                 match crate::builder::apply(s.scenario(), &key, &edit) {
                     Ok(sc) if sc == *s.scenario() => {
@@ -327,6 +333,28 @@ impl AppState {
 }
 
 impl AppState {
+    /// A run the session made (a proof's counterexample, a challenge's start) opened as the
+    /// scenario on screen, named `preset` in the picker, at `cursor`, with `notice`.
+    pub(crate) fn open_run(
+        &self,
+        timeline: offset_lab_sim::Timeline,
+        preset: String,
+        cursor: usize,
+        notice: Option<Notice>,
+    ) -> AppState {
+        let mut fresh = AppState::new(crate::scenarios::DEFAULT);
+        fresh.moments = Rc::new(moments::moments(&timeline));
+        fresh.timeline = Rc::new(timeline);
+        fresh.preset = preset;
+        fresh.notice = notice;
+        let mut fresh = self.start_over(fresh);
+        fresh.code_consumer = self
+            .code_consumer
+            .min(fresh.scenario().consumers.len().saturating_sub(1));
+        fresh.seek_cursor(cursor);
+        fresh
+    }
+
     /// `fresh` (a new scenario) with this state's preferences and layout kept.
     fn start_over(&self, mut fresh: AppState) -> AppState {
         fresh.embed = self.embed;

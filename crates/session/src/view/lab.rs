@@ -68,10 +68,34 @@ pub struct LabVm {
     pub criteria: Vec<CriterionVm>,
     /// Step 1: the phase explorer.
     pub phase_explorer: bool,
+    /// The step's challenge: a goal to meet with a program the student builds.
+    #[serde(default)]
+    pub challenge: Option<ChallengeVm>,
 }
 
-/// The lab step a scenario belongs to, by its name (an edited preset keeps its name).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChallengeVm {
+    pub id: String,
+    pub title: String,
+    pub goal: String,
+    /// What the starting program is, when it is not the step's preset as it is.
+    pub note: String,
+    pub hint: String,
+    /// The challenge's program (or the student's edit of it) is on screen.
+    pub on_screen: bool,
+    /// Met by a program the student built ("prove it" said so).
+    pub met: bool,
+}
+
+/// The lab step a scenario belongs to, by its name (an edited preset keeps its name; a
+/// challenge's program is `challenge-<id>`).
 pub fn step_of(name: &str) -> Option<usize> {
+    if let Some(c) = name
+        .strip_prefix(crate::prove::CHALLENGE_PREFIX)
+        .and_then(offset_lab_sim::challenge::challenge)
+    {
+        return lab::STEPS.iter().position(|s| s.id == c.step);
+    }
     lab::STEPS.iter().position(|s| s.presets.contains(&name))
 }
 
@@ -153,6 +177,15 @@ pub fn lab_vm(name: &str, progress: &LabProgress) -> Option<LabVm> {
             })
             .collect(),
         phase_explorer: step.id == "step1",
+        challenge: crate::prove::challenge_of(name).map(|c| ChallengeVm {
+            id: c.id.to_string(),
+            title: c.title.to_string(),
+            goal: c.goal_text.to_string(),
+            note: c.start_note.to_string(),
+            hint: c.hint.to_string(),
+            on_screen: name.strip_prefix(crate::prove::CHALLENGE_PREFIX) == Some(c.id),
+            met: progress.met(c.id),
+        }),
     })
 }
 
