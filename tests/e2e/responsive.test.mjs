@@ -43,7 +43,7 @@ async function importFile(page, name, json) {
   await page.locator('input[type=file]').setInputFiles({ name, mimeType: 'application/json', buffer: Buffer.from(json) });
 }
 
-test('the largest accepted scenario runs in the worker: a progress bar, no long task, a click answered', { timeout: 180_000 }, () =>
+test('the largest accepted scenario runs in the worker: a progress bar, no long task, a click answered', { timeout: 360_000 }, () =>
   withPage(async (page) => {
     // When each message of the worker reaches the page: its listener goes first, at the start of
     // the task that handles the message. Progress messages are a few bytes; the result is not.
@@ -120,7 +120,7 @@ test('the largest accepted scenario runs in the worker: a progress bar, no long 
 
     // The result, opened from the start.
     const waited = Date.now();
-    await idle(page, { timeout: 120_000 });
+    await idle(page, { timeout: 240_000 });
     console.log(`# responsive: the page was idle again ${Date.now() - waited} ms after the menu opened`);
     await page.locator('.notice:not(.notice-error)').waitFor({ timeout: 10_000 });
     assert.match(await page.locator('.notice').textContent(), /Opened “largest\.json”/);
