@@ -71,9 +71,11 @@ usage: cargo xtask <command> [args]
                  /courses/x/), a Content-Security-Policy meta element in each page,
                  then .gz and .br copies of each wasm, js, css and html file in dist/
                  for the web server: the site to publish
-  finish [DIR]   what `build` does after trunk, on DIR (default dist/) as it is: the
+  finish [--csp-only] [DIR]
+                 what `build` does after trunk, on DIR (default dist/) as it is: the
                  CSP meta element in each page, then the .gz and .br copies (for a
-                 site built by `trunk build --release` itself); no setup
+                 site built by `trunk build --release` itself); no setup. --csp-only:
+                 the policy alone (a site to test, not to publish)
   size           setup, the release build, then what each wasm in dist/ is made of:
                  twiggy's largest items and the bytes per crate
   size --quick   the same report, shorter, on dist/ as it is (no build, no wasm-opt)
@@ -156,18 +158,24 @@ fn serve(root: &Path, args: &[String]) -> Result {
     }
 }
 
-/// `cargo xtask finish [DIR]`: the policy and the compressed copies of a site trunk built.
+/// `cargo xtask finish [--csp-only] [DIR]`: the policy and the compressed copies of a site
+/// trunk built (or the policy alone).
 fn finish_command(root: &Path, args: &[String]) -> Result {
-    let dist = match args {
+    let csp_only = args.first().is_some_and(|a| a == "--csp-only");
+    let dist = match &args[usize::from(csp_only)..] {
         [] => root.join("dist"),
-        [dir] => PathBuf::from(dir),
+        [dir] if !dir.starts_with('-') => PathBuf::from(dir),
         _ => {
             return Err(format!(
-                "unknown arguments {args:?}: `cargo xtask finish [DIR]`"
+                "unknown arguments {args:?}: `cargo xtask finish [--csp-only] [DIR]`"
             ));
         }
     };
-    compress::finish_site(&dist)
+    if csp_only {
+        csp::apply_and_print(&dist).map(|_| ())
+    } else {
+        compress::finish_site(&dist)
+    }
 }
 
 // ---------------------------------------------------------------- test
