@@ -87,6 +87,43 @@ test('the course page: an iframe and two playgrounds, each on its own', () =>
     await instances.nth(0).screenshot({ path: path.join(SCREENSHOTS, 'course-1280-element.png') });
   }, { path: 'course.html' }));
 
+test("the course page takes heights from its playground's origin only, within 200–4000 px", () =>
+  withPage(async (page) => {
+    await page.frameLocator('iframe.offset-lab').locator('[data-testid=counter]').waitFor();
+    await fitted(page);
+    const outer = () => page.locator('iframe.offset-lab').evaluate((f) => f.clientHeight);
+    const fitHeight = await outer();
+    // A message as the iframe's would be, from `origin`, and the iframe's height after it.
+    const post = (height, origin) =>
+      page.evaluate(
+        ([height, origin]) => {
+          const frame = document.querySelector('iframe.offset-lab');
+          window.dispatchEvent(
+            new MessageEvent('message', {
+              data: { type: 'offset-lab:height', height },
+              origin: origin ?? window.location.origin,
+              source: frame.contentWindow,
+            }),
+          );
+          return frame.clientHeight;
+        },
+        [height, origin],
+      );
+    assert.equal(await post(1234), 1234, 'the playground sizes its iframe');
+    assert.equal(await post(777, 'https://elsewhere.example'), 1234, 'another origin is ignored');
+    assert.equal(await post(1e9), 4000, 'at most 4000 px');
+    assert.equal(await post(3), 200, 'at least 200 px');
+    assert.equal(await post('9999'), 200, 'a height must be a number');
+    // A window of the page that is not an Offset Lab iframe is ignored too.
+    await page.evaluate(() => window.postMessage({ type: 'offset-lab:height', height: 999 }, '*'));
+    await page.evaluate(() => new Promise((r) => setTimeout(r, 50)));
+    assert.notEqual(await outer(), 999);
+    // The playground's own next report fits it again.
+    await page.frameLocator('iframe.offset-lab').getByRole('button', { name: 'Timeline', exact: true }).click();
+    await fitted(page);
+    assert.ok((await outer()) > 300, `fitted again (${await outer()} px; ${fitHeight} px before)`);
+  }, { path: 'course.html' }));
+
 test('the course page at 375 px', () =>
   withPage(async (page) => {
     await page.locator('[data-offset-lab] [data-testid=counter]').nth(1).waitFor();

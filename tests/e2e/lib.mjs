@@ -154,13 +154,59 @@ async function baseUrl() {
 }
 
 /**
+ * Record every Content-Security-Policy violation of `page`, in all its frames (iframes included)
+ * and across navigations, into `problems` as text naming the directive and the blocked URI:
+ * a `securitypolicyviolation` listener on each document, registered before the page's own
+ * scripts run. Call it before `page.goto`, and `settleCsp(page)` before reading `problems`.
+ * (Chromium also logs each violation as a console error: withPage reports those too.)
+ */
+export async function watchCsp(page, problems) {
+  await page.exposeBinding('__olCspViolation', ({ frame }, v) => {
+    const where = v.source ? ` at ${v.source}:${v.line}:${v.column}` : '';
+    const sample = v.sample ? ` (${JSON.stringify(v.sample)})` : '';
+    problems.push(
+      `Content-Security-Policy violation in ${frame.url()}: ${v.directive} blocked ${v.blocked || '(no URI)'}${sample}${where}; policy: ${v.policy}`,
+    );
+  });
+  await page.addInitScript(() => {
+    document.addEventListener(
+      'securitypolicyviolation',
+      (e) =>
+        window.__olCspViolation({
+          directive: e.effectiveDirective || e.violatedDirective,
+          blocked: e.blockedURI,
+          sample: e.sample,
+          source: e.sourceFile,
+          line: e.lineNumber,
+          column: e.columnNumber,
+          policy: e.originalPolicy,
+        }),
+      true,
+    );
+  });
+}
+
+/** Let violations that are still being reported (events fire in a later task) reach `problems`. */
+export async function settleCsp(page) {
+  for (const frame of page.frames()) {
+    await frame.evaluate(() => new Promise((r) => setTimeout(r, 0))).catch(() => {}); // a detached frame
+  }
+  await new Promise((r) => setTimeout(r, 50));
+}
+
+/**
  * Launch headless Chromium, open the app, run `fn(page)`, close everything.
- * The test fails if the page logs a console error, throws an uncaught error or makes a
- * request outside its own origin, even when `fn` itself passed. On failure a screenshot `FAILED-<n>.png` is saved.
+ * The test fails if the page logs a console error, throws an uncaught error, makes a
+ * request outside its own origin or violates its Content-Security-Policy (in any frame; see
+ * `watchCsp`), even when `fn` itself passed. On failure a screenshot `FAILED-<n>.png` is saved
+ * (unless `failureScreenshot: false`, for a test that expects the failure).
  * Options: { path: 'relative/path?query' (default ''), viewport: {width, height},
  *            base: the URL `path` is relative to (default: dist/ served here, or OFFSET_LAB_URL) }.
  */
-export async function withPage(fn, { path: urlPath = '', viewport = { width: 1280, height: 800 }, base } = {}) {
+export async function withPage(
+  fn,
+  { path: urlPath = '', viewport = { width: 1280, height: 800 }, base, failureScreenshot = true } = {},
+) {
   const url = new URL(urlPath, base ?? (await baseUrl())).href;
   const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
@@ -172,8 +218,11 @@ export async function withPage(fn, { path: urlPath = '', viewport = { width: 128
     const page = await browser.newPage({ viewport });
     page.on('pageerror', (err) => errors.push(`uncaught: ${err.stack ?? err.message}`));
     page.on('console', (msg) => {
-      if (msg.type() === 'error') errors.push(`console.error: ${msg.text()}`);
+      if (msg.type() !== 'error') return;
+      const csp = /Content Security Policy/i.test(msg.text()) ? 'Content-Security-Policy, ' : '';
+      errors.push(`${csp}console.error: ${msg.text()}`);
     });
+    await watchCsp(page, errors);
     // No network access from the page: every request must stay on the page's own origin.
     const origin = new URL(url).origin;
     page.on('request', (req) => {
@@ -186,11 +235,12 @@ export async function withPage(fn, { path: urlPath = '', viewport = { width: 128
     try {
       await fn(page);
     } catch (err) {
-      await screenshot(page, `FAILED-${Date.now()}`).catch(() => {});
+      if (failureScreenshot) await screenshot(page, `FAILED-${Date.now()}`).catch(() => {});
       throw err;
     }
+    await settleCsp(page);
     if (errors.length > 0) {
-      await screenshot(page, `FAILED-${Date.now()}`).catch(() => {});
+      if (failureScreenshot) await screenshot(page, `FAILED-${Date.now()}`).catch(() => {});
       throw new Error(`the page reported errors:\n  ${errors.join('\n  ')}`);
     }
   } finally {

@@ -22,7 +22,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdir } from 'node:fs/promises';
 import { chromium } from 'playwright-core';
-import { CHROMIUM_ARGS, DIST, serveDist } from './lib.mjs';
+import { CHROMIUM_ARGS, DIST, serveDist, settleCsp, watchCsp } from './lib.mjs';
 
 /** What the page must show to count as interactive; adjust here when the app's DOM changes. */
 const READY = {
@@ -112,6 +112,7 @@ async function loadOnce(browser, url, profile) {
         uploadThroughput: bytesPerSecond,
       });
     }
+    await watchCsp(page, errors);
     await page.addInitScript(probe, READY);
     await page.goto(url, { waitUntil: 'commit' });
     const handle = await page
@@ -135,6 +136,7 @@ async function loadOnce(browser, url, profile) {
     const done = (await Promise.all(responses)).filter(([bytes, end]) => bytes >= 0 && Number.isFinite(end));
     load.transferred = done.reduce((sum, [bytes]) => sum + bytes, 0);
     load.downloaded = Math.max(...done.map(([, end]) => end)) - origin;
+    await settleCsp(page);
     assert.deepEqual(errors, [], 'the page reported errors');
     return { ...load, workers };
   } finally {

@@ -31,14 +31,19 @@ test(`a build for ${PREFIX} works there: the app, a link, the course page`, { sk
       stdio: ['ignore', 'ignore', 'inherit'],
       timeout: 15 * 60 * 1000,
     });
+    // Its Content-Security-Policy, as `cargo xtask build` gives it (trunk's bootstrap names the
+    // sub-path, so its hash is not the one of dist/).
+    execFileSync('cargo', ['xtask', 'finish', '--csp-only', dist], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
     const server = await serveDist({ dir: dist, prefix: PREFIX });
     try {
       await withPage(async (page) => {
         await expectText(page, '[data-testid=clock]', '00:03.000');
+        assert.equal(await page.locator('meta[http-equiv="Content-Security-Policy"]').count(), 1, 'under its policy');
         assert.equal(new URL(page.url()).pathname, PREFIX, 'the link stays under the sub-path');
       }, { base: server.url, path: '?v=1&preset=step2-manual-commit&t=3000' });
       await withPage(async (page) => {
         await page.locator('[data-offset-lab] [data-testid=counter]').nth(1).waitFor();
+        assert.equal(await page.locator('meta[http-equiv="Content-Security-Policy"]').count(), 1, 'under its policy');
         await page.frameLocator('iframe.offset-lab').locator('[data-testid=counter]').waitFor();
         await page.waitForFunction(() => document.querySelector('iframe.offset-lab').clientHeight > 300);
       }, { base: server.url, path: 'course.html' });

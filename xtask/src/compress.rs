@@ -4,7 +4,8 @@
 //! Caddy `precompressed`) instead of compressing on every request, or not at all.
 //!
 //! `cargo xtask build [TRUNK ARGS]` builds the site for deployment this way; the release build
-//! stage of `cargo xtask test` does the same.
+//! stage of `cargo xtask test` does the same. Both first give each page its
+//! Content-Security-Policy (csp.rs), so that the compressed pages carry it too.
 
 use std::fs;
 use std::io::Write;
@@ -35,9 +36,16 @@ pub fn build_command(root: &Path, args: &[String]) -> Result {
     let mut trunk = vec!["build", "--release"];
     trunk.extend(args.iter().map(String::as_str));
     run("trunk", &trunk)?;
-    precompress_and_print(&root.join("dist"))?;
+    finish_site(&root.join("dist"))?;
     println!("✓ dist/ is ready to publish (see README: Serving the built site)");
     Ok(())
+}
+
+/// What turns trunk's `dist` into the site to publish: each page's Content-Security-Policy,
+/// then the precompressed copies (of the pages with their policy).
+pub fn finish_site(dist: &Path) -> Result {
+    crate::csp::apply_and_print(dist)?;
+    precompress_and_print(dist)
 }
 
 /// Compress the site in `dist` and print a table of the sizes.

@@ -28,6 +28,7 @@ const FUZZ_SECONDS: u64 = 20;
 
 mod bundle;
 mod compress;
+mod csp;
 mod fuzz;
 mod json;
 mod lint;
@@ -54,7 +55,8 @@ usage: cargo xtask <command> [args]
                  fmt (`cargo fmt --all --check`), clippy (no warnings allowed, native
                  and wasm32), native tests, fuzz (20 s per target), real client (every
                  preset on confluent-kafka, `verify`), wasm tests (headless Chromium),
-                 release build (+ .gz/.br copies), end-to-end tests (playwright-core),
+                 release build (+ CSP meta, .gz/.br copies), end-to-end tests
+                 (playwright-core),
                  bundle size, size report (printed, never fails)
   test --native  only the native tests (`cargo test --workspace`), no setup
   fuzz [--seconds N | --runs N] [TARGET...]
@@ -66,8 +68,14 @@ usage: cargo xtask <command> [args]
   verify [ARGS]  run scenarios on the real client and compare them with the simulator,
                  payment by payment (`cargo xtask verify --help`)
   build [ARGS]   setup, `trunk build --release` (ARGS go to trunk, e.g. --public-url
-                 /courses/x/), then .gz and .br copies of each wasm, js, css and html
-                 file in dist/ for the web server: the site to publish
+                 /courses/x/), a Content-Security-Policy meta element in each page,
+                 then .gz and .br copies of each wasm, js, css and html file in dist/
+                 for the web server: the site to publish
+  finish [--csp-only] [DIR]
+                 what `build` does after trunk, on DIR (default dist/) as it is: the
+                 CSP meta element in each page, then the .gz and .br copies (for a
+                 site built by `trunk build --release` itself); no setup. --csp-only:
+                 the policy alone (a site to test, not to publish)
   size           setup, the release build, then what each wasm in dist/ is made of:
                  twiggy's largest items and the bytes per crate
   size --quick   the same report, shorter, on dist/ as it is (no build, no wasm-opt)
@@ -92,6 +100,7 @@ fn main() -> ExitCode {
         "fuzz" => fuzz_command(&root, &rest),
         "bundle-size" => bundle_size_command(&root),
         "build" => compress::build_command(&root, &rest),
+        "finish" => finish_command(&root, &rest),
         "size" => size::command(&root, &rest),
         "fmt" => fmt_command(),
         "verify" => verify::command(&root, &rest),
@@ -146,6 +155,26 @@ fn serve(root: &Path, args: &[String]) -> Result {
         Ok(())
     } else {
         Err(format!("trunk serve exited with {status}"))
+    }
+}
+
+/// `cargo xtask finish [--csp-only] [DIR]`: the policy and the compressed copies of a site
+/// trunk built (or the policy alone).
+fn finish_command(root: &Path, args: &[String]) -> Result {
+    let csp_only = args.first().is_some_and(|a| a == "--csp-only");
+    let dist = match &args[usize::from(csp_only)..] {
+        [] => root.join("dist"),
+        [dir] if !dir.starts_with('-') => PathBuf::from(dir),
+        _ => {
+            return Err(format!(
+                "unknown arguments {args:?}: `cargo xtask finish [--csp-only] [DIR]`"
+            ));
+        }
+    };
+    if csp_only {
+        csp::apply_and_print(&dist).map(|_| ())
+    } else {
+        compress::finish_site(&dist)
     }
 }
 
@@ -276,7 +305,7 @@ fn test(root: &Path, args: &[String]) -> ExitCode {
             banner("release build: trunk build --release");
             let mut built = test_stage("release build", &mut build);
             if built.outcome == Outcome::Passed
-                && let Err(e) = compress::precompress_and_print(&root.join("dist"))
+                && let Err(e) = compress::finish_site(&root.join("dist"))
             {
                 (built.outcome, built.detail) = (Outcome::Failed, e);
             }

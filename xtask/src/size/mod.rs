@@ -56,7 +56,7 @@ pub fn command(root: &Path, args: &[String]) -> Result {
         [] => {
             setup(root)?;
             run("trunk", &["build", "--release"])?;
-            compress::precompress_and_print(&root.join("dist"))?;
+            compress::finish_site(&root.join("dist"))?;
             report(root, Depth::Full).map(|_| ())
         }
         [a] if a == "--quick" => report(root, Depth::Quick).map(|_| ()),
