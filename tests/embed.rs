@@ -59,6 +59,17 @@ async fn settle() {
     yew::scheduler::flush().await;
 }
 
+/// Settles until `done` holds (a file is read and answered asynchronously: how long depends on
+/// the machine's load), at most about three seconds.
+async fn settle_until(done: impl Fn() -> bool) {
+    for _ in 0..100 {
+        settle().await;
+        if done() {
+            return;
+        }
+    }
+}
+
 /// The app on its own page, in a fresh `<div>`, at a clean URL.
 struct Page {
     root: Element,
@@ -227,7 +238,14 @@ async fn a_picked_file_that_does_not_validate_is_refused_and_a_good_one_opens() 
         "broken.json",
         r#"{"version": 1, "name": "x", "seed": 1, "duration_ms": 0}"#,
     ));
-    settle().await;
+    settle_until(|| {
+        p.root
+            .query_selector(".notice-error p")
+            .ok()
+            .flatten()
+            .is_some()
+    })
+    .await;
     let notice = text(&p.root, ".notice-error p");
     assert!(
         notice.starts_with("Could not open “broken.json”: "),
@@ -239,7 +257,15 @@ async fn a_picked_file_that_does_not_validate_is_refused_and_a_good_one_opens() 
         .unwrap()
         .to_json();
     pick(file("step1.json", &good));
-    settle().await;
+    settle_until(|| {
+        p.root
+            .query_selector(".notice p")
+            .ok()
+            .flatten()
+            .and_then(|e| e.text_content())
+            .is_some_and(|t| t.starts_with("Opened"))
+    })
+    .await;
     assert!(
         text(&p.root, ".notice p").starts_with("Opened “step1.json”"),
         "{}",
@@ -269,7 +295,14 @@ async fn a_file_dragged_over_the_page_shows_the_drop_zone_and_opens_when_dropped
     assert!(p.root.query_selector(".drop-veil").unwrap().is_some());
     drag("dragover");
     drag("drop");
-    settle().await;
+    settle_until(|| {
+        p.root
+            .query_selector(".notice-error p")
+            .ok()
+            .flatten()
+            .is_some()
+    })
+    .await;
     assert!(p.root.query_selector(".drop-veil").unwrap().is_none());
     let notice = text(&p.root, ".notice-error p");
     assert!(

@@ -48,15 +48,15 @@ fn challenge(c: &ChallengeVm, prove: Option<&ProveVm>, d: &Dispatch) -> Html {
                 { "Challenge" }
                 if c.met { <span class="done-badge">{ "✓ met with your program" }</span> }
             </h3>
-            <p class="challenge-goal">{ c.goal.clone() }</p>
-            if !c.note.is_empty() { <p class="muted">{ c.note.clone() }</p> }
+            <p class="challenge-goal">{ rule_text(&c.goal) }</p>
+            if !c.note.is_empty() { <p class="muted">{ rule_text(&c.note) }</p> }
             if c.on_screen {
                 <p class="muted">{ "Change the program in Build, then press “Prove it”." }</p>
             } else {
                 <button type="button" class="btn btn-small" onclick={start}>{ "Start from the naive program" }</button>
             }
             if let Some(v) = verdict { { super::prove::challenge_verdict(v, d) } }
-            <details class="hint"><summary>{ "A hint" }</summary><p>{ c.hint.clone() }</p></details>
+            <details class="hint"><summary>{ "A hint" }</summary><p>{ rule_text(&c.hint) }</p></details>
         </div>
     }
 }
@@ -122,7 +122,7 @@ fn predict(q: &PredictVm, d: &Dispatch) -> Html {
                         <button type="button" class="link" onclick={open}>{ q.scenario_title.clone() }</button>
                     }
                 </p>
-                <p class="predict-q">{ q.question.clone() }</p>
+                <p class="predict-q">{ rule_text(&q.question) }</p>
                 { for q.options.iter().enumerate().map(|(i, o)| {
                     let d = d.clone();
                     let step = q.step.clone();
@@ -208,7 +208,7 @@ pub fn LabPanel(p: &LabPanelProps) -> Html {
                         <span>
                             <span class="sr-only">{ if c.done { "done: " } else { "to do: " } }</span>
                             { c.text.clone() }
-                            if !c.done { <span class="how">{ c.how.clone() }</span> }
+                            if !c.done { <span class="how">{ rule_text(&c.how) }</span> }
                         </span>
                     </li>
                 }) }

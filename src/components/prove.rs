@@ -7,6 +7,8 @@ use std::rc::Rc;
 
 use yew::prelude::*;
 
+use super::rules::rule_text;
+
 use crate::backend::Dispatch;
 use crate::state::Action;
 use crate::view::prove::{ChallengeVerdict, ProveVm};
@@ -30,8 +32,8 @@ pub fn challenge_verdict(c: &ChallengeVerdict, d: &Dispatch) -> Html {
     });
     html! {
         <div class={classes!("prove-challenge", if c.met { "met" } else { "unmet" })}>
-            <p><b>{ if c.met { "✓ Goal met. " } else { "✕ Goal not met yet. " } }</b>{ c.goal.clone() }</p>
-            <p class="muted">{ c.reason.clone() }</p>
+            <p><b>{ if c.met { "✓ Goal met. " } else { "✕ Goal not met yet. " } }</b>{ rule_text(&c.goal) }</p>
+            <p class="muted">{ rule_text(&c.reason) }</p>
             if let Some(onclick) = open {
                 <button type="button" class="btn btn-small" {onclick}>{ "Open the run that breaks it" }</button>
             }
@@ -59,7 +61,7 @@ pub fn Prove(p: &ProveProps) -> Html {
                     <p class="prove-stale">{ "The program has changed since this proof: prove it again." }</p>
                 }
                 <p class={classes!("prove-verdict", if vm.safe { "safe" } else { "unsafe" })} role="status">
-                    <span aria-hidden="true">{ if vm.safe { "✓ " } else { "✕ " } }</span>{ vm.verdict.clone() }
+                    <span aria-hidden="true">{ if vm.safe { "✓ " } else { "✕ " } }</span>{ rule_text(&vm.verdict) }
                 </p>
                 if let Some(c) = &vm.challenge { { challenge_verdict(c, d) } }
                 <p class="prove-scope muted">{ format!("{}'s program. {}", vm.consumer_name, vm.scope) }</p>
@@ -74,7 +76,7 @@ pub fn Prove(p: &ProveProps) -> Html {
                                 <ul class="pg-runs">
                                     { for g.examples.iter().map(|x| html! {
                                         <li class={classes!((vm.open == Some(x.run)).then_some("on"))}>
-                                            <span>{ x.sentence.clone() }</span>
+                                            <span>{ rule_text(&x.sentence) }</span>
                                             if vm.open == Some(x.run) {
                                                 <span class="pg-on">{ "on screen" }</span>
                                             } else {

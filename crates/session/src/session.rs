@@ -484,3 +484,60 @@ mod protocol_tests {
         assert!(s.act(Action::Pause).is_empty());
     }
 }
+
+#[cfg(test)]
+mod size_probe {
+    use super::*;
+    use crate::protocol::Start;
+
+    /// How big the first screen of the largest scenario is, field by field (run with
+    /// `cargo test -p offset-lab-session --release size_probe -- --ignored --nocapture`).
+    #[test]
+    #[ignore]
+    fn largest_screen_size() {
+        let consumers: Vec<String> = (1..=16)
+            .map(|i| format!(r#"{{"name":"consumer-{i}","config":{{"auto.offset.reset":"earliest"}},"program":{{"processing_ms":10}}}}"#))
+            .collect();
+        let json = format!(
+            r#"{{"version":1,"name":"largest","seed":1,"client":"librdkafka","topic":{{"name":"payments","partitions":64,"payments":{{"count":200000}}}},"broker":{{"group.initial.rebalance.delay.ms":0}},"consumers":[{}],"duration_ms":5160000}}"#,
+            consumers.join(",")
+        );
+        let sc = Scenario::from_json(&json).unwrap();
+        let link = offset_lab_sim::link::encode(&offset_lab_sim::link::LinkState {
+            scenario: sc,
+            t_ms: 0,
+            panels: vec![],
+            embed: false,
+            event: None,
+        });
+        let mut s = Session::open(1, &Start::Link { query: link }, None);
+        let screen = s.screen();
+        let size = |v: &dyn erased| v.len();
+        trait erased {
+            fn len(&self) -> usize;
+        }
+        impl<T: serde::Serialize> erased for T {
+            fn len(&self) -> usize {
+                postcard::to_allocvec(self).map_or(0, |b| b.len())
+            }
+        }
+        println!("screen {}", size(&screen));
+        println!("run {}", size(&screen.run));
+        if let Some(r) = &screen.run {
+            println!("  timeline {}", size(&*r.timeline));
+            println!("  clients {}", size(&*r.clients));
+            println!("  moment_marks {}", size(&*r.moment_marks));
+            println!("  stops {}", size(&*r.stops));
+            println!("  choices {}", size(&*r.choices));
+        }
+        println!("code {}", size(&screen.code));
+        println!("builder {}", size(&screen.builder));
+        println!("lab {}", size(&screen.lab));
+        println!("frame {}", size(&screen.frame));
+        let f = &screen.frame;
+        println!("  lanes {}", size(&*f.lanes));
+        println!("  narration {}", size(&f.narration));
+        println!("  ledger {}", size(&f.ledger));
+        println!("  cards {}", size(&f.cards));
+    }
+}
