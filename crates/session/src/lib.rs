@@ -16,6 +16,7 @@
 pub mod builder;
 pub mod code;
 pub mod edit;
+pub mod experiments;
 pub mod export;
 pub mod lab;
 pub mod protocol;

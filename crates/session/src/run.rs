@@ -20,14 +20,18 @@ pub fn build(scenario: Scenario) -> Result<Timeline, ScenarioError> {
     Ok(Timeline::run_with_progress(
         Arc::new(scenario),
         &mut |now, end| {
-            let permille = (now.min(end) * 1000).checked_div(end).unwrap_or(0) as u32;
-            LISTENER.with(|l| {
-                if let Some(f) = l.borrow_mut().as_mut() {
-                    f(permille);
-                }
-            });
+            report((now.min(end) * 1000).checked_div(end).unwrap_or(0) as u32);
         },
     ))
+}
+
+/// Tells whoever listens how far a long piece of work (a run, a sweep) has come, in per mille.
+pub fn report(permille: u32) {
+    LISTENER.with(|l| {
+        if let Some(f) = l.borrow_mut().as_mut() {
+            f(permille);
+        }
+    });
 }
 
 /// Runs `f` with `listener` hearing the progress of every run it builds.

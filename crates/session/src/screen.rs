@@ -164,6 +164,9 @@ pub struct Frame {
     pub phase: Option<Rc<PhaseVm>>,
     /// The JSON editor's draft, checked: `Ok` when it would open, else why not.
     pub json_check: Option<Result<(), String>>,
+    /// The Experiments panel's last sweep, once the student ran one.
+    #[serde(default)]
+    pub sweep: Option<Rc<crate::view::sweep::SweepVm>>,
 }
 
 /// The run's view and the causes of every payment's verdict, for run `.0`.
@@ -322,6 +325,7 @@ impl Builder {
         &mut self,
         s: &AppState,
         phase: Option<Rc<PhaseVm>>,
+        sweep: Option<Rc<crate::view::sweep::SweepVm>>,
         progress: &LabProgress,
         progress_version: u64,
     ) -> Screen {
@@ -394,6 +398,7 @@ impl Builder {
             stale,
             phase,
             json_check: s.json_check.clone(),
+            sweep,
         };
         let link = (!s.playing).then(|| s.link());
         let link = match link {

@@ -24,6 +24,8 @@ pub struct Session {
     /// The phase explorer's last sweep, and the scenario (without its production time) it is of.
     phase: Option<(Scenario, Rc<PhaseVm>)>,
     builder: Builder,
+    /// The Experiments panel's last sweep.
+    sweep: Option<crate::experiments::SweepRun>,
 }
 
 impl Session {
@@ -41,6 +43,7 @@ impl Session {
             observed: None,
             phase: None,
             builder: Builder::default(),
+            sweep: None,
         };
         s.observe();
         s
@@ -90,6 +93,26 @@ impl Session {
                     self.phase = Some((phase::sweep_key(sc), Rc::new(vm)));
                 }
             }
+            Action::RunExperiment(name) => match crate::experiments::run_experiment(name) {
+                Ok(run) => self.sweep = Some(run),
+                Err(e) => self.notify(true, format!("The experiment cannot run: {e}.")),
+            },
+            Action::RunSweep { param, values } => {
+                match crate::experiments::run_sweep(self.state.scenario(), *param, values) {
+                    Ok(run) => self.sweep = Some(run),
+                    Err(e) => self.notify(true, format!("The sweep cannot run: {e}.")),
+                }
+            }
+            Action::OpenSweepRun(i) => {
+                let Some((sc, at)) = self.sweep.as_ref().and_then(|s| s.run(*i)) else {
+                    return out;
+                };
+                let what = self.sweep_point(*i);
+                match self.state.open_run(sc, at, &what) {
+                    Ok(s) => self.state = Rc::new(s),
+                    Err(e) => self.notify(true, format!("This run cannot open: {e}")),
+                }
+            }
             _ => {
                 let before = self.state.clone();
                 self.state = before.clone().reduce(action);
@@ -111,8 +134,23 @@ impl Session {
             .as_ref()
             .filter(|(k, _)| *k == phase::sweep_key(sc))
             .map(|(_, vm)| vm.clone());
+        let sweep = self.sweep.as_ref().map(|s| s.vm.clone());
         self.builder
-            .build(&self.state, phase, &self.lab, self.lab_version)
+            .build(&self.state, phase, sweep, &self.lab, self.lab_version)
+    }
+
+    /// The words of the point that opens run `i` of the sweep: "processing time (ms) 2000".
+    fn sweep_point(&self, i: usize) -> String {
+        self.sweep
+            .as_ref()
+            .and_then(|s| {
+                s.vm.charts
+                    .iter()
+                    .flat_map(|c| c.series.iter().flat_map(|s| &s.points))
+                    .find(|p| p.run == i)
+            })
+            .and_then(|p| p.label.split(':').next())
+            .map_or_else(|| format!("run {}", i + 1), str::to_string)
     }
 
     /// The next screen carries everything, as for a page that has nothing yet.

@@ -70,7 +70,10 @@ impl AppState {
             | Action::Predict { .. }
             | Action::ResetProgress
             | Action::RetryPrediction(_)
-            | Action::ExplorePhase => true,
+            | Action::ExplorePhase
+            | Action::RunExperiment(_)
+            | Action::RunSweep { .. }
+            | Action::OpenSweepRun(_) => true,
             _ => false,
         };
         if unchanged {
@@ -275,7 +278,10 @@ impl AppState {
             | Action::Predict { .. }
             | Action::ResetProgress
             | Action::RetryPrediction(_)
-            | Action::ExplorePhase => {}
+            | Action::ExplorePhase
+            | Action::RunExperiment(_)
+            | Action::RunSweep { .. }
+            | Action::OpenSweepRun(_) => {}
             Action::SetField { key, edit } => {
                 match crate::builder::apply(s.scenario(), &key, &edit) {
                     Ok(sc) if sc == *s.scenario() => {
@@ -327,6 +333,29 @@ impl AppState {
 }
 
 impl AppState {
+    /// A run of a sweep as the scenario on screen, at the event that decided its outcome (if
+    /// any), with this state's preferences and layout kept; `Err`: why it cannot open.
+    pub(crate) fn open_run(
+        &self,
+        scenario: Scenario,
+        at: Option<usize>,
+        what: &str,
+    ) -> Result<AppState, String> {
+        let fresh = AppState::with_scenario(scenario);
+        if let Some(n) = fresh.notice {
+            return Err(n.text);
+        }
+        let mut fresh = self.start_over(fresh);
+        if let Some(ix) = at {
+            fresh.seek_cursor(ix + 1);
+        }
+        fresh.notice = Some(Notice {
+            error: false,
+            text: format!("Opened the run of {what}."),
+        });
+        Ok(fresh)
+    }
+
     /// `fresh` (a new scenario) with this state's preferences and layout kept.
     fn start_over(&self, mut fresh: AppState) -> AppState {
         fresh.embed = self.embed;

@@ -20,6 +20,7 @@ pub mod moments;
 pub mod narration;
 pub mod outcome;
 pub mod phase;
+pub mod sweep;
 pub mod timeline;
 
 use offset_lab_sim::scenario::{ClientModel, Scenario};
