@@ -10,6 +10,25 @@ use offset_lab_sim::sweep::grid::{Param, Plan, Row, Value};
 
 use super::fixed;
 
+/// The built-in experiments the panel offers, with the question each answers: the core's
+/// (`offset_lab_sim::sweep::experiments`), here as text so that the page's bundle holds no
+/// scenario (a test checks that they agree).
+pub const EXPERIMENTS: [(&str, &str); 4] = [
+    (
+        "loss-vs-processing-time",
+        "How likely is auto-commit to lose the payment in flight?",
+    ),
+    ("commit-cost", "What does committing cost?"),
+    (
+        "commit-before-or-after",
+        "Commit before or after processing?",
+    ),
+    (
+        "offsets-in-kafka-or-db",
+        "Offsets in Kafka or in the database?",
+    ),
+];
+
 /// What a series shows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Metric {
@@ -97,6 +116,8 @@ pub struct SweepVm {
     pub reading: String,
     /// The x axis, with its unit.
     pub x_label: String,
+    /// The x axis is a number (points joined by lines), else names (points only).
+    pub numeric: bool,
     pub x_min: f64,
     pub x_max: f64,
     pub x_ticks: Vec<(f64, String)>,
@@ -117,11 +138,11 @@ pub fn num(v: f64) -> String {
     }
 }
 
-/// A round step for about `n` ticks over `span`: 1, 2 or 5 times a power of ten.
+/// A round step for about `n` ticks over `span`: 1, 2, 2.5 or 5 times a power of ten.
 fn nice_step(span: f64, n: f64) -> f64 {
     let raw = (span / n).max(1e-9);
     let mag = 10f64.powf(raw.log10().floor());
-    [1.0, 2.0, 5.0, 10.0]
+    [1.0, 2.0, 2.5, 5.0, 10.0]
         .into_iter()
         .map(|m| m * mag)
         .find(|s| *s >= raw)
@@ -299,6 +320,7 @@ pub fn sweep_vm(
         title,
         reading,
         x_label: param.label().to_string(),
+        numeric,
         x_min,
         x_max,
         x_ticks,
@@ -405,3 +427,34 @@ pub fn parse_values(param: Param, text: &str) -> Result<Vec<Value>, String> {
 
 /// At most this many values in a sweep the student types (a chart stays readable).
 pub const MAX_VALUES: usize = 24;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_panel_offers_the_cores_experiments_with_their_questions() {
+        let names: Vec<&str> = EXPERIMENTS.iter().map(|e| e.0).collect();
+        assert_eq!(names, offset_lab_sim::sweep::experiments::NAMES);
+        for (name, question) in EXPERIMENTS {
+            let e = offset_lab_sim::sweep::experiments::experiment(name).unwrap();
+            assert_eq!(e.question, question);
+        }
+    }
+
+    #[test]
+    fn numbers_and_ticks_read_well() {
+        assert_eq!(
+            (num(2.0), num(2.5), num(180.254), num(0.0)),
+            ("2".into(), "2.5".into(), "180.25".into(), "0".into())
+        );
+        let t: Vec<String> = ticks(0.0, 7000.0, 5.0).into_iter().map(|t| t.1).collect();
+        assert_eq!(t, ["0", "2000", "4000", "6000"]);
+        assert_eq!(ticks(0.0, 100.0, 4.0).len(), 5);
+        assert_eq!(
+            parse_values(Param::ProcessingMs, "0, 1000,").unwrap(),
+            vec![Value::Num(0), Value::Num(1000)]
+        );
+        assert!(parse_values(Param::ProcessingMs, &"1,".repeat(30)).is_err());
+    }
+}
