@@ -3,6 +3,7 @@
 
 pub mod builder;
 pub mod callout;
+pub mod chart;
 pub mod clients;
 pub mod code_view;
 pub mod consumer_card;
@@ -14,6 +15,7 @@ pub mod log_lanes;
 pub mod narration;
 pub mod outcome;
 pub mod phase_explorer;
+pub mod sweep_panel;
 pub mod time_bar;
 pub mod timeline_view;
 
@@ -26,6 +28,7 @@ pub use lab_panel::LabPanel;
 pub use log_lanes::{LogLanes, PaymentDetail};
 pub use narration::Narration;
 pub use outcome::Outcome;
+pub use sweep_panel::SweepPanel;
 pub use time_bar::TimeBar;
 pub use timeline_view::TimelineView;
 

@@ -168,7 +168,7 @@ mod tests {
         let t = s.vm.charts.last().unwrap();
         assert_eq!(t.y_label, "payments per simulated second");
         assert_eq!(t.series.len(), 3, "one series per round trip");
-        // A synchronous commit after each payment waits a round trip each time (C1).
+        // A synchronous commit after each payment blocks for a round trip each time (B6).
         let sync_each = |series: usize| t.series[series].points[2].y;
         assert!(sync_each(0) > sync_each(2), "{t:?}");
     }
