@@ -274,7 +274,7 @@ pub fn App(props: &AppProps) -> Html {
                     }
                     if offered(Panel::Experiments) {
                         <div class="a-experiments tabbed">
-                            <SweepPanel sweep={f.sweep.clone()} progress={view.progress}
+                            <SweepPanel sweep={v.sweep.clone()} progress={view.progress}
                                 dispatch={d.clone()} />
                         </div>
                     }

@@ -199,7 +199,10 @@ mod tests {
             None,
         );
         let mut out = s.act(Action::RunExperiment("loss-vs-processing-time".into()));
-        let vm = s.screen().frame.sweep.expect("the chart");
+        let Some(FromWorker::Screen { screen, .. }) = out.last() else {
+            panic!("a sweep answers with a screen");
+        };
+        let vm = screen.sweep.clone().expect("the chart");
         let p = vm.charts[0].series[0]
             .points
             .iter()
@@ -217,7 +220,10 @@ mod tests {
             !notice.error && notice.text.contains("processing time (ms) 2000"),
             "{notice:?}"
         );
-        assert!(s.screen().frame.sweep.is_some(), "the chart stays");
+        // The chart is sent once, until another sweep replaces it.
+        assert!(s.screen().sweep.is_none());
+        s.resend();
+        assert!(s.screen().sweep.is_some(), "the chart stays");
         for m in &out {
             let back = FromWorker::from_bytes(&m.to_bytes()).unwrap();
             assert_eq!(back.to_bytes(), m.to_bytes());
@@ -242,7 +248,8 @@ mod tests {
             values: "soon".into(),
         });
         assert!(s.state().notice.as_ref().is_some_and(|n| n.error));
-        assert!(s.screen().frame.sweep.is_some());
+        s.resend();
+        assert!(s.screen().sweep.is_some());
         // A run the sweep does not have changes nothing.
         assert!(s.act(Action::OpenSweepRun(100_000)).is_empty());
     }

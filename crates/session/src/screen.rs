@@ -46,6 +46,9 @@ pub struct Screen {
     /// The link to what is on screen, when it changed (the page's address follows it).
     pub link: Option<String>,
     pub frame: Frame,
+    /// The Experiments panel's last sweep, when it changed (a new one replaces it).
+    #[serde(default)]
+    pub sweep: Option<Rc<crate::view::sweep::SweepVm>>,
 }
 
 /// A scenario the picker offers.
@@ -164,9 +167,6 @@ pub struct Frame {
     pub phase: Option<Rc<PhaseVm>>,
     /// The JSON editor's draft, checked: `Ok` when it would open, else why not.
     pub json_check: Option<Result<(), String>>,
-    /// The Experiments panel's last sweep, once the student ran one.
-    #[serde(default)]
-    pub sweep: Option<Rc<crate::view::sweep::SweepVm>>,
 }
 
 /// The run's view and the causes of every payment's verdict, for run `.0`.
@@ -187,6 +187,7 @@ pub struct Builder {
     sent_builder: Option<(u32, crate::builder::Refused)>,
     sent_lab: Option<Rc<LabPart>>,
     sent_link: Option<String>,
+    sent_sweep: Option<Rc<crate::view::sweep::SweepVm>>,
 }
 
 impl Builder {
@@ -197,6 +198,7 @@ impl Builder {
         self.sent_builder = None;
         self.sent_lab = None;
         self.sent_link = None;
+        self.sent_sweep = None;
     }
 
     /// The world at the cursor (replayed from the nearest checkpoint, once per cursor).
@@ -398,7 +400,6 @@ impl Builder {
             stale,
             phase,
             json_check: s.json_check.clone(),
-            sweep,
         };
         let link = (!s.playing).then(|| s.link());
         let link = match link {
@@ -443,6 +444,11 @@ impl Builder {
             self.sent_lab = Some(lab.clone());
             lab
         });
+        let sweep = sweep.filter(|s| {
+            let new = !self.sent_sweep.as_ref().is_some_and(|t| Rc::ptr_eq(s, t));
+            self.sent_sweep = Some(s.clone());
+            new
+        });
         Screen {
             run,
             code,
@@ -450,6 +456,7 @@ impl Builder {
             lab,
             link,
             frame,
+            sweep,
         }
     }
 }
