@@ -12,7 +12,7 @@ use offset_lab_sim::sweep::experiments::{NAMES, experiment};
 use offset_lab_sim::sweep::grid::{Param, Repeat, Sweep};
 use offset_lab_sim::sweep::{Batch, RunResult};
 
-use crate::view::sweep::{SweepVm, parse_values, sweep_vm};
+use crate::view::sweep::{Metric, PointVm, SeriesVm, SweepVm, parse_values, sweep_vm};
 
 /// The estimated steps of all of a sweep's runs together: 40 runs at the single-run budget,
 /// about half a minute of the worker on a slow machine, and far more than any built-in
@@ -55,6 +55,7 @@ pub fn run_experiment(name: &str) -> Result<SweepRun, String> {
         Some(e.name),
         e.question.to_string(),
         e.reading.to_string(),
+        e.marked,
     )
 }
 
@@ -76,7 +77,7 @@ pub fn run_sweep(base: &Scenario, param: Param, values: &str) -> Result<SweepRun
     let reading = "Each value runs once, from the scenario's own seed; click a point to open \
                    that run."
         .to_string();
-    run(&sweep, base, None, title, reading)
+    run(&sweep, base, None, title, reading, None)
 }
 
 fn run(
@@ -85,12 +86,22 @@ fn run(
     name: Option<&str>,
     title: String,
     reading: String,
+    marked: Option<(&str, Scenario)>,
 ) -> Result<SweepRun, String> {
     let plan = sweep.plan(base)?;
+    let mut variants = plan.variants.clone();
+    // The marked run (the lab as written) is run last, and drawn where its processing time is.
+    let mark = match (marked, sweep.param) {
+        (Some((label, sc)), Param::ProcessingMs) => {
+            let x = sc.consumers.first().map_or(0, |c| c.program.processing_ms);
+            variants.push(sc);
+            Some((label, x))
+        }
+        _ => None,
+    };
     // Every run within the single-run budget (a run over it is refused, and counted invalid),
     // all of them together within the sweep's.
-    let work: u64 = plan
-        .variants
+    let work: u64 = variants
         .iter()
         .map(|v| v.estimate_work().steps.min(STEP_BUDGET))
         .fold(0, u64::saturating_add);
@@ -100,13 +111,13 @@ fn run(
              {SWEEP_BUDGET}: fewer values, or a shorter scenario"
         ));
     }
-    let mut batch = Batch::new(plan.variants.clone());
+    let mut batch = Batch::new(variants);
     let total = batch.len().max(1);
     batch.run_in_slices(SLICE_STEPS, |done, _| {
         crate::run::report((done * 1000 / total) as u32);
         true
     });
-    let vm = sweep_vm(
+    let mut vm = sweep_vm(
         name,
         title,
         reading,
@@ -115,6 +126,35 @@ fn run(
         &plan,
         batch.results(),
     );
+    if let Some((label, x)) = mark {
+        let run = plan.variants.len();
+        let lost = batch.results().get(run).is_some_and(|r| r.lost() > 0);
+        let share = vm.charts.iter_mut().find(|c| {
+            c.series
+                .first()
+                .is_some_and(|s| s.metric == Metric::LostShare)
+        });
+        if let Some(c) = share {
+            c.series.push(SeriesVm {
+                name: label.to_string(),
+                metric: Metric::LostShare,
+                tone: 4,
+                points: vec![PointVm {
+                    x: x as f64,
+                    y: if lost { 100.0 } else { 0.0 },
+                    label: format!(
+                        "{label}: processing time (ms) {x}, one run: {}",
+                        if lost {
+                            "it lost its payment"
+                        } else {
+                            "it did not lose its payment"
+                        }
+                    ),
+                    run,
+                }],
+            });
+        }
+    }
     Ok(SweepRun {
         vm: Rc::new(vm),
         batch,
@@ -124,7 +164,6 @@ fn run(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::view::sweep::Metric;
 
     #[test]
     fn loss_vs_processing_time_is_0_without_processing_and_rises() {
@@ -142,6 +181,13 @@ mod tests {
         assert_eq!(s.vm.x_label, "processing time (ms)");
         assert!(s.vm.charts.iter().any(|c| c.y_label.contains('%')));
         assert!(share.points[4].label.contains("processing time (ms) 2000"));
+        // The lab as written, marked: 2 s of processing, one run (F.1).
+        let mark = s.vm.charts[0].series.last().unwrap();
+        assert!(mark.name.starts_with("the lab as written"), "{}", mark.name);
+        assert_eq!(mark.points.len(), 1);
+        assert_eq!(mark.points[0].x, 2000.0);
+        let (sc, _) = s.run(mark.points[0].run).unwrap();
+        assert_eq!(sc, offset_lab_sim::preset("step1-lab-literal").unwrap());
     }
 
     #[test]
