@@ -14,12 +14,12 @@ use crate::view::fixed;
 use crate::view::sweep::SweepVm;
 
 /// The drawing's size in viewBox units, and the plot's margins.
-const W: f64 = 360.0;
-const H: f64 = 210.0;
+const W: f64 = 330.0;
+const H: f64 = 204.0;
 const LEFT: f64 = 42.0;
 const RIGHT: f64 = 12.0;
 const TOP: f64 = 22.0;
-const BOTTOM: f64 = 42.0;
+const BOTTOM: f64 = 46.0;
 
 #[derive(Properties, PartialEq)]
 pub struct ChartProps {
@@ -76,8 +76,13 @@ pub fn Chart(p: &ChartProps) -> Html {
                         <text x={f1(LEFT - 5.0)} y={f1(y(*v) + 3.5)} text-anchor="end">{ t.clone() }</text>
                     </g>
                 }) }
-                { for s.x_ticks.iter().map(|(v, t)| html! {
-                    <text class="ch-tick" x={f1(x(*v))} y={f1(TOP + ph + 14.0)} text-anchor="middle">{ t.clone() }</text>
+                // Many names: every other one a line lower, so that neighbours never touch.
+                { for s.x_ticks.iter().enumerate().map(|(i, (v, t))| {
+                    let low = !s.numeric && s.x_ticks.len() > 4 && i % 2 == 1;
+                    let ty = TOP + ph + if low { 25.0 } else { 14.0 };
+                    html! {
+                        <text class="ch-tick" x={f1(x(*v))} y={f1(ty)} text-anchor="middle">{ t.clone() }</text>
+                    }
                 }) }
                 <line class="ch-axis" x1={f1(LEFT)} x2={f1(W - RIGHT)} y1={f1(TOP + ph)} y2={f1(TOP + ph)} />
                 <line class="ch-axis" x1={f1(LEFT)} x2={f1(LEFT)} y1={f1(TOP)} y2={f1(TOP + ph)} />
