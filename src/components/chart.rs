@@ -15,11 +15,11 @@ use crate::view::sweep::SweepVm;
 
 /// The drawing's size in viewBox units, and the plot's margins.
 const W: f64 = 330.0;
-const H: f64 = 204.0;
+const H: f64 = 210.0;
 const LEFT: f64 = 42.0;
 const RIGHT: f64 = 12.0;
 const TOP: f64 = 22.0;
-const BOTTOM: f64 = 46.0;
+const BOTTOM: f64 = 50.0;
 
 #[derive(Properties, PartialEq)]
 pub struct ChartProps {
@@ -86,7 +86,7 @@ pub fn Chart(p: &ChartProps) -> Html {
                 }) }
                 <line class="ch-axis" x1={f1(LEFT)} x2={f1(W - RIGHT)} y1={f1(TOP + ph)} y2={f1(TOP + ph)} />
                 <line class="ch-axis" x1={f1(LEFT)} x2={f1(LEFT)} y1={f1(TOP)} y2={f1(TOP + ph)} />
-                <text class="ch-unit" x={f1(LEFT + pw / 2.0)} y={f1(H - 6.0)} text-anchor="middle">{ s.x_label.clone() }</text>
+                <text class="ch-unit" x={f1(LEFT + pw / 2.0)} y={f1(H - 4.0)} text-anchor="middle">{ s.x_label.clone() }</text>
                 { for c.series.iter().enumerate().map(|(k, se)| {
                     let tone = format!("t{}", se.tone);
                     let line = se.points.iter()
