@@ -68,7 +68,7 @@ pub fn Chart(p: &ChartProps) -> Html {
     html! {
         <figure class="chart">
             <figcaption class="chart-title">{ c.title.clone() }</figcaption>
-            <svg class="chart-svg" viewBox={format!("0 0 {W} {H}")} role="group" aria-label={desc}>
+            <svg class="chart-svg" viewBox={format!("0 0 {} {}", f1(W), f1(H))} role="group" aria-label={desc}>
                 <text class="ch-unit" x={f1(LEFT)} y="12">{ c.y_label.clone() }</text>
                 { for c.y_ticks.iter().map(|(v, t)| html! {
                     <g class="ch-tick">
