@@ -141,7 +141,15 @@ pub fn num(v: f64) -> String {
 /// A round step for about `n` ticks over `span`: 1, 2, 2.5 or 5 times a power of ten.
 fn nice_step(span: f64, n: f64) -> f64 {
     let raw = (span / n).max(1e-9);
-    let mag = 10f64.powf(raw.log10().floor());
+    // The largest power of ten up to `raw`, without `powf` and `log10` (libm's code in the
+    // worker's bundle).
+    let mut mag = 1.0;
+    while mag > raw {
+        mag /= 10.0;
+    }
+    while mag * 10.0 <= raw {
+        mag *= 10.0;
+    }
     [1.0, 2.0, 2.5, 5.0, 10.0]
         .into_iter()
         .map(|m| m * mag)
