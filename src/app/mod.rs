@@ -15,7 +15,7 @@ use crate::backend::{self, Dispatch, Heard};
 use crate::components::file_menu::file_menu;
 use crate::components::{
     Builder, Callout, CodeView, ConsumerCard, Header, LabPanel, LogLanes, Narration, NoticeBar,
-    Outcome, PaymentDetail, Prove, TimeBar, TimelineView,
+    Outcome, PaymentDetail, Prove, SweepPanel, TimeBar, TimelineView,
 };
 use crate::embed::ElementConfig;
 use crate::hooks::{
@@ -299,6 +299,12 @@ pub fn App(props: &AppProps) -> Html {
                                 </div>
                             }
                         </aside>
+                    }
+                    if offered(Panel::Experiments) {
+                        <div class="a-experiments tabbed">
+                            <SweepPanel sweep={v.sweep.clone()} progress={view.progress}
+                                dispatch={d.clone()} />
+                        </div>
                     }
                 </main>
                 if !f.embed {

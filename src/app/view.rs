@@ -21,6 +21,8 @@ pub struct View {
     /// The link to the moment on screen (query string).
     pub link: String,
     pub frame: Rc<Frame>,
+    /// The Experiments panel's last sweep.
+    pub sweep: Option<Rc<offset_lab_session::view::sweep::SweepVm>>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -70,6 +72,10 @@ impl Reducible for ViewState {
                             .or_else(|| prev.map(|p| p.link.clone()))
                             .unwrap_or_default(),
                         frame: Rc::new(screen.frame.clone()),
+                        sweep: screen
+                            .sweep
+                            .clone()
+                            .or_else(|| prev.and_then(|p| p.sweep.clone())),
                     }));
                     s.progress = None;
                     s.failed = None;

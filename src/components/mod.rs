@@ -3,6 +3,7 @@
 
 pub mod builder;
 pub mod callout;
+pub mod chart;
 pub mod clients;
 pub mod code_view;
 pub mod consumer_card;
@@ -16,6 +17,7 @@ pub mod outcome;
 pub mod phase_explorer;
 pub mod prove;
 pub mod rules;
+pub mod sweep_panel;
 pub mod time_bar;
 pub mod timeline_view;
 
@@ -29,6 +31,7 @@ pub use log_lanes::{LogLanes, PaymentDetail};
 pub use narration::Narration;
 pub use outcome::Outcome;
 pub use prove::Prove;
+pub use sweep_panel::SweepPanel;
 pub use time_bar::TimeBar;
 pub use timeline_view::TimelineView;
 

@@ -17,6 +17,7 @@ pub mod builder;
 pub mod code;
 pub mod course;
 pub mod edit;
+pub mod experiments;
 pub mod export;
 pub mod lab;
 pub mod protocol;

@@ -75,9 +75,9 @@ pub fn own_program(sc: &Scenario) -> bool {
 pub fn prove(sc: &Scenario, consumer: usize, lab_name: &str) -> Option<Proved> {
     let proof = Proof::new(sc, consumer)?;
     let mut batch = proof.batch();
-    crate::run::progress(0);
+    crate::run::report(0);
     batch.run_in_slices(SLICE_STEPS, |done, total| {
-        crate::run::progress((done * 1000 / total.max(1)) as u32);
+        crate::run::report((done * 1000 / total.max(1)) as u32);
         true
     });
     let report = proof.report(batch.results());

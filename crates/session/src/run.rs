@@ -20,19 +20,14 @@ pub fn build(scenario: Scenario) -> Result<Timeline, ScenarioError> {
     Ok(Timeline::run_with_progress(
         Arc::new(scenario),
         &mut |now, end| {
-            let permille = (now.min(end) * 1000).checked_div(end).unwrap_or(0) as u32;
-            LISTENER.with(|l| {
-                if let Some(f) = l.borrow_mut().as_mut() {
-                    f(permille);
-                }
-            });
+            report((now.min(end) * 1000).checked_div(end).unwrap_or(0) as u32);
         },
     ))
 }
 
-/// Reports the progress of a long piece of work that is not one run (a proof's many runs), in
-/// per mille, to whoever listens.
-pub fn progress(permille: u32) {
+/// Tells whoever listens how far a long piece of work (a run, a proof's many runs, a sweep) has
+/// come, in per mille.
+pub fn report(permille: u32) {
     LISTENER.with(|l| {
         if let Some(f) = l.borrow_mut().as_mut() {
             f(permille.min(1000));

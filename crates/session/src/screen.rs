@@ -47,6 +47,9 @@ pub struct Screen {
     /// The link to what is on screen, when it changed (the page's address follows it).
     pub link: Option<String>,
     pub frame: Frame,
+    /// The Experiments panel's last sweep, when it changed (a new one replaces it).
+    #[serde(default)]
+    pub sweep: Option<Rc<crate::view::sweep::SweepVm>>,
 }
 
 /// A scenario the picker offers.
@@ -188,6 +191,7 @@ pub struct Builder {
     sent_builder: Option<(u32, crate::builder::Refused)>,
     sent_lab: Option<Rc<LabPart>>,
     sent_link: Option<String>,
+    sent_sweep: Option<Rc<crate::view::sweep::SweepVm>>,
 }
 
 impl Builder {
@@ -198,6 +202,7 @@ impl Builder {
         self.sent_builder = None;
         self.sent_lab = None;
         self.sent_link = None;
+        self.sent_sweep = None;
     }
 
     /// The world at the cursor (replayed from the nearest checkpoint, once per cursor).
@@ -326,6 +331,7 @@ impl Builder {
         &mut self,
         s: &AppState,
         phase: Option<Rc<PhaseVm>>,
+        sweep: Option<Rc<crate::view::sweep::SweepVm>>,
         progress: &LabProgress,
         progress_version: u64,
         prove: Option<Rc<ProveVm>>,
@@ -444,6 +450,11 @@ impl Builder {
             self.sent_lab = Some(lab.clone());
             lab
         });
+        let sweep = sweep.filter(|s| {
+            let new = !self.sent_sweep.as_ref().is_some_and(|t| Rc::ptr_eq(s, t));
+            self.sent_sweep = Some(s.clone());
+            new
+        });
         Screen {
             run,
             code,
@@ -451,6 +462,7 @@ impl Builder {
             lab,
             link,
             frame,
+            sweep,
         }
     }
 }

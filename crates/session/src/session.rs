@@ -33,6 +33,8 @@ pub struct Session {
     /// What the course was last told (`course.rs`), and what it has not been told yet.
     course: course::Snapshot,
     course_events: Vec<CourseEvent>,
+    /// The Experiments panel's last sweep.
+    sweep: Option<crate::experiments::SweepRun>,
 }
 
 impl Session {
@@ -54,6 +56,7 @@ impl Session {
             builder: Builder::default(),
             course: course::Snapshot::default(),
             course_events: Vec::new(),
+            sweep: None,
         };
         s.observe();
         s.note_course();
@@ -134,6 +137,26 @@ impl Session {
             Action::Prove(consumer) => self.prove(*consumer),
             Action::OpenProofRun(i) => self.open_proof_run(*i),
             Action::StartChallenge(id) => self.start_challenge(id),
+            Action::RunExperiment(name) => match crate::experiments::run_experiment(name) {
+                Ok(run) => self.sweep = Some(run),
+                Err(e) => self.notify(true, format!("The experiment cannot run: {e}.")),
+            },
+            Action::RunSweep { param, values } => {
+                match crate::experiments::run_sweep(self.state.scenario(), *param, values) {
+                    Ok(run) => self.sweep = Some(run),
+                    Err(e) => self.notify(true, format!("The sweep cannot run: {e}.")),
+                }
+            }
+            Action::OpenSweepRun(i) => {
+                let Some((sc, at)) = self.sweep.as_ref().and_then(|s| s.run(*i)) else {
+                    return out;
+                };
+                let what = self.sweep_point(*i);
+                match self.state.open_sweep_run(sc, at, &what) {
+                    Ok(s) => self.state = Rc::new(s),
+                    Err(e) => self.notify(true, format!("This run cannot open: {e}")),
+                }
+            }
             _ => {
                 let before = self.state.clone();
                 self.state = before.clone().reduce(action);
@@ -162,8 +185,29 @@ impl Session {
             .proof
             .as_mut()
             .map(|p| p.vm(self.state.run_id, self.state.scenario()));
-        self.builder
-            .build(&self.state, phase, &self.lab, self.lab_version, proof)
+        let sweep = self.sweep.as_ref().map(|s| s.vm.clone());
+        self.builder.build(
+            &self.state,
+            phase,
+            sweep,
+            &self.lab,
+            self.lab_version,
+            proof,
+        )
+    }
+
+    /// The words of the point that opens run `i` of the sweep: "processing time (ms) 2000".
+    fn sweep_point(&self, i: usize) -> String {
+        self.sweep
+            .as_ref()
+            .and_then(|s| {
+                s.vm.charts
+                    .iter()
+                    .flat_map(|c| c.series.iter().flat_map(|s| &s.points))
+                    .find(|p| p.run == i)
+            })
+            .and_then(|p| p.label.split(':').next())
+            .map_or_else(|| format!("run {}", i + 1), str::to_string)
     }
 
     /// The next screen carries everything, as for a page that has nothing yet.
@@ -512,11 +556,11 @@ mod size_probe {
         });
         let mut s = Session::open(1, &Start::Link { query: link }, None);
         let screen = s.screen();
-        let size = |v: &dyn erased| v.len();
-        trait erased {
+        let size = |v: &dyn Erased| v.len();
+        trait Erased {
             fn len(&self) -> usize;
         }
-        impl<T: serde::Serialize> erased for T {
+        impl<T: serde::Serialize> Erased for T {
             fn len(&self) -> usize {
                 postcard::to_allocvec(self).map_or(0, |b| b.len())
             }

@@ -55,15 +55,17 @@ pub enum Panel {
     Timeline,
     Events,
     Settings,
+    Experiments,
 }
 
 impl Panel {
-    pub const ALL: [Panel; 5] = [
+    pub const ALL: [Panel; 6] = [
         Panel::Lab,
         Panel::Code,
         Panel::Timeline,
         Panel::Events,
         Panel::Settings,
+        Panel::Experiments,
     ];
 
     pub fn label(self) -> &'static str {
@@ -73,6 +75,7 @@ impl Panel {
             Panel::Timeline => "Timeline",
             Panel::Events => "Events",
             Panel::Settings => "Build",
+            Panel::Experiments => "Experiments",
         }
     }
 
@@ -87,6 +90,7 @@ impl Panel {
             Panel::Timeline => "timeline",
             Panel::Events => "events",
             Panel::Settings => "settings",
+            Panel::Experiments => "experiments",
         }
     }
 }
@@ -259,6 +263,17 @@ pub enum Action {
     OpenProofRun(usize),
     /// Open a challenge's starting program (by challenge id): the lab's naive program.
     StartChallenge(String),
+    // Experiments
+    /// Run the built-in experiment of this name (`offset_lab_sim::sweep::experiments::NAMES`)
+    /// and chart it.
+    RunExperiment(String),
+    /// Sweep one setting of the scenario on screen over values, as typed (comma separated).
+    RunSweep {
+        param: offset_lab_sim::sweep::grid::Param,
+        values: String,
+    },
+    /// Open run `.0` of the sweep on the chart as the scenario on screen.
+    OpenSweepRun(usize),
 }
 
 /// A crash point placed from the page (the scenario's `CrashPoint`, in a form that travels).

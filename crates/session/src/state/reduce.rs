@@ -73,7 +73,10 @@ impl AppState {
             | Action::ExplorePhase
             | Action::Prove(_)
             | Action::OpenProofRun(_)
-            | Action::StartChallenge(_) => true,
+            | Action::StartChallenge(_)
+            | Action::RunExperiment(_)
+            | Action::RunSweep { .. }
+            | Action::OpenSweepRun(_) => true,
             _ => false,
         };
         if unchanged {
@@ -281,7 +284,10 @@ impl AppState {
             | Action::ExplorePhase
             | Action::Prove(_)
             | Action::OpenProofRun(_)
-            | Action::StartChallenge(_) => {}
+            | Action::StartChallenge(_)
+            | Action::RunExperiment(_)
+            | Action::RunSweep { .. }
+            | Action::OpenSweepRun(_) => {}
             Action::SetField { key, edit } => {
                 match crate::builder::apply(s.scenario(), &key, &edit) {
                     Ok(sc) if sc == *s.scenario() => {
@@ -353,6 +359,29 @@ impl AppState {
             .min(fresh.scenario().consumers.len().saturating_sub(1));
         fresh.seek_cursor(cursor);
         fresh
+    }
+
+    /// A run of a sweep as the scenario on screen, at the event that decided its outcome (if
+    /// any), with this state's preferences and layout kept; `Err`: why it cannot open.
+    pub(crate) fn open_sweep_run(
+        &self,
+        scenario: Scenario,
+        at: Option<usize>,
+        what: &str,
+    ) -> Result<AppState, String> {
+        let fresh = AppState::with_scenario(scenario);
+        if let Some(n) = fresh.notice {
+            return Err(n.text);
+        }
+        let mut fresh = self.start_over(fresh);
+        if let Some(ix) = at {
+            fresh.seek_cursor(ix + 1);
+        }
+        fresh.notice = Some(Notice {
+            error: false,
+            text: format!("Opened the run of {what}."),
+        });
+        Ok(fresh)
     }
 
     /// `fresh` (a new scenario) with this state's preferences and layout kept.

@@ -21,6 +21,7 @@ pub mod narration;
 pub mod outcome;
 pub mod phase;
 pub mod prove;
+pub mod sweep;
 pub mod timeline;
 
 use offset_lab_sim::scenario::{ClientModel, Scenario};
