@@ -457,11 +457,89 @@ pub fn timeline_vm(tl: &Timeline) -> TimelineVm {
         .rev()
         .find(|e| e.kind.is_notable() && !matches!(e.kind, EventKind::RunEnded))
         .map_or(0, |e| e.at_ms);
+    for row in &mut rows {
+        thin(row, end);
+    }
     TimelineVm {
         end_ms: end,
         activity_end_ms,
         group,
         rows,
+    }
+}
+
+/// The most bars, and the most marks of each line, a row keeps one by one: beyond, a run of
+/// thousands of payments is drawn at the timeline's resolution instead (a screen is a few
+/// thousand pixels wide), and the message the worker sends stays small.
+pub const MAX_ITEMS: usize = 1500;
+
+/// Thins a busy row: processing bars that touch at the timeline's resolution become one bar
+/// ("processing 40 payments"), and routine marks (polls, successful commits, empty ticks) keep
+/// one per slice of time, saying how many it stands for. Crashes, restarts, payments at risk,
+/// duplicates, failures and refused commits are always kept.
+fn thin(row: &mut Row, end: Ms) {
+    let slice = (end / 3000).max(1);
+    if row.bars.len() > MAX_ITEMS {
+        let mut out: Vec<(Bar, u32)> = Vec::new();
+        for b in row.bars.drain(..) {
+            match out.last_mut() {
+                Some((last, n))
+                    if last.kind == b.kind
+                        && matches!(b.kind, BarKind::Processing { interrupted: false })
+                        && b.from_ms <= last.to_ms + slice =>
+                {
+                    last.to_ms = last.to_ms.max(b.to_ms);
+                    *n += 1;
+                }
+                _ => out.push((b, 1)),
+            }
+        }
+        row.bars = out
+            .into_iter()
+            .map(|(mut b, n)| {
+                if n > 1 {
+                    b.label = format!("processing {n} payments");
+                }
+                b
+            })
+            .collect();
+    }
+    for marks in [&mut row.marks, &mut row.commits] {
+        if marks.len() <= MAX_ITEMS {
+            continue;
+        }
+        let routine = |k: &MarkKind| {
+            matches!(
+                k,
+                MarkKind::Poll
+                    | MarkKind::EmptyTick
+                    | MarkKind::Commit {
+                        ok: Some(true) | None,
+                        ..
+                    }
+            )
+        };
+        let mut out: Vec<(Mark, u32)> = Vec::new();
+        for m in marks.drain(..) {
+            let same_slice = |last: &Mark| {
+                routine(&last.kind)
+                    && std::mem::discriminant(&last.kind) == std::mem::discriminant(&m.kind)
+                    && last.at_ms / slice == m.at_ms / slice
+            };
+            match out.last_mut() {
+                Some((last, n)) if routine(&m.kind) && same_slice(last) => *n += 1,
+                _ => out.push((m, 1)),
+            }
+        }
+        *marks = out
+            .into_iter()
+            .map(|(mut m, n)| {
+                if n > 1 {
+                    m.label = format!("{} (and {} more like it)", m.label, n - 1);
+                }
+                m
+            })
+            .collect();
     }
 }
 
@@ -493,6 +571,56 @@ pub fn axis_ticks(from_ms: Ms, to_ms: Ms, max_ticks: u32) -> Vec<Ms> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_busy_row_is_drawn_at_the_timelines_resolution_and_nothing_notable_is_lost() {
+        let json = r#"{"version":1,"name":"busy","seed":1,"topic":{"partitions":2,"payments":{"count":6000}},
+            "broker":{"group.initial.rebalance.delay.ms":0},
+            "consumers":[{"name":"c","config":{"auto.offset.reset":"earliest"},"program":{"processing_ms":5},
+              "crashes":[{"at_ms":20000,"kind":"kill","restart_after_ms":1000}]}],
+            "duration_ms":120000}"#;
+        let tl = Timeline::new(offset_lab_sim::Scenario::from_json(json).unwrap()).unwrap();
+        let vm = timeline_vm(&tl);
+        let row = &vm.rows[0];
+        assert!(row.bars.len() <= MAX_ITEMS, "{} bars", row.bars.len());
+        // Every processing attempt is in a bar, alone or counted.
+        let attempts = tl
+            .events
+            .iter()
+            .filter(|e| matches!(e.kind, EventKind::ProcessingStarted { .. }))
+            .count();
+        let drawn: usize = row
+            .bars
+            .iter()
+            .filter(|b| matches!(b.kind, BarKind::Processing { .. }))
+            .map(|b| {
+                b.label
+                    .strip_prefix("processing ")
+                    .and_then(|r| r.strip_suffix(" payments"))
+                    .and_then(|n| n.parse().ok())
+                    .unwrap_or(1)
+            })
+            .sum();
+        assert_eq!(drawn, attempts);
+        assert!(row.marks.len() <= 2 * MAX_ITEMS && row.commits.len() <= 2 * MAX_ITEMS);
+        // The crash and the restart are kept, each on its own.
+        assert!(
+            row.marks
+                .iter()
+                .any(|m| matches!(m.kind, MarkKind::Crash(_)))
+        );
+        assert!(row.marks.iter().any(|m| m.kind == MarkKind::Restart));
+        // A quiet scenario is drawn as it is.
+        let small = timeline_vm(
+            &Timeline::new(offset_lab_sim::preset("step1-autocommit-sleep7").unwrap()).unwrap(),
+        );
+        assert!(
+            small.rows[0]
+                .bars
+                .iter()
+                .all(|b| !b.label.contains(" payments"))
+        );
+    }
     use crate::view::test_util::timeline;
 
     #[test]
