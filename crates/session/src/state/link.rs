@@ -13,15 +13,22 @@ impl AppState {
         let query = query.trim_start_matches(['?', '#']);
         // The short form `?scenario=NAME` names any scenario the picker offers; the rest of the
         // link (time, panels, embed) still applies.
+        // `preset=` naming a scenario the page adds to the core's (many-payments) reads the same.
         let short = query
             .split('&')
-            .find_map(|kv| kv.strip_prefix("scenario="))
+            .find_map(|kv| {
+                kv.strip_prefix("scenario=").or_else(|| {
+                    kv.strip_prefix("preset=").filter(|name| {
+                        offset_lab_sim::preset(name).is_err() && scenarios::load(name).is_ok()
+                    })
+                })
+            })
             .filter(|v| !v.is_empty());
         let (state, link) = match short {
             Some(name) => {
                 let rest: Vec<&str> = query
                     .split('&')
-                    .filter(|kv| !kv.starts_with("scenario="))
+                    .filter(|kv| !kv.starts_with("scenario=") && !kv.starts_with("preset="))
                     .collect();
                 (
                     AppState::new(name),

@@ -487,3 +487,11 @@ fn loading_a_scenario_starts_over_but_keeps_preferences() {
     assert_eq!(s2.speed_ix, 2);
     assert_ne!(s2.run_id, s.run_id);
 }
+
+#[test]
+fn a_link_may_name_any_scenario_the_picker_offers_as_its_preset() {
+    let s = AppState::from_link("?v=1&preset=many-payments&t=1000");
+    assert_eq!(s.preset, crate::scenarios::MANY_PAYMENTS);
+    assert!(s.notice.is_none(), "{:?}", s.notice);
+    assert_eq!(s.time_ms, 1000);
+}
