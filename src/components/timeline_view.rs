@@ -113,6 +113,8 @@ pub fn TimelineView(p: &TimelineViewProps) -> Html {
     let chosen = ZOOMS.get(*zoom).and_then(|z| z.0).filter(|w| *w < end);
     let quiet = chosen.is_some() && p.time_ms > p.vm.activity_end_ms;
     let span = chosen.filter(|_| !quiet);
+    // The zoom box says what is drawn: "whole run" whenever the whole run is.
+    let shown_zoom = if span.is_none() { 0 } else { *zoom };
     // While the cursor is dragged the window stays put, so the time under the pointer holds.
     let (t0, t1) = dragging
         .borrow()
@@ -245,7 +247,7 @@ pub fn TimelineView(p: &TimelineViewProps) -> Html {
                         { for ZOOMS.iter().enumerate()
                             .filter(|(_, (w, _))| w.is_none_or(|w| w < end))
                             .map(|(i, (_, label))| html! {
-                                <option value={i.to_string()} selected={i == *zoom}>{ *label }</option>
+                                <option value={i.to_string()} selected={i == shown_zoom}>{ *label }</option>
                             }) }
                     </select>
                 </label>
