@@ -62,7 +62,7 @@ impl Scenario {
         let members = self.consumers.len() as u64;
         for (i, c) in self.consumers.iter().enumerate() {
             let path = format!("consumers[{i}]");
-            let life = duration.saturating_sub(c.start_ms).max(1);
+            let life = duration.saturating_sub(self.first_start(c)).max(1);
             let secs = span(life);
             let cfg = &c.config;
             // The broker's session timer of the member moves on with each heartbeat and fires
@@ -196,7 +196,7 @@ impl Scenario {
             if self.longest_poll_gap(c) < c.config.max_poll_interval_ms {
                 continue;
             }
-            let life = duration.saturating_sub(c.start_ms).max(1);
+            let life = duration.saturating_sub(self.first_start(c)).max(1);
             let records = (ClientPolicy::new(self.client).records_per_poll(c) as u64)
                 .min(self.topic.payments.count as u64);
             let per_eviction = START_STEPS * members.max(1)
@@ -329,8 +329,18 @@ impl Scenario {
             }
         }
         let floor = self.broker.rtt_ms.max(1) + processing;
-        let life = self.duration_ms.saturating_sub(c.start_ms);
+        let life = self.duration_ms.saturating_sub(self.first_start(c));
         scripted.saturating_add(every(life, floor))
+    }
+
+    /// When consumer `c` can first run: its `start_ms`, or earlier if an action names it before
+    /// then (a `restart` action starts a consumer that has not started yet).
+    fn first_start(&self, c: &ConsumerSpec) -> Ms {
+        self.actions
+            .iter()
+            .filter(|a| a.consumer == c.name)
+            .map(|a| a.at_ms)
+            .fold(c.start_ms, Ms::min)
     }
 
     fn restarts(&self) -> u64 {
@@ -416,7 +426,7 @@ impl Scenario {
     fn heartbeat_starvation(&self, c: &ConsumerSpec) -> Ms {
         let cfg = &c.config;
         let rtt = self.broker.rtt_ms;
-        let life = self.duration_ms.saturating_sub(c.start_ms);
+        let life = self.duration_ms.saturating_sub(self.first_start(c));
         if 2 * rtt + cfg.heartbeat_interval_ms >= cfg.session_timeout_ms {
             // The round trips alone outlast the session.
             return life;

@@ -111,3 +111,17 @@ fn the_budget_counts_session_expiries_when_round_trips_outlast_the_session() {
     let (estimate, actual) = (s.estimate_work().steps, steps(&s));
     assert!(actual <= estimate, "{actual} steps, estimated {estimate}");
 }
+
+/// `fuzz/ run` (a 1,000,000-run session): a consumer that starts after the run ends
+/// (`start_ms` 1 000 000 of 60 000) is started by a `restart` action at 12 s; the budget
+/// counted its life from `start_ms`, so none of its work. The input as found: 730 steps for an
+/// estimate of 494.
+#[test]
+fn the_budget_counts_a_consumer_that_an_action_starts_before_its_start_ms() {
+    let s = Scenario::from_json(
+        r#"{"actions":[{"at_ms":9000,"consumer":"consumer-1","do":{"crash":{"kind":"close"}}},{"at_ms":12000,"consumer":"consumer-1","do":"restart"}],"broker":{"group.initial.rebalance.delay.ms":1,"group.max.session.timeout.ms":1800000,"group.min.session.timeout.ms":6000,"rtt_ms":4},"client":"librdkafka","consumers":[{"config":{"auto.commit.interval.ms":5000,"auto.offset.reset":"earliest","enable.auto.commit":false,"enable.auto.offset.store":true,"group.id":"payment-processor","heartbeat.interval.ms":250,"max.poll.interval.ms":300000,"max.poll.records":500,"partition.assignment.strategy":"range","session.timeout.ms":45000},"crashes":[{"kind":"sys_exit","message":2,"point":"during_processing","restart_after_ms":1000}],"name":"consumer-1","program":{"close_in_finally":false,"on_invalid":"stop","on_revoke_commit":false,"per_message":["process",{"commit":{"asynchronous":false,"message":true}}],"poll":{"max_messages":1,"timeout_ms":1000},"processing_jitter_ms":0,"processing_ms":999,"retry":{"attempts":1,"backoff_ms":1000}},"start_ms":1000000}],"duration_ms":60000,"name":"actions","seed":0,"sink":{"kind":"ledger","read_committed":true},"topic":{"name":"idempotent","partitions":1,"payments":{"count":5,"customers":10,"interval_ms":0,"keyed":false,"start_ms":60000}},"version":1}"#,
+    )
+    .unwrap();
+    let (estimate, actual) = (s.estimate_work().steps, steps(&s));
+    assert!(actual <= estimate, "{actual} steps, estimated {estimate}");
+}
