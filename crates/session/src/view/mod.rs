@@ -23,6 +23,7 @@ pub mod phase;
 pub mod prove;
 pub mod sweep;
 pub mod timeline;
+mod timeline_thin;
 
 use offset_lab_sim::scenario::{ClientModel, Scenario};
 use offset_lab_sim::{Ms, Offset, Partition};
