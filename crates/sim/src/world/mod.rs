@@ -12,7 +12,7 @@
 //!   queue ──pop──▶ World::step ──input──▶ Client / Group ──outputs──▶ World ──▶ queue, trace, sink
 //! ```
 
-use crate::ids::Partition;
+use crate::ids::{Offset, Partition};
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 use std::sync::Arc;
@@ -129,6 +129,14 @@ pub struct World {
     pub attempts: crate::chunked::Chunked<u32>,
     next_commit_id: u32,
     out: Vec<TraceEvent>,
+    /// Log end offsets seen by an earlier invariant check (debug builds). The log end only
+    /// grows with time, so a committed offset at or under it needs no search: the check inside
+    /// [`World::step`] stays constant-time per step however long the log is.
+    known_end: Vec<Offset>,
+}
+
+fn committed_past_end(p: usize, committed: Offset, end: Offset) -> String {
+    format!("partition {p}: committed offset {committed} past the log end {end}")
 }
 
 impl World {
@@ -180,6 +188,7 @@ impl World {
             consumers,
             next_commit_id: 1,
             out: Vec::new(),
+            known_end: Vec::new(),
             scenario: scenario.clone(),
         };
         for (c, spec) in scenario.consumers.iter().enumerate() {
@@ -260,6 +269,8 @@ impl World {
         );
         self.now = q.at;
         self.steps += 1;
+        #[cfg(debug_assertions)]
+        let out_before = self.out.len();
         match q.ev {
             Ev::Start { c, incarnation } => self.on_start(c, incarnation),
             Ev::ClientTimer { c, inc, timer } => {
@@ -294,7 +305,7 @@ impl World {
             }
         }
         #[cfg(debug_assertions)]
-        if let Err(broken) = self.check_invariants() {
+        if let Err(broken) = self.check_step_invariants(out_before) {
             panic!(
                 "invariant broken at {} ms, step {}: {broken}",
                 self.now, self.steps
@@ -304,18 +315,44 @@ impl World {
     }
 
     /// Invariants that hold after every step. Debug builds (every test) check them inside
-    /// [`World::step`].
+    /// [`World::step`], incrementally ([`World::check_step_invariants`]).
     pub fn check_invariants(&self) -> Result<(), String> {
         // The broker never holds a committed offset past what was produced.
         for (p, &committed) in self.group.committed.iter().enumerate() {
             let end = self.log.log_end_offset(Partition(p as u32), self.now);
             if committed > end {
-                return Err(format!(
-                    "partition {p}: committed offset {committed} past the log end {end}"
-                ));
+                return Err(committed_past_end(p, committed, end));
             }
         }
-        // In a stable generation, no partition has two owners.
+        self.check_owners()?;
+        Self::check_time_order(&self.out)
+    }
+
+    /// The same invariants as [`World::check_invariants`], checked in constant time per step
+    /// for a long log: a committed offset is searched against the log only when it passes the
+    /// end seen before, and only the events since `out_from` are checked for time order.
+    pub fn check_step_invariants(&mut self, out_from: usize) -> Result<(), String> {
+        let partitions = self.group.committed.len();
+        if self.known_end.len() != partitions {
+            self.known_end = vec![Offset(0); partitions];
+        }
+        for p in 0..partitions {
+            let committed = self.group.committed[p];
+            if committed > self.known_end[p] {
+                let end = self.log.log_end_offset(Partition(p as u32), self.now);
+                if committed > end {
+                    return Err(committed_past_end(p, committed, end));
+                }
+                self.known_end[p] = end;
+            }
+        }
+        self.check_owners()?;
+        let from = out_from.saturating_sub(1).min(self.out.len());
+        Self::check_time_order(&self.out[from..])
+    }
+
+    /// In a stable generation, no partition has two owners.
+    fn check_owners(&self) -> Result<(), String> {
         if self.group.state == crate::group::GroupState::Stable {
             let mut owner = vec![None; self.log.partition_count() as usize];
             for m in &self.group.members {
@@ -329,14 +366,18 @@ impl World {
                 }
             }
         }
-        // Trace events come in time order.
-        if let Some(w) = self.out.windows(2).find(|w| w[1].at_ms < w[0].at_ms) {
-            return Err(format!(
+        Ok(())
+    }
+
+    /// Trace events come in time order.
+    fn check_time_order(events: &[TraceEvent]) -> Result<(), String> {
+        match events.windows(2).find(|w| w[1].at_ms < w[0].at_ms) {
+            Some(w) => Err(format!(
                 "event at {} after one at {}",
                 w[1].at_ms, w[0].at_ms
-            ));
+            )),
+            None => Ok(()),
         }
-        Ok(())
     }
 
     /// Runs every event up to and including time `t`.
@@ -514,5 +555,48 @@ impl World {
                 self.emit(Some(c), EventKind::ProcessingMsChanged { processing_ms });
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn world_part_way() -> World {
+        let scenario = crate::preset("step1-autocommit-sleep7").expect("preset");
+        let mut w = World::new(Arc::new(scenario));
+        while w.now < 12_000 && w.step() {}
+        w
+    }
+
+    #[test]
+    fn the_step_check_agrees_with_the_full_check_on_a_sound_world() {
+        let mut w = world_part_way();
+        assert_eq!(w.check_invariants(), Ok(()));
+        assert_eq!(w.check_step_invariants(0), Ok(()));
+    }
+
+    #[test]
+    fn the_step_check_finds_a_committed_offset_past_the_log_end_after_it_was_cached() {
+        let mut w = world_part_way();
+        // The first check caches the log end; a later commit past it must still be searched.
+        assert_eq!(w.check_step_invariants(0), Ok(()));
+        let end = w.log.log_end_offset(Partition(0), w.now);
+        w.group.committed[0] = Offset(end.0 + 1);
+        let full = w.check_invariants().unwrap_err();
+        let step = w.check_step_invariants(w.out.len()).unwrap_err();
+        assert_eq!(full, step);
+        assert!(step.contains("past the log end"), "{step}");
+    }
+
+    #[test]
+    fn the_step_check_finds_an_event_out_of_time_order_among_the_new_events() {
+        let mut w = world_part_way();
+        let before = w.out.len();
+        w.emit(None, EventKind::RunEnded);
+        w.out.last_mut().expect("an event").at_ms = 0;
+        let err = w.check_step_invariants(before).unwrap_err();
+        assert!(err.contains("after one at"), "{err}");
+        assert!(w.check_invariants().is_err());
     }
 }
