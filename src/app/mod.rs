@@ -286,7 +286,9 @@ pub fn App(props: &AppProps) -> Html {
                             if let (true, Some(vm)) = (offered(Panel::Lab), lab) {
                                 <div class="a-lab tabbed">
                                     <LabPanel {vm} interval_ms={sc.auto_commit_interval_ms} phase_ms={run.phase_ms}
-                                        phase={f.phase.clone()} prove={f.prove.clone()} dispatch={d.clone()} />
+                                        phase={f.phase.clone()} prove={f.prove.clone()}
+                                        experiments={offered(Panel::Experiments)} busy={view.progress.is_some()}
+                                        dispatch={d.clone()} />
                                 </div>
                             }
                             if offered(Panel::Settings) {

@@ -27,7 +27,39 @@ pub struct LabPanelProps {
     pub phase: Option<Rc<PhaseVm>>,
     /// The last proof: its verdict on the step's challenge, when it is of the program on screen.
     pub prove: Option<Rc<ProveVm>>,
+    /// The Experiments panel is offered: the step's experiments can open there.
+    #[prop_or_default]
+    pub experiments: bool,
+    /// A sweep is running in the worker.
+    #[prop_or_default]
+    pub busy: bool,
     pub dispatch: Dispatch,
+}
+
+/// The built-in experiments that measure this step, each opening its chart in the Experiments
+/// panel.
+fn measure(vm: &LabVm, busy: bool, d: &Dispatch) -> Html {
+    html! {
+        <div class="lab-measure">
+            <h4 class="lab-measure-h">{ "Measure it" }</h4>
+            <ul class="lab-measure-list">
+                { for vm.experiments.iter().map(|(name, question)| {
+                    let d = d.clone();
+                    let name = name.clone();
+                    let onclick = Callback::from(move |_: MouseEvent| {
+                        d.dispatch(Action::RunExperiment(name.clone()))
+                    });
+                    html! {
+                        <li>
+                            <span>{ question.clone() }</span>
+                            <button type="button" class="btn btn-small" disabled={busy} {onclick}
+                                aria-label={format!("Chart it: {question}")}>{ "Chart it" }</button>
+                        </li>
+                    }
+                }) }
+            </ul>
+        </div>
+    }
 }
 
 /// The step's challenge: its goal, where to start, and the verdict of "prove it" on the program
@@ -179,6 +211,7 @@ pub fn LabPanel(p: &LabPanelProps) -> Html {
                 <super::phase_explorer::PhaseExplorer interval_ms={interval} phase_ms={p.phase_ms}
                     sweep={p.phase.clone()} dispatch={d.clone()} />
             }
+            if p.experiments && !vm.experiments.is_empty() { { measure(vm, p.busy, d) } }
             <ul class="lab-presets" aria-label="Scenarios of this step">
                 { for vm.presets.iter().map(|s| html! {
                     <li>

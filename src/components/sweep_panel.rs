@@ -48,6 +48,20 @@ pub fn SweepPanel(p: &SweepPanelProps) -> Html {
     let values = use_state_eq(|| example(Param::ProcessingMs).to_string());
     let busy = p.progress.is_some();
     let d = &p.dispatch;
+    // A new result comes into view, wherever its Run button was (the lab panel has some).
+    let result = use_node_ref();
+    {
+        let result = result.clone();
+        use_effect_with(p.sweep.clone(), move |s| {
+            if s.is_some()
+                && let Some(el) = result.cast::<web_sys::Element>()
+            {
+                let opts = web_sys::ScrollIntoViewOptions::new();
+                opts.set_block(web_sys::ScrollLogicalPosition::Start);
+                el.scroll_into_view_with_scroll_into_view_options(&opts);
+            }
+        });
+    }
     let run = |name: &'static str| {
         let d = d.clone();
         Callback::from(move |_: MouseEvent| d.dispatch(Action::RunExperiment(name.to_string())))
@@ -118,7 +132,7 @@ pub fn SweepPanel(p: &SweepPanelProps) -> Html {
                 </p>
             }
             if let Some(s) = &p.sweep {
-                <div class="sweep-result">
+                <div class="sweep-result" ref={result}>
                     <h3 class="sub-h">{ s.title.clone() }</h3>
                     <p class="sweep-reading">{ s.reading.clone() }</p>
                     <p class="sweep-sentence" role="status">{ s.sentence.clone() }</p>

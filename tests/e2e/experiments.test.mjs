@@ -77,3 +77,46 @@ test('at 360 px: the Experiments tab, a sweep of any setting, and its chart', ()
     },
     { path: '?scenario=step2-manual-commit', viewport: NARROW },
   ));
+
+/** Each built-in experiment, from the lab panel of the step it measures. */
+const FROM_THE_LAB = [
+  { scenario: 'step1-autocommit-sleep7', question: 'How likely is auto-commit to lose the payment in flight?' },
+  { scenario: 'exp1-commit-before-processing', question: 'Commit before or after processing?' },
+  { scenario: 'exp1-commit-before-processing', question: 'What does committing cost?' },
+  { scenario: 'exp1-commit-before-processing', question: 'Offsets in Kafka or in the database?' },
+];
+
+test('every built-in experiment opens from the lab panel, charts, and a point opens its run', () =>
+  withPage(async (page) => {
+    const lab = page.locator('.lab');
+    const checklist = lab.locator('.checklist li', { hasText: 'Measured performance implications' });
+    for (const { scenario: name, question } of FROM_THE_LAB) {
+      await page.getByLabel('Scenario', { exact: true }).selectOption(name);
+      await idle(page);
+      if (question === 'What does committing cost?') {
+        assert.doesNotMatch((await checklist.getAttribute('class')) ?? '', /done/, 'not measured yet');
+      }
+      await lab.getByRole('button', { name: `Chart it: ${question}` }).click();
+      await idle(page, { timeout: 30000 });
+      const result = page.locator('.experiments .sweep-result');
+      assert.equal(await result.locator('h3').textContent(), question);
+      const point = result.locator('figure.chart .ch-pt').first();
+      await point.waitFor();
+      // The result was brought into view.
+      assert.ok(await result.locator('h3').isVisible());
+      const box = await result.locator('h3').boundingBox();
+      assert.ok(box.y >= 0 && box.y < 800, `the result's heading is at ${box.y} px`);
+      if (question === 'What does committing cost?') {
+        assert.match((await checklist.getAttribute('class')) ?? '', /done/, 'the commit-cost sweep measured performance');
+        await screenshot(page, 'experiments-1280-from-the-lab-commit-cost');
+      }
+      // A point opens its run: a notice names it, and the scenario on screen is that variant.
+      const label = await point.getAttribute('aria-label');
+      await point.click();
+      await idle(page);
+      assert.ok(
+        (await page.locator('.notice').first().textContent()).includes(`Opened the run of ${label.split(':')[0]}.`),
+        label,
+      );
+    }
+  }, { path: '?scenario=step1-autocommit-sleep7' }));

@@ -41,6 +41,13 @@ impl SweepRun {
     }
 }
 
+/// Whether a sweep of `param` measures what committing costs (the lab's "Measured performance
+/// implications"): the commit placement and the commit mode; other settings change the cost
+/// only by the way.
+pub fn measures_commit_cost(param: Param) -> bool {
+    matches!(param, Param::Commit | Param::Mode)
+}
+
 /// Runs the built-in experiment called `name`.
 pub fn run_experiment(name: &str) -> Result<SweepRun, String> {
     let e = experiment(name).ok_or_else(|| {
@@ -298,5 +305,50 @@ mod tests {
         assert!(s.screen().sweep.is_some());
         // A run the sweep does not have changes nothing.
         assert!(s.act(Action::OpenSweepRun(100_000)).is_empty());
+    }
+
+    /// "Measured performance implications" ticks for a sweep that measures the cost of
+    /// committing, and for nothing else; the chart comes into the Experiments panel.
+    #[test]
+    fn a_commit_cost_sweep_ticks_measured_performance_and_shows_its_chart() {
+        use crate::state::{Action, Panel};
+        use offset_lab_sim::lab::Criterion;
+        let open = || {
+            crate::Session::open(
+                1,
+                &crate::protocol::Start::Link {
+                    query: "scenario=step2-manual-commit".into(),
+                },
+                None,
+            )
+        };
+        let measured =
+            |s: &crate::Session| s.lab().criteria().contains(&Criterion::MeasuredPerformance);
+        let mut s = open();
+        assert_ne!(s.state().panel, Panel::Experiments);
+        s.act(Action::RunExperiment("loss-vs-processing-time".into()));
+        assert_eq!(s.state().panel, Panel::Experiments, "the chart is shown");
+        s.act(Action::RunSweep {
+            param: Param::ProcessingMs,
+            values: "0, 1000".into(),
+        });
+        assert!(!measured(&s), "neither measures what committing costs");
+        s.act(Action::RunExperiment("commit-cost".into()));
+        assert!(measured(&s));
+        assert!(s.lab().measured.contains("commit-cost"));
+
+        let mut s = open();
+        s.act(Action::RunSweep {
+            param: Param::Mode,
+            values: "sync, async".into(),
+        });
+        assert!(measured(&s), "a sweep of the commit mode measures it too");
+        // A sweep that cannot run measures nothing.
+        let mut s = open();
+        s.act(Action::RunSweep {
+            param: Param::Commit,
+            values: "sometimes".into(),
+        });
+        assert!(!measured(&s));
     }
 }

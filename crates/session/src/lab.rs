@@ -25,6 +25,10 @@ pub struct LabProgress {
     /// The challenges met by the student's own programs ("prove it"), by challenge id.
     #[serde(default)]
     pub met: Vec<ChallengeMet>,
+    /// What the student measured the cost of committing with: the commit-cost experiment, or a
+    /// sweep of a scenario's commit placement or mode ("commit-cost", "sweep:commit", …).
+    #[serde(default)]
+    pub measured: BTreeSet<String>,
     /// The run the last observation came from (not saved): a later observation of the same run
     /// replaces it.
     #[serde(skip)]
@@ -47,12 +51,14 @@ pub enum LabAction {
     },
     /// "Prove it" showed that a program the student built meets a challenge.
     Met(ChallengeMet),
+    /// A sweep that measures what committing costs ran to its end.
+    Measured(String),
     Reset,
 }
 
 impl LabProgress {
     pub fn criteria(&self) -> Vec<Criterion> {
-        lab::criteria_met(&self.seen, &self.met)
+        lab::criteria_met(&self.seen, &self.met, !self.measured.is_empty())
     }
 
     /// Whether challenge `id` has been met by the student's own program.
@@ -139,6 +145,11 @@ impl LabProgress {
                     None => s.met.push(m),
                 }
                 if s.met == self.met {
+                    return self;
+                }
+            }
+            LabAction::Measured(what) => {
+                if !s.measured.insert(what) {
                     return self;
                 }
             }

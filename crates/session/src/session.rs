@@ -12,7 +12,7 @@ use crate::protocol::{ElementStart, FromWorker, Start};
 use crate::prove::{self, Proved};
 use crate::scenarios;
 use crate::screen::{Builder, Screen};
-use crate::state::{Action, AppState, CUSTOM, Notice};
+use crate::state::{Action, AppState, CUSTOM, Notice, Panel};
 use crate::view::phase::{self, PhaseVm};
 
 pub struct Session {
@@ -138,12 +138,15 @@ impl Session {
             Action::OpenProofRun(i) => self.open_proof_run(*i),
             Action::StartChallenge(id) => self.start_challenge(id),
             Action::RunExperiment(name) => match crate::experiments::run_experiment(name) {
-                Ok(run) => self.sweep = Some(run),
+                Ok(run) => self.show_sweep(run, (name == "commit-cost").then(|| name.clone())),
                 Err(e) => self.notify(true, format!("The experiment cannot run: {e}.")),
             },
             Action::RunSweep { param, values } => {
                 match crate::experiments::run_sweep(self.state.scenario(), *param, values) {
-                    Ok(run) => self.sweep = Some(run),
+                    Ok(run) => {
+                        let measures = crate::experiments::measures_commit_cost(*param);
+                        self.show_sweep(run, measures.then(|| format!("sweep:{}", param.key())))
+                    }
                     Err(e) => self.notify(true, format!("The sweep cannot run: {e}.")),
                 }
             }
@@ -226,6 +229,22 @@ impl Session {
         let mut s = (*self.state).clone();
         s.notice = Some(Notice { error, text });
         self.state = Rc::new(s);
+    }
+
+    /// Keeps a finished sweep and shows the Experiments panel (a built-in experiment can be
+    /// started from the lab panel); a sweep that measured the cost of committing counts for
+    /// the lab's "Measured performance implications".
+    fn show_sweep(&mut self, run: crate::experiments::SweepRun, measured: Option<String>) {
+        self.sweep = Some(run);
+        if self.state.panels.contains(&Panel::Experiments) {
+            self.state = self
+                .state
+                .clone()
+                .reduce(Action::ShowPanel(Panel::Experiments));
+        }
+        if let Some(what) = measured {
+            self.lab_act(LabAction::Measured(what));
+        }
     }
 
     fn lab_act(&mut self, a: LabAction) {

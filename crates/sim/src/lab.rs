@@ -37,6 +37,8 @@ pub struct LabStep {
     pub predict: Option<Predict>,
     /// The lab's questions this step answers, with the answer the run shows.
     pub answers: &'static [(&'static str, &'static str)],
+    /// The built-in experiments (`sweep::experiments`) that measure what this step is about.
+    pub experiments: &'static [&'static str],
 }
 
 pub const STEPS: &[LabStep] = &[
@@ -67,6 +69,7 @@ pub const STEPS: &[LabStep] = &[
             "Why might you lose messages with auto-commit?",
             "Auto-commit commits the offsets poll() has stored, on a timer, whether or not processing finished. A crash after a tick and before the processing ends loses every payment the tick committed.",
         )],
+        experiments: &["loss-vs-processing-time"],
     },
     LabStep {
         id: "step2",
@@ -93,6 +96,7 @@ pub const STEPS: &[LabStep] = &[
             "What's the trade-off with manual commits?",
             "No payment is lost, but a crash between the effect and the commit repeats it, and every synchronous commit costs a round trip.",
         )],
+        experiments: &[],
     },
     LabStep {
         id: "step3",
@@ -111,6 +115,7 @@ pub const STEPS: &[LabStep] = &[
             "What happens if message 3 of 5 fails?",
             "Nothing of the batch is committed: the whole batch is redelivered, and messages 1 and 2 are processed twice.",
         )],
+        experiments: &[],
     },
     LabStep {
         id: "step4",
@@ -129,6 +134,7 @@ pub const STEPS: &[LabStep] = &[
             "How do you handle duplicate processing?",
             "Make the effect idempotent (deduplicate by payment id), or store the offset with the result in one transaction — see Experiment 3 and the refunds scenarios.",
         )],
+        experiments: &[],
     },
     LabStep {
         id: "experiments",
@@ -155,6 +161,11 @@ pub const STEPS: &[LabStep] = &[
             "When would you use async commits?",
             "When throughput matters and a slightly larger replay after a crash is acceptable — ideally with a synchronous commit in on_revoke and at close.",
         )],
+        experiments: &[
+            "commit-before-or-after",
+            "commit-cost",
+            "offsets-in-kafka-or-db",
+        ],
     },
     LabStep {
         id: "pitfalls",
@@ -174,6 +185,7 @@ pub const STEPS: &[LabStep] = &[
             explanation: "With enable.auto.commit on, close() commits what poll() stored — before the payment was recorded (B11, B13). The finally block turns a redelivery into a loss.",
         }),
         answers: &[],
+        experiments: &[],
     },
     LabStep {
         id: "refunds",
@@ -187,6 +199,7 @@ pub const STEPS: &[LabStep] = &[
         after: "",
         predict: None,
         answers: &[],
+        experiments: &[],
     },
 ];
 
@@ -236,7 +249,7 @@ impl Criterion {
                 "Meet the Step 4 challenge with a program you built: invalid payments neither block nor vanish, transient failures are retried."
             }
             Criterion::MeasuredPerformance => {
-                "Build a program with synchronous commits and one with asynchronous commits, run both to the end and compare payments per second."
+                "Chart “What does committing cost?” in the Experiments (or sweep the commit placement or mode of a scenario), or build a program with synchronous commits and one with asynchronous commits and run both to the end."
             }
         }
     }
@@ -362,7 +375,11 @@ pub fn observe(tl: &Timeline, cursor: usize) -> Observation {
 /// they built. Only a loss is shown by watching a run (any run with auto-commit that lost a
 /// payment, B5); the others need the student's own program: a challenge met (judged by "prove
 /// it", not by watching a preset) or, for performance, two runs of their own programs.
-pub fn criteria_met(seen: &[Observation], met_challenges: &[ChallengeMet]) -> Vec<Criterion> {
+pub fn criteria_met(
+    seen: &[Observation],
+    met_challenges: &[ChallengeMet],
+    measured_commit_cost: bool,
+) -> Vec<Criterion> {
     let mut met = Vec::new();
     if seen.iter().any(|o| o.auto_commit && o.lost_seen > 0) {
         met.push(Criterion::DemonstratedLoss);
@@ -386,7 +403,9 @@ pub fn criteria_met(seen: &[Observation], met_challenges: &[ChallengeMet]) -> Ve
     }
     let finished =
         |f: fn(&Observation) -> bool| seen.iter().any(|o| o.reached_end && o.own_program && f(o));
-    if finished(|o| o.sync_commits && !o.async_commits) && finished(|o| o.async_commits) {
+    let compared_own_runs =
+        finished(|o| o.sync_commits && !o.async_commits) && finished(|o| o.async_commits);
+    if compared_own_runs || measured_commit_cost {
         met.push(Criterion::MeasuredPerformance);
     }
     met
@@ -418,15 +437,15 @@ mod tests {
     #[test]
     fn the_checklist_ticks_a_watched_loss_but_not_watched_presets() {
         assert!(
-            criteria_met(&[seen("step1-autocommit-sleep7", false)], &[]).is_empty(),
+            criteria_met(&[seen("step1-autocommit-sleep7", false)], &[], false).is_empty(),
             "nothing seen yet"
         );
         assert_eq!(
-            criteria_met(&[seen("step1-autocommit-sleep7", true)], &[]),
+            criteria_met(&[seen("step1-autocommit-sleep7", true)], &[], false),
             vec![Criterion::DemonstratedLoss]
         );
         assert!(
-            criteria_met(&[seen("step1-autocommit-sleep2", true)], &[]).is_empty(),
+            criteria_met(&[seen("step1-autocommit-sleep2", true)], &[], false).is_empty(),
             "no loss in that run"
         );
         // Watching the lab's answers, as offered, ticks nothing.
@@ -441,7 +460,7 @@ mod tests {
         .iter()
         .map(|n| seen(n, true))
         .collect();
-        assert!(criteria_met(&watched, &[]).is_empty());
+        assert!(criteria_met(&watched, &[], false).is_empty());
         // Two runs of the student's own programs measure performance.
         let own: Vec<Observation> = watched
             .into_iter()
@@ -451,9 +470,38 @@ mod tests {
             })
             .collect();
         assert_eq!(
-            criteria_met(&own, &[]),
+            criteria_met(&own, &[], false),
             vec![Criterion::MeasuredPerformance]
         );
+    }
+
+    #[test]
+    fn a_commit_cost_measurement_ticks_measured_performance_alone() {
+        assert_eq!(
+            criteria_met(&[], &[], true),
+            vec![Criterion::MeasuredPerformance]
+        );
+        assert!(criteria_met(&[], &[], false).is_empty());
+    }
+
+    #[test]
+    fn every_step_names_existing_experiments() {
+        let mut offered = Vec::new();
+        for step in STEPS {
+            for e in step.experiments {
+                assert!(
+                    crate::sweep::experiments::experiment(e).is_some(),
+                    "{}: {e}",
+                    step.id
+                );
+                offered.push(*e);
+            }
+        }
+        // Every built-in experiment opens from the lab panel, at the step it measures.
+        offered.sort_unstable();
+        let mut all = crate::sweep::experiments::NAMES.to_vec();
+        all.sort_unstable();
+        assert_eq!(offered, all);
     }
 
     #[test]
@@ -463,15 +511,15 @@ mod tests {
             duplicates,
         };
         assert_eq!(
-            criteria_met(&[], &[met("step2", true)]),
+            criteria_met(&[], &[met("step2", true)], false),
             vec![Criterion::ReliableManualCommit, Criterion::AtLeastOnce]
         );
         assert_eq!(
-            criteria_met(&[], &[met("refunds", false)]),
+            criteria_met(&[], &[met("refunds", false)], false),
             vec![Criterion::ReliableManualCommit]
         );
         assert_eq!(
-            criteria_met(&[], &[met("step4", false)]),
+            criteria_met(&[], &[met("step4", false)], false),
             vec![Criterion::ErrorHandling]
         );
     }

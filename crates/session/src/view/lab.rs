@@ -71,6 +71,9 @@ pub struct LabVm {
     /// The step's challenge: a goal to meet with a program the student builds.
     #[serde(default)]
     pub challenge: Option<ChallengeVm>,
+    /// The built-in experiments that measure this step: (name, the question it answers).
+    #[serde(default)]
+    pub experiments: Vec<(String, String)>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -186,6 +189,16 @@ pub fn lab_vm(name: &str, progress: &LabProgress) -> Option<LabVm> {
             on_screen: name.strip_prefix(crate::prove::CHALLENGE_PREFIX) == Some(c.id),
             met: progress.met(c.id),
         }),
+        experiments: step
+            .experiments
+            .iter()
+            .filter_map(|e| {
+                crate::view::sweep::EXPERIMENTS
+                    .iter()
+                    .find(|(n, _)| n == e)
+                    .map(|(n, q)| (n.to_string(), q.to_string()))
+            })
+            .collect(),
     })
 }
 
