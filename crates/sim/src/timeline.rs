@@ -12,6 +12,10 @@ use crate::world::World;
 
 /// Keep at most this many checkpoints; past it, the interval doubles.
 const MAX_CHECKPOINTS: usize = 64;
+/// Keep checkpoints of at most this much [`World::weight`] in all; past it, the interval
+/// doubles too. A world with a whole topic's commits in flight weighs hundreds of thousands:
+/// 64 copies of it took 1.2 GB, a frozen tab in wasm.
+const MAX_CHECKPOINT_WEIGHT: usize = 400_000;
 const FIRST_INTERVAL: u32 = 256;
 /// A hard bound on the steps of one run, so that no scenario can run forever. A valid scenario
 /// never reaches it (its work is within [`crate::budget::STEP_BUDGET`]); one built in code and
@@ -55,6 +59,7 @@ impl Timeline {
         let mut world = World::new(scenario.clone());
         let mut events = Vec::new();
         let mut checkpoints = vec![world.clone()];
+        let mut weight = world.weight();
         let mut interval = FIRST_INTERVAL;
         while world.steps < MAX_STEPS && world.step() {
             world.drain_events_into(&mut events);
@@ -62,15 +67,17 @@ impl Timeline {
                 progress(world.now, scenario.duration_ms);
             }
             if world.steps.is_multiple_of(interval) {
+                weight += world.weight();
                 checkpoints.push(world.clone());
-                if checkpoints.len() > MAX_CHECKPOINTS {
+                if checkpoints.len() > MAX_CHECKPOINTS || weight > MAX_CHECKPOINT_WEIGHT {
                     // Keep the even ones: they sit at multiples of the doubled interval.
                     let mut k = 0;
                     checkpoints.retain(|_| {
                         k += 1;
                         (k - 1) % 2 == 0
                     });
-                    interval *= 2;
+                    weight = checkpoints.iter().map(World::weight).sum();
+                    interval = interval.saturating_mul(2);
                 }
             }
         }
@@ -162,5 +169,44 @@ impl Timeline {
             s.push('\n');
         }
         s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An asynchronous commit per message without processing time: the whole topic's commits
+    /// are in flight at once, and every world of the run is heavy. The checkpoints stay within
+    /// their weight, and a seek still gives exactly the world a straight run reaches.
+    #[test]
+    fn checkpoints_of_heavy_worlds_stay_within_their_weight_and_seek_exactly() {
+        let text = r#"{"version": 1, "name": "heavy", "seed": 1, "duration_ms": 1000000,
+            "broker": {"group.initial.rebalance.delay.ms": 64},
+            "topic": {"partitions": 2, "payments": {"count": 30000}},
+            "consumers": [{"name": "c", "config": {"enable.auto.commit": false, "auto.offset.reset": "earliest"},
+                "program": {"processing_ms": 0,
+                    "per_message": ["process", {"commit": {"asynchronous": true}}]}}]}"#;
+        let scenario = Scenario::from_json(text).expect("valid");
+        let tl = Timeline::new(scenario).expect("runs");
+        let heaviest = tl.checkpoints.iter().map(World::weight).max().unwrap();
+        let total: usize = tl.checkpoints.iter().map(World::weight).sum();
+        assert!(heaviest > 10_000, "the run is heavy: {heaviest}");
+        assert!(
+            total <= MAX_CHECKPOINT_WEIGHT,
+            "{total} in {} checkpoints",
+            tl.checkpoints.len()
+        );
+        assert!(tl.checkpoints.len() >= 2, "still more than the start");
+        let steps = tl.final_world.steps;
+        for at in [1, steps / 3, steps / 2, steps - 1] {
+            let seeked = tl.world_at_step(at);
+            let mut straight = World::new(tl.scenario.clone());
+            while straight.steps < at && straight.step() {}
+            assert_eq!(seeked.steps, straight.steps);
+            assert_eq!(seeked.now, straight.now);
+            assert_eq!(seeked.group.committed, straight.group.committed);
+            assert_eq!(seeked.weight(), straight.weight());
+        }
     }
 }

@@ -337,12 +337,24 @@ fn commit_lines(tl: &Timeline, world: &World, c: usize, cursor: usize, now: Ms) 
             .collect::<Vec<_>>()
             .join(", ")
     };
+    const MAX_IN_FLIGHT_SHOWN: usize = 3;
     let lo = cursor.saturating_sub(COMMIT_LOOKBACK);
     let recent = &tl.events[lo..cursor];
+    // The oldest commits in flight (an asynchronous commit per message can have thousands).
+    let all_in_flight = world.consumers[c]
+        .client
+        .as_ref()
+        .map_or(0, |cl| cl.in_flight.len());
     let in_flight: Vec<_> = world.consumers[c]
         .client
         .as_ref()
-        .map(|cl| cl.in_flight.clone())
+        .map(|cl| {
+            cl.in_flight
+                .iter()
+                .take(MAX_IN_FLIGHT_SHOWN)
+                .cloned()
+                .collect()
+        })
         .unwrap_or_default();
     let mut out = Vec::new();
     for f in &in_flight {
@@ -367,6 +379,15 @@ fn commit_lines(tl: &Timeline, world: &World, c: usize, cursor: usize, now: Ms) 
                     "in flight for {}",
                     dur(now.saturating_sub(f.sent_ms))
                 ))
+            ),
+            ok: None,
+        });
+    }
+    if all_in_flight > in_flight.len() {
+        out.push(CommitLine {
+            text: format!(
+                "and {} more commits in flight",
+                all_in_flight - in_flight.len()
             ),
             ok: None,
         });

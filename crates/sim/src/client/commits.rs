@@ -60,7 +60,7 @@ impl Client {
     ) -> u32 {
         let id = ctx.new_commit_id();
         let (member, generation) = (self.member, self.generation);
-        self.in_flight.push(InFlight {
+        self.in_flight.push_back(InFlight {
             id,
             source,
             sync,
@@ -105,7 +105,9 @@ impl Client {
             );
             return;
         }
-        let f = self.in_flight.remove(pos);
+        let Some(f) = self.in_flight.remove(pos) else {
+            return;
+        };
         match result {
             Ok(()) => {
                 // B6: a successful commit sets committed_local for its partitions.

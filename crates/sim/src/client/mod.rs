@@ -279,7 +279,10 @@ pub struct Client {
     /// Rebalance operations waiting for the application's `poll()`, in order.
     pub pending_ops: Vec<RebalanceOp>,
     pub last_poll_ms: Ms,
-    pub in_flight: Vec<InFlight>,
+    /// Commits sent and not answered yet, oldest first: a deque, since answers mostly come in
+    /// the order sent, and an asynchronous commit per message can have a whole topic's
+    /// commits in flight at once.
+    pub in_flight: std::collections::VecDeque<InFlight>,
     /// Results of async and auto commits, delivered to `on_commit` in a later `poll()` (B6).
     pub callbacks: Vec<(u32, Option<KafkaError>)>,
     /// `_MAX_POLL_EXCEEDED` waits for the next `poll()` (B14).
@@ -375,7 +378,7 @@ impl Client {
             assignment_lost: false,
             pending_ops: Vec::new(),
             last_poll_ms: now,
-            in_flight: Vec::new(),
+            in_flight: std::collections::VecDeque::new(),
             callbacks: Vec::new(),
             max_poll_error: false,
             heartbeat_started: false,

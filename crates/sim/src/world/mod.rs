@@ -380,6 +380,20 @@ impl World {
         }
     }
 
+    /// About how much a copy of this world holds, in entries of the collections that grow
+    /// with a run (queued events, commits in flight and their answers, outputs): what a
+    /// checkpoint costs ([`crate::Timeline`] bounds their sum). The per-payment tables are
+    /// shared between copies and not counted.
+    pub fn weight(&self) -> usize {
+        let clients: usize = self
+            .consumers
+            .iter()
+            .filter_map(|c| c.client.as_ref())
+            .map(|cl| cl.in_flight.len() + cl.callbacks.len() + cl.pending_ops.len())
+            .sum();
+        1 + self.queue.len() + clients + self.sink.outputs.len() + self.sink.dead_letters.len()
+    }
+
     /// Runs every event up to and including time `t`.
     pub fn run_until(&mut self, t: Ms) {
         while self.next_event_ms().is_some_and(|at| at <= t) {
