@@ -208,5 +208,10 @@ test('settings: turning enable.auto.commit off removes the loss and shows what i
     assert.match(compare, /commit requests/);
     // Moment 5: compared with the scenario as loaded, the loss is gone; the cost is in commits.
     assert.equal(await page.locator('.callout .compare tbody tr').first().textContent(), 'lost10');
+    // …and in throughput: a synchronous commit after each payment waits a round trip each time.
+    const throughput = page.locator('.callout .compare tbody tr', { hasText: 'throughput' });
+    const [before, now] = await throughput.locator('td').allTextContents();
+    assert.match(before, /^\d+\.\d per (second|minute)$/);
+    assert.match(now, /^\d+\.\d per (second|minute)$/);
     await screenshot(page, 'fix-1280-outcome-compared');
   }, { path: '?scenario=step1-autocommit-sleep7' }));

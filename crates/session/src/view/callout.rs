@@ -8,7 +8,7 @@ use offset_lab_sim::{Summary, Timeline, World};
 
 use super::moments::{self, Moment, MomentKind};
 use super::outcome::RunStats;
-use super::{clock, dur, fixed};
+use super::{clock, dur};
 use crate::code;
 use crate::state::Baseline;
 
@@ -81,17 +81,7 @@ pub fn costs_text(st: &RunStats) -> String {
     if st.sync_wait_ms > 0 {
         parts.push(format!("{} blocked in commit()", dur(st.sync_wait_ms)));
     }
-    if st.per_second >= 1.0 {
-        parts.push(format!(
-            "{} payments recorded per second",
-            fixed(st.per_second, 1)
-        ));
-    } else if st.per_second > 0.0 {
-        parts.push(format!(
-            "{} payments recorded per minute",
-            fixed(st.per_second * 60.0, 1)
-        ));
-    }
+    parts.extend(super::outcome::rate(st.per_second, "payments recorded"));
     parts.join(" · ")
 }
 

@@ -6,7 +6,7 @@ use offset_lab_sim::outcome::Metrics;
 use offset_lab_sim::{CellState, EventKind, Ms, Summary, Timeline, Verdict, World};
 use serde::{Deserialize, Serialize};
 
-use super::{clock, consumer_name, dur, part_name, pid};
+use super::{clock, consumer_name, dur, fixed, part_name, pid};
 
 /// One event that explains a payment's fate, from the core's story (`Timeline::why`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -156,6 +156,22 @@ pub fn run_stats(tl: &Timeline, world: &World, cursor: usize) -> RunStats {
 }
 
 /// "lost 1 → 0" style comparison lines between a run before a change and this one.
+/// Throughput in words: "16.8 per second", "2.5 per minute" for a slow run, with `what`
+/// after the number ("16.8 payments recorded per second"); `None` before anything was recorded.
+pub fn rate(per_second: f64, what: &str) -> Option<String> {
+    let space = if what.is_empty() { "" } else { " " };
+    if per_second >= 1.0 {
+        Some(format!("{}{space}{what} per second", fixed(per_second, 1)))
+    } else if per_second > 0.0 {
+        Some(format!(
+            "{}{space}{what} per minute",
+            fixed(per_second * 60.0, 1)
+        ))
+    } else {
+        None
+    }
+}
+
 pub fn compare(before: &RunStats, now: &RunStats) -> Vec<(String, String, String)> {
     let mut rows = vec![
         (
@@ -184,6 +200,11 @@ pub fn compare(before: &RunStats, now: &RunStats) -> Vec<(String, String, String
             dur(now.sync_wait_ms),
         ),
     ];
+    rows.push((
+        "payments recorded (throughput)".to_string(),
+        rate(before.per_second, "").unwrap_or_else(|| "—".into()),
+        rate(now.per_second, "").unwrap_or_else(|| "—".into()),
+    ));
     rows.push((
         "last payment recorded at".to_string(),
         before.done_ms.map_or("—".into(), clock),
@@ -319,6 +340,24 @@ mod tests {
         assert!(s2.per_second > 0.0);
         let rows = compare(&s1, &s2);
         assert_eq!(rows[0], ("lost".into(), "1".into(), "0".into()));
+        // Throughput, as the student compares sync with async (issue: the compare table).
+        let row = rows
+            .iter()
+            .find(|r| r.0 == "payments recorded (throughput)")
+            .expect("a throughput row");
+        assert_eq!(row.1, rate(s1.per_second, "").unwrap());
+        assert_eq!(row.2, rate(s2.per_second, "").unwrap());
+        assert_ne!(
+            row.1, row.2,
+            "sync commits after each payment cost throughput"
+        );
+        assert_eq!(rate(0.0, ""), None);
+        assert_eq!(rate(0.5, "").as_deref(), Some("30.0 per minute"));
+        assert_eq!(rate(16.84, "").as_deref(), Some("16.8 per second"));
+        assert_eq!(
+            rate(16.84, "payments recorded").as_deref(),
+            Some("16.8 payments recorded per second")
+        );
     }
 
     #[test]
