@@ -305,7 +305,11 @@ pub fn App(props: &AppProps) -> Html {
                     if offered(Panel::Experiments) {
                         <div class="a-experiments tabbed">
                             <SweepPanel sweep={v.sweep.clone()} progress={view.progress}
-                                dispatch={d.clone()} />
+                                dispatch={d.clone()}>
+                                <crate::components::side_by_side::SideBySide vm={v.side_by_side.clone()}
+                                    choices={run.choices.clone()} current={AttrValue::from(run.preset.clone())}
+                                    busy={view.progress.is_some()} dispatch={d.clone()} />
+                            </SweepPanel>
                         </div>
                     }
                 </main>

@@ -23,6 +23,8 @@ pub struct View {
     pub frame: Rc<Frame>,
     /// The Experiments panel's last sweep.
     pub sweep: Option<Rc<offset_lab_session::view::sweep::SweepVm>>,
+    /// The last comparison of two runs.
+    pub side_by_side: Option<Rc<offset_lab_session::side_by_side::SideBySideVm>>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -76,6 +78,10 @@ impl Reducible for ViewState {
                             .sweep
                             .clone()
                             .or_else(|| prev.and_then(|p| p.sweep.clone())),
+                        side_by_side: screen
+                            .side_by_side
+                            .clone()
+                            .or_else(|| prev.and_then(|p| p.side_by_side.clone())),
                     }));
                     s.progress = None;
                     s.failed = None;

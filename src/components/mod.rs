@@ -17,6 +17,7 @@ pub mod outcome;
 pub mod phase_explorer;
 pub mod prove;
 pub mod rules;
+pub mod side_by_side;
 pub mod sweep_panel;
 pub mod time_bar;
 pub mod timeline_view;

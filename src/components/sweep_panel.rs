@@ -20,6 +20,9 @@ pub struct SweepPanelProps {
     /// Per mille of the work done, while the worker is busy.
     pub progress: Option<u32>,
     pub dispatch: Dispatch,
+    /// Drawn at the end of the panel (two runs side by side).
+    #[prop_or_default]
+    pub children: Html,
 }
 
 /// Values to start from for a setting.
@@ -146,6 +149,7 @@ pub fn SweepPanel(p: &SweepPanelProps) -> Html {
                     </p>
                 </div>
             }
+            { p.children.clone() }
         </section>
     }
 }

@@ -309,6 +309,39 @@ pub fn TimelineView(p: &TimelineViewProps) -> Html {
 }
 
 #[derive(Properties, PartialEq)]
+pub struct RunStripProps {
+    pub vm: Rc<TimelineVm>,
+    /// Drawn from 0 to here, so that two strips share one time axis.
+    pub end_ms: Ms,
+    /// What the strip is, for a screen reader.
+    pub label: AttrValue,
+}
+
+/// A whole run's timeline, drawn without a cursor and not interactive: one of two runs side
+/// by side on one time axis.
+#[component]
+pub fn RunStrip(p: &RunStripProps) -> Html {
+    let node = use_node_ref();
+    let width = use_width(node.clone(), 900.0);
+    let label_w = if width < 520.0 { 70.0 } else { 96.0 };
+    let geo = Geo {
+        width,
+        label_w,
+        t0: 0,
+        t1: p.end_ms.max(1),
+    };
+    let height = geo.height(p.vm.rows.len());
+    html! {
+        <div class="tl-wrap strip" ref={node}>
+            <svg class="tl" width={f(width)} height={f(height)}
+                viewBox={format!("0 0 {} {}", f(width), f(height))} role="img" aria-label={p.label.clone()}>
+                <TimelineStatic vm={p.vm.clone()} {width} {label_w} t0={0} t1={geo.t1} />
+            </svg>
+        </div>
+    }
+}
+
+#[derive(Properties, PartialEq)]
 struct StaticProps {
     vm: Rc<TimelineVm>,
     width: f64,

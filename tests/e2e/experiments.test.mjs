@@ -120,3 +120,33 @@ test('every built-in experiment opens from the lab panel, charts, and a point op
       );
     }
   }, { path: '?scenario=step1-autocommit-sleep7' }));
+
+test('two runs side by side: asynchronous commits beside synchronous ones, one time axis, throughput', () =>
+  withPage(async (page) => {
+    await page.locator('[data-testid=counter]').waitFor();
+    await idle(page);
+    await page.getByLabel('Scenario to compare with').selectOption('exp2-sync-commits');
+    await page.getByRole('button', { name: 'Compare', exact: true }).click();
+    await idle(page, { timeout: 30000 });
+    const result = page.locator('.sbs-result');
+    await result.waitFor();
+    const heads = await result.locator('thead th').allTextContents();
+    assert.match(heads[1], /synchronous/i);
+    assert.match(heads[2], /^this run: .*asynchronous/i);
+    const row = (what) => result.locator('tbody tr', { hasText: what }).locator('td').allTextContents();
+    const [syncRate, asyncRate] = await row('throughput');
+    const n = (s) => Number(s.split(' ')[0]) * (s.endsWith('minute') ? 1 / 60 : 1);
+    assert.ok(n(asyncRate) > n(syncRate), `async ${asyncRate} vs sync ${syncRate}`);
+    const [syncWait, asyncWait] = await row('waiting for sync commits');
+    assert.notEqual(syncWait, '0 ms');
+    assert.equal(asyncWait, '0 ms');
+    // Two timelines, the same width and the same axis.
+    const strips = result.locator('svg.tl');
+    assert.equal(await strips.count(), 2);
+    const [a, b] = [await strips.nth(0).boundingBox(), await strips.nth(1).boundingBox()];
+    assert.equal(Math.round(a.width), Math.round(b.width));
+    const ticks = (i) => strips.nth(i).locator('.axis text').allTextContents();
+    assert.deepEqual(await ticks(0), await ticks(1));
+    assert.match(await strips.nth(0).getAttribute('aria-label'), /synchronous/i);
+    await screenshot(page, 'experiments-1280-side-by-side');
+  }, { path: '?scenario=exp2-async-commits' }));

@@ -26,6 +26,7 @@ pub mod run;
 pub mod scenarios;
 pub mod screen;
 pub mod session;
+pub mod side_by_side;
 pub mod state;
 pub mod view;
 

@@ -50,6 +50,9 @@ pub struct Screen {
     /// The Experiments panel's last sweep, when it changed (a new one replaces it).
     #[serde(default)]
     pub sweep: Option<Rc<crate::view::sweep::SweepVm>>,
+    /// Two runs side by side, when they changed (a new comparison replaces them).
+    #[serde(default)]
+    pub side_by_side: Option<Rc<crate::side_by_side::SideBySideVm>>,
 }
 
 /// A scenario the picker offers.
@@ -192,6 +195,7 @@ pub struct Builder {
     sent_lab: Option<Rc<LabPart>>,
     sent_link: Option<String>,
     sent_sweep: Option<Rc<crate::view::sweep::SweepVm>>,
+    sent_side_by_side: Option<Rc<crate::side_by_side::SideBySideVm>>,
 }
 
 impl Builder {
@@ -203,6 +207,22 @@ impl Builder {
         self.sent_lab = None;
         self.sent_link = None;
         self.sent_sweep = None;
+        self.sent_side_by_side = None;
+    }
+
+    /// `vm` when the page does not have it yet.
+    pub fn side_by_side(
+        &mut self,
+        vm: Option<Rc<crate::side_by_side::SideBySideVm>>,
+    ) -> Option<Rc<crate::side_by_side::SideBySideVm>> {
+        vm.filter(|v| {
+            let new = !self
+                .sent_side_by_side
+                .as_ref()
+                .is_some_and(|t| Rc::ptr_eq(v, t));
+            self.sent_side_by_side = Some(v.clone());
+            new
+        })
     }
 
     /// The world at the cursor (replayed from the nearest checkpoint, once per cursor).
@@ -463,6 +483,7 @@ impl Builder {
             link,
             frame,
             sweep,
+            side_by_side: None,
         }
     }
 }

@@ -35,6 +35,8 @@ pub struct Session {
     course_events: Vec<CourseEvent>,
     /// The Experiments panel's last sweep.
     sweep: Option<crate::experiments::SweepRun>,
+    /// The run on screen beside another, once asked for.
+    side_by_side: Option<Rc<crate::side_by_side::SideBySideVm>>,
 }
 
 impl Session {
@@ -57,6 +59,7 @@ impl Session {
             course: course::Snapshot::default(),
             course_events: Vec::new(),
             sweep: None,
+            side_by_side: None,
         };
         s.observe();
         s.note_course();
@@ -150,6 +153,21 @@ impl Session {
                     Err(e) => self.notify(true, format!("The sweep cannot run: {e}.")),
                 }
             }
+            Action::CompareWith(name) => {
+                let title = self.state.scenario().title.clone();
+                match crate::side_by_side::side_by_side(&self.state.timeline, &title, name) {
+                    Ok(vm) => {
+                        self.side_by_side = Some(Rc::new(vm));
+                        if self.state.panels.contains(&Panel::Experiments) {
+                            self.state = self
+                                .state
+                                .clone()
+                                .reduce(Action::ShowPanel(Panel::Experiments));
+                        }
+                    }
+                    Err(e) => self.notify(true, format!("Cannot compare with “{name}”: {e}.")),
+                }
+            }
             Action::OpenSweepRun(i) => {
                 let Some((sc, at)) = self.sweep.as_ref().and_then(|s| s.run(*i)) else {
                     return out;
@@ -189,14 +207,16 @@ impl Session {
             .as_mut()
             .map(|p| p.vm(self.state.run_id, self.state.scenario()));
         let sweep = self.sweep.as_ref().map(|s| s.vm.clone());
-        self.builder.build(
+        let mut screen = self.builder.build(
             &self.state,
             phase,
             sweep,
             &self.lab,
             self.lab_version,
             proof,
-        )
+        );
+        screen.side_by_side = self.builder.side_by_side(self.side_by_side.clone());
+        screen
     }
 
     /// The words of the point that opens run `i` of the sweep: "processing time (ms) 2000".

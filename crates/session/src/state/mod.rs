@@ -274,6 +274,8 @@ pub enum Action {
     },
     /// Open run `.0` of the sweep on the chart as the scenario on screen.
     OpenSweepRun(usize),
+    /// Draw the run on screen beside the scenario of this name (a preset), on one time axis.
+    CompareWith(String),
 }
 
 /// A crash point placed from the page (the scenario's `CrashPoint`, in a form that travels).

@@ -76,7 +76,8 @@ impl AppState {
             | Action::StartChallenge(_)
             | Action::RunExperiment(_)
             | Action::RunSweep { .. }
-            | Action::OpenSweepRun(_) => true,
+            | Action::OpenSweepRun(_)
+            | Action::CompareWith(_) => true,
             _ => false,
         };
         if unchanged {
@@ -287,7 +288,8 @@ impl AppState {
             | Action::StartChallenge(_)
             | Action::RunExperiment(_)
             | Action::RunSweep { .. }
-            | Action::OpenSweepRun(_) => {}
+            | Action::OpenSweepRun(_)
+            | Action::CompareWith(_) => {}
             Action::SetField { key, edit } => {
                 match crate::builder::apply(s.scenario(), &key, &edit) {
                     Ok(sc) if sc == *s.scenario() => {
