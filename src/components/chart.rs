@@ -9,17 +9,10 @@ use std::rc::Rc;
 use yew::prelude::*;
 
 use crate::backend::Dispatch;
+use crate::export::Export;
 use crate::state::Action;
-use crate::view::fixed;
+use crate::view::chart::{H, LEFT, Plot, RIGHT, TOP, W, f1};
 use crate::view::sweep::SweepVm;
-
-/// The drawing's size in viewBox units, and the plot's margins.
-const W: f64 = 330.0;
-const H: f64 = 210.0;
-const LEFT: f64 = 42.0;
-const RIGHT: f64 = 12.0;
-const TOP: f64 = 22.0;
-const BOTTOM: f64 = 50.0;
 
 #[derive(Properties, PartialEq)]
 pub struct ChartProps {
@@ -35,20 +28,13 @@ pub fn Chart(p: &ChartProps) -> Html {
         return html! {};
     };
     let s = &p.sweep;
-    let (pw, ph) = (W - LEFT - RIGHT, H - TOP - BOTTOM);
-    let span = (s.x_max - s.x_min).max(1e-9);
-    let x = |v: f64| LEFT + (v - s.x_min) / span * pw;
-    let y = |v: f64| TOP + ph - v / c.y_max.max(1e-9) * ph;
-    let n = c.series.len() as f64;
-    // Names on the x axis: the series side by side around each name, so that none hides another.
-    let dx = |k: usize| {
-        if s.numeric {
-            0.0
-        } else {
-            (k as f64 - (n - 1.0) / 2.0) * (pw / (span * n.max(1.0) * 2.2))
-        }
+    let plot = Plot { s, c };
+    let (pw, ph) = plot.size();
+    let (x, y, dx) = (|v| plot.x(v), |v| plot.y(v), |k| plot.dx(k));
+    let save = |what: Export| {
+        let d = p.dispatch.clone();
+        Callback::from(move |_: MouseEvent| d.dispatch(Action::Export(what)))
     };
-    let f1 = |v: f64| fixed(v, 1);
     let open = |run: usize| {
         let d = p.dispatch.clone();
         (
@@ -76,23 +62,15 @@ pub fn Chart(p: &ChartProps) -> Html {
                         <text x={f1(LEFT - 5.0)} y={f1(y(*v) + 3.5)} text-anchor="end">{ t.clone() }</text>
                     </g>
                 }) }
-                // Many names: every other one a line lower, so that neighbours never touch.
-                { for s.x_ticks.iter().enumerate().map(|(i, (v, t))| {
-                    let low = !s.numeric && s.x_ticks.len() > 4 && i % 2 == 1;
-                    let ty = TOP + ph + if low { 25.0 } else { 14.0 };
-                    html! {
-                        <text class="ch-tick" x={f1(x(*v))} y={f1(ty)} text-anchor="middle">{ t.clone() }</text>
-                    }
+                { for s.x_ticks.iter().enumerate().map(|(i, (v, t))| html! {
+                    <text class="ch-tick" x={f1(x(*v))} y={f1(plot.tick_y(i))} text-anchor="middle">{ t.clone() }</text>
                 }) }
                 <line class="ch-axis" x1={f1(LEFT)} x2={f1(W - RIGHT)} y1={f1(TOP + ph)} y2={f1(TOP + ph)} />
                 <line class="ch-axis" x1={f1(LEFT)} x2={f1(LEFT)} y1={f1(TOP)} y2={f1(TOP + ph)} />
                 <text class="ch-unit" x={f1(LEFT + pw / 2.0)} y={f1(H - 4.0)} text-anchor="middle">{ s.x_label.clone() }</text>
                 { for c.series.iter().enumerate().map(|(k, se)| {
                     let tone = format!("t{}", se.tone);
-                    let line = se.points.iter()
-                        .map(|pt| format!("{},{}", f1(x(pt.x) + dx(k)), f1(y(pt.y))))
-                        .collect::<Vec<_>>()
-                        .join(" ");
+                    let line = plot.line(k);
                     html! {
                         <g class={classes!("ch-series", tone)}>
                             if s.numeric && se.points.len() > 1 {
@@ -117,6 +95,14 @@ pub fn Chart(p: &ChartProps) -> Html {
                     <li><span class={classes!("ch-sw", format!("t{}", se.tone))} aria-hidden="true"></span>{ se.name.clone() }</li>
                 }) }
             </ul>
+            <p class="ch-save">
+                { "Download " }
+                <button type="button" class="link" onclick={save(Export::ChartSvg(p.index))}
+                    aria-label={format!("Download the chart “{}” as SVG", c.title)}>{ "SVG" }</button>
+                { " · " }
+                <button type="button" class="link" onclick={save(Export::SweepCsv)}
+                    aria-label={format!("Download the numbers of “{}” as CSV", s.title)}>{ "CSV" }</button>
+            </p>
         </figure>
     }
 }

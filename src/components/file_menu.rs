@@ -52,6 +52,9 @@ fn label(what: Export, v: &View) -> (String, &'static str, String) {
                 )
             }
         }
+        // Offered by each chart of the Experiments panel, not by this menu.
+        Export::ChartSvg(_) => ("Chart".into(), ".svg", String::new()),
+        Export::SweepCsv => ("Sweep".into(), ".csv", String::new()),
     }
 }
 

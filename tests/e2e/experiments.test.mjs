@@ -2,7 +2,14 @@
 // of the chart opens that exact run. Screenshots for review go to tests/e2e/screenshots/.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
 import { idle, screenshot, withPage } from './lib.mjs';
+
+/** Click `button` and read the file it downloads. */
+async function download(page, button) {
+  const [d] = await Promise.all([page.waitForEvent('download'), button.click()]);
+  return { name: d.suggestedFilename(), text: await readFile(await d.path(), 'utf8') };
+}
 
 const NARROW = { width: 360, height: 800 };
 
@@ -42,6 +49,15 @@ test('loss vs processing time: run it, find the chart, open the run of a point',
     assert.match(await point.locator('title').textContent(), /40 %/);
     assert.match(await chart.locator('.ch-legend').textContent(), /runs that lost a payment/);
     await screenshot(page, 'experiments-1280-loss-vs-processing-time');
+    // The chart as a file of its own, and its numbers.
+    const svg = await download(page, chart.getByRole('button', { name: /as SVG$/ }));
+    assert.equal(svg.name, 'loss-vs-processing-time-chart-1.svg');
+    assert.match(svg.text, /^<svg xmlns="http:\/\/www.w3.org\/2000\/svg"/);
+    assert.equal((svg.text.match(/<circle/g) ?? []).length, await chart.locator('.ch-pt').count());
+    const csv = await download(page, chart.getByRole('button', { name: /as CSV$/ }));
+    assert.equal(csv.name, 'loss-vs-processing-time.csv');
+    assert.match(csv.text, /^chart,series,processing time \(ms\),value,unit,point\n/);
+    assert.ok(csv.text.split('\n').some((l) => l.includes(',2000,40,')), csv.text.slice(0, 400));
     // A click opens that run: 2 s of processing, where its payment was lost.
     await point.click();
     await idle(page);

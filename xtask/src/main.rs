@@ -20,10 +20,12 @@ const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 /// Budgets for the gzipped release bundle: what the page loads (its wasm, js and css), and
 /// what its Web Worker loads (the simulation: the worker's wasm and js). Raised from 215 and
 /// 275 KiB when "prove it", the experiments' sweeps and charts, the rule glossary and the
-/// course's progress events came in (page ≈ 226, worker ≈ 293): a ceiling against growth, not
-/// the load-time goal, which they do not meet (README, *Load time*).
-const PAGE_LIMIT_KIB: f64 = 235.0;
-const WORKER_LIMIT_KIB: f64 = 300.0;
+/// course's progress events came in (page ≈ 226, worker ≈ 293), then from 235 and 300 KiB
+/// when the experiments opened from the lab panel, two runs side by side and the chart
+/// exports came in (page ≈ 234.5, worker ≈ 302): a ceiling against growth, not the load-time
+/// goal, which they do not meet (README, *Load time*).
+const PAGE_LIMIT_KIB: f64 = 238.0;
+const WORKER_LIMIT_KIB: f64 = 305.0;
 /// cargo-fuzz builds the fuzz targets (`fuzz/`) with libFuzzer on stable Rust (`--sanitizer none`).
 const CARGO_FUZZ_VERSION: &str = "0.13.2";
 /// Seconds per fuzz target in `cargo xtask fuzz` and in the fuzz stage of `cargo xtask test`.

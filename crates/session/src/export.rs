@@ -18,6 +18,31 @@ pub enum Export {
     /// HTML to paste into a course page: this scenario at this moment, as an iframe and as an
     /// element of the page.
     Embed,
+    /// The Experiments panel's last sweep: chart `n` as a standalone SVG, or every chart's
+    /// numbers as CSV (the session holds the sweep: `Session::act`).
+    ChartSvg(usize),
+    SweepCsv,
+}
+
+/// Chart `what` of `sweep` (or its numbers) as a file.
+pub fn sweep_file(sweep: &crate::view::sweep::SweepVm, what: Export) -> Option<File> {
+    use crate::view::chart::{chart_svg, sweep_csv};
+    let base =
+        offset_lab_sim::render::file_safe(sweep.experiment.as_deref().unwrap_or(&sweep.x_label));
+    let (name, mime, text) = match what {
+        Export::ChartSvg(i) => (
+            format!("{base}-chart-{}.svg", i + 1),
+            "image/svg+xml",
+            chart_svg(sweep, i)?,
+        ),
+        Export::SweepCsv => (format!("{base}.csv"), "text/csv", sweep_csv(sweep)),
+        _ => return None,
+    };
+    Some(File {
+        name,
+        mime: mime.to_string(),
+        text,
+    })
 }
 
 /// A file to save: its name, MIME type and contents.
@@ -46,6 +71,7 @@ impl Export {
             ),
             Export::TraceCsv => (format!("{name}-trace.csv"), "text/csv", tl.trace_csv()),
             Export::Embed => (format!("{name}-embed.html"), "text/html", embed_snippet(s)),
+            Export::ChartSvg(_) | Export::SweepCsv => return None,
             Export::Python(c) => {
                 tl.scenario.consumers.get(c)?;
                 (
@@ -64,7 +90,7 @@ impl Export {
 }
 
 /// `&`, `<`, `>` and `"` as HTML entities, for an attribute value.
-fn attr(s: &str) -> String {
+pub(crate) fn attr(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")

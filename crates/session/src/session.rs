@@ -7,6 +7,7 @@ use std::rc::Rc;
 use offset_lab_sim::Scenario;
 
 use crate::course::{self, CourseEvent};
+use crate::export::Export;
 use crate::lab::{LabAction, LabProgress};
 use crate::protocol::{ElementStart, FromWorker, Start};
 use crate::prove::{self, Proved};
@@ -107,6 +108,20 @@ impl Session {
         let id = self.id;
         let mut out = Vec::new();
         match &action {
+            Action::Export(what @ (Export::ChartSvg(_) | Export::SweepCsv)) => {
+                match self
+                    .sweep
+                    .as_ref()
+                    .and_then(|s| crate::export::sweep_file(&s.vm, *what))
+                {
+                    Some(file) => out.push(FromWorker::File { session: id, file }),
+                    None => {
+                        self.notify(true, "There is no such chart to export.".into());
+                        out.push(self.screen_message());
+                    }
+                }
+                return out;
+            }
             Action::Export(what) => {
                 match what.file(&self.state) {
                     Some(file) => out.push(FromWorker::File { session: id, file }),

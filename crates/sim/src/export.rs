@@ -90,7 +90,7 @@ impl Timeline {
 /// `+`, `-`, `@`, a tab or a carriage return would be read as a formula, so it gets a leading
 /// `'` (OWASP's advice for CSV injection); a field with a comma, a quote or a line break is
 /// quoted. Consumer names come from scenarios anyone can write.
-fn csv(s: &str) -> String {
+pub fn csv(s: &str) -> String {
     let neutral = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         format!("'{s}")
     } else {

@@ -13,6 +13,7 @@
 pub mod callout;
 pub mod card_timers;
 pub mod cards;
+pub mod chart;
 pub mod clients;
 pub mod lab;
 pub mod lanes;
