@@ -29,9 +29,13 @@ pub(crate) const FUZZ_TARGETS: &[FuzzTarget] = &[
     },
 ];
 
-/// libFuzzer options shared by every run: one input taking over 2 s is a hang.
+/// An input that takes longer than this many seconds is a hang, unless `--timeout` says
+/// otherwise: the fuzz build (optimized, but with coverage counters and debug assertions that
+/// check the invariants at every step) runs a scenario several times slower than a release
+/// build, and a long session on a machine busy with other work needs more room.
+pub(crate) const FUZZ_TIMEOUT_SECONDS: u64 = 2;
+/// libFuzzer options shared by every run (and `-timeout`).
 pub(crate) const FUZZ_OPTIONS: &[&str] = &[
-    "-timeout=2",
     "-rss_limit_mb=2048",
     "-max_len=16384",
     "-print_final_stats=1",
@@ -53,6 +57,8 @@ pub(crate) enum FuzzLimit {
 pub(crate) struct FuzzPlan {
     pub(crate) limit: FuzzLimit,
     pub(crate) targets: Vec<&'static str>,
+    /// Seconds after which one input is a hang.
+    pub(crate) timeout: u64,
 }
 
 impl Default for FuzzPlan {
@@ -60,6 +66,7 @@ impl Default for FuzzPlan {
         FuzzPlan {
             limit: FuzzLimit::Seconds(FUZZ_SECONDS),
             targets: FUZZ_TARGETS.iter().map(|t| t.name).collect(),
+            timeout: FUZZ_TIMEOUT_SECONDS,
         }
     }
 }
@@ -72,6 +79,13 @@ pub(crate) fn parse_fuzz_args(args: &[String]) -> Result<FuzzPlan> {
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
+            "--timeout" => {
+                plan.timeout = it
+                    .next()
+                    .and_then(|v| v.parse::<u64>().ok())
+                    .filter(|n| *n > 0)
+                    .ok_or("--timeout needs a positive number of seconds")?;
+            }
             "--seconds" | "--runs" => {
                 let n = it
                     .next()
@@ -182,7 +196,7 @@ pub(crate) fn fuzz_stage(root: &Path, plan: &FuzzPlan) -> Stage {
             .join(&host)
             .join("release")
             .join(target.name);
-        match fuzz_target(root, &bin, target, plan.limit) {
+        match fuzz_target(root, &bin, target, plan.limit, plan.timeout) {
             Ok(r) => match r.failure {
                 None => summary.push(format!("{} {} runs", target.name, r.runs)),
                 Some((kind, input)) => {
@@ -226,6 +240,7 @@ pub(crate) fn fuzz_target(
     bin: &Path,
     target: &FuzzTarget,
     limit: FuzzLimit,
+    timeout: u64,
 ) -> Result<FuzzRun> {
     let corpus = root.join("fuzz/corpus").join(target.name);
     let artifacts = root.join("fuzz/artifacts").join(target.name);
@@ -239,6 +254,7 @@ pub(crate) fn fuzz_target(
         .arg(format!("-dict={}", target.dict))
         .arg(format!("-artifact_prefix=fuzz/artifacts/{}/", target.name))
         .args(FUZZ_OPTIONS)
+        .arg(format!("-timeout={timeout}"))
         .arg(match limit {
             FuzzLimit::Seconds(s) => format!("-max_total_time={s}"),
             FuzzLimit::Runs(n) => format!("-runs={n}"),
@@ -353,7 +369,9 @@ pub(crate) fn parse_fuzz_line(line: &str, run: &mut FuzzRun) {
     } else if let Some(rest) = line.split("ERROR: libFuzzer: ").nth(1) {
         let kind = match rest {
             r if r.starts_with("deadly signal") => "crash (a panic)".to_owned(),
-            r if r.starts_with("timeout") => "timeout (an input ran over 2 s)".to_owned(),
+            r if r.starts_with("timeout") => {
+                "timeout (an input ran over the hang limit)".to_owned()
+            }
             r if r.starts_with("out-of-memory") => "out-of-memory".to_owned(),
             r => r.split_whitespace().take(3).collect::<Vec<_>>().join(" "),
         };

@@ -78,6 +78,14 @@ fn parses_fuzz_arguments() {
         args(&["--seconds", "5"]).unwrap().limit,
         FuzzLimit::Seconds(5)
     );
+    assert_eq!(args(&[]).unwrap().timeout, 2);
+    assert_eq!(
+        args(&["--runs", "10", "--timeout", "5", "run"])
+            .unwrap()
+            .timeout,
+        5
+    );
+    assert!(args(&["--timeout", "0"]).is_err());
     assert!(args(&["--seconds"]).is_err());
     assert!(args(&["--seconds", "0"]).is_err());
     assert!(args(&["nope"]).is_err());
@@ -108,7 +116,10 @@ fn reads_libfuzzer_output() {
     );
     let mut t = FuzzRun::default();
     parse_fuzz_line("==12== ERROR: libFuzzer: timeout after 2 seconds", &mut t);
-    assert_eq!(t.failure.unwrap().0, "timeout (an input ran over 2 s)");
+    assert_eq!(
+        t.failure.unwrap().0,
+        "timeout (an input ran over the hang limit)"
+    );
     let mut in_dict = false;
     assert!(!show_fuzz_line("#4096\tpulse  cov: 1 ft: 2", &mut in_dict));
     assert!(show_fuzz_line(
