@@ -318,7 +318,7 @@ pub fn App(props: &AppProps) -> Html {
                         <p>
                             <kbd>{ "Space" }</kbd>{ " play/pause · " }
                             <kbd>{ "←" }</kbd><kbd>{ "→" }</kbd>{ " one event · " }
-                            <kbd>{ "Shift" }</kbd>{ "+" }<kbd>{ "←" }</kbd><kbd>{ "→" }</kbd>{ " key events · " }
+                            <kbd>{ "Shift" }</kbd>{ "+" }<kbd>{ "←" }</kbd><kbd>{ "→" }</kbd>{ " key moments · " }
                             <kbd>{ "Home" }</kbd><kbd>{ "End" }</kbd>{ " start/end" }
                         </p>
                         <p class="muted">

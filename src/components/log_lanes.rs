@@ -29,6 +29,29 @@ fn markers_html(ms: &[Marker]) -> Html {
         .collect()
 }
 
+/// A committed-offset label cut by the lane's left edge ("d 14") reads as something else:
+/// scroll it into view when the focus cell (ending at `focus_right`) stays in view, else
+/// scroll it out of view.
+fn unclip_committed(sc: &web_sys::HtmlElement, focus_right: i32) {
+    let Some(mk) = sc.query_selector(".mk-committed").ok().flatten() else {
+        return;
+    };
+    let (r, edge) = (
+        mk.get_bounding_client_rect(),
+        sc.get_bounding_client_rect().left(),
+    );
+    if !(r.left() < edge && r.right() > edge) {
+        return;
+    }
+    let left = sc.scroll_left();
+    let reveal = left - (edge - r.left()).ceil() as i32 - 6;
+    if focus_right <= reveal.max(0) + sc.client_width() {
+        sc.set_scroll_left(reveal.max(0));
+    } else {
+        sc.set_scroll_left(left + (r.right() - edge).ceil() as i32 + 2);
+    }
+}
+
 /// The cells a long lane does not draw one by one, as one range cell with their markers.
 fn hidden_html(h: &Option<Hidden>) -> Html {
     let Some(h) = h else { return html! {} };
@@ -102,7 +125,8 @@ pub fn LogLanes(p: &LogLanesProps) -> Html {
         .collect();
     {
         let root = root.clone();
-        use_effect_with(focus, move |focus| {
+        // Also when only the markers moved: a committed label may have come to the edge.
+        use_effect_with((focus, p.lanes.clone()), move |(focus, _)| {
             if let Some(el) = root.cast::<web_sys::Element>()
                 && let Ok(scrolls) = el.query_selector_all(".lane-scroll")
             {
@@ -127,6 +151,7 @@ pub fn LogLanes(p: &LogLanesProps) -> Html {
                     if x < left || x > left + w - 3 * cell.offset_width() {
                         sc.set_scroll_left((x - w / 3).max(0));
                     }
+                    unclip_committed(&sc, x + cell.offset_width());
                 }
             }
         });

@@ -67,8 +67,8 @@ pub fn TimeBar(p: &TimeBarProps) -> Html {
             <div class="tb-buttons">
                 <button type="button" class="ib" onclick={step(Action::ToStart)} disabled={at_start}
                     aria-label="Jump to start (Home)" title="Jump to start (Home)">{ icons::to_start() }</button>
-                <button type="button" class="ib" onclick={step(Action::PrevNotable)} disabled={at_start}
-                    aria-label="Previous key event (Shift+←)" title="Previous key event (Shift+←)">
+                <button type="button" class="ib" onclick={step(Action::PrevMoment)} disabled={at_start}
+                    aria-label="Previous key moment (Shift+←)" title="Previous key moment (Shift+←)">
                     { icons::prev_key() }
                 </button>
                 <button type="button" class="ib" onclick={step(Action::StepBack)} disabled={at_start}
@@ -83,8 +83,8 @@ pub fn TimeBar(p: &TimeBarProps) -> Html {
                     aria-label="Step forward one event (→)" title="Step forward one event (→)">
                     { icons::step_forward() }
                 </button>
-                <button type="button" class="ib" onclick={step(Action::NextNotable)} disabled={at_end}
-                    aria-label="Next key event (Shift+→)" title="Next key event (Shift+→)">
+                <button type="button" class="ib" onclick={step(Action::NextMoment)} disabled={at_end}
+                    aria-label="Next key moment (Shift+→)" title="Next key moment (Shift+→)">
                     { icons::next_key() }
                 </button>
                 <button type="button" class="ib" onclick={step(Action::ToEnd)} disabled={at_end}

@@ -15,8 +15,8 @@ pub fn key_action(key: &str, shift: bool) -> Option<Action> {
         (" ", _) => Action::TogglePlay,
         ("ArrowRight", false) => Action::StepForward,
         ("ArrowLeft", false) => Action::StepBack,
-        ("ArrowRight", true) => Action::NextNotable,
-        ("ArrowLeft", true) => Action::PrevNotable,
+        ("ArrowRight", true) => Action::NextMoment,
+        ("ArrowLeft", true) => Action::PrevMoment,
         ("Home", _) => Action::ToStart,
         ("End", _) => Action::ToEnd,
         _ => return None,
@@ -90,7 +90,8 @@ mod tests {
     fn keys_map_to_actions() {
         assert_eq!(key_action(" ", false), Some(Action::TogglePlay));
         assert_eq!(key_action("ArrowRight", false), Some(Action::StepForward));
-        assert_eq!(key_action("ArrowLeft", true), Some(Action::PrevNotable));
+        assert_eq!(key_action("ArrowLeft", true), Some(Action::PrevMoment));
+        assert_eq!(key_action("ArrowRight", true), Some(Action::NextMoment));
         assert_eq!(key_action("End", false), Some(Action::ToEnd));
         assert_eq!(key_action("a", false), None);
     }

@@ -187,6 +187,10 @@ pub enum Action {
     StepBack,
     NextNotable,
     PrevNotable,
+    /// To the next numbered key moment (Shift+→), or the end.
+    NextMoment,
+    /// To the previous numbered key moment (Shift+←), or the start.
+    PrevMoment,
     ToStart,
     ToEnd,
     SeekTime(Ms),

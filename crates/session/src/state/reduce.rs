@@ -41,10 +41,10 @@ impl AppState {
         let n = self.timeline.events.len();
         // No-ops return the same Rc, so nothing re-renders.
         let unchanged = match &action {
-            Action::StepForward | Action::NextNotable | Action::ToEnd => {
+            Action::StepForward | Action::NextNotable | Action::NextMoment | Action::ToEnd => {
                 self.cursor >= n && self.time_ms >= self.timeline.end_ms()
             }
-            Action::StepBack | Action::PrevNotable | Action::ToStart => {
+            Action::StepBack | Action::PrevNotable | Action::PrevMoment | Action::ToStart => {
                 self.cursor == 0 && self.time_ms == 0
             }
             Action::Tick(_) => !self.playing,
@@ -146,6 +146,29 @@ impl AppState {
             Action::PrevNotable => {
                 s.playing = false;
                 let c = s.timeline.prev_notable(s.cursor);
+                s.seek_cursor(c);
+            }
+            Action::NextMoment => {
+                s.playing = false;
+                let c = s
+                    .moments
+                    .iter()
+                    .map(|m| m.cursor())
+                    .find(|&c| c > s.cursor)
+                    .unwrap_or(n);
+                s.seek_cursor(c);
+                if c == n {
+                    s.time_ms = s.timeline.end_ms();
+                }
+            }
+            Action::PrevMoment => {
+                s.playing = false;
+                let c = s
+                    .moments
+                    .iter()
+                    .map(|m| m.cursor())
+                    .rfind(|&c| c < s.cursor)
+                    .unwrap_or(0);
                 s.seek_cursor(c);
             }
             Action::ToStart => {

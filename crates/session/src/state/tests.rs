@@ -53,6 +53,31 @@ fn stepping_moves_event_by_event_and_back() {
     assert_eq!(reduce(&end, Action::ToStart).cursor, 0);
 }
 
+/// Shift+→ goes to the next numbered key moment, as its name says (then to the end); Shift+←
+/// back to the previous one (then to the start).
+#[test]
+fn shift_arrows_go_from_key_moment_to_key_moment() {
+    let s = state("step1-autocommit-sleep7");
+    let cursors: Vec<usize> = s.moments.iter().map(|m| m.cursor()).collect();
+    assert!(cursors.len() >= 3, "{cursors:?}");
+    let mut cur = s.clone();
+    for &c in &cursors {
+        cur = reduce(&cur, Action::NextMoment);
+        assert_eq!(cur.cursor, c);
+        assert!(cur.callout().is_some(), "its explanation shows");
+    }
+    cur = reduce(&cur, Action::NextMoment);
+    assert_eq!(cur.cursor, cur.timeline.events.len());
+    assert_eq!(cur.time_ms, cur.timeline.end_ms());
+    let n = cur.timeline.events.len();
+    for &c in cursors.iter().rev().filter(|&&c| c < n) {
+        cur = reduce(&cur, Action::PrevMoment);
+        assert_eq!(cur.cursor, c);
+    }
+    cur = reduce(&cur, Action::PrevMoment);
+    assert_eq!(cur.cursor, 0);
+}
+
 #[test]
 fn notable_steps_skip_heartbeats() {
     let s = state("step1-autocommit-sleep7");
