@@ -65,11 +65,51 @@ pub fn PhaseExplorer(p: &PhaseExplorerProps) -> Html {
         })
     };
     let w = |ms: Ms| ms as f64 * 500.0 / interval as f64;
+    // The keyboard: the strip is a slider over the slices; ←/→ run the neighbouring slice,
+    // Home/End the first/last.
+    let now_ix = p.phase_ms.and_then(|ph| {
+        sweep
+            .slices
+            .iter()
+            .enumerate()
+            .min_by_key(|(_, s)| s.phase_ms.abs_diff(ph))
+            .map(|(i, _)| i)
+    });
+    let onkeydown = {
+        let (d, sweep) = (p.dispatch.clone(), sweep.clone());
+        Callback::from(move |e: KeyboardEvent| {
+            let last = sweep.slices.len().saturating_sub(1);
+            let to = match (e.key().as_str(), now_ix) {
+                ("ArrowRight", Some(i)) => (i + 1).min(last),
+                ("ArrowLeft", Some(i)) => i.saturating_sub(1),
+                ("ArrowRight" | "Home", None) | ("Home", _) => 0,
+                ("ArrowLeft" | "End", None) | ("End", _) => last,
+                _ => return,
+            };
+            e.prevent_default();
+            if Some(to) != now_ix
+                && let Some(s) = sweep.slices.get(to)
+            {
+                d.dispatch(Action::ChangeSetting(Setting::FirstPaymentMs(
+                    s.produced_ms,
+                )));
+            }
+        })
+    };
+    let now_text = now_ix.and_then(|i| sweep.slices.get(i)).map(|s| {
+        format!(
+            "poll() {} into the cycle: {}",
+            dur(s.phase_ms),
+            crate::view::outcome::verdict_label(s.verdict)
+        )
+    });
     html! {
         <div class="phase">
             <h3 class="sub-h">{ "The timer's phase decides" }</h3>
-            <svg class="phase-strip" viewBox="0 0 500 30" preserveAspectRatio="none" {onclick}
-                role="img" aria-label={sweep.summary.clone()}>
+            <svg class="phase-strip" viewBox="0 0 500 30" preserveAspectRatio="none" {onclick} {onkeydown}
+                tabindex="0" role="slider" aria-label="Where in the auto-commit cycle the payment is polled"
+                aria-valuemin="0" aria-valuemax={interval.to_string()}
+                aria-valuenow={p.phase_ms.map(|ph| ph.to_string())} aria-valuetext={now_text}>
                 { for sweep.slices.iter().map(|pt| {
                     let ph = pt.phase_ms;
                     let class = if pt.lost { "ph ph-lost" } else { "ph ph-kept" };
@@ -101,7 +141,9 @@ pub fn PhaseExplorer(p: &PhaseExplorerProps) -> Html {
                 <span class="sw sw-now" aria-hidden="true"></span>{ "this run" }
             </p>
             <p class="phase-summary">{ sweep.summary.clone() }</p>
-            <p class="muted">{ "Click a slice to run the scenario with the payment arriving there." }</p>
+            <p class="muted">
+                { "Click a slice, or focus the strip and use ← →, to run the scenario with the payment arriving there." }
+            </p>
         </div>
     }
 }

@@ -32,6 +32,10 @@ fn owned_by_target(target: Option<web_sys::EventTarget>, key: &str) -> bool {
         "input" | "select" | "textarea" => true,
         // Space activates a focused button, link or summary: let it.
         "button" | "a" | "summary" => key == " ",
+        // A slider (the phase explorer's strip) moves with the arrows, Home and End.
+        _ if el.get_attribute("role").as_deref() == Some("slider") => {
+            matches!(key, "ArrowLeft" | "ArrowRight" | "Home" | "End")
+        }
         _ => el.get_attribute("contenteditable").is_some(),
     }
 }

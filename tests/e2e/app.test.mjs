@@ -216,3 +216,30 @@ test('settings: turning enable.auto.commit off removes the loss and shows what i
     assert.match(now, /^\d+\.\d per (second|minute)$/);
     await screenshot(page, 'fix-1280-outcome-compared');
   }, { path: '?scenario=step1-autocommit-sleep7' }));
+
+test('the phase explorer works from the keyboard: ← → run the neighbouring slice, not the playback', () =>
+  withPage(async (page) => {
+    await ready(page);
+    await page.getByRole('button', { name: 'Explore the phase' }).click();
+    await idle(page);
+    const strip = page.getByRole('slider', { name: /auto-commit cycle/ });
+    await strip.focus();
+    const before = Number(await strip.getAttribute('aria-valuenow'));
+    const clockBefore = await clock(page);
+    await page.keyboard.press('ArrowRight');
+    await idle(page);
+    const after = Number(await strip.getAttribute('aria-valuenow'));
+    assert.ok(after > before, `the phase went from ${before} to ${after} ms`);
+    assert.match(await strip.getAttribute('aria-valuetext'), /into the cycle: /);
+    // The key ran another slice (the run again, at the same time), not a step of the playback.
+    assert.equal(await clock(page), clockBefore);
+    assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('role')), 'slider');
+    await page.keyboard.press('Home');
+    await idle(page);
+    assert.ok(Number(await strip.getAttribute('aria-valuenow')) < after);
+    await page.keyboard.press('End');
+    await idle(page);
+    const last = Number(await strip.getAttribute('aria-valuenow'));
+    assert.ok(last > after, `End: ${last}`);
+    await screenshot(page, 'phase-1280-keyboard');
+  }, { path: '?scenario=step1-autocommit-sleep2' }));
