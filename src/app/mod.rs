@@ -236,6 +236,12 @@ pub fn App(props: &AppProps) -> Html {
                             </details>
                         }
                         <NoticeBar notice={f.notice.clone()} dispatch={d.clone()} />
+                        if let Some(idle) = &f.idle {
+                            <p class="idle-note" role="status">
+                                <span class="idle-icon" aria-hidden="true">{ "»" }</span>
+                                <span>{ crate::components::rules::rule_text(idle) }</span>
+                            </p>
+                        }
                         <Callout moment={f.callout.clone()} stale={f.stale} stops={run.stops.clone()}
                             cursor={f.cursor} dispatch={d.clone()} />
                     </div>

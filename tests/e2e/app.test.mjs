@@ -243,3 +243,28 @@ test('the phase explorer works from the keyboard: ← → run the neighbouring s
     assert.ok(last > after, `End: ${last}`);
     await screenshot(page, 'phase-1280-keyboard');
   }, { path: '?scenario=step1-autocommit-sleep2' }));
+
+test('a dead member\'s session timeout passes quickly in playback, and says why', () =>
+  withPage(async (page) => {
+    await ready(page);
+    // To key moment 2: the consumer died without close().
+    const badge = page.locator('.callout .callout-badge');
+    for (let i = 0; i < 6; i++) {
+      if ((await badge.count()) && (await badge.textContent()) === '2') break;
+      await page.keyboard.press('Shift+ArrowRight');
+      await idle(page);
+    }
+    await expectText(page, '.callout .callout-badge', '2');
+    await page.getByLabel('pause at key moments').uncheck();
+    await page.getByRole('button', { name: 'Play (Space)' }).click();
+    const note = page.locator('.idle-note');
+    await note.waitFor({ timeout: 10000 });
+    assert.match(await note.textContent(), /^»Waiting for the session timeout: .* died without close\(\)/);
+    assert.match(await note.textContent(), /playback speeds through/);
+    await screenshot(page, 'idle-1280-session-timeout');
+    const clockNow = () => page.locator('[data-testid=clock]').textContent();
+    const from = await clockNow();
+    // At ×2 the 45 s wait would take over 20 s; sped up it is over in a few.
+    await note.waitFor({ state: 'detached', timeout: 12000 });
+    assert.notEqual(await clockNow(), from);
+  }, { path: '?scenario=step1-autocommit-sleep7' }));

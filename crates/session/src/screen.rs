@@ -167,6 +167,9 @@ pub struct Frame {
     pub callout: Option<Rc<CalloutVm>>,
     /// The cursor is well past the callout's moment (offer to go back to it).
     pub stale: bool,
+    /// In an idle stretch that playback speeds through: why nothing happens, and until when.
+    #[serde(default)]
+    pub idle: Option<String>,
     /// The phase explorer's sweep of this scenario, once the student ran it.
     pub phase: Option<Rc<PhaseVm>>,
     /// The JSON editor's draft, checked: `Ok` when it would open, else why not.
@@ -423,6 +426,9 @@ impl Builder {
             why: Rc::new(why),
             callout,
             stale,
+            idle: s
+                .idle_until()
+                .map(|until| view::card_timers::idle_text(&world, s.time_ms, until)),
             phase,
             json_check: s.json_check.clone(),
             prove,

@@ -31,6 +31,12 @@ pub use reduce::setting_label;
 pub const CUSTOM: &str = "custom";
 
 /// Playback speeds: simulated milliseconds per wall-clock millisecond.
+/// A stretch with no notable event for longer than this is idle ([`AppState::idle_until`]).
+pub const IDLE_MS: Ms = 3_000;
+/// How much faster playback runs through an idle stretch: a 45 s session timeout takes about
+/// 3 s at ×2 instead of 22.
+pub const IDLE_SPEEDUP: Ms = 8;
+
 pub const SPEEDS: [(f64, &str); 9] = [
     (0.1, "×0.1 (slow motion)"),
     (0.25, "×0.25"),
@@ -405,6 +411,22 @@ impl AppState {
 
     pub fn speed(&self) -> f64 {
         SPEEDS.get(self.speed_ix).map_or(1.0, |s| s.0)
+    }
+
+    /// In a long stretch where nothing happens but heartbeats and empty polls (a dead member's
+    /// session timeout, a consumer waiting for its restart): when the next notable event is,
+    /// if more than [`IDLE_MS`] away. Playback speeds through it ([`IDLE_SPEEDUP`]).
+    pub fn idle_until(&self) -> Option<Ms> {
+        let n = self.timeline.events.len();
+        if self.cursor >= n {
+            return None;
+        }
+        let next = self.timeline.next_notable(self.cursor);
+        let at = self
+            .timeline
+            .time_at(next)
+            .max(self.timeline.time_at(self.cursor));
+        (at > self.time_ms + IDLE_MS).then_some(at)
     }
 
     pub fn at_end(&self) -> bool {

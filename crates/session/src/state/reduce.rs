@@ -464,7 +464,15 @@ impl AppState {
 
     fn tick(&mut self, dt: Ms) {
         let end = self.timeline.end_ms();
-        let t = self.time_ms.saturating_add(dt).min(end);
+        // Through an idle stretch quickly, up to its end, then at the chosen speed again.
+        let t = match self.idle_until() {
+            Some(until) => self
+                .time_ms
+                .saturating_add(dt.saturating_mul(super::IDLE_SPEEDUP))
+                .min(until),
+            None => self.time_ms.saturating_add(dt),
+        }
+        .min(end);
         let to = self.timeline.cursor_at_time(t);
         if self.pause_at_moments
             && let Some(m) = moments::first_between(&self.moments, self.cursor, to)

@@ -520,3 +520,67 @@ fn a_link_may_name_any_scenario_the_picker_offers_as_its_preset() {
     assert!(s.notice.is_none(), "{:?}", s.notice);
     assert_eq!(s.time_ms, 1000);
 }
+
+/// A dead member's session timeout (45 s of heartbeats and empty polls) passes quickly in
+/// playback, up to the next event that matters, and the frame says why nothing happens.
+#[test]
+fn playback_speeds_through_an_idle_stretch_and_says_why() {
+    use crate::view::card_timers::idle_text;
+    let s = reduce(
+        &state("step1-autocommit-sleep7"),
+        Action::SetPauseAtMoments(false),
+    );
+    let crash = s
+        .timeline
+        .events
+        .iter()
+        .position(|e| matches!(e.kind, offset_lab_sim::EventKind::Crashed { .. }))
+        .expect("the consumer dies");
+    // A little after the crash and its restart: the group waits for the dead member's session.
+    let mut s = reduce(&s, Action::SeekCursor(crash + 1));
+    let mut until = s.idle_until();
+    while until.is_none() && s.cursor < s.timeline.events.len() {
+        s = reduce(&s, Action::StepForward);
+        until = s.idle_until();
+    }
+    let until = until.expect("an idle stretch after the crash");
+    assert!(until > s.time_ms + crate::state::IDLE_MS);
+    let s = reduce(&s, Action::Play);
+    let t0 = s.time_ms;
+    let s = reduce(&s, Action::Tick(250));
+    assert_eq!(
+        s.time_ms,
+        (t0 + 250 * crate::state::IDLE_SPEEDUP).min(until)
+    );
+    // Never past the next event that matters.
+    let mut p = s.clone();
+    for _ in 0..200 {
+        if p.idle_until().is_none() {
+            break;
+        }
+        p = reduce(&p, Action::Tick(250));
+    }
+    assert!(p.time_ms <= until, "never past the next event that matters");
+    assert!(
+        until - p.time_ms <= crate::state::IDLE_MS,
+        "the last seconds before it at the chosen speed"
+    );
+    // Outside an idle stretch, time runs at the chosen speed.
+    let busy = reduce(
+        &reduce(
+            &state("step1-autocommit-sleep7"),
+            Action::SetPauseAtMoments(false),
+        ),
+        Action::Play,
+    );
+    assert!(busy.idle_until().is_none());
+    assert_eq!(reduce(&busy, Action::Tick(250)).time_ms, 250);
+    // Why: the dead member's session (B12, C2).
+    let world = s.timeline.world_at(s.cursor);
+    let text = idle_text(&world, s.time_ms, until);
+    assert!(
+        text.starts_with("Waiting for the session timeout"),
+        "{text}"
+    );
+    assert!(text.contains("playback speeds through"), "{text}");
+}

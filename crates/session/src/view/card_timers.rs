@@ -6,7 +6,7 @@ use offset_lab_sim::client::policy::AutoCommitRuns;
 use offset_lab_sim::{Ms, World};
 
 use super::cards::Timer;
-use super::{clock, dur, member_id};
+use super::{clock, consumer_name, dur, member_id};
 
 /// `part` of `whole` in per mille, at most 1000.
 fn permille(part: u64, whole: u64) -> u32 {
@@ -115,4 +115,26 @@ pub fn ghost(world: &World, c: usize, now: Ms) -> Option<Timer> {
         );
         t
     })
+}
+
+/// Why nothing happens until `until` (an idle stretch that playback speeds through), in a
+/// sentence: most often a dead member's session timeout (B12, C2).
+pub fn idle_text(world: &World, now: Ms, until: Ms) -> String {
+    let ghost = (0..world.consumers.len()).find_map(|c| world.ghost_member(c).map(|m| (c, m)));
+    let why = match ghost {
+        Some((c, m)) => format!(
+            "Waiting for the session timeout: {} ({}) died without close(), and the group \
+             counts it as a member until its session of {} runs out at {} (B12, C2).",
+            member_id(&world.scenario, m.id),
+            consumer_name(&world.scenario, Some(c as u8)),
+            dur(m.session_timeout_ms),
+            clock(m.last_heartbeat_ms + m.session_timeout_ms)
+        ),
+        None => "Nothing happens but heartbeats and empty polls.".to_string(),
+    };
+    format!(
+        "{why} The next event that matters is at {} ({} from now): playback speeds through.",
+        clock(until),
+        dur(until.saturating_sub(now))
+    )
 }
