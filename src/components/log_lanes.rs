@@ -96,7 +96,9 @@ fn lane_html(lane: &Lane, selected: Option<u32>) -> Html {
                 </span>
                 <span class="lane-summary">{ lane.summary.clone() }</span>
             </div>
-            <div class="lane-scroll" data-focus={lane.focus.to_string()}>
+            // Focusable, so that a lane wider than the screen scrolls with the keyboard too.
+            <div class="lane-scroll" data-focus={lane.focus.to_string()} tabindex="0"
+                role="region" aria-label={format!("{}: its records", lane.name)}>
                 <ol class={classes!("cells", (lane.cells.len() <= 40).then_some("roomy"))}
                     aria-label={format!("{}: one cell per offset", lane.name)}>
                     { hidden_html(&lane.before) }

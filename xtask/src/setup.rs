@@ -120,7 +120,7 @@ pub(crate) fn setup_npm(root: &Path) -> Result {
     let wanted = fs::read(&lock).map_err(|e| format!("cannot read package-lock.json: {e}"))?;
     let current = fs::read(&stamp).ok();
     if current.as_deref() == Some(wanted.as_slice()) {
-        println!("✓ npm packages already installed (wasm-opt, playwright-core)");
+        println!("✓ npm packages already installed (wasm-opt, playwright-core, axe-core)");
     } else {
         if output("npm", &["--version"]).is_err() {
             return Err("npm not found: install Node.js 20 with npm".into());
