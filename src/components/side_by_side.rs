@@ -27,19 +27,7 @@ pub struct SideBySideProps {
 #[component]
 pub fn SideBySide(p: &SideBySideProps) -> Html {
     let picked = use_state_eq(|| None::<String>);
-    let result = use_node_ref();
-    {
-        let result = result.clone();
-        use_effect_with(p.vm.clone(), move |vm| {
-            if vm.is_some()
-                && let Some(el) = result.cast::<web_sys::Element>()
-            {
-                let opts = web_sys::ScrollIntoViewOptions::new();
-                opts.set_block(web_sys::ScrollLogicalPosition::Start);
-                el.scroll_into_view_with_scroll_into_view_options(&opts);
-            }
-        });
-    }
+    let result = crate::hooks::use_reveal(p.vm.clone());
     let default = if p.choices.iter().any(|c| c.name == *p.current) {
         p.current.to_string()
     } else {

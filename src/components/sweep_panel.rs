@@ -52,19 +52,7 @@ pub fn SweepPanel(p: &SweepPanelProps) -> Html {
     let busy = p.progress.is_some();
     let d = &p.dispatch;
     // A new result comes into view, wherever its Run button was (the lab panel has some).
-    let result = use_node_ref();
-    {
-        let result = result.clone();
-        use_effect_with(p.sweep.clone(), move |s| {
-            if s.is_some()
-                && let Some(el) = result.cast::<web_sys::Element>()
-            {
-                let opts = web_sys::ScrollIntoViewOptions::new();
-                opts.set_block(web_sys::ScrollLogicalPosition::Start);
-                el.scroll_into_view_with_scroll_into_view_options(&opts);
-            }
-        });
-    }
+    let result = crate::hooks::use_reveal(p.sweep.clone());
     let run = |name: &'static str| {
         let d = d.clone();
         Callback::from(move |_: MouseEvent| d.dispatch(Action::RunExperiment(name.to_string())))

@@ -5,12 +5,14 @@ mod use_file_drop;
 mod use_keyboard;
 mod use_playback;
 mod use_report_height;
+mod use_reveal;
 mod use_width;
 
 pub use use_file_drop::use_file_drop;
 pub use use_keyboard::use_keyboard;
 pub use use_playback::use_playback;
 pub use use_report_height::{HEIGHT_MESSAGE, use_report_height};
+pub use use_reveal::use_reveal;
 pub use use_width::use_width;
 
 /// Marks the start of a step for the re-render benchmark: the app measures `ol-step` from
