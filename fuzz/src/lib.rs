@@ -30,6 +30,7 @@ pub fn check_scenario_json(text: &str) {
         panels: vec![],
         embed: false,
         event: None,
+        sweep: None,
     };
     let reopened = link::decode(&link::encode(&state), DEFAULT_PRESET)
         .unwrap_or_else(|e| panic!("a link to a valid scenario does not decode: {e}"));
@@ -66,6 +67,10 @@ pub fn check_link(query: &str) {
     assert_eq!(
         again.panels, state.panels,
         "link round trip changed the panels"
+    );
+    assert_eq!(
+        again.sweep, state.sweep,
+        "link round trip changed the sweep"
     );
 }
 

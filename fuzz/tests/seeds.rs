@@ -34,6 +34,7 @@ fn link_seeds() -> BTreeMap<String, String> {
             panels: vec![],
             embed: false,
             event: None,
+            sweep: None,
         };
         seeds.insert(format!("{name}.txt"), encode(&plain));
         let moment = LinkState {

@@ -304,6 +304,7 @@ fn run(args: &[String]) -> Result<String, String> {
                 panels: o.panels.clone(),
                 embed: o.embed,
                 event: None,
+                sweep: None,
             });
             Ok(match &o.base {
                 Some(base) => format!("{base}?{link}\n"),

@@ -48,6 +48,20 @@ pub fn measures_commit_cost(param: Param) -> bool {
     matches!(param, Param::Commit | Param::Mode)
 }
 
+/// Runs a sweep as a link carries it (`offset_lab_sim::link::check_sweep`): a built-in
+/// experiment's name, or `SETTING:V1,V2,…` over `base`.
+pub fn run_spec(base: &Scenario, spec: &str) -> Result<SweepRun, String> {
+    offset_lab_sim::link::check_sweep(spec)?;
+    if NAMES.contains(&spec) {
+        return run_experiment(spec);
+    }
+    let (key, values) = spec
+        .split_once(':')
+        .ok_or_else(|| format!("“{spec}” names no experiment"))?;
+    let param = Param::from_key(key).ok_or_else(|| format!("there is no setting “{key}”"))?;
+    run_sweep(base, param, values)
+}
+
 /// Runs the built-in experiment called `name`.
 pub fn run_experiment(name: &str) -> Result<SweepRun, String> {
     let e = experiment(name).ok_or_else(|| {
@@ -350,5 +364,57 @@ mod tests {
             values: "sometimes".into(),
         });
         assert!(!measured(&s));
+    }
+
+    /// A sweep lives in the link: a link that carries one charts it as it opens, a sweep run
+    /// goes into the page's link, and a link's sweep that cannot run says so and opens the rest.
+    #[test]
+    fn a_sweep_lives_in_the_link() {
+        use crate::protocol::Start;
+        use crate::state::Action;
+        let open = |query: &str| {
+            crate::Session::open(
+                1,
+                &Start::Link {
+                    query: query.into(),
+                },
+                None,
+            )
+        };
+        let mut s = open("v=1&preset=step2-manual-commit&sweep=commit-cost");
+        let vm = s.screen().sweep.expect("charted as it opens");
+        assert_eq!(vm.experiment.as_deref(), Some("commit-cost"));
+        assert!(s.state().link().contains("sweep=commit-cost"));
+        assert!(s.state().notice.is_none());
+
+        let mut s = open("scenario=step2-manual-commit");
+        assert!(!s.state().link().contains("sweep="));
+        s.act(Action::RunSweep {
+            param: Param::RttMs,
+            values: " 1, 5, 40 ".into(),
+        });
+        let link = s.state().link();
+        assert!(link.contains("sweep=rtt_ms%3A1%2C%205%2C%2040"), "{link}");
+        // That link charts the same sweep again.
+        let mut again = open(&link);
+        s.resend();
+        let (a, b) = (
+            s.screen().sweep,
+            again.screen().sweep.expect("the same chart"),
+        );
+        assert_eq!(a.map(|v| v.charts.clone()), Some(b.charts.clone()));
+
+        let s = open("v=1&preset=step2-manual-commit&sweep=rtt_ms%3Asoon");
+        let notice = s.state().notice.clone().expect("says why");
+        assert!(notice.error && notice.text.contains("sweep"), "{notice:?}");
+        assert_eq!(
+            s.state().scenario().name,
+            "step2-manual-commit",
+            "the rest opens"
+        );
+        assert!(
+            !s.state().link().contains("sweep="),
+            "and the link drops it"
+        );
     }
 }

@@ -62,6 +62,18 @@ impl Session {
             sweep: None,
             side_by_side: None,
         };
+        // A link's sweep runs as it opens (its chart shows in the Experiments panel).
+        if let Some(spec) = s.state.sweep.clone() {
+            match crate::experiments::run_spec(s.state.scenario(), &spec) {
+                Ok(run) => s.sweep = Some(run),
+                Err(e) => {
+                    let mut st = (*s.state).clone();
+                    st.sweep = None;
+                    s.state = Rc::new(st);
+                    s.notify(true, format!("The sweep in this link cannot run: {e}."));
+                }
+            }
+        }
         s.observe();
         s.note_course();
         s
@@ -156,12 +168,16 @@ impl Session {
             Action::OpenProofRun(i) => self.open_proof_run(*i),
             Action::StartChallenge(id) => self.start_challenge(id),
             Action::RunExperiment(name) => match crate::experiments::run_experiment(name) {
-                Ok(run) => self.show_sweep(run, (name == "commit-cost").then(|| name.clone())),
+                Ok(run) => {
+                    self.set_sweep_link(name.clone());
+                    self.show_sweep(run, (name == "commit-cost").then(|| name.clone()))
+                }
                 Err(e) => self.notify(true, format!("The experiment cannot run: {e}.")),
             },
             Action::RunSweep { param, values } => {
                 match crate::experiments::run_sweep(self.state.scenario(), *param, values) {
                     Ok(run) => {
+                        self.set_sweep_link(format!("{}:{}", param.key(), values.trim()));
                         let measures = crate::experiments::measures_commit_cost(*param);
                         self.show_sweep(run, measures.then(|| format!("sweep:{}", param.key())))
                     }
@@ -264,6 +280,16 @@ impl Session {
         let mut s = (*self.state).clone();
         s.notice = Some(Notice { error, text });
         self.state = Rc::new(s);
+    }
+
+    /// The sweep the link carries from now on (none when a link could not carry it).
+    fn set_sweep_link(&mut self, spec: String) {
+        let spec = offset_lab_sim::link::check_sweep(&spec).ok().map(|()| spec);
+        if self.state.sweep != spec {
+            let mut s = (*self.state).clone();
+            s.sweep = spec;
+            self.state = Rc::new(s);
+        }
     }
 
     /// Keeps a finished sweep and shows the Experiments panel (a built-in experiment can be
@@ -465,6 +491,7 @@ mod tests {
             panels: vec![],
             embed: true,
             event: None,
+            sweep: None,
         });
         let linked = element_state(&ElementStart {
             link: Some(link),
@@ -607,6 +634,7 @@ mod size_probe {
             panels: vec![],
             embed: false,
             event: None,
+            sweep: None,
         });
         let mut s = Session::open(1, &Start::Link { query: link }, None);
         let screen = s.screen();

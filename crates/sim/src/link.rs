@@ -24,6 +24,38 @@ pub struct LinkState {
     /// `e=`: which event of the instant `t_ms` the cursor is after, when several share it and
     /// the time alone would put the cursor elsewhere.
     pub event: Option<usize>,
+    /// `sweep=`: the Experiments panel's sweep, run when the link opens: a built-in
+    /// experiment's name (`commit-cost`), or a setting and its values (`rtt_ms:1,5,40`). Read
+    /// as it is; [`check_sweep`] says whether it can run.
+    pub sweep: Option<String>,
+}
+
+/// The longest `sweep=` a link may carry.
+pub const MAX_SWEEP_LEN: usize = 200;
+
+/// Whether `sweep` is one a link may carry: a built-in experiment, or a known setting with
+/// values of plain characters (the session parses the values and says what is wrong with them).
+pub fn check_sweep(sweep: &str) -> Result<(), String> {
+    let plain = |c: char| c.is_ascii_alphanumeric() || matches!(c, ',' | ' ' | '.' | '_' | '-');
+    if crate::sweep::experiments::NAMES.contains(&sweep) {
+        return Ok(());
+    }
+    match sweep.split_once(':') {
+        _ if sweep.len() > MAX_SWEEP_LEN => {
+            Err(format!("a sweep is at most {MAX_SWEEP_LEN} characters"))
+        }
+        Some((param, values))
+            if crate::sweep::grid::Param::from_key(param).is_some()
+                && !values.trim().is_empty()
+                && values.chars().all(plain) =>
+        {
+            Ok(())
+        }
+        _ => Err(format!(
+            "“{sweep}” is neither a built-in experiment ({}) nor a setting with its values",
+            crate::sweep::experiments::NAMES.join(", ")
+        )),
+    }
 }
 
 /// What a link says about the layout: read leniently, so that a playground whose link is broken
@@ -96,6 +128,9 @@ pub fn encode(state: &LinkState) -> String {
     if let Some(e) = state.event {
         parts.push(format!("e={e}"));
     }
+    if let Some(sweep) = &state.sweep {
+        parts.push(format!("sweep={}", percent_encode(sweep)));
+    }
     parts.join("&")
 }
 
@@ -112,6 +147,7 @@ pub fn decode(query: &str, default_preset: &str) -> Result<LinkState, LinkError>
     let mut panels = Vec::new();
     let mut embed = false;
     let mut event = None;
+    let mut sweep = None;
     for pair in query.split('&').filter(|p| !p.is_empty()) {
         let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
         let value = percent_decode(value);
@@ -161,6 +197,9 @@ pub fn decode(query: &str, default_preset: &str) -> Result<LinkState, LinkError>
                     ))
                 })?)
             }
+            // Checked where it runs (`check_sweep`): a sweep that cannot run is said so, and the
+            // rest of the link still opens.
+            "sweep" => sweep = Some(value),
             _ => {} // other parameters belong to the page that embeds us
         }
     }
@@ -179,6 +218,7 @@ pub fn decode(query: &str, default_preset: &str) -> Result<LinkState, LinkError>
         panels,
         embed,
         event,
+        sweep,
     })
 }
 
@@ -304,7 +344,42 @@ mod tests {
             panels: vec!["code".into(), "timeline".into()],
             embed: false,
             event: None,
+            sweep: None,
         }
+    }
+
+    #[test]
+    fn a_sweep_is_part_of_the_format_and_checked() {
+        for sweep in [
+            "commit-cost",
+            "rtt_ms:1,5,40",
+            "commit:sync-each, async-each",
+        ] {
+            let mut s = state("step2-manual-commit");
+            s.sweep = Some(sweep.into());
+            let q = encode(&s);
+            assert!(q.contains("&sweep="), "{q}");
+            assert_eq!(decode(&q, "step2-manual-commit").unwrap(), s);
+        }
+        for bad in [
+            "no-such-experiment",
+            "speed:1,2",
+            "rtt_ms:",
+            "rtt_ms:<script>",
+            &format!("rtt_ms:{}", "1,".repeat(150)),
+        ] {
+            assert!(check_sweep(bad).is_err(), "{bad}");
+            // The link still opens; the sweep is for the session to refuse.
+            let q = format!(
+                "v=1&preset=step2-manual-commit&sweep={}",
+                percent_encode(bad)
+            );
+            let s = decode(&q, "step2-manual-commit").unwrap();
+            assert_eq!(s.sweep.as_deref(), Some(bad));
+            assert_eq!(s.scenario, preset("step2-manual-commit").unwrap());
+        }
+        assert_eq!(check_sweep("commit-cost"), Ok(()));
+        assert_eq!(check_sweep("rtt_ms:1, 5, 40"), Ok(()));
     }
 
     #[test]

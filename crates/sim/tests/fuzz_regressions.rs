@@ -16,6 +16,7 @@ fn link_panel_names_are_escaped() {
         panels: vec!["code&v=2".into(), "a%b+c #d".into(), "log".into()],
         embed: false,
         event: None,
+        sweep: None,
     };
     let link = encode(&state);
     match decode(&link, "step2-manual-commit") {

@@ -61,6 +61,7 @@ impl AppState {
                     s.seek_event_at_time(e);
                 }
                 s.embed = link.embed;
+                s.sweep = link.sweep;
                 s.with_panels(&link.panels)
             }
             Err(_) => {
@@ -102,6 +103,7 @@ impl AppState {
             panels,
             embed: self.embed,
             event: (self.cursor != implied).then_some(self.cursor),
+            sweep: self.sweep.clone(),
         })
     }
 

@@ -176,6 +176,9 @@ pub struct AppState {
     pub refused: crate::builder::Refused,
     /// The JSON editor's draft, checked: `Ok` when it would open, else why not.
     pub json_check: Option<Result<(), String>>,
+    /// The Experiments panel's sweep, as a link carries it (`commit-cost`, `rtt_ms:1,5,40`):
+    /// the session runs it when a link opens, and sets it when a sweep ran.
+    pub sweep: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -357,6 +360,7 @@ impl AppState {
             panels: Panel::ALL.to_vec(),
             refused: None,
             json_check: None,
+            sweep: None,
         }
     }
 
@@ -478,6 +482,7 @@ impl PartialEq for AppState {
             panels,
             refused,
             json_check,
+            sweep,
         } = self;
         Rc::ptr_eq(timeline, &o.timeline)
             && Rc::ptr_eq(moments, &o.moments)
@@ -500,6 +505,7 @@ impl PartialEq for AppState {
             && *panels == o.panels
             && *refused == o.refused
             && *json_check == o.json_check
+            && *sweep == o.sweep
             && *preset == o.preset
     }
 }
