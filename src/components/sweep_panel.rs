@@ -49,6 +49,9 @@ fn example(p: Param) -> &'static str {
 pub fn SweepPanel(p: &SweepPanelProps) -> Html {
     let param = use_state_eq(|| Param::ProcessingMs);
     let values = use_state_eq(|| example(Param::ProcessingMs).to_string());
+    // An optional second setting: a small grid, one series per value.
+    let param2 = use_state_eq(|| None::<Param>);
+    let values2 = use_state_eq(String::new);
     let busy = p.progress.is_some();
     let d = &p.dispatch;
     // A new result comes into view, wherever its Run button was (the lab panel has some).
@@ -70,13 +73,27 @@ pub fn SweepPanel(p: &SweepPanelProps) -> Html {
         let values = values.clone();
         Callback::from(move |e: InputEvent| values.set(value_of(&e)))
     };
+    let on_param2 = {
+        let (param2, values2) = (param2.clone(), values2.clone());
+        Callback::from(move |e: Event| {
+            let p = Param::from_key(&value_of(&e));
+            param2.set(p);
+            values2.set(p.map(example).unwrap_or_default().to_string());
+        })
+    };
+    let on_values2 = {
+        let values2 = values2.clone();
+        Callback::from(move |e: InputEvent| values2.set(value_of(&e)))
+    };
     let on_sweep = {
         let (d, param, values) = (d.clone(), param.clone(), values.clone());
+        let (param2, values2) = (param2.clone(), values2.clone());
         Callback::from(move |e: SubmitEvent| {
             e.prevent_default();
             d.dispatch(Action::RunSweep {
                 param: *param,
                 values: (*values).clone(),
+                second: (*param2).map(|p| (p, (*values2).clone())),
             });
         })
     };
@@ -114,6 +131,22 @@ pub fn SweepPanel(p: &SweepPanelProps) -> Html {
                     <input type="text" value={(*values).clone()} oninput={on_values}
                         aria-label="Values to sweep, comma separated" spellcheck="false" />
                 </label>
+                <label>
+                    <span>{ "Against (optional)" }</span>
+                    <select onchange={on_param2} aria-label="Second setting to sweep">
+                        <option value="" selected={param2.is_none()}>{ "nothing else" }</option>
+                        { for Param::ALL.iter().filter(|q| **q != *param).map(|q| html! {
+                            <option value={q.key()} selected={Some(*q) == *param2}>{ q.label() }</option>
+                        }) }
+                    </select>
+                </label>
+                if param2.is_some() {
+                    <label>
+                        <span>{ "Its values" }</span>
+                        <input type="text" value={(*values2).clone()} oninput={on_values2}
+                            aria-label="Values of the second setting, comma separated" spellcheck="false" />
+                    </label>
+                }
                 <button type="submit" class="btn btn-small" disabled={busy}>{ "Sweep" }</button>
             </form>
             if let Some(permille) = p.progress {

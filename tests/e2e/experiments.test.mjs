@@ -79,7 +79,7 @@ test('at 360 px: the Experiments tab, a sweep of any setting, and its chart', ()
       await idle(page);
       await page.getByRole('button', { name: 'Experiments', exact: true }).click();
       await idle(page);
-      await page.getByLabel('Setting to sweep').selectOption('rtt_ms');
+      await page.getByLabel('Setting to sweep', { exact: true }).selectOption('rtt_ms');
       await page.getByLabel('Values to sweep, comma separated').fill('1, 5, 40');
       await page.getByRole('button', { name: 'Sweep', exact: true }).click();
       await idle(page, { timeout: 30000 });
@@ -166,3 +166,32 @@ test('two runs side by side: asynchronous commits beside synchronous ones, one t
     assert.match(await strips.nth(0).getAttribute('aria-label'), /synchronous/i);
     await screenshot(page, 'experiments-1280-side-by-side');
   }, { path: '?scenario=exp2-async-commits' }));
+
+test('two settings at once: a small grid, one series per value of the second, kept in the link', () =>
+  withPage(async (page) => {
+    await page.locator('[data-testid=counter]').waitFor();
+    await idle(page);
+    await page.getByLabel('Setting to sweep', { exact: true }).selectOption('processing_ms');
+    await page.getByLabel('Values to sweep, comma separated').fill('0, 2000, 4000');
+    await page.getByLabel('Second setting to sweep').selectOption('auto_commit_interval_ms');
+    await page.getByLabel('Values of the second setting, comma separated').fill('1000, 5000');
+    await page.getByRole('button', { name: 'Sweep', exact: true }).click();
+    await idle(page, { timeout: 30000 });
+    const result = page.locator('.experiments .sweep-result');
+    assert.match(await result.locator('h3').textContent(), /processing time \(ms\) × auto.commit.interval.ms/);
+    const legend = await result.locator('figure.chart').first().locator('.ch-legend').textContent();
+    assert.match(legend, /1000/);
+    assert.match(legend, /5000/);
+    await page.waitForFunction(() => new URLSearchParams(location.search).get('sweep') !== null);
+    const sweep = await page.evaluate(() => new URLSearchParams(location.search).get('sweep'));
+    assert.equal(sweep, 'processing_ms:0, 2000, 4000;auto_commit_interval_ms:1000, 5000');
+    // That link charts the same grid as it opens.
+    const link = page.url();
+    await page.goto(link);
+    await page.locator('.experiments .sweep-result figure.chart').first().waitFor({ timeout: 30000 });
+    assert.equal(
+      await page.locator('.experiments .sweep-result figure.chart').first().locator('.ch-legend').textContent(),
+      legend,
+    );
+    await screenshot(page, 'experiments-1280-grid');
+  }, { path: '?scenario=step1-phase-explorer' }));

@@ -49,17 +49,38 @@ pub fn measures_commit_cost(param: Param) -> bool {
 }
 
 /// Runs a sweep as a link carries it (`offset_lab_sim::link::check_sweep`): a built-in
-/// experiment's name, or `SETTING:V1,V2,…` over `base`.
+/// experiment's name, or `SETTING:V1,V2,…` over `base`, with `;SETTING2:W1,W2,…` for a
+/// second setting.
 pub fn run_spec(base: &Scenario, spec: &str) -> Result<SweepRun, String> {
     offset_lab_sim::link::check_sweep(spec)?;
     if NAMES.contains(&spec) {
         return run_experiment(spec);
     }
-    let (key, values) = spec
-        .split_once(':')
-        .ok_or_else(|| format!("“{spec}” names no experiment"))?;
-    let param = Param::from_key(key).ok_or_else(|| format!("there is no setting “{key}”"))?;
-    run_sweep(base, param, values)
+    let setting = |part: &str| -> Result<(Param, String), String> {
+        let (key, values) = part
+            .split_once(':')
+            .ok_or_else(|| format!("“{part}” names no experiment"))?;
+        let param = Param::from_key(key).ok_or_else(|| format!("there is no setting “{key}”"))?;
+        Ok((param, values.to_string()))
+    };
+    let mut parts = spec.split(';');
+    let (param, values) = setting(parts.next().unwrap_or_default())?;
+    let second = parts.next().map(setting).transpose()?;
+    run_sweep(
+        base,
+        param,
+        &values,
+        second.as_ref().map(|(p, v)| (*p, v.as_str())),
+    )
+}
+
+/// A sweep as a link carries it: `SETTING:V1,V2,…`, then `;SETTING2:W1,W2,…`.
+pub fn sweep_spec(param: Param, values: &str, second: Option<(Param, &str)>) -> String {
+    let mut spec = format!("{}:{}", param.key(), values.trim());
+    if let Some((p, v)) = second {
+        spec.push_str(&format!(";{}:{}", p.key(), v.trim()));
+    }
+    spec
 }
 
 /// Runs the built-in experiment called `name`.
@@ -82,18 +103,35 @@ pub fn run_experiment(name: &str) -> Result<SweepRun, String> {
 
 /// Sweeps `param` of `base` over `values` (as the student typed them), each value run once
 /// from the same seed.
-pub fn run_sweep(base: &Scenario, param: Param, values: &str) -> Result<SweepRun, String> {
-    let values = parse_values(param, values).map_err(|e| format!("{}: {e}", param.label()))?;
+pub fn run_sweep(
+    base: &Scenario,
+    param: Param,
+    values: &str,
+    second: Option<(Param, &str)>,
+) -> Result<SweepRun, String> {
+    let parse = |p: Param, v: &str| parse_values(p, v).map_err(|e| format!("{}: {e}", p.label()));
+    let values = parse(param, values)?;
+    let second = match second {
+        Some((p, _)) if p == param => {
+            return Err(format!("{} cannot be swept against itself", p.label()));
+        }
+        Some((p, v)) => Some((p, parse(p, v)?)),
+        None => None,
+    };
+    let swept = match &second {
+        Some((p, _)) => format!("{} × {}", param.label(), p.label()),
+        None => param.label().to_string(),
+    };
     let sweep = Sweep {
         param,
         values,
-        second: None,
+        second,
         repeat: Repeat::Once,
     };
     let title = if base.title.is_empty() {
-        format!("{} swept", param.label())
+        format!("{swept} swept")
     } else {
-        format!("{} swept, on “{}”", param.label(), base.title)
+        format!("{swept} swept, on “{}”", base.title)
     };
     let reading = "Each value runs once, from the scenario's own seed; click a point to open \
                    that run."
@@ -243,13 +281,13 @@ mod tests {
     #[test]
     fn a_sweep_of_any_setting_runs_on_the_scenario_on_screen() {
         let base = offset_lab_sim::preset("step1-phase-explorer").unwrap();
-        let s = run_sweep(&base, Param::ProcessingMs, "0, 2000 ,7000").unwrap();
+        let s = run_sweep(&base, Param::ProcessingMs, "0, 2000 ,7000", None).unwrap();
         assert_eq!(s.vm.runs, 3);
         let (sc, _) = s.run(2).unwrap();
         assert_eq!(sc.consumers[0].program.processing_ms, 7000);
-        assert!(run_sweep(&base, Param::ProcessingMs, "fast").is_err());
-        assert!(run_sweep(&base, Param::ProcessingMs, " , ").is_err());
-        assert!(run_sweep(&base, Param::Commit, "sometimes").is_err());
+        assert!(run_sweep(&base, Param::ProcessingMs, "fast", None).is_err());
+        assert!(run_sweep(&base, Param::ProcessingMs, " , ", None).is_err());
+        assert!(run_sweep(&base, Param::Commit, "sometimes", None).is_err());
     }
 
     /// The actions, as the page sends them: the chart arrives in the frame, a point opens its
@@ -300,6 +338,7 @@ mod tests {
             Action::RunSweep {
                 param: Param::Commit,
                 values: "sync-each, async-each".into(),
+                second: None,
             },
             Action::OpenSweepRun(3),
         ] {
@@ -313,6 +352,7 @@ mod tests {
         s.act(Action::RunSweep {
             param: Param::ProcessingMs,
             values: "soon".into(),
+            second: None,
         });
         assert!(s.state().notice.as_ref().is_some_and(|n| n.error));
         s.resend();
@@ -345,6 +385,7 @@ mod tests {
         s.act(Action::RunSweep {
             param: Param::ProcessingMs,
             values: "0, 1000".into(),
+            second: None,
         });
         assert!(!measured(&s), "neither measures what committing costs");
         s.act(Action::RunExperiment("commit-cost".into()));
@@ -355,6 +396,7 @@ mod tests {
         s.act(Action::RunSweep {
             param: Param::Mode,
             values: "sync, async".into(),
+            second: None,
         });
         assert!(measured(&s), "a sweep of the commit mode measures it too");
         // A sweep that cannot run measures nothing.
@@ -362,6 +404,7 @@ mod tests {
         s.act(Action::RunSweep {
             param: Param::Commit,
             values: "sometimes".into(),
+            second: None,
         });
         assert!(!measured(&s));
     }
@@ -392,6 +435,7 @@ mod tests {
         s.act(Action::RunSweep {
             param: Param::RttMs,
             values: " 1, 5, 40 ".into(),
+            second: None,
         });
         let link = s.state().link();
         assert!(link.contains("sweep=rtt_ms%3A1%2C%205%2C%2040"), "{link}");
@@ -415,6 +459,46 @@ mod tests {
         assert!(
             !s.state().link().contains("sweep="),
             "and the link drops it"
+        );
+    }
+
+    /// Two settings at once: a small grid, one series per value of the second setting, in the
+    /// link as `SETTING:…;SETTING2:…`; a setting against itself is refused.
+    #[test]
+    fn two_settings_at_once_make_a_small_grid() {
+        let base = offset_lab_sim::preset("step1-phase-explorer").unwrap();
+        let s = run_sweep(
+            &base,
+            Param::ProcessingMs,
+            "0, 2000, 4000",
+            Some((Param::AutoCommitIntervalMs, "1000, 5000")),
+        )
+        .unwrap();
+        assert_eq!(s.vm.runs, 6);
+        let lost = &s.vm.charts[0];
+        assert_eq!(
+            lost.series.len() % 2,
+            0,
+            "{:?}",
+            lost.series.iter().map(|x| &x.name).collect::<Vec<_>>()
+        );
+        assert!(lost.series.iter().any(|x| x.name.contains("1000")));
+        assert!(lost.series.iter().any(|x| x.name.contains("5000")));
+        assert!(s.vm.title.contains('×'), "{}", s.vm.title);
+        let spec = sweep_spec(
+            Param::ProcessingMs,
+            " 0, 2000, 4000 ",
+            Some((Param::AutoCommitIntervalMs, "1000, 5000")),
+        );
+        assert_eq!(
+            spec,
+            "processing_ms:0, 2000, 4000;auto_commit_interval_ms:1000, 5000"
+        );
+        let again = run_spec(&base, &spec).unwrap();
+        assert_eq!(again.vm.charts, s.vm.charts);
+        assert!(
+            run_sweep(&base, Param::RttMs, "1, 5", Some((Param::RttMs, "1"))).is_err(),
+            "a setting against itself"
         );
     }
 }

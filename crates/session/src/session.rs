@@ -174,11 +174,18 @@ impl Session {
                 }
                 Err(e) => self.notify(true, format!("The experiment cannot run: {e}.")),
             },
-            Action::RunSweep { param, values } => {
-                match crate::experiments::run_sweep(self.state.scenario(), *param, values) {
+            Action::RunSweep {
+                param,
+                values,
+                second,
+            } => {
+                let second = second.as_ref().map(|(p, v)| (*p, v.as_str()));
+                match crate::experiments::run_sweep(self.state.scenario(), *param, values, second) {
                     Ok(run) => {
-                        self.set_sweep_link(format!("{}:{}", param.key(), values.trim()));
-                        let measures = crate::experiments::measures_commit_cost(*param);
+                        self.set_sweep_link(crate::experiments::sweep_spec(*param, values, second));
+                        let measures = crate::experiments::measures_commit_cost(*param)
+                            || second
+                                .is_some_and(|(p, _)| crate::experiments::measures_commit_cost(p));
                         self.show_sweep(run, measures.then(|| format!("sweep:{}", param.key())))
                     }
                     Err(e) => self.notify(true, format!("The sweep cannot run: {e}.")),

@@ -40,21 +40,26 @@ pub fn check_sweep(sweep: &str) -> Result<(), String> {
     if crate::sweep::experiments::NAMES.contains(&sweep) {
         return Ok(());
     }
-    match sweep.split_once(':') {
-        _ if sweep.len() > MAX_SWEEP_LEN => {
-            Err(format!("a sweep is at most {MAX_SWEEP_LEN} characters"))
-        }
-        Some((param, values))
-            if crate::sweep::grid::Param::from_key(param).is_some()
+    if sweep.len() > MAX_SWEEP_LEN {
+        return Err(format!("a sweep is at most {MAX_SWEEP_LEN} characters"));
+    }
+    // One setting with its values, or two separated by `;` (a small grid).
+    let setting = |part: &str| match part.split_once(':') {
+        Some((param, values)) => {
+            crate::sweep::grid::Param::from_key(param).is_some()
                 && !values.trim().is_empty()
-                && values.chars().all(plain) =>
-        {
-            Ok(())
+                && values.chars().all(plain)
         }
-        _ => Err(format!(
-            "“{sweep}” is neither a built-in experiment ({}) nor a setting with its values",
+        None => false,
+    };
+    let parts: Vec<&str> = sweep.split(';').collect();
+    if parts.len() <= 2 && parts.iter().all(|p| setting(p)) {
+        Ok(())
+    } else {
+        Err(format!(
+            "“{sweep}” is neither a built-in experiment ({}) nor one or two settings with their values",
             crate::sweep::experiments::NAMES.join(", ")
-        )),
+        ))
     }
 }
 
@@ -380,6 +385,11 @@ mod tests {
         }
         assert_eq!(check_sweep("commit-cost"), Ok(()));
         assert_eq!(check_sweep("rtt_ms:1, 5, 40"), Ok(()));
+        assert_eq!(
+            check_sweep("processing_ms:0,2000;auto_commit_interval_ms:1000,5000"),
+            Ok(())
+        );
+        assert!(check_sweep("rtt_ms:1;rtt_ms:2;rtt_ms:3").is_err());
     }
 
     #[test]

@@ -280,10 +280,14 @@ pub enum Action {
     /// Run the built-in experiment of this name (`offset_lab_sim::sweep::experiments::NAMES`)
     /// and chart it.
     RunExperiment(String),
-    /// Sweep one setting of the scenario on screen over values, as typed (comma separated).
+    /// Sweep one setting of the scenario on screen over values, as typed (comma separated),
+    /// and optionally a second one with its own values: a small grid, one series per value of
+    /// the second.
     RunSweep {
         param: offset_lab_sim::sweep::grid::Param,
         values: String,
+        #[serde(default)]
+        second: Option<(offset_lab_sim::sweep::grid::Param, String)>,
     },
     /// Open run `.0` of the sweep on the chart as the scenario on screen.
     OpenSweepRun(usize),
