@@ -13,7 +13,7 @@ use super::rules::rule_text;
 
 use crate::state::Action;
 use crate::view::clock;
-use crate::view::lanes::{Hidden, LEGEND, Lane, Marker, cell_class, glyph};
+use crate::view::lanes::{Hidden, LEGEND, Lane, Marker, MarkerKind, cell_class, glyph};
 use crate::view::outcome::Cause;
 
 #[derive(Properties, PartialEq)]
@@ -127,8 +127,22 @@ pub fn LogLanes(p: &LogLanesProps) -> Html {
         .collect();
     {
         let root = root.clone();
-        // Also when only the markers moved: a committed label may have come to the edge.
-        use_effect_with((focus, p.lanes.clone()), move |(focus, _)| {
+        // Also when a committed offset moved: its label may have come to the edge. (Only then:
+        // measuring the label forces a layout, too slow to do on every step.)
+        // Per lane: its committed offset and the first cell drawn (the window moves the cells).
+        let committed: Vec<(Option<i64>, Option<i64>)> = p
+            .lanes
+            .iter()
+            .map(|l| {
+                let at = l
+                    .markers
+                    .iter()
+                    .find(|m| m.kind == MarkerKind::Committed)
+                    .map(|m| m.offset);
+                (at, l.cells.first().map(|c| c.offset))
+            })
+            .collect();
+        use_effect_with((focus, committed), move |(focus, _)| {
             if let Some(el) = root.cast::<web_sys::Element>()
                 && let Ok(scrolls) = el.query_selector_all(".lane-scroll")
             {
