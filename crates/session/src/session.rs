@@ -67,9 +67,7 @@ impl Session {
             match crate::experiments::run_spec(s.state.scenario(), &spec) {
                 Ok(run) => s.sweep = Some(run),
                 Err(e) => {
-                    let mut st = (*s.state).clone();
-                    st.sweep = None;
-                    s.state = Rc::new(st);
+                    s.set_sweep_link(None);
                     s.notify(true, format!("The sweep in this link cannot run: {e}."));
                 }
             }
@@ -169,7 +167,7 @@ impl Session {
             Action::StartChallenge(id) => self.start_challenge(id),
             Action::RunExperiment(name) => match crate::experiments::run_experiment(name) {
                 Ok(run) => {
-                    self.set_sweep_link(name.clone());
+                    self.set_sweep_link(Some(name.clone()));
                     self.show_sweep(run, (name == "commit-cost").then(|| name.clone()))
                 }
                 Err(e) => self.notify(true, format!("The experiment cannot run: {e}.")),
@@ -182,7 +180,9 @@ impl Session {
                 let second = second.as_ref().map(|(p, v)| (*p, v.as_str()));
                 match crate::experiments::run_sweep(self.state.scenario(), *param, values, second) {
                     Ok(run) => {
-                        self.set_sweep_link(crate::experiments::sweep_spec(*param, values, second));
+                        self.set_sweep_link(Some(crate::experiments::sweep_spec(
+                            *param, values, second,
+                        )));
                         let measures = crate::experiments::measures_commit_cost(*param)
                             || second
                                 .is_some_and(|(p, _)| crate::experiments::measures_commit_cost(p));
@@ -196,12 +196,7 @@ impl Session {
                 match crate::side_by_side::side_by_side(&self.state.timeline, &title, name) {
                     Ok(vm) => {
                         self.side_by_side = Some(Rc::new(vm));
-                        if self.state.panels.contains(&Panel::Experiments) {
-                            self.state = self
-                                .state
-                                .clone()
-                                .reduce(Action::ShowPanel(Panel::Experiments));
-                        }
+                        self.show_experiments();
                     }
                     Err(e) => self.notify(true, format!("Cannot compare with “{name}”: {e}.")),
                 }
@@ -290,8 +285,8 @@ impl Session {
     }
 
     /// The sweep the link carries from now on (none when a link could not carry it).
-    fn set_sweep_link(&mut self, spec: String) {
-        let spec = offset_lab_sim::link::check_sweep(&spec).ok().map(|()| spec);
+    fn set_sweep_link(&mut self, spec: Option<String>) {
+        let spec = spec.filter(|s| offset_lab_sim::link::check_sweep(s).is_ok());
         if self.state.sweep != spec {
             let mut s = (*self.state).clone();
             s.sweep = spec;
@@ -304,14 +299,20 @@ impl Session {
     /// the lab's "Measured performance implications".
     fn show_sweep(&mut self, run: crate::experiments::SweepRun, measured: Option<String>) {
         self.sweep = Some(run);
+        self.show_experiments();
+        if let Some(what) = measured {
+            self.lab_act(LabAction::Measured(what));
+        }
+    }
+
+    /// Opens the Experiments panel, where a sweep's charts and two runs side by side are drawn
+    /// (when the playground offers it).
+    fn show_experiments(&mut self) {
         if self.state.panels.contains(&Panel::Experiments) {
             self.state = self
                 .state
                 .clone()
                 .reduce(Action::ShowPanel(Panel::Experiments));
-        }
-        if let Some(what) = measured {
-            self.lab_act(LabAction::Measured(what));
         }
     }
 
