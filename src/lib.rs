@@ -39,8 +39,30 @@ pub fn start() {
     embed::mount_elements();
     // The full app only where the page asks for it (the app's own page); a page that includes
     // the bundle without any playground element is left alone.
-    let body = gloo::utils::document().body();
-    if body.is_some_and(|b| b.has_attribute(embed::APP_ATTRIBUTE)) {
-        yew::Renderer::<App>::new().render();
+    let document = gloo::utils::document();
+    if document
+        .body()
+        .is_some_and(|b| b.has_attribute(embed::APP_ATTRIBUTE))
+    {
+        // index.html's #ol-app, after the first screen prerendered at build time (see
+        // `prerendered`); <body> in a page without it.
+        match document.get_element_by_id(APP_MOUNT) {
+            Some(root) => yew::Renderer::<App>::with_root(root).render(),
+            None => yew::Renderer::<App>::new().render(),
+        };
+    }
+}
+
+/// The element of index.html the app mounts on.
+pub const APP_MOUNT: &str = "ol-app";
+/// The element holding the first screen `xtask/prerender.mjs` rendered at build time.
+pub const PRERENDERED: &str = "ol-prerendered";
+
+/// The app has drawn its own first screen (or given up waiting for it): the prerendered one goes,
+/// in the same frame, so the screen does not move (the stylesheet keeps #ol-app invisible while
+/// #ol-prerendered is in the page).
+pub fn drop_prerendered() {
+    if let Some(el) = gloo::utils::document().get_element_by_id(PRERENDERED) {
+        el.remove();
     }
 }

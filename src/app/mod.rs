@@ -142,6 +142,15 @@ pub fn App(props: &AppProps) -> Html {
         });
     }
     use_report_height(root.clone(), own_page && embed);
+    // The first screen prerendered at build time stays until this one is drawn (or the worker failed).
+    {
+        let drawn = view.view.is_some() || view.failed.is_some();
+        use_effect_with(drawn, move |drawn| {
+            if *drawn && own_page {
+                crate::drop_prerendered();
+            }
+        });
+    }
     // A new error (a file that cannot be opened) is brought into view if it is out of it.
     {
         let root = root.clone();

@@ -1,0 +1,154 @@
+// The first screen prerendered into dist/index.html at build time (xtask/prerender.mjs) is the
+// screen the app then draws: every element in the same place, at 1280 px and at 390 px, and
+// nothing on screen moves when the app replaces it (no layout shift). A link to another moment
+// never shows it.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { chromium } from 'playwright-core';
+import { CHROMIUM_ARGS, DIST, idle, screenshot, serveDist, withPage } from './lib.mjs';
+
+const VIEWPORTS = [
+  { width: 1280, height: 800 },
+  { width: 390, height: 844 },
+];
+
+/** Every element of the playground in `scope` on the first screen (document order), with its box. */
+function boxes(scope) {
+  const root = document.querySelector(`${scope} .ol`);
+  if (!root) return null;
+  return [root, ...root.querySelectorAll('*')]
+    .map((el) => {
+      const r = el.getBoundingClientRect();
+      const cls = typeof el.className === 'string' ? el.className : el.getAttribute('class') ?? '';
+      return { what: `${el.tagName.toLowerCase()}.${cls.trim().split(/\s+/).join('.')}`, x: r.x, y: r.y, w: r.width, h: r.height };
+    })
+    .filter((b) => b.w > 0 && b.h > 0 && b.y < window.innerHeight);
+}
+
+/** Records the layout shifts the page reports, from navigation on (installed before its scripts). */
+function recordShifts() {
+  window.__shifts = [];
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) {
+      window.__shifts.push({ value: e.value, t: Math.round(e.startTime), sources: (e.sources ?? []).map((s) => [s.node?.className ?? s.node?.nodeName ?? "?", s.node?.closest?.("#ol-app,#ol-prerendered")?.id, JSON.stringify(s.previousRect), JSON.stringify(s.currentRect), document.getElementById("ol-prerendered") ? "pre-there" : "pre-gone"]) });
+    }
+  }).observe({ type: 'layout-shift', buffered: true });
+}
+
+async function open(browser, url, viewport, { blockWasm }) {
+  const page = await browser.newPage({ viewport });
+  if (blockWasm) await page.route('**/*.wasm', (route) => route.abort());
+  await page.addInitScript(recordShifts);
+  await page.goto(url, { waitUntil: 'domcontentloaded' });
+  return page;
+}
+
+/**
+ * dist/ as serveDist serves it, but the page itself arrives in two pieces, 400 ms apart, cut in
+ * the middle of the prerendered screen, as a slow network delivers it: the browser paints what it
+ * has meanwhile.
+ */
+async function serveInPieces() {
+  const inner = await serveDist();
+  const page = await readFile(path.join(DIST, 'index.html'), 'utf8');
+  const cut = page.indexOf('class="a-cards"');
+  assert.ok(cut > 0, 'the prerendered screen has its consumer cards');
+  const server = http.createServer(async (req, res) => {
+    if (new URL(req.url, 'http://localhost').pathname === '/') {
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
+      res.write(page.slice(0, cut));
+      setTimeout(() => res.end(page.slice(cut)), 400);
+      return;
+    }
+    const upstream = await fetch(new URL(req.url, inner.url));
+    res.writeHead(upstream.status, Object.fromEntries(upstream.headers));
+    res.end(Buffer.from(await upstream.arrayBuffer()));
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${server.address().port}/`,
+    close: async () => {
+      await new Promise((resolve) => server.close(resolve));
+      await inner.close();
+    },
+  };
+}
+
+test('dist/index.html carries the first screen, prerendered, with its inline script under the policy', async () => {
+  const html = await readFile(path.join(DIST, 'index.html'), 'utf8');
+  assert.match(html, /<div id="ol-prerendered" inert aria-hidden="true" hidden><div class="ol/, 'the prerendered screen');
+  assert.match(html, /<div id="ol-prerendered"[\s\S]*class="timebar[\s\S]*<div id="?ol-app"?><\/div>/, 'before the app mounts');
+  assert.match(html, /Content-Security-Policy[^>]*script-src[^>]*'sha256-/, 'the inline script is allowed by its hash');
+});
+
+for (const viewport of VIEWPORTS) {
+  test(`${viewport.width} px: the prerendered first screen is laid out exactly as the app draws it, and nothing shifts`, async () => {
+    const server = await serveInPieces();
+    const browser = await chromium.launch({
+      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+      headless: true,
+      args: CHROMIUM_ARGS,
+    });
+    try {
+      // Without the wasm: the prerendered screen is all there is.
+      const still = await open(browser, server.url, viewport, { blockWasm: true });
+      await still.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+      const before = await still.evaluate(boxes, '#ol-prerendered');
+      assert.ok(before && before.length > 50, `the prerendered screen shows (${before?.length ?? 0} elements on screen)`);
+      assert.ok(
+        await still.evaluate(() => document.querySelector('#ol-prerendered .timebar [data-testid=counter]')?.textContent),
+        'its time bar has its counter',
+      );
+      await screenshot(still, `prerendered-${viewport.width}`);
+
+      // With it: the app draws its own first screen and the prerendered one goes.
+      const live = await open(browser, server.url, viewport, { blockWasm: false });
+      assert.ok(await live.evaluate(() => document.getElementById('ol-prerendered') !== null), 'shown while the wasm loads');
+      await live.waitForFunction(() => document.getElementById('ol-prerendered') === null, null, { timeout: 30_000 });
+      await idle(live);
+      const after = await live.evaluate(boxes, '#ol-app');
+      await screenshot(live, `prerendered-then-app-${viewport.width}`);
+
+      const moved = [];
+      for (let i = 0; i < Math.max(before.length, after.length); i++) {
+        const [a, b] = [before[i], after[i]];
+        if (!a || !b || a.what !== b.what) {
+          moved.push(`#${i}: ${a?.what ?? 'nothing'} prerendered, ${b?.what ?? 'nothing'} drawn`);
+          break; // the rest is out of step
+        }
+        const off = Math.max(...['x', 'y', 'w', 'h'].map((k) => Math.abs(a[k] - b[k])));
+        if (off > 1) moved.push(`${a.what} at ${[a.x, a.y, a.w, a.h].map(Math.round)} → ${[b.x, b.y, b.w, b.h].map(Math.round)}`);
+      }
+      assert.deepEqual(moved.slice(0, 8), [], `${moved.length} elements differ between the prerendered and the drawn screen`);
+
+      const shifts = await live.evaluate(() => window.__shifts);
+      const cls = shifts.reduce((s, e) => s + e.value, 0);
+      console.log(`# prerender ${viewport.width} px: ${before.length} elements on the first screen, layout shift ${cls.toFixed(4)}`);
+      assert.ok(cls < 0.001, `the screen moved while loading (cumulative layout shift ${cls}): ${JSON.stringify(shifts)}`);
+    } finally {
+      await browser.close();
+      await server.close();
+    }
+  });
+}
+
+test('a link to another moment never shows the prerendered screen; the same link again does', () =>
+  withPage(async (page) => {
+    await idle(page);
+    const link = await page.evaluate(() => location.search);
+    assert.ok(link.startsWith('?v=1'), `the app wrote its link (${link})`);
+    for (const [query, shown] of [
+      [link, true],
+      ['?v=1&preset=step2-manual-commit', false],
+      ['?embed=1', false],
+    ]) {
+      await page.goto(new URL(query, page.url()).href, { waitUntil: 'domcontentloaded' });
+      const there = await page.evaluate(() => document.getElementById('ol-prerendered') !== null);
+      assert.equal(there, shown, `${query}: prerendered screen ${shown ? 'shown' : 'removed before the first paint'}`);
+      await idle(page);
+      assert.equal(await page.evaluate(() => document.getElementById('ol-prerendered')), null, `${query}: gone once drawn`);
+    }
+  }));
