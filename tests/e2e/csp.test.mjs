@@ -60,7 +60,7 @@ for (const page of ['index.html', 'course.html']) {
     const policy = parsePolicy(metas[0][1]);
     const inline = inlineHashes(html);
     if (page === 'index.html') {
-      assert.equal(inline.scripts.length, 2, "the prerendered screen's and trunk's module bootstrap");
+      assert.equal(inline.scripts.length, 3, "the early worker, the prerendered screen's and trunk's module bootstrap");
     }
     else assert.deepEqual([inline.scripts.length, inline.styles.length], [2, 1], "the course's listener, bundle loader and style");
     assert.deepEqual(policy, {
