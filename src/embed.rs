@@ -158,7 +158,26 @@ fn mount(el: web_sys::HtmlElement, config: ElementConfig) {
     let props = crate::AppProps {
         element: Some(Rc::new(config)),
     };
-    let handle = yew::Renderer::<crate::App>::with_root_and_props(el.into(), props).render();
+    // A first screen prerendered into the element at build time (`.ol-prerendered`, see
+    // xtask/prerender.mjs) stays until the playground has drawn its own: the playground mounts
+    // on a new child after it, which the stylesheet keeps laid out but invisible meanwhile.
+    let prerendered = el
+        .query_selector(&format!(":scope > .{}", crate::PRERENDERED_CLASS))
+        .ok()
+        .flatten()
+        .is_some();
+    let host = match prerendered {
+        true => gloo::utils::document()
+            .create_element("div")
+            .ok()
+            .filter(|host| {
+                host.set_class_name(crate::MOUNT_CLASS);
+                el.append_child(host).is_ok()
+            })
+            .unwrap_or_else(|| el.clone().into()),
+        false => el.into(),
+    };
+    let handle = yew::Renderer::<crate::App>::with_root_and_props(host, props).render();
     MOUNTED.with(|m| m.borrow_mut().push(handle));
 }
 

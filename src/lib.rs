@@ -55,14 +55,32 @@ pub fn start() {
 
 /// The element of index.html the app mounts on.
 pub const APP_MOUNT: &str = "ol-app";
-/// The element holding the first screen `xtask/prerender.mjs` rendered at build time.
+/// The element holding the first screen `xtask/prerender.mjs` rendered at build time into the
+/// app's own page.
 pub const PRERENDERED: &str = "ol-prerendered";
+/// The class of the same inside a `data-offset-lab` element of a page built with the app.
+pub const PRERENDERED_CLASS: &str = "ol-prerendered";
+/// The class of the element a playground mounts on beside a prerendered screen (embed::mount).
+pub const MOUNT_CLASS: &str = "ol-mount";
 
-/// The app has drawn its own first screen (or given up waiting for it): the prerendered one goes,
-/// in the same frame, so the screen does not move (the stylesheet keeps #ol-app invisible while
-/// #ol-prerendered is in the page).
-pub fn drop_prerendered() {
-    if let Some(el) = gloo::utils::document().get_element_by_id(PRERENDERED) {
+/// A playground has drawn its own first screen (or given up waiting for it): the screen
+/// prerendered for it goes, in the same frame, so nothing moves (the stylesheet keeps the
+/// playground invisible while it is there). `root`: the playground's `.ol`; the app's own page
+/// (`None`) has #ol-prerendered, a `data-offset-lab` element its `.ol-prerendered` child.
+pub fn drop_prerendered(root: Option<&web_sys::Element>) {
+    let prerendered = match root {
+        None => gloo::utils::document().get_element_by_id(PRERENDERED),
+        Some(root) => root
+            .closest(&format!("[{}]", embed::ATTRIBUTE))
+            .ok()
+            .flatten()
+            .and_then(|el| {
+                el.query_selector(&format!(":scope > .{PRERENDERED_CLASS}"))
+                    .ok()
+                    .flatten()
+            }),
+    };
+    if let Some(el) = prerendered {
         el.remove();
     }
 }

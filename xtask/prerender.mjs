@@ -22,10 +22,18 @@
 // moment, ?embed=1): that screen is known only when the app has run. The CSP step hashes the
 // script like any inline script.
 //
-// Running it again replaces an earlier prerendered screen. Without DIST/index.html, or without a
+// Every other page of DIST with playground elements (`data-offset-lab`: examples/course.html,
+// examples/instructor.html) gets the same for each element that is empty in the page's text,
+// whose scenario the page itself names: the element's first screen, drawn at 1280 px, inside
+// it as <!--ol-prerendered--><div class="ol-prerendered" inert aria-hidden="true">…</div><!--/…-->.
+// The playground then mounts on a new child after it (src/embed.rs), invisible and taking no
+// room until it removes .ol-prerendered. An iframe's playground (index.html?embed=1&…) is not
+// prerendered: its screen depends on the link, which only the app reads.
+//
+// Running it again replaces the earlier prerendered screens. Without DIST/index.html, or without a
 // #ol-app element in it, it fails with a message.
 
-import { readFile, writeFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
 import { CHROMIUM_ARGS, serveDist } from '../tests/e2e/lib.mjs';
@@ -34,14 +42,14 @@ const START = '<!--ol-prerendered-->';
 const END = '<!--/ol-prerendered-->';
 /** The element the app mounts on, as trunk writes it (its release build minifies the page). */
 const MOUNT = /<div id="?ol-app"?><\/div>/;
+/** A page's playground elements' opening tags (what the app mounts on: `[data-offset-lab]`). */
+const ELEMENT = /<([a-z][a-z0-9-]*)\b[^>]*\sdata-offset-lab(?=[\s=>])[^>]*>/gi;
 
 const dir = path.resolve(process.argv[2] ?? 'dist');
 const index = path.join(dir, 'index.html');
 const started = Date.now();
 
-let page = await readFile(index, 'utf8');
-const from = page.indexOf(START);
-if (from >= 0) page = page.slice(0, from) + page.slice(page.indexOf(END, from) + END.length);
+const page = withoutPrerendered(await readFile(index, 'utf8'));
 if (!MOUNT.test(page)) throw new Error(`${index} has no <div id="ol-app"></div> to prerender the first screen before`);
 await writeFile(index, page); // the app's page without a prerendered screen: what is rendered now
 
@@ -51,48 +59,115 @@ const browser = await chromium.launch({
   headless: true,
   args: CHROMIUM_ARGS,
 });
-let screen;
+const kib = (n) => `${(n / 1024).toFixed(1)} KiB`;
+const secs = () => `${((Date.now() - started) / 1000).toFixed(1)} s`;
 try {
-  const tab = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-  const errors = [];
-  tab.on('pageerror', (err) => errors.push(err.message));
-  await tab.goto(server.url);
-  await tab
-    .waitForFunction(
-      () => document.documentElement.dataset.olPending === '0' && document.querySelector('#ol-app .ol .timebar'),
-      null,
-      { timeout: 30_000 },
-    )
-    .catch((err) => {
-      throw new Error(`the app did not draw its first screen in 30 s${errors.length ? `: ${errors.join('; ')}` : ''}`, {
-        cause: err,
-      });
-    });
-  await tab.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
-  screen = await tab.evaluate(() => ({
-    html: document.getElementById('ol-app').innerHTML,
+  // The app's own page.
+  const screen = await drawn(browser, server.url, () => ({
+    html: [document.getElementById('ol-app').innerHTML],
     link: location.search,
   }));
-  if (errors.length) throw new Error(`the page reported errors: ${errors.join('; ')}`);
+  // The link the app shows for this screen: opened again with it, the page shows the same screen.
+  const link = JSON.stringify(screen.link).replaceAll('<', '\\u003c');
+  // It shows the screen once it is parsed whole (hidden until then: a page that arrives in pieces
+  // is painted in pieces, and each later piece would move what is above it), or removes it when
+  // the page was opened with another link.
+  const script =
+    `(function(){var s=location.search,p=document.getElementById("ol-prerendered");` +
+    `if(s&&s!==${link})p.remove();else p.hidden=false})()`;
+  const block =
+    `${START}<div id="ol-prerendered" inert aria-hidden="true" hidden>${screen.html[0]}</div>` +
+    `<script>${script}</script>${END}`;
+  await writeFile(index, page.replace(MOUNT, (mount) => block + mount));
+  console.log(
+    `✓ prerendered the first screen into ${path.relative(process.cwd(), index)}: ${kib(screen.html[0].length)} of markup, ` +
+      `for the link ${screen.link || '(none)'} (${secs()})`,
+  );
+
+  // Every other page of the site with playground elements (a course page): each empty element
+  // gets its own first screen, which its scenario (an attribute of the page) decides.
+  for (const name of (await readdir(dir)).filter((f) => f.endsWith('.html') && f !== 'index.html').sort()) {
+    const file = path.join(dir, name);
+    const html = withoutPrerendered(await readFile(file, 'utf8'));
+    const elements = [...html.matchAll(ELEMENT)];
+    if (elements.length === 0) continue;
+    await writeFile(file, html);
+    const shown = await drawn(browser, server.url + name, () => ({
+      html: [...document.querySelectorAll('[data-offset-lab]')].map((el) => el.innerHTML),
+    }));
+    if (shown.html.length !== elements.length) {
+      throw new Error(`${name}: ${elements.length} playground tags in its text, ${shown.html.length} playgrounds in the page`);
+    }
+    let out = '';
+    let at = 0;
+    let done = 0;
+    elements.forEach((m, i) => {
+      const end = m.index + m[0].length;
+      out += html.slice(at, end);
+      at = end;
+      // Only an empty element: one with content (a scenario inline) keeps it as it is.
+      if (html.startsWith(`</${m[1]}>`, end) && shown.html[i]) {
+        out += `${START}<div class="ol-prerendered" inert aria-hidden="true">${shown.html[i]}</div>${END}`;
+        done++;
+      }
+    });
+    out += html.slice(at);
+    await writeFile(file, out);
+    console.log(`✓ prerendered ${done} of the ${elements.length} playgrounds of ${name} (${secs()})`);
+  }
 } finally {
   await browser.close();
   await server.close();
 }
 
-// The link the app shows for this screen: opened again with it, the page shows the same screen.
-const link = JSON.stringify(screen.link).replaceAll('<', '\\u003c');
-// It shows the screen once it is parsed whole (hidden until then: a page that arrives in pieces
-// is painted in pieces, and each later piece would move what is above it), or removes it when
-// the page was opened with another link.
-const script =
-  `(function(){var s=location.search,p=document.getElementById("ol-prerendered");` +
-  `if(s&&s!==${link})p.remove();else p.hidden=false})()`;
-const block =
-  `${START}<div id="ol-prerendered" inert aria-hidden="true" hidden>${screen.html}</div>` +
-  `<script>${script}</script>${END}`;
-await writeFile(index, page.replace(MOUNT, (mount) => block + mount));
-const kib = (n) => `${(n / 1024).toFixed(1)} KiB`;
-console.log(
-  `✓ prerendered the first screen into ${path.relative(process.cwd(), index)}: ${kib(screen.html.length)} of markup, ` +
-    `for the link ${screen.link || '(none)'} (${((Date.now() - started) / 1000).toFixed(1)} s)`,
-);
+
+function withoutPrerendered(html) {
+  let out = html;
+  for (let from = out.indexOf(START); from >= 0; from = out.indexOf(START)) {
+    out = out.slice(0, from) + out.slice(out.indexOf(END, from) + END.length);
+  }
+  return out;
+}
+
+/** Opens `url`, waits until every playground of it has drawn its first screen, and reads it with `read`. */
+async function drawn(browser, url, read) {
+  const tab = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  const errors = [];
+  tab.on('pageerror', (err) => errors.push(err.message));
+  try {
+    await tab.goto(url);
+    await tab
+      .waitForFunction(
+        () => {
+          const all = [...document.querySelectorAll('#ol-app, [data-offset-lab]')];
+          return (
+            document.documentElement.dataset.olPending === '0' &&
+            all.length > 0 &&
+            all.every((el) => el.querySelector('.ol > .app:not(.loading)'))
+          );
+        },
+        null,
+        { timeout: 30_000 },
+      )
+      .catch((err) => {
+        throw new Error(`${url}: the playgrounds did not draw their first screen in 30 s${errors.length ? `: ${errors.join('; ')}` : ''}`, {
+          cause: err,
+        });
+      });
+    await tab.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+    if (errors.length) throw new Error(`${url}: the page reported errors: ${errors.join('; ')}`);
+    // What the app set as properties (a select's choice, a box ticked, a field's text) goes into
+    // the markup as attributes, so that the prerendered controls show the same.
+    await tab.evaluate(() => {
+      for (const o of document.querySelectorAll('option')) o.toggleAttribute('selected', o.selected);
+      for (const i of document.querySelectorAll('input')) {
+        if (i.type === 'checkbox' || i.type === 'radio') i.toggleAttribute('checked', i.checked);
+        else if (i.type !== 'file') i.setAttribute('value', i.value);
+      }
+      for (const t of document.querySelectorAll('textarea')) t.textContent = t.value;
+    });
+    return await tab.evaluate(read);
+  } finally {
+    await tab.close();
+  }
+}

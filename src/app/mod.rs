@@ -145,9 +145,11 @@ pub fn App(props: &AppProps) -> Html {
     // The first screen prerendered at build time stays until this one is drawn (or the worker failed).
     {
         let drawn = view.view.is_some() || view.failed.is_some();
+        let root = root.clone();
         use_effect_with(drawn, move |drawn| {
-            if *drawn && own_page {
-                crate::drop_prerendered();
+            if *drawn {
+                let el = root.cast::<web_sys::Element>();
+                crate::drop_prerendered(if own_page { None } else { el.as_ref() });
             }
         });
     }

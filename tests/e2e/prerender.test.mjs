@@ -1,7 +1,7 @@
 // The first screen prerendered into dist/index.html at build time (xtask/prerender.mjs) is the
 // screen the app then draws: every element in the same place, at 1280 px and at 390 px, and
 // nothing on screen moves when the app replaces it (no layout shift). A link to another moment
-// never shows it.
+// never shows it. The same for the playgrounds of the example course and instructor pages.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
@@ -112,22 +112,79 @@ for (const viewport of VIEWPORTS) {
       const after = await live.evaluate(boxes, '#ol-app');
       await screenshot(live, `prerendered-then-app-${viewport.width}`);
 
-      const moved = [];
-      for (let i = 0; i < Math.max(before.length, after.length); i++) {
-        const [a, b] = [before[i], after[i]];
-        if (!a || !b || a.what !== b.what) {
-          moved.push(`#${i}: ${a?.what ?? 'nothing'} prerendered, ${b?.what ?? 'nothing'} drawn`);
-          break; // the rest is out of step
-        }
-        const off = Math.max(...['x', 'y', 'w', 'h'].map((k) => Math.abs(a[k] - b[k])));
-        if (off > 1) moved.push(`${a.what} at ${[a.x, a.y, a.w, a.h].map(Math.round)} → ${[b.x, b.y, b.w, b.h].map(Math.round)}`);
-      }
+      const moved = differences(before, after);
       assert.deepEqual(moved.slice(0, 8), [], `${moved.length} elements differ between the prerendered and the drawn screen`);
 
       const shifts = await live.evaluate(() => window.__shifts);
       const cls = shifts.reduce((s, e) => s + e.value, 0);
       console.log(`# prerender ${viewport.width} px: ${before.length} elements on the first screen, layout shift ${cls.toFixed(4)}`);
       assert.ok(cls < 0.001, `the screen moved while loading (cumulative layout shift ${cls}): ${JSON.stringify(shifts)}`);
+    } finally {
+      await browser.close();
+      await server.close();
+    }
+  });
+}
+
+/** Every element of each playground of a course page on screen, its box relative to the playground's. */
+function elementBoxes(inner) {
+  return [...document.querySelectorAll('[data-offset-lab]')].map((el) => {
+    const root = el.querySelector(inner);
+    if (!root) return null;
+    const o = root.getBoundingClientRect();
+    return [root, ...root.querySelectorAll('*')]
+      .map((e) => {
+        const r = e.getBoundingClientRect();
+        const cls = typeof e.className === 'string' ? e.className : e.getAttribute('class') ?? '';
+        return { what: `${e.tagName.toLowerCase()}.${cls.trim().split(/\s+/).join('.')}`, x: r.x - o.x, y: r.y - o.y, w: r.width, h: r.height };
+      })
+      .filter((b) => b.w > 0 && b.h > 0);
+  });
+}
+
+/** The boxes of `after` that are not where `before` had them (more than 1 px off), in words. */
+function differences(before, after) {
+  const moved = [];
+  for (let i = 0; i < Math.max(before.length, after.length); i++) {
+    const [a, b] = [before[i], after[i]];
+    if (!a || !b || a.what !== b.what) {
+      moved.push(`#${i}: ${a?.what ?? 'nothing'} prerendered, ${b?.what ?? 'nothing'} drawn`);
+      break; // the rest is out of step
+    }
+    const off = Math.max(...['x', 'y', 'w', 'h'].map((k) => Math.abs(a[k] - b[k])));
+    if (off > 1) moved.push(`${a.what} at ${[a.x, a.y, a.w, a.h].map(Math.round)} → ${[b.x, b.y, b.w, b.h].map(Math.round)}`);
+  }
+  return moved;
+}
+
+for (const [page, count] of [
+  ['course.html', 2],
+  ['instructor.html', 2],
+]) {
+  test(`${page}: its playgrounds' first screens are prerendered, laid out as each playground then draws it`, async () => {
+    const html = await readFile(path.join(DIST, page), 'utf8');
+    assert.equal([...html.matchAll(/<div class="ol-prerendered" inert aria-hidden="true"><div class="ol/g)].length, count);
+    const server = await serveDist();
+    const browser = await chromium.launch({
+      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+      headless: true,
+      args: CHROMIUM_ARGS,
+    });
+    try {
+      const viewport = { width: 1280, height: 800 };
+      const still = await open(browser, server.url + page, viewport, { blockWasm: true });
+      const before = await still.evaluate(elementBoxes, '.ol-prerendered .ol');
+      assert.equal(before.filter(Boolean).length, count, 'prerendered playgrounds shown without the wasm');
+
+      const live = await open(browser, server.url + page, viewport, { blockWasm: false });
+      await live.waitForFunction(() => !document.querySelector('.ol-prerendered'), null, { timeout: 30_000 });
+      await idle(live);
+      const after = await live.evaluate(elementBoxes, '.ol');
+      before.forEach((b, i) => {
+        if (!b) return; // not prerendered (a scenario inline in the element)
+        assert.deepEqual(differences(b, after[i]).slice(0, 8), [], `playground ${i + 1} of ${page}`);
+      });
+      console.log(`# prerender ${page}: ${before.filter(Boolean).map((b) => `${b.length} elements`).join(', ')} in place`);
     } finally {
       await browser.close();
       await server.close();
