@@ -14,6 +14,8 @@
 //   <div id="ol-app"></div>
 //
 // So the page shows the real first screen, styled by the same stylesheet, while the wasm loads.
+// That stylesheet is inlined into index.html (a <style> element instead of the link to
+// style.css), so that nothing but the page itself stands between a visitor and that screen.
 // The app mounts on #ol-app, which the stylesheet keeps laid out but invisible while
 // #ol-prerendered is in the page; when the app has drawn its own first screen it removes
 // #ol-prerendered in the same frame, and the screen does not move (tests/e2e/prerender.test.mjs
@@ -40,6 +42,8 @@ import { CHROMIUM_ARGS, serveDist } from '../tests/e2e/lib.mjs';
 
 const START = '<!--ol-prerendered-->';
 const END = '<!--/ol-prerendered-->';
+const CSS_START = '<!--ol-style-->';
+const CSS_END = '<!--/ol-style-->';
 /** The element the app mounts on, as trunk writes it (its release build minifies the page). */
 const MOUNT = /<div id="?ol-app"?><\/div>/;
 /** A page's playground elements' opening tags (what the app mounts on: `[data-offset-lab]`). */
@@ -53,7 +57,10 @@ const page = withoutPrerendered(await readFile(index, 'utf8'));
 if (!MOUNT.test(page)) throw new Error(`${index} has no <div id="ol-app"></div> to prerender the first screen before`);
 await writeFile(index, page); // the app's page without a prerendered screen: what is rendered now
 
-const server = await serveDist({ dir });
+// Served where it was built for: `--public-url /courses/kafka/offset-lab/` makes trunk name its
+// files by that absolute path.
+const prefix = page.match(/["'](\/[^"']*\/|\/)offset-lab-web\.js["']/)?.[1] ?? '/';
+const server = await serveDist({ dir, prefix });
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
   headless: true,
@@ -78,7 +85,7 @@ try {
   const block =
     `${START}<div id="ol-prerendered" inert aria-hidden="true" hidden>${screen.html[0]}</div>` +
     `<script>${script}</script>${END}`;
-  await writeFile(index, page.replace(MOUNT, (mount) => block + mount));
+  await writeFile(index, inlineStylesheet(page.replace(MOUNT, (mount) => block + mount), await readFile(path.join(dir, 'style.css'), 'utf8')));
   console.log(
     `✓ prerendered the first screen into ${path.relative(process.cwd(), index)}: ${kib(screen.html[0].length)} of markup, ` +
       `for the link ${screen.link || '(none)'} (${secs()})`,
@@ -120,6 +127,21 @@ try {
   await server.close();
 }
 
+
+/**
+ * The page's stylesheet in the page itself (`<style>`), instead of a `<link>` to style.css: the
+ * prerendered screen can then be drawn as soon as the page has arrived, without waiting a round
+ * trip more for the stylesheet (the phone profile's 150 ms, behind the wasm's download). The
+ * course pages keep linking style.css. Run again, it replaces the stylesheet inlined before.
+ */
+function inlineStylesheet(html, css) {
+  const style = `${CSS_START}<style>${css}</style>${CSS_END}`;
+  const from = html.indexOf(CSS_START);
+  if (from >= 0) return html.slice(0, from) + style + html.slice(html.indexOf(CSS_END, from) + CSS_END.length);
+  const link = html.match(/<link\b[^>]*\bhref="?[^"\s>]*\/style\.css"?[^>]*>/);
+  if (!link || !/\brel="?stylesheet\b/.test(link[0])) throw new Error('index.html has no <link rel=stylesheet> to style.css to inline');
+  return html.replace(link[0], () => style);
+}
 
 function withoutPrerendered(html) {
   let out = html;

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
-import { idle, screenshot, withPage } from './lib.mjs';
+import { idle, replaced, screenshot, withPage } from './lib.mjs';
 
 /** Click `button` and read the file it downloads. */
 async function download(page, button) {
@@ -188,6 +188,7 @@ test('two settings at once: a small grid, one series per value of the second, ke
     // That link charts the same grid as it opens.
     const link = page.url();
     await page.goto(link);
+    await replaced(page);
     await page.locator('.experiments .sweep-result figure.chart').first().waitFor({ timeout: 30000 });
     assert.equal(
       await page.locator('.experiments .sweep-result figure.chart').first().locator('.ch-legend').textContent(),

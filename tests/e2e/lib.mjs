@@ -233,6 +233,7 @@ export async function withPage(
     });
     await page.goto(url);
     try {
+      await replaced(page);
       await fn(page);
     } catch (err) {
       if (failureScreenshot) await screenshot(page, `FAILED-${Date.now()}`).catch(() => {});
@@ -246,6 +247,16 @@ export async function withPage(
   } finally {
     await browser.close();
   }
+}
+
+/**
+ * Wait until the app has replaced the first screens prerendered into the page at build time
+ * (xtask/prerender.mjs: `#ol-prerendered`, or `.ol-prerendered` in a course page's element):
+ * until then the page holds two copies of each playground, the prerendered one inert. `withPage`
+ * waits for it after opening the page; call it after a reload or another navigation.
+ */
+export async function replaced(page, { timeout = 20000 } = {}) {
+  await page.waitForFunction(() => !document.querySelector('#ol-prerendered, .ol-prerendered'), null, { timeout });
 }
 
 /**

@@ -15,7 +15,11 @@ const VIEWPORTS = [
   { width: 390, height: 844 },
 ];
 
-/** Every element of the playground in `scope` on the first screen (document order), with its box. */
+/**
+ * Every element of the playground in `scope` on the first screen (document order), with its box
+ * cut at the bottom of the window: below it, the prerendered screen is laid out only when
+ * scrolled to (content-visibility), so its height there is an estimate.
+ */
 function boxes(scope) {
   const root = document.querySelector(`${scope} .ol`);
   if (!root) return null;
@@ -23,9 +27,10 @@ function boxes(scope) {
     .map((el) => {
       const r = el.getBoundingClientRect();
       const cls = typeof el.className === 'string' ? el.className : el.getAttribute('class') ?? '';
-      return { what: `${el.tagName.toLowerCase()}.${cls.trim().split(/\s+/).join('.')}`, x: r.x, y: r.y, w: r.width, h: r.height };
+      const h = Math.min(r.bottom, window.innerHeight) - r.y;
+      return { what: `${el.tagName.toLowerCase()}.${cls.trim().split(/\s+/).join('.')}`, x: r.x, y: r.y, w: r.width, h };
     })
-    .filter((b) => b.w > 0 && b.h > 0 && b.y < window.innerHeight);
+    .filter((b) => b.w > 0 && b.h > 0);
 }
 
 /** Records the layout shifts the page reports, from navigation on (installed before its scripts). */

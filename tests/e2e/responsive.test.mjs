@@ -12,7 +12,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { SCREENSHOTS, idle, withPage } from './lib.mjs';
+import { SCREENSHOTS, idle, replaced, withPage } from './lib.mjs';
 
 const MINUTE = 60_000;
 
@@ -60,6 +60,7 @@ test('the largest accepted scenario runs in the worker: a progress bar, no long 
       };
     });
     await page.reload();
+    await replaced(page);
     await page.locator('[data-testid=counter]').waitFor();
     await idle(page);
 

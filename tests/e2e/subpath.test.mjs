@@ -1,14 +1,15 @@
 // Hosting under a sub-path: `trunk build --release --public-url /courses/kafka/offset-lab/`
 // gives a dist/ that works there, the app and the course page alike (README: "Embedding in a
 // course"). Builds into a temporary directory (trunk must be on PATH, as `cargo xtask test`
-// puts it); skipped against an already running server (OFFSET_LAB_URL).
+// puts it), finished as `cargo xtask build` does (prerendered first screens, policy, compressed
+// copies); skipped against an already running server (OFFSET_LAB_URL).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { ROOT, expectText, serveDist, withPage } from './lib.mjs';
+import { ROOT, expectText, idle, serveDist, withPage } from './lib.mjs';
 
 const PREFIX = '/courses/kafka/offset-lab/';
 
@@ -31,11 +32,21 @@ test(`a build for ${PREFIX} works there: the app, a link, the course page`, { sk
       stdio: ['ignore', 'ignore', 'inherit'],
       timeout: 15 * 60 * 1000,
     });
-    // Its Content-Security-Policy, as `cargo xtask build` gives it (trunk's bootstrap names the
-    // sub-path, so its hash is not the one of dist/).
-    execFileSync('cargo', ['xtask', 'finish', '--csp-only', dist], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
+    // What `cargo xtask build` adds: the first screens prerendered (served under the sub-path),
+    // its Content-Security-Policy (trunk's bootstrap names the sub-path, so its hash is not the
+    // one of dist/), the compressed copies.
+    execFileSync('cargo', ['xtask', 'finish', dist], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
     const server = await serveDist({ dir: dist, prefix: PREFIX });
     try {
+      await withPage(async (page) => {
+        const workers = [];
+        page.on('worker', (w) => workers.push(new URL(w.url()).pathname));
+        await page.reload({ waitUntil: 'domcontentloaded' });
+        assert.ok(await page.evaluate(() => document.getElementById('ol-prerendered') !== null), 'the first screen, prerendered');
+        await page.waitForFunction(() => document.getElementById('ol-prerendered') === null);
+        await idle(page);
+        assert.deepEqual(workers, [`${PREFIX}offset-lab-worker_loader.js`], 'one worker, started next to the bundle');
+      }, { base: server.url });
       await withPage(async (page) => {
         await expectText(page, '[data-testid=clock]', '00:03.000');
         assert.equal(await page.locator('meta[http-equiv="Content-Security-Policy"]').count(), 1, 'under its policy');
