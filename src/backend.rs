@@ -319,22 +319,15 @@ mod worker {
     }
 
     /// The worker index.html's inline script started while the page's own code was still
-    /// downloading (`window.__olWorker = { worker, heard }`, `heard`: the events it posted
-    /// since), so that both download at once; taken once: a restarted worker is a new one.
-    fn take_early() -> Option<(web_sys::Worker, js_sys::Array)> {
+    /// downloading (`window.__olWorker`), so that both download at once. What it said before
+    /// its `onmessage` and `onerror` are set, it hands to them when they are. Taken once: a
+    /// restarted worker is a new one.
+    fn take_early() -> Option<web_sys::Worker> {
         let window = web_sys::window()?;
         let key = JsValue::from_str(EARLY);
         let early = js_sys::Reflect::get(&window, &key).ok()?;
         let _ = js_sys::Reflect::delete_property(&window, &key);
-        let worker = js_sys::Reflect::get(&early, &JsValue::from_str("worker"))
-            .ok()?
-            .dyn_into::<web_sys::Worker>()
-            .ok()?;
-        let heard = js_sys::Reflect::get(&early, &JsValue::from_str("heard"))
-            .ok()?
-            .dyn_into::<js_sys::Array>()
-            .ok()?;
-        Some((worker, heard))
+        early.dyn_into::<web_sys::Worker>().ok()
     }
 
     /// The global index.html's inline script leaves its early worker in.
@@ -348,11 +341,8 @@ mod worker {
     impl Handle {
         pub fn spawn() -> Handle {
             let queue: Rc<RefCell<Option<Vec<Vec<u8>>>>> = Rc::new(RefCell::new(Some(Vec::new())));
-            let (early, heard) = match take_early() {
-                Some((w, heard)) => (Ok(w), heard),
-                None => (web_sys::Worker::new(&script_url()), js_sys::Array::new()),
-            };
-            let worker = match early {
+            let worker = match take_early().map_or_else(|| web_sys::Worker::new(&script_url()), Ok)
+            {
                 Ok(w) => w,
                 Err(_) => {
                     super::fail_all("This browser could not start the simulator (a Web Worker).");
@@ -406,20 +396,6 @@ mod worker {
                 gloo::timers::callback::Timeout::new(0, || super::restart(true)).forget();
             });
             worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
-            // What a worker started by the page before the app heard (`take_early`), in order.
-            for event in heard.iter() {
-                if let Some(e) = event.dyn_ref::<web_sys::MessageEvent>() {
-                    let _ = on_message
-                        .as_ref()
-                        .unchecked_ref::<js_sys::Function>()
-                        .call1(&JsValue::NULL, e);
-                } else if let Some(e) = event.dyn_ref::<web_sys::Event>() {
-                    let _ = on_error
-                        .as_ref()
-                        .unchecked_ref::<js_sys::Function>()
-                        .call1(&JsValue::NULL, e);
-                }
-            }
             Handle {
                 worker: Some(worker),
                 queue,

@@ -162,10 +162,8 @@ fn mount(el: web_sys::HtmlElement, config: ElementConfig) {
     // xtask/prerender.mjs) stays until the playground has drawn its own: the playground mounts
     // on a new child after it, which the stylesheet keeps laid out but invisible meanwhile.
     let prerendered = el
-        .query_selector(&format!(":scope > .{}", crate::PRERENDERED_CLASS))
-        .ok()
-        .flatten()
-        .is_some();
+        .first_element_child()
+        .is_some_and(|c| c.class_name() == crate::PRERENDERED_CLASS);
     let host = match prerendered {
         true => gloo::utils::document()
             .create_element("div")

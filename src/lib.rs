@@ -45,7 +45,7 @@ pub fn start() {
         .is_some_and(|b| b.has_attribute(embed::APP_ATTRIBUTE))
     {
         // index.html's #ol-app, after the first screen prerendered at build time (see
-        // `prerendered`); <body> in a page without it.
+        // `drop_prerendered`); <body> in a page without it.
         match document.get_element_by_id(APP_MOUNT) {
             Some(root) => yew::Renderer::<App>::with_root(root).render(),
             None => yew::Renderer::<App>::new().render(),
@@ -70,17 +70,15 @@ pub const MOUNT_CLASS: &str = "ol-mount";
 pub fn drop_prerendered(root: Option<&web_sys::Element>) {
     let prerendered = match root {
         None => gloo::utils::document().get_element_by_id(PRERENDERED),
+        // .ol-prerendered, then .ol-mount holding the playground's .ol (embed::mount).
         Some(root) => root
-            .closest(&format!("[{}]", embed::ATTRIBUTE))
-            .ok()
-            .flatten()
-            .and_then(|el| {
-                el.query_selector(&format!(":scope > .{PRERENDERED_CLASS}"))
-                    .ok()
-                    .flatten()
-            }),
+            .parent_element()
+            .filter(|host| host.class_name() == MOUNT_CLASS)
+            .and_then(|host| host.previous_element_sibling()),
     };
-    if let Some(el) = prerendered {
+    if let Some(el) =
+        prerendered.filter(|el| el.id() == PRERENDERED || el.class_name() == PRERENDERED_CLASS)
+    {
         el.remove();
     }
 }
