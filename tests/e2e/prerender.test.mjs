@@ -43,6 +43,9 @@ function recordShifts() {
   }).observe({ type: 'layout-shift', buffered: true });
 }
 
+const launch = () =>
+  chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', headless: true, args: CHROMIUM_ARGS });
+
 async function open(browser, url, viewport, { blockWasm }) {
   const page = await browser.newPage({ viewport });
   if (blockWasm) await page.route('**/*.wasm', (route) => route.abort());
@@ -92,11 +95,7 @@ test('dist/index.html carries the first screen, prerendered, with its inline scr
 for (const viewport of VIEWPORTS) {
   test(`${viewport.width} px: the prerendered first screen is laid out exactly as the app draws it, and nothing shifts`, async () => {
     const server = await serveInPieces();
-    const browser = await chromium.launch({
-      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-      headless: true,
-      args: CHROMIUM_ARGS,
-    });
+    const browser = await launch();
     try {
       // Without the wasm: the prerendered screen is all there is.
       const still = await open(browser, server.url, viewport, { blockWasm: true });
@@ -170,11 +169,7 @@ for (const [page, count] of [
     const html = await readFile(path.join(DIST, page), 'utf8');
     assert.equal([...html.matchAll(/<div class="ol-prerendered" inert aria-hidden="true"><div class="ol/g)].length, count);
     const server = await serveDist();
-    const browser = await chromium.launch({
-      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-      headless: true,
-      args: CHROMIUM_ARGS,
-    });
+    const browser = await launch();
     try {
       const viewport = { width: 1280, height: 800 };
       const still = await open(browser, server.url + page, viewport, { blockWasm: true });
