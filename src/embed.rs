@@ -163,18 +163,15 @@ fn mount(el: web_sys::HtmlElement, config: ElementConfig) {
     // on a new child after it, which the stylesheet keeps laid out but invisible meanwhile.
     let prerendered = el
         .first_element_child()
-        .is_some_and(|c| c.class_name() == crate::PRERENDERED_CLASS);
-    let host = match prerendered {
-        true => gloo::utils::document()
-            .create_element("div")
-            .ok()
-            .filter(|host| {
-                host.set_class_name(crate::MOUNT_CLASS);
-                el.append_child(host).is_ok()
-            })
-            .unwrap_or_else(|| el.clone().into()),
-        false => el.into(),
-    };
+        .is_some_and(|c| c.class_name() == crate::PRERENDERED);
+    let beside = prerendered
+        .then(|| gloo::utils::document().create_element("div").ok())
+        .flatten()
+        .filter(|host| {
+            host.set_class_name(crate::MOUNT_CLASS);
+            el.append_child(host).is_ok()
+        });
+    let host = beside.unwrap_or_else(|| el.into());
     let handle = yew::Renderer::<crate::App>::with_root_and_props(host, props).render();
     MOUNTED.with(|m| m.borrow_mut().push(handle));
 }

@@ -55,11 +55,9 @@ pub fn start() {
 
 /// The element of index.html the app mounts on.
 pub const APP_MOUNT: &str = "ol-app";
-/// The element holding the first screen `xtask/prerender.mjs` rendered at build time into the
-/// app's own page.
+/// The first screen `xtask/prerender.mjs` rendered at build time: the id of its element in the
+/// app's own page, its class inside a `data-offset-lab` element of a course page.
 pub const PRERENDERED: &str = "ol-prerendered";
-/// The class of the same inside a `data-offset-lab` element of a page built with the app.
-pub const PRERENDERED_CLASS: &str = "ol-prerendered";
 /// The class of the element a playground mounts on beside a prerendered screen (embed::mount).
 pub const MOUNT_CLASS: &str = "ol-mount";
 
@@ -74,11 +72,10 @@ pub fn drop_prerendered(root: Option<&web_sys::Element>) {
         Some(root) => root
             .parent_element()
             .filter(|host| host.class_name() == MOUNT_CLASS)
-            .and_then(|host| host.previous_element_sibling()),
+            .and_then(|host| host.previous_element_sibling())
+            .filter(|el| el.class_name() == PRERENDERED),
     };
-    if let Some(el) =
-        prerendered.filter(|el| el.id() == PRERENDERED || el.class_name() == PRERENDERED_CLASS)
-    {
+    if let Some(el) = prerendered {
         el.remove();
     }
 }

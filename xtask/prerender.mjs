@@ -37,8 +37,7 @@
 
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { chromium } from 'playwright-core';
-import { CHROMIUM_ARGS, serveDist } from '../tests/e2e/lib.mjs';
+import { launchChromium, serveDist } from '../tests/e2e/lib.mjs';
 
 const START = '<!--ol-prerendered-->';
 const END = '<!--/ol-prerendered-->';
@@ -61,17 +60,13 @@ await writeFile(index, page); // the app's page without a prerendered screen: wh
 // files by that absolute path.
 const prefix = page.match(/["'](\/[^"']*\/|\/)offset-lab-web\.js["']/)?.[1] ?? '/';
 const server = await serveDist({ dir, prefix });
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-  headless: true,
-  args: CHROMIUM_ARGS,
-});
+const browser = await launchChromium();
 const kib = (n) => `${(n / 1024).toFixed(1)} KiB`;
 const secs = () => `${((Date.now() - started) / 1000).toFixed(1)} s`;
 try {
   // The app's own page.
   const screen = await drawn(browser, server.url, () => ({
-    html: [document.getElementById('ol-app').innerHTML],
+    html: document.getElementById('ol-app').innerHTML,
     link: location.search,
   }));
   // The link the app shows for this screen: opened again with it, the page shows the same screen.
@@ -83,11 +78,11 @@ try {
     `(function(){var s=location.search,p=document.getElementById("ol-prerendered");` +
     `if(s&&s!==${link})p.remove();else p.hidden=false})()`;
   const block =
-    `${START}<div id="ol-prerendered" inert aria-hidden="true" hidden>${screen.html[0]}</div>` +
+    `${START}<div id="ol-prerendered" inert aria-hidden="true" hidden>${screen.html}</div>` +
     `<script>${script}</script>${END}`;
   await writeFile(index, inlineStylesheet(page.replace(MOUNT, (mount) => block + mount), await readFile(path.join(dir, 'style.css'), 'utf8')));
   console.log(
-    `✓ prerendered the first screen into ${path.relative(process.cwd(), index)}: ${kib(screen.html[0].length)} of markup, ` +
+    `✓ prerendered the first screen into ${path.relative(process.cwd(), index)}: ${kib(screen.html.length)} of markup, ` +
       `for the link ${screen.link || '(none)'} (${secs()})`,
   );
 

@@ -61,8 +61,7 @@ for (const page of ['index.html', 'course.html']) {
     const inline = inlineHashes(html);
     if (page === 'index.html') {
       assert.equal(inline.scripts.length, 3, "the early worker, the prerendered screen's and trunk's module bootstrap");
-    }
-    else assert.deepEqual([inline.scripts.length, inline.styles.length], [2, 1], "the course's listener, bundle loader and style");
+    } else assert.deepEqual([inline.scripts.length, inline.styles.length], [2, 1], "the course's listener, bundle loader and style");
     assert.deepEqual(policy, {
       ...BASE,
       'script-src': [...BASE['script-src'], ...inline.scripts],

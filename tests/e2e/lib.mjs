@@ -208,11 +208,7 @@ export async function withPage(
   { path: urlPath = '', viewport = { width: 1280, height: 800 }, base, failureScreenshot = true } = {},
 ) {
   const url = new URL(urlPath, base ?? (await baseUrl())).href;
-  const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    headless: true,
-    args: CHROMIUM_ARGS,
-  });
+  const browser = await launchChromium();
   const errors = [];
   try {
     const page = await browser.newPage({ viewport });
@@ -247,6 +243,15 @@ export async function withPage(
   } finally {
     await browser.close();
   }
+}
+
+/** Debian's Chromium (or CHROMIUM_PATH), headless, with CHROMIUM_ARGS. */
+export function launchChromium() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    headless: true,
+    args: CHROMIUM_ARGS,
+  });
 }
 
 /**

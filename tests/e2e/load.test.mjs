@@ -6,8 +6,8 @@
 // xtask build` and `cargo xtask test` write them), gzip on the fly otherwise.
 //
 //   FCP          first contentful paint (the browser's paint timing)
-//   drawn        the app's own controls and drawing are on screen (not the prerendered ones): READY.controls and READY.drawing
-//                inside READY.root, checked every animation frame from navigation start, and
+//   drawn        the app's own controls and drawing are on screen (not the prerendered ones):
+//                READY.controls and READY.drawing inside READY.root, checked every animation frame from navigation start, and
 //                painted (the time of the next frame)
 //   interactive  from then, a key press (READY.key, repeated each frame until it works)
 //                changes READY.responds

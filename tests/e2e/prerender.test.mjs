@@ -7,8 +7,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { chromium } from 'playwright-core';
-import { CHROMIUM_ARGS, DIST, idle, screenshot, serveDist, withPage } from './lib.mjs';
+import { DIST, idle, launchChromium, screenshot, serveDist, withPage } from './lib.mjs';
 
 const VIEWPORTS = [
   { width: 1280, height: 800 },
@@ -42,9 +41,6 @@ function recordShifts() {
     }
   }).observe({ type: 'layout-shift', buffered: true });
 }
-
-const launch = () =>
-  chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', headless: true, args: CHROMIUM_ARGS });
 
 async function open(browser, url, viewport, { blockWasm }) {
   const page = await browser.newPage({ viewport });
@@ -95,7 +91,7 @@ test('dist/index.html carries the first screen, prerendered, with its inline scr
 for (const viewport of VIEWPORTS) {
   test(`${viewport.width} px: the prerendered first screen is laid out exactly as the app draws it, and nothing shifts`, async () => {
     const server = await serveInPieces();
-    const browser = await launch();
+    const browser = await launchChromium();
     try {
       // Without the wasm: the prerendered screen is all there is.
       const still = await open(browser, server.url, viewport, { blockWasm: true });
@@ -169,7 +165,7 @@ for (const [page, count] of [
     const html = await readFile(path.join(DIST, page), 'utf8');
     assert.equal([...html.matchAll(/<div class="ol-prerendered" inert aria-hidden="true"><div class="ol/g)].length, count);
     const server = await serveDist();
-    const browser = await launch();
+    const browser = await launchChromium();
     try {
       const viewport = { width: 1280, height: 800 };
       const still = await open(browser, server.url + page, viewport, { blockWasm: true });

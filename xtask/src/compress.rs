@@ -41,10 +41,10 @@ pub fn build_command(root: &Path, args: &[String]) -> Result {
     Ok(())
 }
 
-/// What turns trunk's `dist` into the site to publish: the first screen prerendered into
-/// `index.html` (xtask/prerender.mjs, in headless Chromium), each page's
-/// Content-Security-Policy (which hashes the prerendered page's inline script), then the
-/// precompressed copies (of the pages with their policy).
+/// What turns trunk's `dist` into the site to publish: the first screens prerendered into its
+/// pages and index.html's stylesheet inlined (xtask/prerender.mjs, in headless Chromium), each
+/// page's Content-Security-Policy (which hashes the inline scripts and styles that adds), then
+/// the precompressed copies (of the pages with their policy).
 pub fn finish_site(dist: &Path) -> Result {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("prerender.mjs");
     let dist_arg = dist.to_string_lossy();
