@@ -158,11 +158,12 @@ fn mount(el: web_sys::HtmlElement, config: ElementConfig) {
     let props = crate::AppProps {
         element: Some(Rc::new(config)),
     };
-    // A first screen prerendered into the element at build time (`.ol-prerendered`, see
-    // xtask/prerender.mjs) stays until the playground has drawn its own: the playground mounts
-    // on a new child after it, which the stylesheet keeps laid out but invisible meanwhile.
+    // A first screen prerendered into the element at build time (`.ol-prerendered`, its last
+    // child, after a scenario inline if it has one; see xtask/prerender.mjs) stays until the
+    // playground has drawn its own: the playground mounts on a new child after it, which the
+    // stylesheet keeps laid out but invisible meanwhile.
     let prerendered = el
-        .first_element_child()
+        .last_element_child()
         .is_some_and(|c| c.class_name() == crate::PRERENDERED);
     let beside = prerendered
         .then(|| gloo::utils::document().create_element("div").ok())

@@ -25,9 +25,10 @@
 // script like any inline script.
 //
 // Every other page of DIST with playground elements (`data-offset-lab`: examples/course.html,
-// examples/instructor.html) gets the same for each element that is empty in the page's text,
-// whose scenario the page itself names: the element's first screen, drawn at 1280 px, inside
-// it as <!--ol-prerendered--><div class="ol-prerendered" inert aria-hidden="true">…</div><!--/…-->.
+// examples/instructor.html) gets the same for each element whose scenario the page itself
+// names (an attribute, or a scenario inline in the element, which is then all it holds): the
+// element's first screen, drawn at 1280 px, as the element's last child:
+// <!--ol-prerendered--><div class="ol-prerendered" inert aria-hidden="true">…</div><!--/…-->.
 // The playground then mounts on a new child after it (src/embed.rs), invisible and taking no
 // room until it removes .ol-prerendered. An iframe's playground (index.html?embed=1&…) is not
 // prerendered: its screen depends on the link, which only the app reads.
@@ -45,6 +46,8 @@ const CSS_START = '<!--ol-style-->';
 const CSS_END = '<!--/ol-style-->';
 /** The element the app mounts on, as trunk writes it (its release build minifies the page). */
 const MOUNT = /<div id="?ol-app"?><\/div>/;
+/** A scenario inline in a playground element, with the space around it: all the element holds. */
+const INLINE_SCENARIO = /^\s*<script type="application\/json">[^<]*<\/script>\s*/;
 /** A page's playground elements' opening tags (what the app mounts on: `[data-offset-lab]`). */
 const ELEMENT = /<([a-z][a-z0-9-]*)\b[^>]*\sdata-offset-lab(?=[\s=>])[^>]*>/gi;
 
@@ -86,16 +89,23 @@ try {
       `for the link ${screen.link || '(none)'} (${secs()})`,
   );
 
-  // Every other page of the site with playground elements (a course page): each empty element
-  // gets its own first screen, which its scenario (an attribute of the page) decides.
+  // Every other page of the site with playground elements (a course page): each element whose
+  // scenario the page itself names (an attribute, or a scenario inline in the element) gets its
+  // own first screen.
   for (const name of (await readdir(dir)).filter((f) => f.endsWith('.html') && f !== 'index.html').sort()) {
     const file = path.join(dir, name);
     const html = withoutPrerendered(await readFile(file, 'utf8'));
     const elements = [...html.matchAll(ELEMENT)];
     if (elements.length === 0) continue;
     await writeFile(file, html);
+    // What each playground drew: the element's children but a scenario inline in it.
     const shown = await drawn(browser, server.url + name, () => ({
-      html: [...document.querySelectorAll('[data-offset-lab]')].map((el) => el.innerHTML),
+      html: [...document.querySelectorAll('[data-offset-lab]')].map((el) =>
+        [...el.children]
+          .filter((c) => !c.matches('script'))
+          .map((c) => c.outerHTML)
+          .join(''),
+      ),
     }));
     if (shown.html.length !== elements.length) {
       throw new Error(`${name}: ${elements.length} playground tags in its text, ${shown.html.length} playgrounds in the page`);
@@ -107,8 +117,13 @@ try {
       const end = m.index + m[0].length;
       out += html.slice(at, end);
       at = end;
-      // Only an empty element: one with content (a scenario inline) keeps it as it is.
-      if (html.startsWith(`</${m[1]}>`, end) && shown.html[i]) {
+      // An empty element, or one with only a scenario inline: the first screen goes after the
+      // scenario, where src/embed.rs looks for it (the element's last child).
+      const inline = html.slice(end).match(INLINE_SCENARIO);
+      const content = inline ? inline[0].length : 0;
+      if (html.startsWith(`</${m[1]}>`, end + content) && shown.html[i]) {
+        out += html.slice(end, end + content);
+        at = end + content;
         out += `${START}<div class="ol-prerendered" inert aria-hidden="true">${shown.html[i]}</div>${END}`;
         done++;
       }

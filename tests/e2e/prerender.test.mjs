@@ -159,7 +159,7 @@ function differences(before, after) {
 
 for (const [page, count] of [
   ['course.html', 2],
-  ['instructor.html', 2],
+  ['instructor.html', 3], // a file, a scenario inline (after which it goes), a link
 ]) {
   test(`${page}: its playgrounds' first screens are prerendered, laid out as each playground then draws it`, async () => {
     const html = await readFile(path.join(DIST, page), 'utf8');
@@ -177,7 +177,7 @@ for (const [page, count] of [
       await idle(live);
       const after = await live.evaluate(elementBoxes, '.ol');
       before.forEach((b, i) => {
-        if (!b) return; // not prerendered (a scenario inline in the element)
+        assert.ok(b, `playground ${i + 1} of ${page} prerendered`);
         assert.deepEqual(differences(b, after[i]).slice(0, 8), [], `playground ${i + 1} of ${page}`);
       });
       console.log(`# prerender ${page}: ${before.filter(Boolean).map((b) => `${b.length} elements`).join(', ')} in place`);
