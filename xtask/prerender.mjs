@@ -21,8 +21,8 @@
 // #ol-prerendered in the same frame, and the screen does not move (tests/e2e/prerender.test.mjs
 // compares the layouts). The small inline script after it shows it once it is parsed whole, or
 // removes it before the first paint when the page was opened with another link (a preset, a
-// moment, ?embed=1): that screen is known only when the app has run. The CSP step hashes the
-// script like any inline script.
+// moment, ?embed=1) that no page of the site frames the app with (below): that screen is known
+// only when the app has run. The CSP step hashes the script like any inline script.
 //
 // Every other page of DIST with playground elements (`data-offset-lab`: examples/course.html,
 // examples/instructor.html) gets the same for each element whose scenario the page itself
@@ -30,18 +30,26 @@
 // element's first screen, drawn at 1280 px, as the element's last child:
 // <!--ol-prerendered--><div class="ol-prerendered" inert aria-hidden="true">…</div><!--/…-->.
 // The playground then mounts on a new child after it (src/embed.rs), invisible and taking no
-// room until it removes .ol-prerendered. An iframe's playground (index.html?embed=1&…) is not
-// prerendered: its screen depends on the link, which only the app reads.
+// room until it removes .ol-prerendered.
+//
+// The links with which those pages frame the app (<iframe src="index.html?…&embed=1…">) are
+// known too: each one's first screen goes into DIST/first-screens/<hash of the link>.html, and
+// index.html's inline script, opened with exactly that link, fetches it and shows it in place of
+// the default screen (and tells the framing page its height, so the frame has its final size
+// before the wasm arrives). Links nobody wrote into a page of DIST get no first screen.
 //
 // Running it again replaces the earlier prerendered screens. Without DIST/index.html, or without a
 // #ol-app element in it, it fails with a message.
 
-import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { launchChromium, serveDist } from '../tests/e2e/lib.mjs';
 
 const START = '<!--ol-prerendered-->';
 const END = '<!--/ol-prerendered-->';
+/** The folder of dist/ with the first screens of the links the site's pages frame the app with. */
+const FRAMES = 'first-screens';
 const CSS_START = '<!--ol-style-->';
 const CSS_END = '<!--/ol-style-->';
 /** The element the app mounts on, as trunk writes it (its release build minifies the page). */
@@ -74,12 +82,36 @@ try {
   }));
   // The link the app shows for this screen: opened again with it, the page shows the same screen.
   const link = JSON.stringify(screen.link).replaceAll('<', '\\u003c');
+
+  // The app's page as the site's own pages frame it (<iframe src="index.html?…&embed=1…">): each
+  // such link's first screen goes into a file of its own, which the page fetches when it is opened
+  // with exactly that link, instead of showing the default one.
+  await rm(path.join(dir, FRAMES), { recursive: true, force: true });
+  const framed = {};
+  for (const query of await framedLinks(dir, server.url)) {
+    const shown = await drawn(browser, `${server.url}index.html${query}`, () => document.getElementById('ol-app').innerHTML);
+    const file = `${FRAMES}/${createHash('sha256').update(query).digest('hex').slice(0, 16)}.html`;
+    await mkdir(path.join(dir, FRAMES), { recursive: true });
+    await writeFile(path.join(dir, file), shown);
+    framed[query] = file;
+    console.log(`✓ prerendered the first screen of index.html${query} into ${file}: ${kib(shown.length)} of markup (${secs()})`);
+  }
+
   // It shows the screen once it is parsed whole (hidden until then: a page that arrives in pieces
-  // is painted in pieces, and each later piece would move what is above it), or removes it when
-  // the page was opened with another link.
+  // is painted in pieces, and each later piece would move what is above it). Opened with a
+  // framed link, it shows that link's screen instead once fetched, and tells the framing page its
+  // height (as the app does: src/hooks/use_report_height.rs), so the frame has its final size at
+  // once; opened with any other link, it removes the screen.
   const script =
-    `(function(){var s=location.search,p=document.getElementById("ol-prerendered");` +
-    `if(s&&s!==${link})p.remove();else p.hidden=false})()`;
+    `(function(){var s=location.search,p=document.getElementById("ol-prerendered"),` +
+    `f=${JSON.stringify(framed).replaceAll('<', '\\u003c')}[s];` +
+    `if(!s||s===${link}){p.hidden=false;return}` +
+    `p.textContent="";if(!f){p.remove();return}` +
+    `fetch(f).then(function(r){return r.ok?r.text():""}).then(function(h){` +
+    `if(!h||!p.isConnected)return p.remove();p.innerHTML=h;p.hidden=false;` +
+    `if(parent!==window)parent.postMessage({type:"offset-lab:height",` +
+    `height:Math.ceil((p.firstElementChild||p).getBoundingClientRect().height)},"*")` +
+    `},function(){p.remove()})})()`;
   const block =
     `${START}<div id="ol-prerendered" inert aria-hidden="true" hidden>${screen.html}</div>` +
     `<script>${script}</script>${END}`;
@@ -151,6 +183,24 @@ function inlineStylesheet(html, css) {
   const link = html.match(/<link\b[^>]*\bhref="?[^"\s>]*\/style\.css"?[^>]*>/);
   if (!link || !/\brel="?stylesheet\b/.test(link[0])) throw new Error('index.html has no <link rel=stylesheet> to style.css to inline');
   return html.replace(link[0], () => style);
+}
+
+/**
+ * The links (`?…`) with which the site's pages frame its app: every <iframe src> of a page of
+ * `dir` that names the app's page (index.html or its folder), in order, each once.
+ */
+async function framedLinks(dir, base) {
+  const app = new URL('index.html', base).pathname;
+  const links = new Set();
+  for (const name of (await readdir(dir)).filter((f) => f.endsWith('.html') && f !== 'index.html').sort()) {
+    const html = await readFile(path.join(dir, name), 'utf8');
+    for (const [, src] of html.matchAll(/<iframe\b[^>]*\ssrc="([^"]*)"/gi)) {
+      const url = new URL(src.replaceAll('&amp;', '&'), new URL(name, base));
+      const pathname = url.pathname.endsWith('/') ? `${url.pathname}index.html` : url.pathname;
+      if (url.origin === new URL(base).origin && pathname === app && url.search) links.add(url.search);
+    }
+  }
+  return [...links];
 }
 
 function withoutPrerendered(html) {

@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { DIST, idle, launchChromium, screenshot, serveDist, withPage } from './lib.mjs';
 
@@ -188,6 +188,50 @@ for (const [page, count] of [
   });
 }
 
+test("course.html's iframe: its link's first screen, fetched, shows before the wasm at its final height, laid out as the app then draws it", async () => {
+  const frames = (await readdir(path.join(DIST, 'first-screens'))).filter((f) => f.endsWith('.html'));
+  assert.equal(frames.length, 1, 'one framed link in the site (course.html)');
+  const server = await serveDist();
+  const browser = await launchChromium();
+  // The iframe's playground (same origin: the page can read it) and the iframe's height.
+  const framed = async (page, scope) => {
+    const frame = page.frames().find((f) => f.url().includes('embed=1'));
+    const height = await page.evaluate(() => document.querySelector('iframe.offset-lab').getBoundingClientRect().height);
+    return { boxes: await frame.evaluate(boxes, scope), height };
+  };
+  try {
+    const viewport = { width: 1280, height: 800 };
+    const still = await open(browser, server.url + 'course.html', viewport, { blockWasm: true });
+    await still.waitForFunction(
+      () => document.querySelector('iframe.offset-lab').contentDocument?.querySelector('#ol-prerendered:not([hidden]) .ol .timebar'),
+      null,
+      { timeout: 10_000 },
+    );
+    await still.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+    const before = await framed(still, '#ol-prerendered');
+    assert.ok(before.boxes.length > 50, `the framed link's screen shows (${before.boxes.length} elements)`);
+    assert.notEqual(Math.round(before.height), 762, 'the frame took the height the prerendered screen reported (not its 760 px default)');
+
+    const live = await open(browser, server.url + 'course.html', viewport, { blockWasm: false });
+    await live.waitForFunction(
+      () => {
+        const doc = document.querySelector('iframe.offset-lab').contentDocument;
+        return doc && !doc.getElementById('ol-prerendered') && doc.querySelector('#ol-app .ol .timebar') && doc.documentElement.dataset.olPending === '0';
+      },
+      null,
+      { timeout: 30_000 },
+    );
+    await live.evaluate(() => new Promise((r) => setTimeout(r, 300)));
+    const after = await framed(live, '#ol-app');
+    assert.deepEqual(differences(before.boxes, after.boxes).slice(0, 8), [], 'the framed playground');
+    assert.ok(Math.abs(before.height - after.height) <= 1, `the frame keeps its height: ${before.height} px prerendered, ${after.height} px drawn`);
+    console.log(`# prerender course.html's iframe: ${before.boxes.length} elements in place, ${Math.round(after.height)} px tall`);
+  } finally {
+    await browser.close();
+    await server.close();
+  }
+});
+
 test('a link to another moment never shows the prerendered screen; the same link again does', () =>
   withPage(async (page) => {
     await idle(page);
@@ -196,7 +240,7 @@ test('a link to another moment never shows the prerendered screen; the same link
     for (const [query, shown] of [
       [link, true],
       ['?v=1&preset=step2-manual-commit', false],
-      ['?embed=1', false],
+      ['?embed=1', false], // not a link the site frames the app with: no first screen of its own
     ]) {
       await page.goto(new URL(query, page.url()).href, { waitUntil: 'domcontentloaded' });
       const there = await page.evaluate(() => document.getElementById('ol-prerendered') !== null);
