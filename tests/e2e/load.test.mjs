@@ -12,6 +12,10 @@
 //   interactive  from then, a key press (READY.key, repeated each frame until it works)
 //                changes READY.responds
 //
+// It also prints when each wasm's last byte arrived (the page's and the worker's: the app
+// answers only once both have), and, throttled, how long the bytes alone take at the profile's
+// bandwidth: no load of this page can be interactive sooner.
+//
 // CPU throttling (CDP Emulation.setCPUThrottlingRate) slows the page's main thread only:
 // Chromium (156) refuses it for Web Workers ("only supported for pages, not workers"), so work
 // done in a worker runs at this machine's full speed even in the phone profile; the output says
@@ -35,6 +39,8 @@ const READY = {
   responds: '#ol-app .ol [data-testid=counter]', // …so this text changes
 };
 const RUNS = 5;
+/** The two wasm files, whose arrival the benchmark prints. */
+const WASM = { "page's wasm in": '/offset-lab-web_bg.wasm', "worker's wasm in": '/offset-lab-worker_bg.wasm' };
 /** 'gzip' (what every server can do), or 'br' (nginx with brotli_static, Caddy). */
 const ENCODING = 'gzip';
 const PROFILES = [
@@ -89,13 +95,13 @@ async function loadOnce(browser, url, profile) {
     const errors = [];
     let workers = 0;
     page.on('worker', () => workers++);
-    // Every response, the workers' too: [bytes over the network, when its last byte arrived (epoch ms)].
+    // Every response, the workers' too: [bytes over the network, when its last byte arrived (epoch ms), file].
     const responses = [];
     page.on('requestfinished', (req) =>
       responses.push(
         req.sizes().then((sz) => {
           const t = req.timing();
-          return [sz.responseBodySize + sz.responseHeadersSize, t.startTime + t.responseEnd];
+          return [sz.responseBodySize + sz.responseHeadersSize, t.startTime + t.responseEnd, new URL(req.url()).pathname];
         }),
       ),
     );
@@ -138,6 +144,11 @@ async function loadOnce(browser, url, profile) {
     const done = (await Promise.all(responses)).filter(([bytes, end]) => bytes >= 0 && Number.isFinite(end));
     load.transferred = done.reduce((sum, [bytes]) => sum + bytes, 0);
     load.downloaded = Math.max(...done.map(([, end]) => end)) - origin;
+    // When each wasm's last byte arrived: the page's, and the simulation worker's.
+    for (const [key, file] of Object.entries(WASM)) {
+      const ends = done.filter(([, , p]) => p.endsWith(file)).map(([, end]) => end - origin);
+      load[key] = ends.length ? Math.max(...ends) : null;
+    }
     await settleCsp(page);
     assert.deepEqual(errors, [], 'the page reported errors');
     return { ...load, workers };
@@ -187,6 +198,15 @@ test(`load: first contentful paint and time to interactive, ${RUNS} loads per pr
       const workers = Math.max(...runs.map((r) => r.workers));
       const note = workers && profile.throttle ? `; ${workers} Web Worker(s), not CPU-throttled` : '';
       console.log(`# load ${profile.name} (${profile.what}; ${kib} KiB transferred${note}), ${RUNS} loads:`);
+      if (profile.throttle) {
+        // What the bandwidth alone allows: every byte of the page, at the profile's rate, with no latency.
+        const floor = (runs[0].transferred / profile.throttle.bytesPerSecond) * 1000;
+        console.log(`# load ${profile.name}   the bytes alone take    ${ms(floor)} at ${(profile.throttle.bytesPerSecond * 8) / 1e6} Mbps`);
+      }
+      for (const [key, file] of Object.entries(WASM)) {
+        const at = runs.map((r) => r[key]).filter((x) => x !== null);
+        if (at.length) console.log(`# load ${profile.name}   ${key.padEnd(23)} ${summary(at)} (${file.slice(1)}: its last byte)`);
+      }
       console.log(`# load ${profile.name}   last byte downloaded    ${summary(runs.map((r) => r.downloaded))}`);
       console.log(`# load ${profile.name}   first contentful paint  ${summary(runs.map((r) => r.fcp))}`);
       console.log(`# load ${profile.name}   controls and drawing    ${summary(runs.map((r) => r.drawn))}`);
