@@ -85,15 +85,15 @@ test('an iframe reports progress to the origin its link names, and to no other',
 
       // The same playground, told to report to another site: nothing reaches this page.
       const before = (await recorded(page)).length;
+      // Waited for as an event (not by polling the frame's address, which the app may rewrite).
+      const reloaded = page
+        .waitForEvent('framenavigated', { predicate: (f) => /course\.example\.org/.test(f.url()), timeout: 30_000 })
+        .catch(() => null);
       await page.evaluate(() => {
         const f = document.querySelector('iframe.offset-lab');
         f.src = `${f.dataset.src}&progress=${encodeURIComponent('https://course.example.org')}`;
       });
-      let inner;
-      for (let i = 0; i < 100 && !inner; i++) {
-        inner = page.frame({ url: /course\.example\.org/ });
-        if (!inner) await page.waitForTimeout(100);
-      }
+      const inner = await reloaded;
       assert.ok(inner, 'the iframe reloaded');
       await inner.locator('[data-testid=counter]').waitFor();
       await inner.waitForFunction(() => document.documentElement.dataset.olPending === '0');
