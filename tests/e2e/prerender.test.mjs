@@ -102,6 +102,12 @@ for (const viewport of VIEWPORTS) {
         await still.evaluate(() => document.querySelector('#ol-prerendered .timebar [data-testid=counter]')?.textContent),
         'its time bar has its counter',
       );
+      // Its controls do nothing yet, and a note out of the flow says so.
+      const note = await still.evaluate(() => {
+        const cs = getComputedStyle(document.querySelector('#ol-prerendered > .ol'), '::after');
+        return { content: cs.content, position: cs.position };
+      });
+      assert.deepEqual(note, { content: '"Starting the simulator…"', position: 'fixed' }, 'the note on the prerendered screen');
       await screenshot(still, `prerendered-${viewport.width}`);
 
       // With it: the app draws its own first screen and the prerendered one goes.
