@@ -106,7 +106,7 @@ try {
     `(function(){var s=location.search,p=document.getElementById("ol-prerendered"),` +
     `f=${JSON.stringify(framed).replaceAll('<', '\\u003c')}[s];` +
     `if(!s||s===${link}){p.hidden=false;return}` +
-    `p.textContent="";if(!f){p.remove();return}` +
+    `if(!f){p.remove();return}p.textContent="";` +
     `fetch(f).then(function(r){return r.ok?r.text():""}).then(function(h){` +
     `if(!h||!p.isConnected)return p.remove();p.innerHTML=h;p.hidden=false;` +
     `if(parent!==window)parent.postMessage({type:"offset-lab:height",` +
@@ -124,7 +124,7 @@ try {
   // Every other page of the site with playground elements (a course page): each element whose
   // scenario the page itself names (an attribute, or a scenario inline in the element) gets its
   // own first screen.
-  for (const name of (await readdir(dir)).filter((f) => f.endsWith('.html') && f !== 'index.html').sort()) {
+  for (const name of await otherPages(dir)) {
     const file = path.join(dir, name);
     const html = withoutPrerendered(await readFile(file, 'utf8'));
     const elements = [...html.matchAll(ELEMENT)];
@@ -185,6 +185,11 @@ function inlineStylesheet(html, css) {
   return html.replace(link[0], () => style);
 }
 
+/** The pages of `dir` other than the app's own (course pages), by name, in order. */
+async function otherPages(dir) {
+  return (await readdir(dir)).filter((f) => f.endsWith('.html') && f !== 'index.html').sort();
+}
+
 /**
  * The links (`?…`) with which the site's pages frame its app: every <iframe src> of a page of
  * `dir` that names the app's page (index.html or its folder), in order, each once.
@@ -192,7 +197,7 @@ function inlineStylesheet(html, css) {
 async function framedLinks(dir, base) {
   const app = new URL('index.html', base).pathname;
   const links = new Set();
-  for (const name of (await readdir(dir)).filter((f) => f.endsWith('.html') && f !== 'index.html').sort()) {
+  for (const name of await otherPages(dir)) {
     const html = await readFile(path.join(dir, name), 'utf8');
     for (const [, src] of html.matchAll(/<iframe\b[^>]*\ssrc="([^"]*)"/gi)) {
       const url = new URL(src.replaceAll('&amp;', '&'), new URL(name, base));
